@@ -1,0 +1,54 @@
+// One jest configuration for the whole monorepo, with two projects:
+//  - unit:        colocated `*.test.ts`, no Docker, no network; fast.
+//  - integration: `*.integration.test.ts`, real Docker engine and real sockets.
+// Run from a package directory (`pnpm --filter @baaaht/x test`) it only looks at that package.
+const path = require('node:path');
+
+const repo = __dirname;
+const cwd = process.cwd();
+const inPackage = cwd !== repo && cwd.startsWith(repo + path.sep);
+const roots = inPackage ? [cwd] : ['<rootDir>/packages', '<rootDir>/apps'];
+
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+// Tests import sibling packages from source, so a test run never needs a stale build.
+const packages = ['proto', 'tool-specs', 'executor', 'policy', 'agent', 'hub', 'test-utils'];
+const moduleNameMapper = Object.fromEntries(
+  packages.map((p) => [`^@baaaht/${p}$`, `<rootDir>/packages/${p}/src/index.ts`]),
+);
+
+const common = {
+  rootDir: repo,
+  roots,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper,
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/.pack-smoke/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['**/src/**/*.test.ts', '**/test/**/*.test.ts'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.integration\\.test\\.ts$'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['**/*.integration.test.ts'],
+      globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
+      testTimeout: 120000,
+      slowTestThreshold: 30,
+    },
+  ],
+};

@@ -1,0 +1,2 @@
+/** @baaaht/agent: under construction in this change. */
+export {};

@@ -1,0 +1,73 @@
+/**
+ * The executor's view of a security policy. `@baaaht/policy` implements it
+ * (structurally: the executor does not depend on that package), and so can
+ * anything else an embedder wants to plug in.
+ */
+
+/** A bind mount as the container would get it. */
+export interface ContainerMountRequest {
+  /** Host path as given; the enforcer resolves symlinks and `..` itself. */
+  source: string;
+  /** Path in the container, e.g. `/workspace`. */
+  target: string;
+  mode: 'readonly' | 'readwrite';
+}
+
+/** The container the executor is about to create, in policy terms. */
+export interface ContainerRequest {
+  sessionId?: string;
+  taskId?: string;
+  tool: string;
+  image: string;
+  /** `uid:gid` the process runs as (never empty). */
+  user: string;
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  readOnlyRootfs: boolean;
+  mounts: ContainerMountRequest[];
+  resources: {
+    nanoCpus: number;
+    memoryBytes: number;
+    /** Memory + swap; equal to memoryBytes means no swap. */
+    memorySwapBytes: number;
+    pidsLimit: number;
+  };
+  /** Size of the /tmp tmpfs in bytes. */
+  tmpfsBytes: number;
+  network: 'none' | 'egress';
+}
+
+/** One outbound connection a web tool asks the egress proxy for. */
+export interface EgressRequest {
+  sessionId?: string;
+  taskId?: string;
+  tool?: string;
+  /** Host name (or IP literal) as the tool asked for it. */
+  host: string;
+  port: number;
+  /** The address the proxy resolved `host` to and would connect to. Absent for the pre-resolution check. */
+  address?: string;
+}
+
+export interface EgressDecision {
+  allowed: boolean;
+  /** Name of the rule that decided, e.g. `network.deny_private`. */
+  rule: string;
+  reason: string;
+}
+
+/**
+ * Called by the executor before every container is created (`enforce`) and by
+ * the egress proxy for every connection (`checkEgress`, twice: by name, then
+ * by resolved address).
+ */
+export interface PolicyEnforcer {
+  /**
+   * Returns the request with defaults and clamps applied, or throws an error
+   * whose `code` is `'POLICY_DENIED'` (and whose `violations` list says why).
+   */
+  enforce(request: ContainerRequest): ContainerRequest | Promise<ContainerRequest>;
+  /** Omitted: the executor's built-in egress rules apply (public addresses on ports 80/443 only). */
+  checkEgress?(request: EgressRequest): EgressDecision | Promise<EgressDecision>;
+}

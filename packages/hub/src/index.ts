@@ -1,0 +1,2 @@
+/** @baaaht/hub: under construction in this change. */
+export {};
