@@ -1,0 +1,62 @@
+/**
+ * @baaaht/tool-specs: the single source of truth for which tools exist and how each one runs.
+ * Orchestrators use it without Docker or gRPC to list tools for a model, validate its calls and
+ * document them; the worker's executor uses it to turn a validated call into argv arrays.
+ */
+export { ToolSpecError, formatIssues } from './errors';
+export type { ToolSpecErrorCode, ToolOutcomeCode, ToolSpecErrorOptions } from './errors';
+
+export type {
+  JsonSchema,
+  NetworkNeed,
+  WorkspaceAccess,
+  ToolResources,
+  ToolCommand,
+  CommandResult,
+  ToolContext,
+  RunCommand,
+  ToolRunOutcome,
+  ToolSpec,
+  ParamIssue,
+} from './types';
+
+export { createToolCatalog, DEFAULT_MAX_PARAMS_BYTES } from './tool-catalog';
+export type {
+  ToolCatalog,
+  ToolCatalogOptions,
+  ToolOverride,
+  ToolCallValidation,
+  ToolCallError,
+  ToolCallErrorCode,
+} from './tool-catalog';
+export { defaultCatalog, getToolSpec, allToolSpecs, validateToolCall, validateToolArgs } from './default-catalog';
+export { checkToolSpec, TOOL_NAME_PATTERN } from './spec-checks';
+export { validateAgainstSchema } from './schema-validator';
+
+export { toOpenAITools, toAnthropicTools, toMcpTools, toPublicSchema } from './exporters';
+export type { OpenAITool, AnthropicTool, McpTool, OpenAIExportOptions, ExportedSchema } from './exporters';
+
+export { renderToolsMarkdown, DOCS_COMMAND } from './render-markdown';
+
+export { applyExactEdit } from './apply-exact-edit';
+export type { ExactEditResult } from './apply-exact-edit';
+export { checkWorkspacePath, normalizeWorkspacePath, containerPath, WORKSPACE_DIR, MAX_PATH_BYTES } from './workspace-path';
+export { checkHttpUrl, MAX_URL_LENGTH } from './http-url';
+
+export { BUILTIN_TOOLS } from './builtin-tools';
+export { fileRead } from './tools/file-read';
+export type { FileReadParams } from './tools/file-read';
+export { fileWrite, MAX_WRITE_BYTES } from './tools/file-write';
+export type { FileWriteParams } from './tools/file-write';
+export { fileEdit, MAX_EDIT_FILE_BYTES } from './tools/file-edit';
+export type { FileEditParams } from './tools/file-edit';
+export { grep } from './tools/grep';
+export type { GrepParams, GrepMatch } from './tools/grep';
+export { find } from './tools/find';
+export type { FindParams } from './tools/find';
+export { list } from './tools/list';
+export type { ListParams } from './tools/list';
+export { fetchUrl } from './tools/fetch-url';
+export type { FetchUrlParams } from './tools/fetch-url';
+export { webSearch } from './tools/web-search';
+export type { WebSearchParams, WebSearchResult } from './tools/web-search';

@@ -1,0 +1,62 @@
+import { allToolSpecs } from './default-catalog';
+import type { JsonSchema, ToolSpec } from './types';
+
+/** The command that regenerates docs/tools.md; quoted in the file and in the staleness test. */
+export const DOCS_COMMAND = 'pnpm --filter @baaaht/tool-specs docs';
+
+const MiB = 1024 * 1024;
+
+/** Markdown reference of the tools, generated from the specs (docs/tools.md). */
+export function renderToolsMarkdown(specs: readonly ToolSpec[] = allToolSpecs()): string {
+  const out: string[] = [
+    '<!-- Generated from @baaaht/tool-specs. Do not edit: run `' + DOCS_COMMAND + '`. -->',
+    '',
+    '# Tools',
+    '',
+    'Every tool runs as argv arrays (never a shell) in a fresh container with a read-only root filesystem; ' +
+      'the workspace is mounted at `/workspace`. Paths are relative to the workspace; `..` escapes, absolute paths ' +
+      'outside `/workspace` and NUL bytes are refused. Web tools reach the network only through the worker\'s egress proxy.',
+    '',
+    '| Tool | Image | CPUs / memory / pids | Timeout | Network | Workspace | Version |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const s of specs) {
+    const r = s.resources;
+    const mem = r.memoryBytes % MiB === 0 ? `${r.memoryBytes / MiB} MB` : `${r.memoryBytes} B`;
+    const network = s.network === 'egress' ? 'egress proxy only' : 'none';
+    out.push(`| [\`${s.name}\`](#${s.name}) | \`${s.image}\` | ${r.cpus} / ${mem} / ${r.pidsLimit} | ${s.timeoutMs / 1000} s | ${network} | ${s.workspace} | ${s.version} |`);
+  }
+  for (const s of specs) {
+    out.push('', `## ${s.name}`, '', `**${s.displayName}.** ${s.description}`, '');
+    const props = Object.entries(s.parameters.properties ?? {});
+    if (props.length === 0) {
+      out.push('No parameters.');
+      continue;
+    }
+    const required = new Set(s.parameters.required ?? []);
+    out.push('| Parameter | Type | Required | Default | Constraints | Description |', '| --- | --- | --- | --- | --- | --- |');
+    for (const [name, p] of props) {
+      const def = p.default === undefined ? '' : `\`${JSON.stringify(p.default)}\``;
+      out.push(`| \`${name}\` | ${p.type ?? 'any'} | ${required.has(name) ? 'yes' : 'no'} | ${def} | ${constraints(p)} | ${cell(p.description ?? '')} |`);
+    }
+    if (s.fromArgs !== undefined) out.push('', 'Also accepts legacy raw `args` (mapped through an allowlist of flags).');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function constraints(p: JsonSchema): string {
+  const c: string[] = [];
+  if (p.enum !== undefined) c.push(`one of ${p.enum.map((e) => `\`${String(e)}\``).join(', ')}`);
+  if (p.minimum !== undefined) c.push(`>= ${p.minimum}`);
+  if (p.maximum !== undefined) c.push(`<= ${p.maximum}`);
+  if (p.minLength !== undefined) c.push(`min length ${p.minLength}`);
+  if (p.maxLength !== undefined) c.push(`max length ${p.maxLength}`);
+  if (typeof p['x-max-bytes'] === 'number') c.push(`max ${p['x-max-bytes']} bytes`);
+  if (p.format !== undefined) c.push(`format \`${p.format}\``);
+  if (p.pattern !== undefined) c.push(`pattern \`${p.pattern}\``);
+  return cell(c.join(', '));
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}

@@ -1,0 +1,54 @@
+import { intArg } from '../argv-helpers';
+import { expectPositionals, parseLegacyArgs } from '../legacy-args';
+import { ALPINE_IMAGE, FILE_TOOL_RESOURCES } from '../resource-presets';
+import { containerPath } from '../workspace-path';
+import type { ToolSpec } from '../types';
+
+export type FileReadParams = {
+  path: string;
+  /** 1-based first line. */
+  offset?: number;
+  /** Number of lines. */
+  limit?: number;
+};
+
+const MAX_LINE = 100_000_000;
+
+export const fileRead: ToolSpec<FileReadParams> = {
+  name: 'file_read',
+  displayName: 'Read file',
+  description:
+    'Read a text file from the workspace. Paths are relative to the workspace root. ' +
+    'For large files, page with `offset` (1-based first line) and `limit` (number of lines).',
+  version: '1.0.0',
+  parameters: {
+    type: 'object',
+    properties: {
+      path: { type: 'string', format: 'workspace-path', description: 'File path relative to the workspace root.' },
+      offset: { type: 'integer', minimum: 1, maximum: MAX_LINE, description: 'First line to return (1-based). Omit to start at line 1.' },
+      limit: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Maximum number of lines to return. Omit to read to the end.' },
+    },
+    required: ['path'],
+    additionalProperties: false,
+  },
+  image: ALPINE_IMAGE,
+  workspace: 'readonly',
+  network: 'none',
+  readOnlyRootfs: true,
+  resources: FILE_TOOL_RESOURCES,
+  timeoutMs: 30_000,
+  command(params, ctx) {
+    const file = containerPath(params.path, ctx.workspaceDir, 'path', 'file_read');
+    if (params.offset === undefined && params.limit === undefined) return { argv: ['cat', '--', file] };
+    const first = Number(intArg(params.offset ?? 1, 'offset', 'file_read', 1, MAX_LINE));
+    if (params.limit === undefined) return { argv: ['sed', '-n', '-e', `${first},$p`, '--', file] };
+    const last = first + Number(intArg(params.limit, 'limit', 'file_read', 1, 1_000_000)) - 1;
+    // The script is built only from integers we formatted; `q` stops reading a huge file early.
+    return { argv: ['sed', '-n', '-e', `${first},${last}p`, '-e', `${last}q`, '--', file] };
+  },
+  fromArgs(args) {
+    const { positionals } = parseLegacyArgs('file_read', args, { booleans: '' });
+    expectPositionals('file_read', positionals, 1, 1);
+    return { path: positionals[0] as string };
+  },
+};

@@ -1,0 +1,93 @@
+import { failedStep } from '../argv-helpers';
+import { ALPINE_IMAGE, FILE_TOOL_RESOURCES } from '../resource-presets';
+import { containerPath } from '../workspace-path';
+import type { CommandResult, RunCommand, ToolCommand, ToolRunOutcome, ToolSpec } from '../types';
+import { posix } from 'node:path';
+
+export type FileWriteParams = {
+  path: string;
+  content: string;
+  /** @default true */
+  create_dirs?: boolean;
+  /** @default false */
+  fail_if_exists?: boolean;
+};
+
+/** Largest content file_write accepts (UTF-8 bytes). */
+export const MAX_WRITE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The write step shared with file_edit: content goes to `tee` on stdin, never on a command line.
+ * tee echoes its input, so callers drop the step's stdout.
+ */
+export function writeFileCommand(file: string, content: string): ToolCommand {
+  return { argv: ['tee', '--', file], stdin: content };
+}
+
+/** Runs the write step and turns its result into an outcome that does not echo the content back. */
+export async function writeBack(
+  exec: RunCommand,
+  file: string,
+  content: string,
+  stderrSoFar: string,
+  summary: string,
+): Promise<ToolRunOutcome> {
+  const written: CommandResult = await exec(writeFileCommand(file, content));
+  if (written.exitCode !== 0) return failedStep(written, 'WRITE_FAILED', `could not write ${file}`, stderrSoFar);
+  return { exitCode: 0, stdout: summary, stderr: stderrSoFar + written.stderr, truncated: false };
+}
+
+export const fileWrite: ToolSpec<FileWriteParams> = {
+  name: 'file_write',
+  displayName: 'Write file',
+  description:
+    'Create or overwrite a file in the workspace with the given content. Parent directories are created ' +
+    'unless `create_dirs` is false. Set `fail_if_exists` to refuse overwriting an existing file. ' +
+    'To change part of an existing file prefer file_edit.',
+  version: '1.0.0',
+  parameters: {
+    type: 'object',
+    properties: {
+      path: { type: 'string', format: 'workspace-path', description: 'File path relative to the workspace root.' },
+      content: { type: 'string', 'x-max-bytes': MAX_WRITE_BYTES, description: 'The complete new file content (UTF-8 text).' },
+      create_dirs: { type: 'boolean', default: true, description: 'Create missing parent directories.' },
+      fail_if_exists: { type: 'boolean', default: false, description: 'Fail instead of overwriting an existing file.' },
+    },
+    required: ['path', 'content'],
+    additionalProperties: false,
+  },
+  image: ALPINE_IMAGE,
+  workspace: 'readwrite',
+  network: 'none',
+  readOnlyRootfs: true,
+  resources: FILE_TOOL_RESOURCES,
+  timeoutMs: 30_000,
+  maxParamsBytes: MAX_WRITE_BYTES + 64 * 1024,
+  validateParams(params) {
+    return params.path === '.' ? [{ path: '/path', message: 'must name a file, not the workspace root' }] : [];
+  },
+  // A single-command view of the tool (the write step); the runner uses run() because it is present.
+  command(params, ctx) {
+    return writeFileCommand(containerPath(params.path, ctx.workspaceDir, 'path', 'file_write'), params.content);
+  },
+  async run(params, ctx, exec) {
+    const file = containerPath(params.path, ctx.workspaceDir, 'path', 'file_write');
+    let stderr = '';
+    if (params.fail_if_exists === true) {
+      // Check-then-write is racy (another writer may create the file in between); acceptable because
+      // the workspace has one writer per task, and the flag guards against model mistakes, not attackers.
+      const probe = await exec({ argv: ['test', '-e', file], successExitCodes: [0, 1] });
+      if (probe.exitCode === 0) {
+        return failedStep(probe, 'FILE_EXISTS', `${params.path} already exists and fail_if_exists is true`);
+      }
+    }
+    const dir = posix.dirname(file);
+    if (params.create_dirs !== false && dir !== ctx.workspaceDir.replace(/\/+$/, '') && dir !== '/') {
+      const made = await exec({ argv: ['mkdir', '-p', '--', dir] });
+      if (made.exitCode !== 0) return failedStep(made, 'MKDIR_FAILED', `could not create ${posix.dirname(params.path)}`);
+      stderr += made.stderr;
+    }
+    const bytes = Buffer.byteLength(params.content, 'utf8');
+    return writeBack(exec, file, params.content, stderr, `wrote ${bytes} bytes to ${params.path}\n`);
+  },
+};

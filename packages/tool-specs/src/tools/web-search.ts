@@ -1,0 +1,95 @@
+import { intArg } from '../argv-helpers';
+import { ToolSpecError } from '../errors';
+import { checkHttpUrl } from '../http-url';
+import { CURL_IMAGE, WEB_TOOL_RESOURCES } from '../resource-presets';
+import type { ToolContext, ToolSpec } from '../types';
+import { curlArgv } from './curl-argv';
+
+export type WebSearchParams = {
+  query: string;
+  /** @default 5 */
+  max_results?: number;
+};
+
+export interface WebSearchResult {
+  title: string;
+  url: string;
+  snippet: string;
+}
+
+const MAX_QUERY = 500;
+
+/** The backend request: SearXNG's JSON API, `GET <base>/search?q=<query>&format=json`. */
+export function searchUrl(ctx: ToolContext, query: string): string {
+  const base = ctx.searchBackendUrl;
+  if (base === undefined || base === '') {
+    throw new ToolSpecError('SEARCH_BACKEND_NOT_CONFIGURED', 'web_search needs ctx.searchBackendUrl (a SearXNG-compatible JSON endpoint)', { tool: 'web_search' });
+  }
+  const checked = checkHttpUrl(base);
+  if (!checked.ok || checked.href.includes('?') || checked.href.includes('#')) {
+    const why = checked.ok ? 'must not have a query or fragment' : checked.message;
+    throw new ToolSpecError('SEARCH_BACKEND_NOT_CONFIGURED', `ctx.searchBackendUrl ${why}`, { tool: 'web_search' });
+  }
+  return `${checked.href.replace(/\/+$/, '')}/search?q=${encodeURIComponent(query)}&format=json`;
+}
+
+export const webSearch: ToolSpec<WebSearchParams> = {
+  name: 'web_search',
+  displayName: 'Web search',
+  description:
+    'Search the web and return a list of results (title, URL, snippet). Use fetch_url to read a result. ' +
+    'Write the query as you would in a search engine.',
+  version: '1.0.0',
+  parameters: {
+    type: 'object',
+    properties: {
+      query: { type: 'string', minLength: 1, maxLength: MAX_QUERY, pattern: '\\S', description: 'The search query.' },
+      max_results: { type: 'integer', minimum: 1, maximum: 20, default: 5, description: 'Maximum number of results.' },
+    },
+    required: ['query'],
+    additionalProperties: false,
+  },
+  image: CURL_IMAGE,
+  workspace: 'none',
+  network: 'egress',
+  readOnlyRootfs: true,
+  resources: WEB_TOOL_RESOURCES,
+  timeoutMs: 30_000,
+  command(params, ctx) {
+    if (typeof params.query !== 'string') throw new ToolSpecError('INVALID_PARAMS', 'query must be a string', { tool: 'web_search' });
+    intArg(params.max_results ?? 5, 'max_results', 'web_search', 1, 20);
+    // The query reaches curl only percent-encoded inside our URL, after `--`.
+    const url = searchUrl(ctx, params.query);
+    return { argv: curlArgv('web_search', ctx, { url, maxBytes: 2 * 1024 * 1024, timeoutSeconds: 25, maxRedirs: 3, headers: ['Accept: application/json'] }) };
+  },
+  parseOutput(result, params): { results: WebSearchResult[] } {
+    let body: unknown;
+    try {
+      body = JSON.parse(result.stdout);
+    } catch (cause) {
+      throw new ToolSpecError('SEARCH_BAD_RESPONSE', 'search backend did not return JSON', { tool: 'web_search', cause });
+    }
+    const items = (body as { results?: unknown } | null)?.results;
+    if (!Array.isArray(items)) {
+      throw new ToolSpecError('SEARCH_BAD_RESPONSE', "search backend JSON has no 'results' array", { tool: 'web_search' });
+    }
+    const results: WebSearchResult[] = [];
+    for (const item of items as Array<Record<string, unknown> | null>) {
+      if (results.length >= (params.max_results ?? 5)) break;
+      if (item === null || typeof item !== 'object' || typeof item.url !== 'string') continue;
+      results.push({
+        title: typeof item.title === 'string' ? item.title : item.url,
+        url: item.url,
+        snippet: typeof item.content === 'string' ? item.content : '',
+      });
+    }
+    return { results };
+  },
+  fromArgs(args) {
+    // The seed passed a single string; words are joined back into one query. Flags are not supported.
+    if (args.some((a) => a.startsWith('-'))) {
+      throw new ToolSpecError('UNSUPPORTED_ARG', 'web_search: legacy args take no flags', { tool: 'web_search' });
+    }
+    return { query: args.join(' ') };
+  },
+};
