@@ -1,0 +1,137 @@
+import type { ContainerRequest } from './contract';
+import type { HostIdentity } from './identity';
+import type { Policy, Violation } from './model';
+import { checkMounts, type RealPath } from './mount-rules';
+import { imageMatches, parseImageReference } from './patterns';
+
+export interface ContainerEvaluation {
+  violations: Violation[];
+  /** The request with defaults and every clamp applied; what permissive mode hands back. */
+  adjusted: ContainerRequest;
+}
+
+const hard = (rule: string, message: string): Violation => ({ rule, message, severity: 'error', hard: true });
+const soft = (rule: string, message: string): Violation => ({ rule, message, severity: 'error', hard: false });
+const warning = (rule: string, message: string): Violation => ({ rule, message, severity: 'warning', hard: false });
+
+const normCap = (c: string): string => c.trim().toUpperCase().replace(/^CAP_/, '');
+
+/** `user` empty, `0`, `root`, `0:*` or `root:*` runs as root inside the container. */
+export function isRootUser(user: string): boolean {
+  const name = (user.split(':')[0] ?? '').trim();
+  return name === '' || name === 'root' || /^0+$/.test(name);
+}
+
+function checkImage(image: string, policy: Policy, v: Violation[]): void {
+  const images = policy.images ?? {};
+  const denied = images.denied_images?.find((p) => imageMatches(p, image));
+  if (denied) v.push(hard('images.denied_images', `image ${image} matches denied pattern ${denied}`));
+  const allowed = images.allowed_images ?? [];
+  if (allowed.length > 0 && !allowed.some((p) => imageMatches(p, image))) {
+    v.push(hard('images.allowed_images', `image ${image} matches no allowed image pattern`));
+  }
+  const ref = parseImageReference(image);
+  if (images.require_digest === true && !ref.digest) v.push(soft('images.require_digest', `image ${image} is not pinned by digest`));
+  const latest = ref.tag === 'latest' || (ref.tag === undefined && ref.digest === undefined);
+  if (images.allow_latest_tag !== true && latest) v.push(soft('images.allow_latest_tag', `image ${image} uses the mutable latest tag`));
+}
+
+function checkSecurity(req: ContainerRequest, policy: Policy, v: Violation[], out: ContainerRequest): void {
+  const sec = policy.security ?? {};
+  if (req.privileged) v.push(hard('security.privileged', 'privileged containers are never allowed'));
+  out.privileged = false;
+  if (isRootUser(req.user)) {
+    if (sec.require_non_root === true || sec.allow_root !== true) v.push(hard('security.non_root', `container would run as root (user "${req.user}")`));
+  } else {
+    const [uidText, gidText] = req.user.split(':');
+    const checkId = (list: number[] | undefined, text: string | undefined, kind: 'uid' | 'gid'): void => {
+      if (!list || list.length === 0 || text === undefined) return;
+      // A name cannot be checked against numeric ids without the image's passwd file: fail closed.
+      if (!/^\d+$/.test(text) || !list.includes(Number(text))) v.push(hard(`security.allowed_${kind}s`, `${kind} "${text}" is not in allowed_${kind}s`));
+    };
+    checkId(sec.allowed_uids, uidText, 'uid');
+    checkId(sec.allowed_gids, gidText, 'gid');
+  }
+  const allowedCaps = new Set((sec.allowed_capabilities ?? []).map(normCap));
+  const keptCaps: string[] = [];
+  for (const cap of req.capAdd) {
+    if (allowedCaps.has(normCap(cap)) && normCap(cap) !== 'ALL') keptCaps.push(cap);
+    else v.push(soft('security.allowed_capabilities', `capability ${cap} is not allowed`));
+  }
+  const added = (sec.add_capabilities ?? []).filter((c) => !keptCaps.some((k) => normCap(k) === normCap(c)));
+  out.capAdd = [...keptCaps, ...added];
+  const drops = (sec.drop_capabilities ?? []).filter((c) => !req.capDrop.some((k) => normCap(k) === normCap(c)));
+  out.capDrop = [...req.capDrop, ...drops];
+  if ((sec.read_only_rootfs === true || policy.mounts?.enforce_read_only_rootfs === true) && !req.readOnlyRootfs) {
+    v.push(soft('security.read_only_rootfs', 'the root filesystem must be read-only'));
+    out.readOnlyRootfs = true;
+  }
+}
+
+/** Pushes a violation and returns the clamped value when `value` is unlimited (<= 0) or above `max`. */
+function clampMax(value: number, max: number | undefined, rule: string, what: string, v: Violation[]): number {
+  if (max === undefined || (value > 0 && value <= max)) return value;
+  v.push(soft(rule, `${what} ${value <= 0 ? 'unlimited' : value} exceeds the quota ${max}`));
+  return max;
+}
+
+function clampMin(value: number, min: number | undefined, rule: string, what: string, v: Violation[]): number {
+  if (min === undefined || value <= 0 || value >= min) return value;
+  v.push(warning(rule, `${what} ${value} is below the minimum ${min}; raised`));
+  return min;
+}
+
+function checkQuotas(req: ContainerRequest, policy: Policy, v: Violation[], out: ContainerRequest): void {
+  const q = policy.quotas ?? {};
+  const r = req.resources;
+  const nanoCpus = clampMin(clampMax(r.nanoCpus, q.max_cpus, 'quotas.max_cpus', 'CPU (nano-CPUs)', v), q.min_cpus, 'quotas.min_cpus', 'CPU (nano-CPUs)', v);
+  const memoryBytes = clampMin(clampMax(r.memoryBytes, q.max_memory, 'quotas.max_memory', 'memory', v), q.min_memory, 'quotas.min_memory', 'memory', v);
+  const pidsLimit = clampMin(clampMax(r.pidsLimit, q.max_pids, 'quotas.max_pids', 'pids limit', v), q.min_pids, 'quotas.min_pids', 'pids limit', v);
+  // "No swap" (swap total == memory) must survive a memory clamp.
+  let memorySwapBytes = r.memorySwapBytes === r.memoryBytes ? memoryBytes : r.memorySwapBytes;
+  const maxSwap = q.max_memory_swap;
+  if (maxSwap === 0 && memorySwapBytes !== memoryBytes) {
+    v.push(soft('quotas.max_memory_swap', 'swap is not allowed (memory + swap must equal memory)'));
+    memorySwapBytes = memoryBytes;
+  } else if (maxSwap !== undefined && maxSwap > 0 && (memorySwapBytes <= 0 || memorySwapBytes > maxSwap)) {
+    v.push(soft('quotas.max_memory_swap', `memory + swap ${memorySwapBytes <= 0 ? 'unlimited' : memorySwapBytes} exceeds the quota ${maxSwap}`));
+    memorySwapBytes = Math.max(memoryBytes, maxSwap);
+  }
+  if (memorySwapBytes > 0 && memorySwapBytes < memoryBytes) memorySwapBytes = memoryBytes;
+  out.resources = { nanoCpus, memoryBytes, memorySwapBytes, pidsLimit };
+
+  const m = policy.mounts ?? {};
+  if (req.tmpfsBytes > 0 && m.allow_tmpfs === false) {
+    v.push(soft('mounts.allow_tmpfs', 'tmpfs mounts are not allowed'));
+    out.tmpfsBytes = 0;
+  } else if (m.max_tmpfs_size !== undefined && req.tmpfsBytes > m.max_tmpfs_size) {
+    v.push(soft('mounts.max_tmpfs_size', `tmpfs ${req.tmpfsBytes} exceeds the quota ${m.max_tmpfs_size}`));
+    out.tmpfsBytes = m.max_tmpfs_size;
+  }
+}
+
+/**
+ * Every rule for one container request. `policy` is already tightened for
+ * the request's tool. Hard violations deny in strict and permissive mode.
+ */
+export function evaluateContainer(
+  req: ContainerRequest,
+  policy: Policy,
+  identity: () => HostIdentity,
+  realpath?: RealPath,
+): ContainerEvaluation {
+  const v: Violation[] = [];
+  const out: ContainerRequest = { ...req, capAdd: [...req.capAdd], capDrop: [...req.capDrop], resources: { ...req.resources } };
+  if (policy.tools?.[req.tool]?.disabled === true) v.push(hard('tools.disabled', `tool ${req.tool} is disabled by policy`));
+  checkImage(req.image, policy, v);
+  checkSecurity(req, policy, v, out);
+  checkQuotas(req, policy, v, out);
+  const mounts = checkMounts(req.mounts, policy.mounts ?? {}, identity, realpath);
+  v.push(...mounts.violations);
+  out.mounts = mounts.mounts;
+  if (req.network === 'egress' && policy.network?.allow_network === false) {
+    v.push(soft('network.allow_network', 'network access is not allowed'));
+    out.network = 'none';
+  }
+  return { violations: v, adjusted: out };
+}

@@ -1,0 +1,60 @@
+/**
+ * The executor's policy contract, declared here with identical shapes so that
+ * this package depends on no sibling: an enforcer from `createPolicyEnforcer`
+ * is assignable to the executor's `PolicyEnforcer` structurally.
+ */
+
+export interface ContainerMountRequest {
+  /** Host path as given; the enforcer resolves symlinks and `..` itself. */
+  source: string;
+  /** Path in the container, e.g. `/workspace`. */
+  target: string;
+  mode: 'readonly' | 'readwrite';
+}
+
+export interface ContainerRequest {
+  sessionId?: string;
+  taskId?: string;
+  tool: string;
+  image: string;
+  /** `uid:gid` the process runs as. */
+  user: string;
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  readOnlyRootfs: boolean;
+  mounts: ContainerMountRequest[];
+  resources: {
+    nanoCpus: number;
+    memoryBytes: number;
+    /** Memory + swap; equal to memoryBytes means no swap. */
+    memorySwapBytes: number;
+    pidsLimit: number;
+  };
+  /** Size of the /tmp tmpfs in bytes. */
+  tmpfsBytes: number;
+  network: 'none' | 'egress';
+}
+
+export interface EgressRequest {
+  sessionId?: string;
+  taskId?: string;
+  tool?: string;
+  /** Host name (or IP literal) as the tool asked for it. */
+  host: string;
+  port: number;
+  /** The address the proxy resolved `host` to; absent for the pre-resolution check. */
+  address?: string;
+}
+
+export interface EgressDecision {
+  allowed: boolean;
+  /** Name of the rule that decided, e.g. `network.deny_private`. */
+  rule: string;
+  reason: string;
+}
+
+export interface PolicyEnforcerContract {
+  enforce(request: ContainerRequest): ContainerRequest | Promise<ContainerRequest>;
+  checkEgress?(request: EgressRequest): EgressDecision | Promise<EgressDecision>;
+}

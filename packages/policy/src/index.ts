@@ -1,0 +1,65 @@
+/**
+ * @baaaht/policy: what tools may do on a host. The policy model and file
+ * format (YAML/JSON, one JSON Schema), the loader, the fail-closed enforcer
+ * the executor calls before every container and the egress proxy calls for
+ * every connection, the JSON-lines audit log and a hot-reloadable store.
+ * Depends on neither Docker nor gRPC.
+ */
+
+export { AuditLog } from './audit-log';
+export type { AuditLogOptions, AuditRecord, AuditTarget } from './audit-log';
+export { isRootUser } from './container-rules';
+export type { ContainerEvaluation } from './container-rules';
+export type {
+  ContainerMountRequest,
+  ContainerRequest,
+  EgressDecision,
+  EgressRequest,
+  PolicyEnforcerContract,
+} from './contract';
+export { defaultPolicy } from './default-policy';
+export type { DefaultPolicyOptions } from './default-policy';
+export {
+  PolicyDeniedError,
+  PolicyError,
+  PolicyFileNotFoundError,
+  PolicyFileUnreadableError,
+  PolicyValidationError,
+  formatIssue,
+} from './errors';
+export type { PolicyErrorCode, PolicyIssue } from './errors';
+export { systemIdentity } from './identity';
+export type { HostIdentity, IdentityProvider, SystemIdentityOptions } from './identity';
+export { checkPolicyFile, loadPolicyFile, parsePolicy } from './load-policy';
+export type { LoadPolicyFileOptions, ParsePolicyOptions, PolicyFormat } from './load-policy';
+export { quietLogger } from './logger';
+export type { Logger } from './logger';
+export { mergePolicies, policyForTool } from './merge-policies';
+export type { MergePoliciesOptions } from './merge-policies';
+export type {
+  ImagePolicy,
+  MountAccessMode,
+  MountAllowlistEntry,
+  MountPolicy,
+  NetworkPolicy,
+  Policy,
+  PolicyMode,
+  QuotaPolicy,
+  SecurityPolicy,
+  Severity,
+  ToolPolicy,
+  Violation,
+} from './model';
+export { PolicyEnforcer, createPolicyEnforcer } from './policy-enforcer';
+export type { PolicyEnforcerOptions } from './policy-enforcer';
+export { PolicyStore } from './policy-store';
+export type {
+  DirectoryWatcher,
+  PolicyStoreClock,
+  PolicyStoreEvents,
+  PolicyStoreOptions,
+  PolicyStoreState,
+  ReloadResult,
+} from './policy-store';
+export { policyJsonSchema } from './schema';
+export type { PolicySchemaNode } from './schema';

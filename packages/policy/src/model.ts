@@ -1,0 +1,121 @@
+/**
+ * The policy model. Keys are snake_case because they are the file format
+ * (the seed's `policies.yaml` and `mount_policy.yaml` load unchanged); every
+ * field is optional and `undefined` means "not set" so that merging can tell
+ * "the session did not say" from "the session said false".
+ */
+
+/** strict: deny on any error. permissive: deny only on hard rules, clamp the rest. disabled: allow, but audit. */
+export type PolicyMode = 'strict' | 'permissive' | 'disabled';
+
+export type MountAccessMode = 'readonly' | 'readwrite' | 'denied';
+
+/** CPU values are nano-CPUs (1e9 = one core), memory values are bytes, as in the seed. */
+export interface QuotaPolicy {
+  max_cpus?: number;
+  min_cpus?: number;
+  max_memory?: number;
+  min_memory?: number;
+  /** Cap on memory + swap in bytes; 0 = no swap at all, -1 = unlimited. */
+  max_memory_swap?: number;
+  max_pids?: number;
+  min_pids?: number;
+}
+
+/** One allowlist entry. `user` and `group` are mutually exclusive; neither means "everyone". */
+export interface MountAllowlistEntry {
+  /** Absolute host path; `*` matches one path segment (`/home/*\/projects`). */
+  path: string;
+  user?: string;
+  group?: string;
+  mode: MountAccessMode;
+}
+
+export interface MountPolicy {
+  allow_bind_mounts?: boolean;
+  /** Legacy globs, used only when `mount_allowlist` is empty. Empty = any path not denied. */
+  allowed_bind_sources?: string[];
+  denied_bind_sources?: string[];
+  allow_volumes?: boolean;
+  allowed_volumes?: string[];
+  denied_volumes?: string[];
+  allow_tmpfs?: boolean;
+  max_tmpfs_size?: number;
+  enforce_read_only_rootfs?: boolean;
+  /** When non-empty it alone decides which host paths may be mounted, and how. */
+  mount_allowlist?: MountAllowlistEntry[];
+}
+
+export interface NetworkPolicy {
+  allow_network?: boolean;
+  /** CIDRs egress may reach; empty = any (subject to `allow_private`). An explicit entry also admits private ranges. */
+  allowed_networks?: string[];
+  /** CIDRs egress may never reach; wins over everything. */
+  denied_networks?: string[];
+  allow_host_network?: boolean;
+  /** Host name patterns (`*.example.com`) egress may reach; empty = any. */
+  allowed_hosts?: string[];
+  denied_hosts?: string[];
+  /** Destination ports; empty = any. */
+  allowed_ports?: number[];
+  /** Whether loopback, private, link-local, CGNAT, ULA, multicast... targets may be reached at all. */
+  allow_private?: boolean;
+}
+
+export interface ImagePolicy {
+  allowed_images?: string[];
+  denied_images?: string[];
+  require_digest?: boolean;
+  allow_latest_tag?: boolean;
+}
+
+export interface SecurityPolicy {
+  /** Accepted for seed compatibility; must be false: privileged containers are never allowed. */
+  allow_privileged?: boolean;
+  /** Capabilities a request may add (`CAP_` prefix optional). Empty = none. */
+  allowed_capabilities?: string[];
+  /** Added to every container. */
+  add_capabilities?: string[];
+  /** Dropped from every container. */
+  drop_capabilities?: string[];
+  allow_root?: boolean;
+  require_non_root?: boolean;
+  allowed_uids?: number[];
+  allowed_gids?: number[];
+  read_only_rootfs?: boolean;
+}
+
+/** Per-tool override: disable the tool, or tighten any section for it alone. */
+export interface ToolPolicy {
+  disabled?: boolean;
+  quotas?: QuotaPolicy;
+  mounts?: MountPolicy;
+  network?: NetworkPolicy;
+  images?: ImagePolicy;
+  security?: SecurityPolicy;
+}
+
+export interface Policy {
+  id?: string;
+  name?: string;
+  description?: string;
+  mode?: PolicyMode;
+  labels?: Record<string, string>;
+  quotas?: QuotaPolicy;
+  mounts?: MountPolicy;
+  network?: NetworkPolicy;
+  images?: ImagePolicy;
+  security?: SecurityPolicy;
+  tools?: Record<string, ToolPolicy>;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** One broken rule. `hard` rules deny even in permissive mode. */
+export interface Violation {
+  /** Dotted rule name, e.g. `mounts.mount_allowlist`, `security.privileged`. */
+  rule: string;
+  message: string;
+  severity: Severity;
+  hard: boolean;
+}
