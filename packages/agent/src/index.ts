@@ -1,2 +1,32 @@
-/** @baaaht/agent: under construction in this change. */
-export {};
+/**
+ * @baaaht/agent: the worker side of the baaaht protocol. Registers with a hub,
+ * keeps one push-based Work stream open, runs assignments on an injected
+ * TaskHandler, reconnects with jittered backoff and reports every outcome
+ * until the hub acknowledges it.
+ */
+export { Agent } from './agent';
+export type { AgentMetrics, CloseOptions, DrainOptions } from './agent';
+export { bootstrap } from './bootstrap';
+export type { BootstrapResult } from './bootstrap';
+export { resolveAgentOptions } from './agent-options';
+export type { AgentOptions, AgentTlsOptions, ResolvedAgentOptions } from './agent-options';
+export { parseAddress, DEFAULT_HUB_ADDRESS } from './address';
+export type { ParsedAddress } from './address';
+export { Backoff } from './backoff';
+export type { BackoffOptions, JitterMode } from './backoff';
+export { canTransition } from './connection-state';
+export type { ConnectionState } from './connection-state';
+export { systemClock } from './clock';
+export type { Clock } from './clock';
+export { AgentError } from './errors';
+export type { AgentErrorCode, AgentErrorContext } from './errors';
+export { quietLogger } from './logger';
+export type { Logger } from './logger';
+export type {
+  AgentTask,
+  TaskHandler,
+  TaskHandlerContext,
+  TaskHandlerEvent,
+  TaskOutcome,
+  TaskOutcomeStatus,
+} from './task-handler';

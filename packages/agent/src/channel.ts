@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import { AgentServiceClient } from '@baaaht/proto';
+import type { ResolvedAgentOptions, AgentTlsOptions } from './agent-options';
+
+function material(inline: string | Buffer | undefined, file: string | undefined): Buffer | undefined {
+  if (inline !== undefined) return Buffer.isBuffer(inline) ? inline : Buffer.from(inline);
+  return file === undefined ? undefined : readFileSync(file);
+}
+
+/** Channel credentials for the options: insecure for Unix sockets and plain TCP, else (m)TLS. */
+export function channelCredentials(tls: AgentTlsOptions | undefined): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  const ca = material(tls.ca, tls.caFile);
+  const key = material(tls.key, tls.keyFile);
+  const cert = material(tls.cert, tls.certFile);
+  if ((key === undefined) !== (cert === undefined)) throw new TypeError('tls: cert and key must be given together');
+  return credentials.createSsl(ca ?? null, key ?? null, cert ?? null);
+}
+
+/** Creates a fresh client; each connection attempt gets its own, so grpc's channel backoff never stacks on ours. */
+export function createAgentServiceClient(options: ResolvedAgentOptions): AgentServiceClient {
+  const channelOptions: ChannelOptions = {
+    'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': options.maxSendMessageBytes,
+    'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.enable_retries': 0,
+  };
+  if (options.tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = options.tls.serverName;
+  return new AgentServiceClient(options.parsedAddress.target, channelCredentials(options.tls), channelOptions);
+}
+
+/** Per-call metadata: the bearer token rides on every call, also over plaintext Unix sockets. */
+export function callMetadata(bearerToken: string | undefined): Metadata {
+  const metadata = new Metadata();
+  if (bearerToken !== undefined) metadata.set('authorization', `Bearer ${bearerToken}`);
+  return metadata;
+}

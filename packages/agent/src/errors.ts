@@ -1,0 +1,57 @@
+/** Stable error codes of @baaaht/agent. */
+export type AgentErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'INVALID_ADDRESS'
+  | 'CONNECT_FAILED'
+  | 'REGISTER_FAILED'
+  | 'UNAUTHENTICATED'
+  | 'RECONNECT_EXHAUSTED'
+  | 'RPC_FAILED'
+  | 'HANDLER_ERROR'
+  | 'SHUTDOWN'
+  | 'INTERNAL';
+
+export interface AgentErrorContext {
+  taskId?: string;
+  agentId?: string;
+  tool?: string;
+  /** gRPC status code when the error came from a call. */
+  grpcCode?: number;
+  cause?: unknown;
+}
+
+/** Base error of the agent; `code` is stable, the message is for humans. */
+export class AgentError extends Error {
+  override name = 'AgentError';
+  readonly code: AgentErrorCode;
+  readonly taskId?: string;
+  readonly agentId?: string;
+  readonly tool?: string;
+  readonly grpcCode?: number;
+
+  constructor(code: AgentErrorCode, message: string, context: AgentErrorContext = {}) {
+    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.code = code;
+    if (context.taskId !== undefined) this.taskId = context.taskId;
+    if (context.agentId !== undefined) this.agentId = context.agentId;
+    if (context.tool !== undefined) this.tool = context.tool;
+    if (context.grpcCode !== undefined) this.grpcCode = context.grpcCode;
+  }
+
+  /** Normalises anything thrown into an AgentError, keeping the original as `cause`. */
+  static fromUnknown(err: unknown, code: AgentErrorCode = 'INTERNAL', context: AgentErrorContext = {}): AgentError {
+    if (err instanceof AgentError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    const grpcCode = grpcCodeOf(err);
+    return new AgentError(code, message, { ...context, ...(grpcCode === undefined ? {} : { grpcCode }), cause: err });
+  }
+}
+
+/** The numeric gRPC status of a ServiceError-like value, if any. */
+export function grpcCodeOf(err: unknown): number | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
