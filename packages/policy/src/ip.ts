@@ -113,7 +113,7 @@ export function embeddedIpv4(ip: IpAddress): IpAddress | undefined {
   if (ip.version !== 6) return undefined;
   const high96 = ip.value >> 32n;
   const low32 = ip.value & 0xffffffffn;
-  const nat64 = 0x0064ff9b0000000000000000n >> 32n;
+  const nat64 = 0x0064ff9b0000000000000000n;
   if (high96 === 0xffffn || high96 === nat64 || (high96 === 0n && low32 > 1n)) return { version: 4, value: low32 };
   return undefined;
 }
