@@ -7,9 +7,15 @@ export type ExactEditResult =
  * Replaces `oldString` with `newString` in `content`, literally (no regex, no `$&` patterns).
  * Without `replaceAll`, `oldString` must occur exactly once, so the model cannot edit the wrong place.
  */
-export function applyExactEdit(content: string, oldString: string, newString: string, replaceAll = false): ExactEditResult {
+export function applyExactEdit(
+  content: string,
+  oldString: string,
+  newString: string,
+  replaceAll = false,
+): ExactEditResult {
   if (oldString === '') return { ok: false, code: 'EDIT_INVALID', message: 'old_string must not be empty' };
-  if (oldString === newString) return { ok: false, code: 'EDIT_INVALID', message: 'old_string and new_string are identical' };
+  if (oldString === newString)
+    return { ok: false, code: 'EDIT_INVALID', message: 'old_string and new_string are identical' };
   const parts = content.split(oldString);
   const count = parts.length - 1;
   if (count === 0) return { ok: false, code: 'EDIT_NO_MATCH', message: 'old_string was not found in the file' };

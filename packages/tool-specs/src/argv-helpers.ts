@@ -24,7 +24,11 @@ export function stringArg(value: unknown, name: string, tool: string): string {
 export function requireEgressProxy(ctx: ToolContext, tool: string): string {
   const proxy = ctx.egressProxy;
   if (proxy === undefined || proxy === '' || proxy.includes('\0')) {
-    throw new ToolSpecError('EGRESS_PROXY_REQUIRED', `${tool} needs ctx.egressProxy: web tools only reach the network through the worker`, { tool });
+    throw new ToolSpecError(
+      'EGRESS_PROXY_REQUIRED',
+      `${tool} needs ctx.egressProxy: web tools only reach the network through the worker`,
+      { tool },
+    );
   }
   return proxy;
 }
@@ -65,12 +69,7 @@ export function capLines(lines: string[], max: number): { lines: string[]; cappe
 }
 
 /** The outcome of a multi-step tool that stopped at a failed step. */
-export function failedStep(
-  result: CommandResult,
-  code: string,
-  message: string,
-  stderrSoFar = '',
-): ToolRunOutcome {
+export function failedStep(result: CommandResult, code: string, message: string, stderrSoFar = ''): ToolRunOutcome {
   return {
     exitCode: result.exitCode === 0 ? 1 : result.exitCode,
     stdout: '',

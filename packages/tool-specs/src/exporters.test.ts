@@ -1,4 +1,11 @@
-import { allToolSpecs, toAnthropicTools, toMcpTools, toOpenAITools, validateAgainstSchema, validateToolCall } from './index';
+import {
+  allToolSpecs,
+  toAnthropicTools,
+  toMcpTools,
+  toOpenAITools,
+  validateAgainstSchema,
+  validateToolCall,
+} from './index';
 import type { JsonSchema } from './index';
 
 // Structural checks of the shapes the providers document:
@@ -8,7 +15,12 @@ import type { JsonSchema } from './index';
 const NAME = '^[a-zA-Z0-9_-]{1,64}$';
 const objectSchema: JsonSchema = {
   type: 'object',
-  properties: { type: { type: 'string', enum: ['object'] }, properties: { type: 'object' }, required: { type: 'array', items: { type: 'string' } }, additionalProperties: { type: 'boolean' } },
+  properties: {
+    type: { type: 'string', enum: ['object'] },
+    properties: { type: 'object' },
+    required: { type: 'array', items: { type: 'string' } },
+    additionalProperties: { type: 'boolean' },
+  },
   required: ['type', 'properties'],
 };
 const shapes: Record<string, JsonSchema> = {
@@ -22,7 +34,12 @@ const shapes: Record<string, JsonSchema> = {
         type: 'object',
         additionalProperties: false,
         required: ['name', 'parameters'],
-        properties: { name: { type: 'string', pattern: NAME }, description: { type: 'string', minLength: 1 }, parameters: objectSchema, strict: { type: 'boolean' } },
+        properties: {
+          name: { type: 'string', pattern: NAME },
+          description: { type: 'string', minLength: 1 },
+          parameters: objectSchema,
+          strict: { type: 'boolean' },
+        },
       },
     },
   },
@@ -30,7 +47,11 @@ const shapes: Record<string, JsonSchema> = {
     type: 'object',
     additionalProperties: false,
     required: ['name', 'input_schema'],
-    properties: { name: { type: 'string', pattern: NAME }, description: { type: 'string', minLength: 1 }, input_schema: objectSchema },
+    properties: {
+      name: { type: 'string', pattern: NAME },
+      description: { type: 'string', minLength: 1 },
+      input_schema: objectSchema,
+    },
   },
   mcp: {
     type: 'object',
@@ -44,7 +65,13 @@ const shapes: Record<string, JsonSchema> = {
       annotations: {
         type: 'object',
         additionalProperties: false,
-        properties: { title: { type: 'string' }, readOnlyHint: { type: 'boolean' }, destructiveHint: { type: 'boolean' }, idempotentHint: { type: 'boolean' }, openWorldHint: { type: 'boolean' } },
+        properties: {
+          title: { type: 'string' },
+          readOnlyHint: { type: 'boolean' },
+          destructiveHint: { type: 'boolean' },
+          idempotentHint: { type: 'boolean' },
+          openWorldHint: { type: 'boolean' },
+        },
       },
     },
   },
@@ -83,14 +110,24 @@ describe('exporters', () => {
   it('emits strict OpenAI schemas: all properties required, optionals nullable, no default', () => {
     const fileRead = toOpenAITools(specs, { strict: true })[0]?.function;
     expect(fileRead?.strict).toBe(true);
-    expect(fileRead?.parameters).toMatchObject({ required: ['path', 'offset', 'limit'], additionalProperties: false, properties: { path: { type: 'string' }, offset: { type: ['integer', 'null'] } } });
-    const grep = toOpenAITools(specs, { strict: true })[3]?.function.parameters as { properties: Record<string, Record<string, unknown>> };
+    expect(fileRead?.parameters).toMatchObject({
+      required: ['path', 'offset', 'limit'],
+      additionalProperties: false,
+      properties: { path: { type: 'string' }, offset: { type: ['integer', 'null'] } },
+    });
+    const grep = toOpenAITools(specs, { strict: true })[3]?.function.parameters as {
+      properties: Record<string, Record<string, unknown>>;
+    };
     expect(grep.properties.max_results).not.toHaveProperty('default');
     expect(grep.properties.max_results?.description).toMatch(/Default: 100/);
-    const find = toOpenAITools(specs, { strict: true })[4]?.function.parameters as { properties: Record<string, Record<string, unknown>> };
+    const find = toOpenAITools(specs, { strict: true })[4]?.function.parameters as {
+      properties: Record<string, Record<string, unknown>>;
+    };
     expect(find.properties.type?.enum).toEqual(['file', 'directory', 'symlink', null]);
     // What a strict-mode model sends validates.
-    expect(validateToolCall('find', { path: null, name: '*.md', type: null, max_depth: null, max_results: null }).ok).toBe(true);
+    expect(
+      validateToolCall('find', { path: null, name: '*.md', type: null, max_depth: null, max_results: null }).ok,
+    ).toBe(true);
   });
 
   it('derives MCP hints from workspace access and network', () => {

@@ -50,7 +50,9 @@ export function toPublicSchema(schema: JsonSchema): ExportedSchema {
   for (const [key, value] of Object.entries(schema)) {
     if (key.startsWith('x-') || (key === 'format' && PRIVATE_FORMATS.has(value as string))) continue;
     if (key === 'properties') {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, toPublicSchema(v)]));
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, toPublicSchema(v)]),
+      );
     } else if (key === 'items') out[key] = toPublicSchema(value as JsonSchema);
     else out[key] = structuredClone(value);
   }
@@ -62,12 +64,21 @@ function toStrictSchema(schema: JsonSchema): ExportedSchema {
   const required = new Set(schema.required ?? []);
   const properties: Record<string, ExportedSchema> = {};
   for (const [key, sub] of Object.entries(props)) {
-    const { default: def, minLength: _min, maxLength: _max, format: _format, ...rest } = toPublicSchema(sub) as ExportedSchema & JsonSchema;
-    const notes = def === undefined || required.has(key) ? '' : ` Default: ${JSON.stringify(def)} (send null for the default).`;
+    const {
+      default: def,
+      minLength: _min,
+      maxLength: _max,
+      format: _format,
+      ...rest
+    } = toPublicSchema(sub) as ExportedSchema & JsonSchema;
+    const notes =
+      def === undefined || required.has(key) ? '' : ` Default: ${JSON.stringify(def)} (send null for the default).`;
     properties[key] = {
       ...rest,
       ...(required.has(key) ? {} : { type: [sub.type, 'null'] }),
-      ...(rest.description !== undefined || notes !== '' ? { description: `${rest.description ?? ''}${notes}`.trim() } : {}),
+      ...(rest.description !== undefined || notes !== ''
+        ? { description: `${rest.description ?? ''}${notes}`.trim() }
+        : {}),
     };
     if (!required.has(key) && sub.enum !== undefined) properties[key]!.enum = [...sub.enum, null];
   }
@@ -87,7 +98,11 @@ export function toOpenAITools(specs: readonly ToolSpec[], options: OpenAIExportO
 }
 
 export function toAnthropicTools(specs: readonly ToolSpec[]): AnthropicTool[] {
-  return specs.map((spec) => ({ name: spec.name, description: spec.description, input_schema: toPublicSchema(spec.parameters) }));
+  return specs.map((spec) => ({
+    name: spec.name,
+    description: spec.description,
+    input_schema: toPublicSchema(spec.parameters),
+  }));
 }
 
 /** MCP entries; hints follow from the spec: read-only unless the workspace is writable, open-world when it needs egress. */

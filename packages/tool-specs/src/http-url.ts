@@ -9,15 +9,18 @@ export const MAX_URL_LENGTH = 4096;
 export function checkHttpUrl(input: string): { ok: true; href: string } | { ok: false; message: string } {
   if (input.length > MAX_URL_LENGTH) return { ok: false, message: `must be at most ${MAX_URL_LENGTH} characters` };
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0020\u007f]/.test(input)) return { ok: false, message: 'must not contain whitespace or control characters' };
+  if (/[\u0000-\u0020\u007f]/.test(input))
+    return { ok: false, message: 'must not contain whitespace or control characters' };
   let url: URL;
   try {
     url = new URL(input);
   } catch {
     return { ok: false, message: 'must be an absolute http(s) URL' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: `scheme must be http or https (got '${url.protocol}')` };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { ok: false, message: `scheme must be http or https (got '${url.protocol}')` };
   if (url.username !== '' || url.password !== '') return { ok: false, message: 'must not contain credentials' };
-  if (url.href.length > MAX_URL_LENGTH) return { ok: false, message: `must be at most ${MAX_URL_LENGTH} characters once normalised` };
+  if (url.href.length > MAX_URL_LENGTH)
+    return { ok: false, message: `must be at most ${MAX_URL_LENGTH} characters once normalised` };
   return { ok: true, href: url.href };
 }

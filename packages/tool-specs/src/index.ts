@@ -40,7 +40,13 @@ export { renderToolsMarkdown, DOCS_COMMAND } from './render-markdown';
 
 export { applyExactEdit } from './apply-exact-edit';
 export type { ExactEditResult } from './apply-exact-edit';
-export { checkWorkspacePath, normalizeWorkspacePath, containerPath, WORKSPACE_DIR, MAX_PATH_BYTES } from './workspace-path';
+export {
+  checkWorkspacePath,
+  normalizeWorkspacePath,
+  containerPath,
+  WORKSPACE_DIR,
+  MAX_PATH_BYTES,
+} from './workspace-path';
 export { checkHttpUrl, MAX_URL_LENGTH } from './http-url';
 
 export { BUILTIN_TOOLS } from './builtin-tools';

@@ -29,7 +29,8 @@ export function parseLegacyArgs(tool: string, args: readonly string[], allow: Le
   };
   const valueFor = (flag: string, i: number): string => {
     const v = args[i];
-    if (v === undefined) throw new ToolSpecError('UNSUPPORTED_ARG', `${tool}: legacy flag '${flag}' needs a value`, { tool });
+    if (v === undefined)
+      throw new ToolSpecError('UNSUPPORTED_ARG', `${tool}: legacy flag '${flag}' needs a value`, { tool });
     return v;
   };
   for (let i = 0; i < args.length; i++) {
@@ -42,7 +43,8 @@ export function parseLegacyArgs(tool: string, args: readonly string[], allow: Le
       const eq = arg.indexOf('=');
       const flag = eq === -1 ? arg : arg.slice(0, eq);
       if (longBooleans.has(flag) && eq === -1) out.flags.push({ flag });
-      else if (withValue.has(flag)) out.flags.push({ flag, value: eq === -1 ? valueFor(flag, ++i) : arg.slice(eq + 1) });
+      else if (withValue.has(flag))
+        out.flags.push({ flag, value: eq === -1 ? valueFor(flag, ++i) : arg.slice(eq + 1) });
       else refuse(flag);
       continue;
     }
@@ -75,6 +77,10 @@ export function legacyInt(tool: string, flag: string, value: string | undefined)
 export function expectPositionals(tool: string, positionals: string[], min: number, max: number): void {
   if (positionals.length < min || positionals.length > max) {
     const want = min === max ? `${min}` : `${min} to ${max}`;
-    throw new ToolSpecError('UNSUPPORTED_ARG', `${tool}: legacy args need ${want} operand(s), got ${positionals.length}`, { tool });
+    throw new ToolSpecError(
+      'UNSUPPORTED_ARG',
+      `${tool}: legacy args need ${want} operand(s), got ${positionals.length}`,
+      { tool },
+    );
   }
 }

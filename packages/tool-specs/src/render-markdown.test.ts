@@ -16,7 +16,7 @@ describe('docs/tools.md', () => {
     const md = renderToolsMarkdown();
     for (const spec of allToolSpecs()) {
       expect(md).toContain(`## ${spec.name}`);
-      for (const param of Object.keys(spec.parameters.properties ?? {})) expect(md).toContain(`| \`${param}\` |`);
+      for (const param of Object.keys(spec.parameters.properties ?? {})) expect(md).toContain(`| \`${param}\` `);
     }
   });
 });

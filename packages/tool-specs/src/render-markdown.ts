@@ -15,17 +15,25 @@ export function renderToolsMarkdown(specs: readonly ToolSpec[] = allToolSpecs())
     '',
     'Every tool runs as argv arrays (never a shell) in a fresh container with a read-only root filesystem; ' +
       'the workspace is mounted at `/workspace`. Paths are relative to the workspace; `..` escapes, absolute paths ' +
-      'outside `/workspace` and NUL bytes are refused. Web tools reach the network only through the worker\'s egress proxy.',
+      "outside `/workspace` and NUL bytes are refused. Web tools reach the network only through the worker's egress proxy.",
     '',
-    '| Tool | Image | CPUs / memory / pids | Timeout | Network | Workspace | Version |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
   ];
+  const summary = [['Tool', 'Image', 'CPUs / memory / pids', 'Timeout', 'Network', 'Workspace', 'Version']];
   for (const s of specs) {
     const r = s.resources;
     const mem = r.memoryBytes % MiB === 0 ? `${r.memoryBytes / MiB} MB` : `${r.memoryBytes} B`;
     const network = s.network === 'egress' ? 'egress proxy only' : 'none';
-    out.push(`| [\`${s.name}\`](#${s.name}) | \`${s.image}\` | ${r.cpus} / ${mem} / ${r.pidsLimit} | ${s.timeoutMs / 1000} s | ${network} | ${s.workspace} | ${s.version} |`);
+    summary.push([
+      `[\`${s.name}\`](#${s.name})`,
+      `\`${s.image}\``,
+      `${r.cpus} / ${mem} / ${r.pidsLimit}`,
+      `${s.timeoutMs / 1000} s`,
+      network,
+      s.workspace,
+      s.version,
+    ]);
   }
+  out.push(...table(summary));
   for (const s of specs) {
     out.push('', `## ${s.name}`, '', `**${s.displayName}.** ${s.description}`, '');
     const props = Object.entries(s.parameters.properties ?? {});
@@ -34,14 +42,33 @@ export function renderToolsMarkdown(specs: readonly ToolSpec[] = allToolSpecs())
       continue;
     }
     const required = new Set(s.parameters.required ?? []);
-    out.push('| Parameter | Type | Required | Default | Constraints | Description |', '| --- | --- | --- | --- | --- | --- |');
+    const rows = [['Parameter', 'Type', 'Required', 'Default', 'Constraints', 'Description']];
     for (const [name, p] of props) {
       const def = p.default === undefined ? '' : `\`${JSON.stringify(p.default)}\``;
-      out.push(`| \`${name}\` | ${p.type ?? 'any'} | ${required.has(name) ? 'yes' : 'no'} | ${def} | ${constraints(p)} | ${cell(p.description ?? '')} |`);
+      rows.push([
+        `\`${name}\``,
+        p.type ?? 'any',
+        required.has(name) ? 'yes' : 'no',
+        def,
+        constraints(p),
+        cell(p.description ?? ''),
+      ]);
     }
-    if (s.fromArgs !== undefined) out.push('', 'Also accepts legacy raw `args` (mapped through an allowlist of flags).');
+    out.push(...table(rows));
+    if (s.fromArgs !== undefined)
+      out.push('', 'Also accepts legacy raw `args` (mapped through an allowlist of flags).');
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * A table laid out the way Prettier formats it (every column padded to its widest cell), so formatting
+ * the repo never makes the committed file differ from the rendered one.
+ */
+function table(rows: string[][]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(3, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(rows[0] ?? []), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)];
 }
 
 function constraints(p: JsonSchema): string {

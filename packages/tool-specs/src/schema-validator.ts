@@ -39,9 +39,13 @@ function check(schema: JsonSchema, value: unknown, path: string, issues: ParamIs
     return value;
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) return add(`must have at least ${schema.minItems} items`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) return add(`must have at most ${schema.maxItems} items`);
-    return schema.items === undefined ? value : value.map((v, i) => check(schema.items as JsonSchema, v, `${path}/${i}`, issues));
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      return add(`must have at least ${schema.minItems} items`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      return add(`must have at most ${schema.maxItems} items`);
+    return schema.items === undefined
+      ? value
+      : value.map((v, i) => check(schema.items as JsonSchema, v, `${path}/${i}`, issues));
   }
   if (isPlainObject(value)) return checkObject(schema, value, path, issues);
   return value;
@@ -59,7 +63,8 @@ function checkString(schema: JsonSchema, value: string, add: (m: string) => unde
     if (schema.minLength !== undefined && chars < schema.minLength) {
       return add(schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters`);
     }
-    if (schema.maxLength !== undefined && chars > schema.maxLength) return add(`must be at most ${schema.maxLength} characters`);
+    if (schema.maxLength !== undefined && chars > schema.maxLength)
+      return add(`must be at most ${schema.maxLength} characters`);
   }
   if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) {
     return add(`must match /${schema.pattern}/`);
@@ -77,7 +82,10 @@ function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: s
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     if (!(key in props) && schema.additionalProperties === false) {
-      issues.push({ path: `${path}/${escapePointer(key)}`, message: `unknown parameter '${key}' (allowed: ${Object.keys(props).join(', ') || 'none'})` });
+      issues.push({
+        path: `${path}/${escapePointer(key)}`,
+        message: `unknown parameter '${key}' (allowed: ${Object.keys(props).join(', ') || 'none'})`,
+      });
     }
   }
   for (const [key, sub] of Object.entries(props)) {

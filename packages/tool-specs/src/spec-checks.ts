@@ -14,18 +14,38 @@ export function checkToolSpec(spec: ToolSpec): ParamIssue[] {
     if (!ok) issues.push({ path, message });
   };
   need(typeof spec.name === 'string' && TOOL_NAME_PATTERN.test(spec.name), '/name', `must match ${TOOL_NAME_PATTERN}`);
-  need(typeof spec.displayName === 'string' && spec.displayName.trim() !== '', '/displayName', 'must be a non-empty string');
-  need(typeof spec.description === 'string' && spec.description.trim() !== '', '/description', 'must be a non-empty string');
-  need(typeof spec.version === 'string' && /^\d+\.\d+\.\d+/.test(spec.version), '/version', 'must be a semantic version');
+  need(
+    typeof spec.displayName === 'string' && spec.displayName.trim() !== '',
+    '/displayName',
+    'must be a non-empty string',
+  );
+  need(
+    typeof spec.description === 'string' && spec.description.trim() !== '',
+    '/description',
+    'must be a non-empty string',
+  );
+  need(
+    typeof spec.version === 'string' && /^\d+\.\d+\.\d+/.test(spec.version),
+    '/version',
+    'must be a semantic version',
+  );
   need(typeof spec.image === 'string' && /^\S+$/.test(spec.image), '/image', 'must be a non-empty image reference');
-  need(['none', 'readonly', 'readwrite'].includes(spec.workspace), '/workspace', "must be 'none', 'readonly' or 'readwrite'");
+  need(
+    ['none', 'readonly', 'readwrite'].includes(spec.workspace),
+    '/workspace',
+    "must be 'none', 'readonly' or 'readwrite'",
+  );
   need(['none', 'egress'].includes(spec.network), '/network', "must be 'none' or 'egress'");
   need(typeof spec.readOnlyRootfs === 'boolean', '/readOnlyRootfs', 'must be a boolean');
   need(positive(spec.resources?.cpus), '/resources/cpus', 'must be a positive number');
   need(positiveInt(spec.resources?.memoryBytes), '/resources/memoryBytes', 'must be a positive integer');
   need(positiveInt(spec.resources?.pidsLimit), '/resources/pidsLimit', 'must be a positive integer');
   need(positiveInt(spec.timeoutMs), '/timeoutMs', 'must be a positive integer (milliseconds)');
-  need(spec.maxParamsBytes === undefined || positiveInt(spec.maxParamsBytes), '/maxParamsBytes', 'must be a positive integer');
+  need(
+    spec.maxParamsBytes === undefined || positiveInt(spec.maxParamsBytes),
+    '/maxParamsBytes',
+    'must be a positive integer',
+  );
   need(typeof spec.command === 'function', '/command', 'must be a function');
   for (const fn of ['run', 'parseOutput', 'fromArgs', 'validateParams'] as const) {
     need(spec[fn] === undefined || typeof spec[fn] === 'function', `/${fn}`, 'must be a function when present');
@@ -35,7 +55,8 @@ export function checkToolSpec(spec: ToolSpec): ParamIssue[] {
   // Unknown parameters must be refused, or a typo in a model's call would be silently ignored.
   need(params?.additionalProperties === false, '/parameters/additionalProperties', 'must be false');
   const props = params?.properties ?? {};
-  for (const key of params?.required ?? []) need(key in props, `/parameters/required`, `names '${key}', which is not a property`);
+  for (const key of params?.required ?? [])
+    need(key in props, `/parameters/required`, `names '${key}', which is not a property`);
   for (const [key, sub] of Object.entries(props)) {
     if (sub.default === undefined) continue;
     const { issues: bad } = validateAgainstSchema(sub, sub.default, `/parameters/properties/${key}/default`);

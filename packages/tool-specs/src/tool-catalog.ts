@@ -33,12 +33,12 @@ export interface ToolCatalogOptions {
    * Extra tools, registered with `registerTool` after overrides and `disabled` are applied.
    * @default []
    */
-  custom?: readonly ToolSpec<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  custom?: readonly ToolSpec<any>[];
   /**
    * The tools to start from.
    * @default the eight built-in tools
    */
-  tools?: readonly ToolSpec<any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  tools?: readonly ToolSpec<any>[];
 }
 
 /** Why a tool call was refused. */
@@ -71,7 +71,7 @@ export interface ToolCatalog {
   /** Maps legacy raw `args` through the tool's allowlist (`fromArgs`), then validates like `validate`. */
   validateArgs(name: string, args: readonly string[]): ToolCallValidation;
   /** Adds a tool after checking its spec (`INVALID_SPEC`, `DUPLICATE_TOOL`). */
-  registerTool(spec: ToolSpec<any>): void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  registerTool(spec: ToolSpec<any>): void;
 }
 
 /** Builds a catalog from the built-in tools plus operator overrides, without forking any spec. */
@@ -81,11 +81,13 @@ export function createToolCatalog(options: ToolCatalogOptions = {}): ToolCatalog
 
   for (const [name, override] of Object.entries(options.overrides ?? {})) {
     const base = specs.get(name);
-    if (base === undefined) throw new ToolSpecError('INVALID_OVERRIDE', `override names unknown tool '${name}'`, { tool: name });
+    if (base === undefined)
+      throw new ToolSpecError('INVALID_OVERRIDE', `override names unknown tool '${name}'`, { tool: name });
     specs.set(name, applyOverride(base, override));
   }
   for (const name of options.disabled ?? []) {
-    if (!specs.delete(name)) throw new ToolSpecError('INVALID_OVERRIDE', `disabled names unknown tool '${name}'`, { tool: name });
+    if (!specs.delete(name))
+      throw new ToolSpecError('INVALID_OVERRIDE', `disabled names unknown tool '${name}'`, { tool: name });
   }
 
   const get = (name: string): ToolSpec => {
@@ -96,7 +98,8 @@ export function createToolCatalog(options: ToolCatalogOptions = {}): ToolCatalog
 
   const validate = (name: string, params: unknown): ToolCallValidation => {
     const spec = specs.get(name);
-    if (spec === undefined) return refused(name, 'UNKNOWN_TOOL', [{ path: '', message: unknownTool(name, [...specs.keys()]).message }]);
+    if (spec === undefined)
+      return refused(name, 'UNKNOWN_TOOL', [{ path: '', message: unknownTool(name, [...specs.keys()]).message }]);
     const limit = spec.maxParamsBytes ?? DEFAULT_MAX_PARAMS_BYTES;
     let size: number;
     try {
@@ -105,7 +108,9 @@ export function createToolCatalog(options: ToolCatalogOptions = {}): ToolCatalog
       return refused(name, 'INVALID_PARAMS', [{ path: '', message: 'parameters must be JSON-serialisable' }]);
     }
     if (size > limit) {
-      return refused(name, 'PARAMS_TOO_LARGE', [{ path: '', message: `parameters are ${size} bytes as JSON; the limit for ${name} is ${limit}` }]);
+      return refused(name, 'PARAMS_TOO_LARGE', [
+        { path: '', message: `parameters are ${size} bytes as JSON; the limit for ${name} is ${limit}` },
+      ]);
     }
     const checked = validateAgainstSchema(spec.parameters, params);
     if (checked.issues.length > 0) return refused(name, 'INVALID_PARAMS', checked.issues);
@@ -124,23 +129,33 @@ export function createToolCatalog(options: ToolCatalogOptions = {}): ToolCatalog
       const spec = specs.get(name);
       if (spec === undefined) return validate(name, {});
       if (spec.fromArgs === undefined) {
-        return refused(name, 'UNSUPPORTED_ARG', [{ path: '', message: `${name} does not accept legacy args; send parameters` }]);
+        return refused(name, 'UNSUPPORTED_ARG', [
+          { path: '', message: `${name} does not accept legacy args; send parameters` },
+        ]);
       }
       let params: Record<string, unknown>;
       try {
         params = spec.fromArgs(args);
       } catch (err) {
         const e = ToolSpecError.fromUnknown(err, name);
-        return refused(name, e.code === 'UNSUPPORTED_ARG' ? 'UNSUPPORTED_ARG' : 'INVALID_PARAMS', [{ path: '', message: e.message }]);
+        return refused(name, e.code === 'UNSUPPORTED_ARG' ? 'UNSUPPORTED_ARG' : 'INVALID_PARAMS', [
+          { path: '', message: e.message },
+        ]);
       }
       return validate(name, params);
     },
     registerTool(spec) {
       const issues = checkToolSpec(spec as ToolSpec);
       if (issues.length > 0) {
-        throw new ToolSpecError('INVALID_SPEC', `invalid tool spec '${String(spec?.name)}': ${formatIssues(issues)}`, { tool: spec?.name, issues });
+        throw new ToolSpecError('INVALID_SPEC', `invalid tool spec '${String(spec?.name)}': ${formatIssues(issues)}`, {
+          tool: spec?.name,
+          issues,
+        });
       }
-      if (specs.has(spec.name)) throw new ToolSpecError('DUPLICATE_TOOL', `a tool named '${spec.name}' is already registered`, { tool: spec.name });
+      if (specs.has(spec.name))
+        throw new ToolSpecError('DUPLICATE_TOOL', `a tool named '${spec.name}' is already registered`, {
+          tool: spec.name,
+        });
       specs.set(spec.name, Object.freeze({ ...spec }) as ToolSpec);
     },
   };
@@ -157,7 +172,10 @@ function applyOverride(base: ToolSpec, override: ToolOverride): ToolSpec {
   };
   const issues = checkToolSpec(spec);
   if (issues.length > 0) {
-    throw new ToolSpecError('INVALID_OVERRIDE', `override for '${base.name}': ${formatIssues(issues)}`, { tool: base.name, issues });
+    throw new ToolSpecError('INVALID_OVERRIDE', `override for '${base.name}': ${formatIssues(issues)}`, {
+      tool: base.name,
+      issues,
+    });
   }
   return Object.freeze(spec);
 }

@@ -28,7 +28,7 @@ export function checkWorkspacePath(input: string): { ok: true; relative: string 
     relative = posix.normalize(input);
   }
   relative = relative.replace(/\/+$/, '');
-  if (relative === '' ) relative = '.';
+  if (relative === '') relative = '.';
   if (relative === '..' || relative.startsWith('../')) {
     return { ok: false, message: `must stay inside the workspace ('..' leaves it: '${truncate(input)}')` };
   }
@@ -49,7 +49,9 @@ export function normalizeWorkspacePath(input: string, param = 'path', tool?: str
 export function containerPath(input: unknown, workspaceDir: string, param = 'path', tool?: string): string {
   if (typeof input !== 'string') throw new ToolSpecError('INVALID_PATH', `${param} must be a string`, { tool });
   if (!workspaceDir.startsWith('/') || workspaceDir.includes('\0')) {
-    throw new ToolSpecError('INVALID_CONTEXT', `workspaceDir must be an absolute path (got '${workspaceDir}')`, { tool });
+    throw new ToolSpecError('INVALID_CONTEXT', `workspaceDir must be an absolute path (got '${workspaceDir}')`, {
+      tool,
+    });
   }
   const relative = normalizeWorkspacePath(input, param, tool);
   const root = workspaceDir === '/' ? '' : workspaceDir.replace(/\/+$/, '');

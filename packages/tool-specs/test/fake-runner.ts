@@ -13,7 +13,7 @@ export const HOSTILE = [
   '$(touch /tmp/pwned)',
   '`id`',
   'a && b || c | d > e < f',
-  "it's \"quoted\"",
+  'it\'s "quoted"',
   'line1\nline2',
   '-rf',
   '--help',

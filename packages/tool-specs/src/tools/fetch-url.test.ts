@@ -11,14 +11,32 @@ function validated(params: Record<string, unknown>): FetchUrlParams {
 describe('fetch_url', () => {
   it('builds a bounded curl through the egress proxy with the URL after --', () => {
     expect(fetchUrl.command(validated({ url: 'https://example.com/a?b=c' }), ctx).argv).toEqual([
-      'curl', '-sS', '-L', '--max-redirs', '5', '--proto', '=http,https', '--proto-redir', '=http,https',
-      '--fail-with-body', '--max-filesize', '1048576', '--max-time', '30', '--proxy', ctx.egressProxy,
-      '--', 'https://example.com/a?b=c',
+      'curl',
+      '-sS',
+      '-L',
+      '--max-redirs',
+      '5',
+      '--proto',
+      '=http,https',
+      '--proto-redir',
+      '=http,https',
+      '--fail-with-body',
+      '--max-filesize',
+      '1048576',
+      '--max-time',
+      '30',
+      '--proxy',
+      ctx.egressProxy,
+      '--',
+      'https://example.com/a?b=c',
     ]);
   });
 
   it('hands curl the canonical URL, so curl and the check agree', () => {
-    const argv = fetchUrl.command(validated({ url: 'HTTP://Example.COM/a b'.replace(' ', '%20'), max_bytes: 10, timeout_seconds: 5 }), ctx).argv;
+    const argv = fetchUrl.command(
+      validated({ url: 'HTTP://Example.COM/a b'.replace(' ', '%20'), max_bytes: 10, timeout_seconds: 5 }),
+      ctx,
+    ).argv;
     expect(argv.slice(-2)).toEqual(['--', 'http://example.com/a%20b']);
     expect(argv).toEqual(expect.arrayContaining(['--max-filesize', '10', '--max-time', '5']));
   });
@@ -53,6 +71,9 @@ describe('fetch_url', () => {
       ok: true,
       params: { url: 'https://example.com', timeout_seconds: 10 },
     });
-    expect(validateToolArgs('fetch_url', ['-o', '/tmp/x', 'https://example.com'])).toMatchObject({ ok: false, errors: [{ code: 'UNSUPPORTED_ARG' }] });
+    expect(validateToolArgs('fetch_url', ['-o', '/tmp/x', 'https://example.com'])).toMatchObject({
+      ok: false,
+      errors: [{ code: 'UNSUPPORTED_ARG' }],
+    });
   });
 });

@@ -27,9 +27,28 @@ export const fetchUrl: ToolSpec<FetchUrlParams> = {
   parameters: {
     type: 'object',
     properties: {
-      url: { type: 'string', format: 'uri', minLength: 1, maxLength: MAX_URL_LENGTH, 'x-argv': true, description: 'Absolute http:// or https:// URL, without credentials.' },
-      max_bytes: { type: 'integer', minimum: 1, maximum: MAX_BYTES, default: 1024 * 1024, description: 'Refuse responses larger than this many bytes.' },
-      timeout_seconds: { type: 'integer', minimum: 1, maximum: 60, default: 30, description: 'Give up after this many seconds.' },
+      url: {
+        type: 'string',
+        format: 'uri',
+        minLength: 1,
+        maxLength: MAX_URL_LENGTH,
+        'x-argv': true,
+        description: 'Absolute http:// or https:// URL, without credentials.',
+      },
+      max_bytes: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_BYTES,
+        default: 1024 * 1024,
+        description: 'Refuse responses larger than this many bytes.',
+      },
+      timeout_seconds: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 60,
+        default: 30,
+        description: 'Give up after this many seconds.',
+      },
     },
     required: ['url'],
     additionalProperties: false,

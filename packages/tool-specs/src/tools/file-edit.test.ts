@@ -37,7 +37,11 @@ describe('file_edit', () => {
 
   it('replaces all occurrences when asked', async () => {
     const { exec, commands } = fakeRunner(ok('a a'), ok());
-    const outcome = await fileEdit.run!(validated({ path: 'f', old_string: 'a', new_string: 'b', replace_all: true }), ctx, exec);
+    const outcome = await fileEdit.run!(
+      validated({ path: 'f', old_string: 'a', new_string: 'b', replace_all: true }),
+      ctx,
+      exec,
+    );
     expect(commands[1]?.stdin).toBe('b b');
     expect(outcome.stdout).toBe('f: 2 replacements\n');
   });
@@ -46,12 +50,23 @@ describe('file_edit', () => {
     const truncated = fakeRunner(ok('const x = 1;', { truncated: true }));
     expect((await fileEdit.run!(params, ctx, truncated.exec)).error?.code).toBe('EDIT_FILE_TOO_LARGE');
     const missing = fakeRunner(ok('', { exitCode: 1, stderr: 'cat: no such file' }));
-    expect(await fileEdit.run!(params, ctx, missing.exec)).toMatchObject({ error: { code: 'READ_FAILED' }, stderr: 'cat: no such file' });
+    expect(await fileEdit.run!(params, ctx, missing.exec)).toMatchObject({
+      error: { code: 'READ_FAILED' },
+      stderr: 'cat: no such file',
+    });
   });
 
   it('validates old_string and new_string', () => {
-    expect(validateToolCall('file_edit', { path: 'f', old_string: '', new_string: 'x' })).toMatchObject({ ok: false, errors: [{ path: '/old_string' }] });
-    expect(validateToolCall('file_edit', { path: 'f', old_string: 'x', new_string: 'x' })).toMatchObject({ ok: false, errors: [{ path: '/new_string' }] });
-    expect(validateToolCall('file_edit', { path: 'f', old_string: 'x', new_string: 'y', replace_all: 'yes' })).toMatchObject({ ok: false, errors: [{ path: '/replace_all' }] });
+    expect(validateToolCall('file_edit', { path: 'f', old_string: '', new_string: 'x' })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/old_string' }],
+    });
+    expect(validateToolCall('file_edit', { path: 'f', old_string: 'x', new_string: 'x' })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/new_string' }],
+    });
+    expect(
+      validateToolCall('file_edit', { path: 'f', old_string: 'x', new_string: 'y', replace_all: 'yes' }),
+    ).toMatchObject({ ok: false, errors: [{ path: '/replace_all' }] });
   });
 });

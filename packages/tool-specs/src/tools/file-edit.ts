@@ -29,9 +29,22 @@ export const fileEdit: ToolSpec<FileEditParams> = {
     type: 'object',
     properties: {
       path: { type: 'string', format: 'workspace-path', description: 'File path relative to the workspace root.' },
-      old_string: { type: 'string', minLength: 1, 'x-max-bytes': MAX_EDIT_STRING_BYTES, description: 'The exact text to replace.' },
-      new_string: { type: 'string', 'x-max-bytes': MAX_EDIT_STRING_BYTES, description: 'The replacement text (must differ from old_string).' },
-      replace_all: { type: 'boolean', default: false, description: 'Replace every occurrence instead of requiring exactly one.' },
+      old_string: {
+        type: 'string',
+        minLength: 1,
+        'x-max-bytes': MAX_EDIT_STRING_BYTES,
+        description: 'The exact text to replace.',
+      },
+      new_string: {
+        type: 'string',
+        'x-max-bytes': MAX_EDIT_STRING_BYTES,
+        description: 'The replacement text (must differ from old_string).',
+      },
+      replace_all: {
+        type: 'boolean',
+        default: false,
+        description: 'Replace every occurrence instead of requiring exactly one.',
+      },
     },
     required: ['path', 'old_string', 'new_string'],
     additionalProperties: false,
@@ -57,7 +70,11 @@ export const fileEdit: ToolSpec<FileEditParams> = {
     const read = await exec({ argv: ['cat', '--', file] });
     if (read.exitCode !== 0) return failedStep(read, 'READ_FAILED', `could not read ${params.path}`);
     if (read.truncated || Buffer.byteLength(read.stdout, 'utf8') > MAX_EDIT_FILE_BYTES) {
-      return failedStep(read, 'EDIT_FILE_TOO_LARGE', `${params.path} is too large to edit (limit ${MAX_EDIT_FILE_BYTES} bytes)`);
+      return failedStep(
+        read,
+        'EDIT_FILE_TOO_LARGE',
+        `${params.path} is too large to edit (limit ${MAX_EDIT_FILE_BYTES} bytes)`,
+      );
     }
     // The runner decodes stdout as UTF-8; U+FFFD or NUL means bytes we could not round-trip, so writing back would corrupt the file.
     if (read.stdout.includes('\uFFFD') || read.stdout.includes('\0')) {

@@ -7,16 +7,47 @@ describe('file_read', () => {
   });
 
   it('pages with a sed script built only from integers', () => {
-    expect(fileRead.command({ path: 'a', offset: 10, limit: 5 }, ctx).argv).toEqual(['sed', '-n', '-e', '10,14p', '-e', '14q', '--', '/workspace/a']);
-    expect(fileRead.command({ path: 'a', offset: 3 }, ctx).argv).toEqual(['sed', '-n', '-e', '3,$p', '--', '/workspace/a']);
-    expect(fileRead.command({ path: 'a', limit: 2 }, ctx).argv).toEqual(['sed', '-n', '-e', '1,2p', '-e', '2q', '--', '/workspace/a']);
+    expect(fileRead.command({ path: 'a', offset: 10, limit: 5 }, ctx).argv).toEqual([
+      'sed',
+      '-n',
+      '-e',
+      '10,14p',
+      '-e',
+      '14q',
+      '--',
+      '/workspace/a',
+    ]);
+    expect(fileRead.command({ path: 'a', offset: 3 }, ctx).argv).toEqual([
+      'sed',
+      '-n',
+      '-e',
+      '3,$p',
+      '--',
+      '/workspace/a',
+    ]);
+    expect(fileRead.command({ path: 'a', limit: 2 }, ctx).argv).toEqual([
+      'sed',
+      '-n',
+      '-e',
+      '1,2p',
+      '-e',
+      '2q',
+      '--',
+      '/workspace/a',
+    ]);
   });
 
   it('refuses non-integer line numbers even without validation', () => {
     const params = { path: 'a', offset: '1p;e id' as unknown as number };
     expect(() => fileRead.command(params, ctx)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
-    expect(validateToolCall('file_read', { path: 'a', offset: 0 })).toMatchObject({ ok: false, errors: [{ path: '/offset' }] });
-    expect(validateToolCall('file_read', { path: 'a', limit: 1.5 })).toMatchObject({ ok: false, errors: [{ path: '/limit' }] });
+    expect(validateToolCall('file_read', { path: 'a', offset: 0 })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/offset' }],
+    });
+    expect(validateToolCall('file_read', { path: 'a', limit: 1.5 })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/limit' }],
+    });
   });
 
   it.each(HOSTILE)('keeps the hostile path %j as one element under /workspace', (p) => {
@@ -38,17 +69,34 @@ describe('file_read', () => {
 
   it('rejects a 1 MB path by the parameter size limit', () => {
     const p = 'x'.repeat(1 << 20);
-    expect(validateToolCall('file_read', { path: p })).toMatchObject({ ok: false, errors: [{ code: 'PARAMS_TOO_LARGE', path: '' }] });
+    expect(validateToolCall('file_read', { path: p })).toMatchObject({
+      ok: false,
+      errors: [{ code: 'PARAMS_TOO_LARGE', path: '' }],
+    });
     expect(() => fileRead.command({ path: p }, ctx)).toThrow(expect.objectContaining({ code: 'INVALID_PATH' }));
   });
 
   it('accepts an absolute workspace path and normalises it', () => {
-    expect(validateToolCall('file_read', { path: '/workspace/./src/../main.go' })).toEqual({ ok: true, tool: 'file_read', params: { path: 'main.go' } });
+    expect(validateToolCall('file_read', { path: '/workspace/./src/../main.go' })).toEqual({
+      ok: true,
+      tool: 'file_read',
+      params: { path: 'main.go' },
+    });
   });
 
   it('maps legacy args', () => {
-    expect(validateToolArgs('file_read', ['/workspace/main.go'])).toEqual({ ok: true, tool: 'file_read', params: { path: 'main.go' } });
-    expect(validateToolArgs('file_read', ['-n', 'x'])).toMatchObject({ ok: false, errors: [{ code: 'UNSUPPORTED_ARG' }] });
-    expect(validateToolArgs('file_read', ['a', 'b'])).toMatchObject({ ok: false, errors: [{ code: 'UNSUPPORTED_ARG' }] });
+    expect(validateToolArgs('file_read', ['/workspace/main.go'])).toEqual({
+      ok: true,
+      tool: 'file_read',
+      params: { path: 'main.go' },
+    });
+    expect(validateToolArgs('file_read', ['-n', 'x'])).toMatchObject({
+      ok: false,
+      errors: [{ code: 'UNSUPPORTED_ARG' }],
+    });
+    expect(validateToolArgs('file_read', ['a', 'b'])).toMatchObject({
+      ok: false,
+      errors: [{ code: 'UNSUPPORTED_ARG' }],
+    });
   });
 });

@@ -25,8 +25,18 @@ export const fileRead: ToolSpec<FileReadParams> = {
     type: 'object',
     properties: {
       path: { type: 'string', format: 'workspace-path', description: 'File path relative to the workspace root.' },
-      offset: { type: 'integer', minimum: 1, maximum: MAX_LINE, description: 'First line to return (1-based). Omit to start at line 1.' },
-      limit: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'Maximum number of lines to return. Omit to read to the end.' },
+      offset: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_LINE,
+        description: 'First line to return (1-based). Omit to start at line 1.',
+      },
+      limit: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1_000_000,
+        description: 'Maximum number of lines to return. Omit to read to the end.',
+      },
     },
     required: ['path'],
     additionalProperties: false,

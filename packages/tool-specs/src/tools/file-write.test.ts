@@ -13,7 +13,12 @@ function validated(params: Partial<FileWriteParams> & { path: string; content: s
 
 describe('file_write', () => {
   it('applies defaults', () => {
-    expect(validated({ path: 'a.txt', content: 'x' })).toEqual({ path: 'a.txt', content: 'x', create_dirs: true, fail_if_exists: false });
+    expect(validated({ path: 'a.txt', content: 'x' })).toEqual({
+      path: 'a.txt',
+      content: 'x',
+      create_dirs: true,
+      fail_if_exists: false,
+    });
   });
 
   it('creates the parent directory, then writes via stdin only', async () => {
@@ -25,7 +30,12 @@ describe('file_write', () => {
       { argv: ['tee', '--', '/workspace/src/new/a.ts'], stdin: content },
     ]);
     // tee echoes the content; the outcome must not hand it back as output.
-    expect(outcome).toEqual({ exitCode: 0, stdout: `wrote ${Buffer.byteLength(content)} bytes to src/new/a.ts\n`, stderr: '', truncated: false });
+    expect(outcome).toEqual({
+      exitCode: 0,
+      stdout: `wrote ${Buffer.byteLength(content)} bytes to src/new/a.ts\n`,
+      stderr: '',
+      truncated: false,
+    });
   });
 
   it('skips mkdir at the workspace root and when create_dirs is false', async () => {
@@ -37,19 +47,29 @@ describe('file_write', () => {
 
   it('checks existence first when fail_if_exists', async () => {
     const exists = fakeRunner(ok());
-    const outcome = await fileWrite.run!(validated({ path: 'a', content: 'x', fail_if_exists: true }), ctx, exists.exec);
+    const outcome = await fileWrite.run!(
+      validated({ path: 'a', content: 'x', fail_if_exists: true }),
+      ctx,
+      exists.exec,
+    );
     expect(exists.commands).toEqual([{ argv: ['test', '-e', '/workspace/a'], successExitCodes: [0, 1] }]);
     expect(outcome.error?.code).toBe('FILE_EXISTS');
 
     const absent = fakeRunner(ok('', { exitCode: 1 }), ok());
-    const written = await fileWrite.run!(validated({ path: 'a', content: 'x', fail_if_exists: true }), ctx, absent.exec);
+    const written = await fileWrite.run!(
+      validated({ path: 'a', content: 'x', fail_if_exists: true }),
+      ctx,
+      absent.exec,
+    );
     expect(written.error).toBeUndefined();
     expect(absent.commands.map((c) => c.argv[0])).toEqual(['test', 'tee']);
   });
 
   it('reports failed steps with stable codes', async () => {
     const mkdirFails = fakeRunner(ok('', { exitCode: 1, stderr: 'mkdir: Read-only file system' }));
-    expect((await fileWrite.run!(validated({ path: 'd/a', content: 'x' }), ctx, mkdirFails.exec)).error?.code).toBe('MKDIR_FAILED');
+    expect((await fileWrite.run!(validated({ path: 'd/a', content: 'x' }), ctx, mkdirFails.exec)).error?.code).toBe(
+      'MKDIR_FAILED',
+    );
     const teeFails = fakeRunner(ok('', { exitCode: 1, stderr: 'tee: Permission denied' }));
     const outcome = await fileWrite.run!(validated({ path: 'a', content: 'x' }), ctx, teeFails.exec);
     expect(outcome).toMatchObject({ exitCode: 1, stderr: 'tee: Permission denied', error: { code: 'WRITE_FAILED' } });
@@ -66,7 +86,10 @@ describe('file_write', () => {
     expect(write({ path: 'big', content: 'x'.repeat(1 << 20) }).ok).toBe(true);
     const tooBig = write({ path: 'big', content: 'x'.repeat(16 * 1024 * 1024 + 1) });
     expect(tooBig).toMatchObject({ ok: false });
-    expect(write({ path: '.', content: 'x' })).toMatchObject({ ok: false, errors: [{ path: '/path', message: expect.stringMatching(/not the workspace root/) }] });
+    expect(write({ path: '.', content: 'x' })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/path', message: expect.stringMatching(/not the workspace root/) }],
+    });
   });
 
   it('has no legacy args mapping', () => {

@@ -49,7 +49,11 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
     type: 'object',
     properties: {
       path: { type: 'string', format: 'workspace-path', description: 'File path relative to the workspace root.' },
-      content: { type: 'string', 'x-max-bytes': MAX_WRITE_BYTES, description: 'The complete new file content (UTF-8 text).' },
+      content: {
+        type: 'string',
+        'x-max-bytes': MAX_WRITE_BYTES,
+        description: 'The complete new file content (UTF-8 text).',
+      },
       create_dirs: { type: 'boolean', default: true, description: 'Create missing parent directories.' },
       fail_if_exists: { type: 'boolean', default: false, description: 'Fail instead of overwriting an existing file.' },
     },
@@ -84,7 +88,8 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
     const dir = posix.dirname(file);
     if (params.create_dirs !== false && dir !== ctx.workspaceDir.replace(/\/+$/, '') && dir !== '/') {
       const made = await exec({ argv: ['mkdir', '-p', '--', dir] });
-      if (made.exitCode !== 0) return failedStep(made, 'MKDIR_FAILED', `could not create ${posix.dirname(params.path)}`);
+      if (made.exitCode !== 0)
+        return failedStep(made, 'MKDIR_FAILED', `could not create ${posix.dirname(params.path)}`);
       stderr += made.stderr;
     }
     const bytes = Buffer.byteLength(params.content, 'utf8');

@@ -31,11 +31,34 @@ export const find: ToolSpec<FindParams> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', format: 'workspace-path', default: '.', description: 'Directory to search from, relative to the workspace root.' },
-      name: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^/]*$', 'x-argv': true, description: "Glob for the base name, e.g. '*.md'. No '/'." },
+      path: {
+        type: 'string',
+        format: 'workspace-path',
+        default: '.',
+        description: 'Directory to search from, relative to the workspace root.',
+      },
+      name: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 256,
+        pattern: '^[^/]*$',
+        'x-argv': true,
+        description: "Glob for the base name, e.g. '*.md'. No '/'.",
+      },
       type: { type: 'string', enum: ['file', 'directory', 'symlink'], description: 'Only entries of this type.' },
-      max_depth: { type: 'integer', minimum: 0, maximum: MAX_DEPTH, description: 'Maximum directory depth below path.' },
-      max_results: { type: 'integer', minimum: 1, maximum: MAX_RESULTS, default: 200, description: 'Maximum number of paths returned.' },
+      max_depth: {
+        type: 'integer',
+        minimum: 0,
+        maximum: MAX_DEPTH,
+        description: 'Maximum directory depth below path.',
+      },
+      max_results: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_RESULTS,
+        default: 200,
+        description: 'Maximum number of paths returned.',
+      },
     },
     additionalProperties: false,
   },
@@ -49,10 +72,12 @@ export const find: ToolSpec<FindParams> = {
     // The start path comes first and always begins with the workspace dir, so it cannot be an option or a
     // primary; every other element is one of our fixed primaries followed by its operand. No -exec, no -delete.
     const argv = ['find', containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'find')];
-    if (params.max_depth !== undefined) argv.push('-maxdepth', intArg(params.max_depth, 'max_depth', 'find', 0, MAX_DEPTH));
+    if (params.max_depth !== undefined)
+      argv.push('-maxdepth', intArg(params.max_depth, 'max_depth', 'find', 0, MAX_DEPTH));
     if (params.type !== undefined) {
       const flag = TYPE_FLAG[params.type];
-      if (flag === undefined) throw new ToolSpecError('INVALID_PARAMS', 'type must be file, directory or symlink', { tool: 'find' });
+      if (flag === undefined)
+        throw new ToolSpecError('INVALID_PARAMS', 'type must be file, directory or symlink', { tool: 'find' });
       argv.push('-type', flag);
     }
     if (params.name !== undefined) argv.push('-name', stringArg(params.name, 'name', 'find'));
@@ -63,7 +88,10 @@ export const find: ToolSpec<FindParams> = {
   },
   parseOutput(result, params): { paths: string[]; truncated: boolean } {
     const { lines, capped } = capLines(outputLines(result.stdout), params.max_results ?? 200);
-    return { paths: lines.map((l) => relativeToWorkspace(l, WORKSPACE_DIR) ?? l), truncated: result.truncated || capped };
+    return {
+      paths: lines.map((l) => relativeToWorkspace(l, WORKSPACE_DIR) ?? l),
+      truncated: result.truncated || capped,
+    };
   },
   fromArgs(args) {
     // find's syntax is `find [path] primaries...`; only these primaries are accepted.
@@ -79,7 +107,8 @@ export const find: ToolSpec<FindParams> = {
       if (value === undefined) bad(`legacy primary '${primary}' needs a value`);
       if (primary === '-name') params.name = value;
       else if (primary === '-maxdepth') params.max_depth = legacyInt('find', primary, value);
-      else if (primary === '-type') params.type = LEGACY_TYPE[value as string] ?? bad(`legacy -type '${value}' is not supported`);
+      else if (primary === '-type')
+        params.type = LEGACY_TYPE[value as string] ?? bad(`legacy -type '${value}' is not supported`);
       else bad(`legacy primary '${primary}' is not supported`);
     }
     return params;

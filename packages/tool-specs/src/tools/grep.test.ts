@@ -17,7 +17,10 @@ describe('grep', () => {
   });
 
   it('uses -E and -i when asked', () => {
-    const argv = grep.command(validated({ pattern: 'a+b', regex: true, case_insensitive: true, path: 'src', max_results: 7 }), ctx).argv;
+    const argv = grep.command(
+      validated({ pattern: 'a+b', regex: true, case_insensitive: true, path: 'src', max_results: 7 }),
+      ctx,
+    ).argv;
     expect(argv).toEqual(['grep', '-r', '-n', '-H', '-E', '-i', '-m', '7', '-e', 'a+b', '--', '/workspace/src']);
   });
 
@@ -30,10 +33,18 @@ describe('grep', () => {
     expect(validateToolCall('grep', { pattern: 'a\nb' })).toMatchObject({ ok: false, errors: [{ path: '/pattern' }] });
     expect(validateToolCall('grep', { pattern: 'a\0b' })).toMatchObject({ ok: false, errors: [{ path: '/pattern' }] });
     expect(validateToolCall('grep', { pattern: '' })).toMatchObject({ ok: false, errors: [{ path: '/pattern' }] });
-    expect(validateToolCall('grep', { pattern: 'x', path: '../..' })).toMatchObject({ ok: false, errors: [{ path: '/path' }] });
+    expect(validateToolCall('grep', { pattern: 'x', path: '../..' })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/path' }],
+    });
   });
 
-  const output = ['/workspace/a.ts:1:TODO one', '/workspace/b.md:2:TODO two', '/workspace/src/c.ts:3:TODO: three', ''].join('\n');
+  const output = [
+    '/workspace/a.ts:1:TODO one',
+    '/workspace/b.md:2:TODO two',
+    '/workspace/src/c.ts:3:TODO: three',
+    '',
+  ].join('\n');
 
   it('filters by include glob and caps results in run() (busybox grep has no --include)', async () => {
     const { exec } = fakeRunner(ok(output));
@@ -42,8 +53,15 @@ describe('grep', () => {
   });
 
   it('treats exit 1 (no match) as an empty success and passes real errors through', async () => {
-    expect(await grep.run!(validated({ pattern: 'x' }), ctx, fakeRunner(ok('', { exitCode: 1 })).exec)).toMatchObject({ exitCode: 0, stdout: '' });
-    const failed = await grep.run!(validated({ pattern: 'x' }), ctx, fakeRunner(ok('', { exitCode: 2, stderr: 'grep: bad' })).exec);
+    expect(await grep.run!(validated({ pattern: 'x' }), ctx, fakeRunner(ok('', { exitCode: 1 })).exec)).toMatchObject({
+      exitCode: 0,
+      stdout: '',
+    });
+    const failed = await grep.run!(
+      validated({ pattern: 'x' }),
+      ctx,
+      fakeRunner(ok('', { exitCode: 2, stderr: 'grep: bad' })).exec,
+    );
     expect(failed).toMatchObject({ exitCode: 2, stderr: 'grep: bad' });
   });
 

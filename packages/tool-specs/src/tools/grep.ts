@@ -46,12 +46,40 @@ export const grep: ToolSpec<GrepParams> = {
   parameters: {
     type: 'object',
     properties: {
-      pattern: { type: 'string', minLength: 1, maxLength: 4096, 'x-argv': true, description: 'Text to search for (a POSIX extended regular expression if regex is true). One line: no newlines.' },
-      regex: { type: 'boolean', default: false, description: 'Treat pattern as an extended regular expression instead of a fixed string.' },
-      path: { type: 'string', format: 'workspace-path', default: '.', description: 'File or directory to search, relative to the workspace root.' },
-      include: { type: 'string', minLength: 1, maxLength: 256, 'x-argv': true, description: "Only search files whose base name matches this glob, e.g. '*.go'." },
+      pattern: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 4096,
+        'x-argv': true,
+        description:
+          'Text to search for (a POSIX extended regular expression if regex is true). One line: no newlines.',
+      },
+      regex: {
+        type: 'boolean',
+        default: false,
+        description: 'Treat pattern as an extended regular expression instead of a fixed string.',
+      },
+      path: {
+        type: 'string',
+        format: 'workspace-path',
+        default: '.',
+        description: 'File or directory to search, relative to the workspace root.',
+      },
+      include: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 256,
+        'x-argv': true,
+        description: "Only search files whose base name matches this glob, e.g. '*.go'.",
+      },
       case_insensitive: { type: 'boolean', default: false, description: 'Ignore case.' },
-      max_results: { type: 'integer', minimum: 1, maximum: MAX_RESULTS, default: 100, description: 'Maximum number of matching lines returned.' },
+      max_results: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_RESULTS,
+        default: 100,
+        description: 'Maximum number of matching lines returned.',
+      },
     },
     required: ['pattern'],
     additionalProperties: false,
@@ -85,7 +113,11 @@ export const grep: ToolSpec<GrepParams> = {
     for (const l of lines) {
       const m = LINE.exec(l);
       if (m === null) continue;
-      matches.push({ path: relativeToWorkspace(m[1] as string, WORKSPACE_DIR) ?? (m[1] as string), line: Number(m[2]), text: m[3] as string });
+      matches.push({
+        path: relativeToWorkspace(m[1] as string, WORKSPACE_DIR) ?? (m[1] as string),
+        line: Number(m[2]),
+        text: m[3] as string,
+      });
     }
     return { matches, truncated: result.truncated || capped };
   },

@@ -11,7 +11,12 @@ function validated(params: Record<string, unknown>): ListParams {
 describe('list', () => {
   it('runs ls -la or ls -laR with the path after --', () => {
     expect(list.command(validated({}), ctx).argv).toEqual(['ls', '-la', '--', '/workspace']);
-    expect(list.command(validated({ path: '-R', recursive: true }), ctx).argv).toEqual(['ls', '-laR', '--', '/workspace/-R']);
+    expect(list.command(validated({ path: '-R', recursive: true }), ctx).argv).toEqual([
+      'ls',
+      '-laR',
+      '--',
+      '/workspace/-R',
+    ]);
   });
 
   it('caps output lines at max_entries', async () => {
@@ -21,8 +26,15 @@ describe('list', () => {
 
   it('refuses escapes and maps legacy args', () => {
     expect(validateToolCall('list', { path: '../' })).toMatchObject({ ok: false, errors: [{ path: '/path' }] });
-    expect(validateToolArgs('list', ['-la', '/workspace/src'])).toEqual({ ok: true, tool: 'list', params: { path: 'src', recursive: false, max_entries: 500 } });
+    expect(validateToolArgs('list', ['-la', '/workspace/src'])).toEqual({
+      ok: true,
+      tool: 'list',
+      params: { path: 'src', recursive: false, max_entries: 500 },
+    });
     expect(validateToolArgs('list', ['-R'])).toMatchObject({ ok: true, params: { path: '.', recursive: true } });
-    expect(validateToolArgs('list', ['--color=always'])).toMatchObject({ ok: false, errors: [{ code: 'UNSUPPORTED_ARG' }] });
+    expect(validateToolArgs('list', ['--color=always'])).toMatchObject({
+      ok: false,
+      errors: [{ code: 'UNSUPPORTED_ARG' }],
+    });
   });
 });

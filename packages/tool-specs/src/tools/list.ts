@@ -25,9 +25,20 @@ export const list: ToolSpec<ListParams> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', format: 'workspace-path', default: '.', description: 'Directory to list, relative to the workspace root.' },
+      path: {
+        type: 'string',
+        format: 'workspace-path',
+        default: '.',
+        description: 'Directory to list, relative to the workspace root.',
+      },
       recursive: { type: 'boolean', default: false, description: 'List subdirectories recursively.' },
-      max_entries: { type: 'integer', minimum: 1, maximum: MAX_ENTRIES, default: 500, description: 'Maximum number of output lines.' },
+      max_entries: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_ENTRIES,
+        default: 500,
+        description: 'Maximum number of output lines.',
+      },
     },
     additionalProperties: false,
   },
@@ -39,7 +50,14 @@ export const list: ToolSpec<ListParams> = {
   timeoutMs: 30_000,
   command(params, ctx) {
     intArg(params.max_entries ?? 500, 'max_entries', 'list', 1, MAX_ENTRIES);
-    return { argv: ['ls', params.recursive === true ? '-laR' : '-la', '--', containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'list')] };
+    return {
+      argv: [
+        'ls',
+        params.recursive === true ? '-laR' : '-la',
+        '--',
+        containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'list'),
+      ],
+    };
   },
   run(params, ctx, exec) {
     return runAndKeepLines(list.command(params, ctx), exec, (lines) => capLines(lines, params.max_entries ?? 500));

@@ -25,9 +25,13 @@ describe('web_search', () => {
     expect(() => webSearch.command(params, { workspaceDir: '/workspace', egressProxy: 'socks5h://p' })).toThrow(
       expect.objectContaining({ code: 'SEARCH_BACKEND_NOT_CONFIGURED' }),
     );
-    expect(() => webSearch.command(params, { workspaceDir: '/workspace', egressProxy: 'socks5h://p', searchBackendUrl: 'ftp://x' })).toThrow(
-      expect.objectContaining({ code: 'SEARCH_BACKEND_NOT_CONFIGURED' }),
-    );
+    expect(() =>
+      webSearch.command(params, {
+        workspaceDir: '/workspace',
+        egressProxy: 'socks5h://p',
+        searchBackendUrl: 'ftp://x',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'SEARCH_BACKEND_NOT_CONFIGURED' }));
     expect(() => webSearch.command(params, { workspaceDir: '/workspace', searchBackendUrl: 'http://s' })).toThrow(
       expect.objectContaining({ code: 'EGRESS_PROXY_REQUIRED' }),
     );
@@ -51,14 +55,28 @@ describe('web_search', () => {
   });
 
   it.each(['<html>', '{"answers":[]}', 'null'])('throws SEARCH_BAD_RESPONSE on %j', (stdout) => {
-    expect(() => webSearch.parseOutput!(ok(stdout), validated({ query: 'q' }))).toThrow(expect.objectContaining({ code: 'SEARCH_BAD_RESPONSE' }));
+    expect(() => webSearch.parseOutput!(ok(stdout), validated({ query: 'q' }))).toThrow(
+      expect.objectContaining({ code: 'SEARCH_BAD_RESPONSE' }),
+    );
   });
 
   it('validates the query and max_results', () => {
     expect(validateToolCall('web_search', { query: '   ' })).toMatchObject({ ok: false, errors: [{ path: '/query' }] });
-    expect(validateToolCall('web_search', { query: 'x'.repeat(501) })).toMatchObject({ ok: false, errors: [{ path: '/query' }] });
-    expect(validateToolCall('web_search', { query: 'x', max_results: 21 })).toMatchObject({ ok: false, errors: [{ path: '/max_results' }] });
-    expect(validateToolCall('web_search', { query: 'x' })).toMatchObject({ ok: true, params: { query: 'x', max_results: 5 } });
-    expect(validateToolArgs('web_search', ['golang', 'generics'])).toMatchObject({ ok: true, params: { query: 'golang generics' } });
+    expect(validateToolCall('web_search', { query: 'x'.repeat(501) })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/query' }],
+    });
+    expect(validateToolCall('web_search', { query: 'x', max_results: 21 })).toMatchObject({
+      ok: false,
+      errors: [{ path: '/max_results' }],
+    });
+    expect(validateToolCall('web_search', { query: 'x' })).toMatchObject({
+      ok: true,
+      params: { query: 'x', max_results: 5 },
+    });
+    expect(validateToolArgs('web_search', ['golang', 'generics'])).toMatchObject({
+      ok: true,
+      params: { query: 'golang generics' },
+    });
   });
 });

@@ -23,7 +23,11 @@ const MAX_QUERY = 500;
 export function searchUrl(ctx: ToolContext, query: string): string {
   const base = ctx.searchBackendUrl;
   if (base === undefined || base === '') {
-    throw new ToolSpecError('SEARCH_BACKEND_NOT_CONFIGURED', 'web_search needs ctx.searchBackendUrl (a SearXNG-compatible JSON endpoint)', { tool: 'web_search' });
+    throw new ToolSpecError(
+      'SEARCH_BACKEND_NOT_CONFIGURED',
+      'web_search needs ctx.searchBackendUrl (a SearXNG-compatible JSON endpoint)',
+      { tool: 'web_search' },
+    );
   }
   const checked = checkHttpUrl(base);
   if (!checked.ok || checked.href.includes('?') || checked.href.includes('#')) {
@@ -56,22 +60,36 @@ export const webSearch: ToolSpec<WebSearchParams> = {
   resources: WEB_TOOL_RESOURCES,
   timeoutMs: 30_000,
   command(params, ctx) {
-    if (typeof params.query !== 'string') throw new ToolSpecError('INVALID_PARAMS', 'query must be a string', { tool: 'web_search' });
+    if (typeof params.query !== 'string')
+      throw new ToolSpecError('INVALID_PARAMS', 'query must be a string', { tool: 'web_search' });
     intArg(params.max_results ?? 5, 'max_results', 'web_search', 1, 20);
     // The query reaches curl only percent-encoded inside our URL, after `--`.
     const url = searchUrl(ctx, params.query);
-    return { argv: curlArgv('web_search', ctx, { url, maxBytes: 2 * 1024 * 1024, timeoutSeconds: 25, maxRedirs: 3, headers: ['Accept: application/json'] }) };
+    return {
+      argv: curlArgv('web_search', ctx, {
+        url,
+        maxBytes: 2 * 1024 * 1024,
+        timeoutSeconds: 25,
+        maxRedirs: 3,
+        headers: ['Accept: application/json'],
+      }),
+    };
   },
   parseOutput(result, params): { results: WebSearchResult[] } {
     let body: unknown;
     try {
       body = JSON.parse(result.stdout);
     } catch (cause) {
-      throw new ToolSpecError('SEARCH_BAD_RESPONSE', 'search backend did not return JSON', { tool: 'web_search', cause });
+      throw new ToolSpecError('SEARCH_BAD_RESPONSE', 'search backend did not return JSON', {
+        tool: 'web_search',
+        cause,
+      });
     }
     const items = (body as { results?: unknown } | null)?.results;
     if (!Array.isArray(items)) {
-      throw new ToolSpecError('SEARCH_BAD_RESPONSE', "search backend JSON has no 'results' array", { tool: 'web_search' });
+      throw new ToolSpecError('SEARCH_BAD_RESPONSE', "search backend JSON has no 'results' array", {
+        tool: 'web_search',
+      });
     }
     const results: WebSearchResult[] = [];
     for (const item of items as Array<Record<string, unknown> | null>) {
