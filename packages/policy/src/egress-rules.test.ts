@@ -1,0 +1,91 @@
+import { defaultPolicy } from './default-policy';
+import type { NetworkPolicy } from './model';
+import { evaluateEgress } from './egress-rules';
+
+const defaults = defaultPolicy().network as NetworkPolicy;
+const check = (net: NetworkPolicy, host: string, port = 443, address?: string) => evaluateEgress({ host, port, address }, net);
+
+describe('default egress: public hosts on 80/443 only', () => {
+  it.each([
+    ['example.com', undefined],
+    ['example.com', '93.184.216.34'],
+    ['8.8.8.8', undefined],
+    ['[2606:4700:4700::1111]', undefined],
+  ])('allows %s (%s)', (host, address) => {
+    expect(check(defaults, host, 443, address)).toMatchObject({ allowed: true });
+  });
+
+  it.each([
+    ['localhost', '127.0.0.1'],
+    ['internal.corp', '10.0.0.5'],
+    ['x', '172.20.1.1'],
+    ['x', '192.168.0.1'],
+    ['metadata', '169.254.169.254'],
+    ['169.254.169.254', undefined],
+    ['x', '100.64.1.1'],
+    ['x', 'fd00::1'],
+    ['x', 'fe80::1'],
+    ['x', '::1'],
+    ['0.0.0.0', undefined],
+    ['x', '224.0.0.251'],
+    ['x', '::ffff:127.0.0.1'],
+    ['[::ffff:169.254.169.254]', undefined],
+  ])('denies %s -> %s as non-public', (host, address) => {
+    expect(check(defaults, host, 443, address)).toMatchObject({ allowed: false, rule: 'network.deny_private' });
+  });
+
+  it('denies other ports', () => {
+    expect(check(defaults, 'example.com', 22)).toMatchObject({ allowed: false, rule: 'network.allowed_ports' });
+  });
+
+  it('denies numeric hosts in non-standard forms before resolution', () => {
+    for (const host of ['2130706433', '0x7f.1', '127.1']) expect(check(defaults, host)).toMatchObject({ allowed: false, rule: 'network.host' });
+  });
+
+  it('rejects an unparsable resolved address and invalid ports', () => {
+    expect(check(defaults, 'example.com', 443, 'not-an-ip')).toMatchObject({ allowed: false, rule: 'network.address' });
+    expect(check(defaults, 'example.com', 0)).toMatchObject({ allowed: false, rule: 'network.port' });
+  });
+});
+
+describe('host and CIDR rules', () => {
+  it('host allow and deny patterns', () => {
+    const net: NetworkPolicy = { allowed_hosts: ['*.example.com', 'api.github.com'], denied_hosts: ['evil.example.com'] };
+    expect(check(net, 'www.example.com').allowed).toBe(true);
+    expect(check(net, 'a.b.example.com.').allowed).toBe(true);
+    expect(check(net, 'API.GitHub.com').allowed).toBe(true);
+    expect(check(net, 'example.com')).toMatchObject({ allowed: false, rule: 'network.allowed_hosts' });
+    expect(check(net, 'notexample.com')).toMatchObject({ allowed: false, rule: 'network.allowed_hosts' });
+    expect(check(net, 'evil.example.com')).toMatchObject({ allowed: false, rule: 'network.denied_hosts' });
+  });
+
+  it('an allowed host still may not resolve to a private address', () => {
+    expect(check({ allowed_hosts: ['*.example.com'] }, 'www.example.com', 443, '10.0.0.1')).toMatchObject({ rule: 'network.deny_private' });
+  });
+
+  it('an explicit CIDR allow admits a private range; others stay denied', () => {
+    const net: NetworkPolicy = { allowed_networks: ['10.1.0.0/16'] };
+    expect(check(net, 'svc', 443, '10.1.2.3').allowed).toBe(true);
+    expect(check(net, 'svc', 443, '10.2.0.1')).toMatchObject({ allowed: false, rule: 'network.allowed_networks' });
+    expect(check(net, 'svc', 443, '8.8.8.8')).toMatchObject({ allowed: false, rule: 'network.allowed_networks' });
+  });
+
+  it('denied CIDRs win over allowed ones, including IPv4-mapped IPv6', () => {
+    const net: NetworkPolicy = { allowed_networks: ['10.0.0.0/8'], denied_networks: ['10.9.0.0/16'] };
+    expect(check(net, 'x', 443, '10.9.1.1')).toMatchObject({ allowed: false, rule: 'network.denied_networks' });
+    expect(check(net, 'x', 443, '::ffff:10.9.1.1')).toMatchObject({ allowed: false, rule: 'network.denied_networks' });
+  });
+
+  it('allow_private opens private ranges', () => {
+    expect(check({ allow_private: true }, 'x', 443, '192.168.1.1').allowed).toBe(true);
+  });
+
+  it('allow_network: false denies everything', () => {
+    expect(check({ allow_network: false }, 'example.com')).toMatchObject({ allowed: false, rule: 'network.allow_network' });
+  });
+
+  it('the seed example (deny 0.0.0.0/0) blocks all IPv4 egress', () => {
+    const net: NetworkPolicy = { allowed_networks: ['10.0.0.0/8'], denied_networks: ['0.0.0.0/0'] };
+    expect(check(net, 'x', 443, '10.0.0.1')).toMatchObject({ allowed: false, rule: 'network.denied_networks' });
+  });
+});
