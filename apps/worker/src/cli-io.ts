@@ -1,0 +1,20 @@
+/** What a command may touch of the outside world, injectable for tests. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  /** Process-wide signals; the long-running commands subscribe. */
+  signals: Pick<NodeJS.Process, 'on' | 'off'>;
+}
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
+}
+
+/** Writes and resolves once the chunk is flushed, so nothing is lost when the process exits right after. */
+export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (!stream.write(text)) stream.once('drain', () => resolve());
+    else resolve();
+  });
+}

@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+import { processIo } from './cli-io';
+import { exitWith, runMain } from './cli-main';
+import { workerCli } from './worker-cli';
+
+void runMain('worker', process.argv.slice(2), processIo(), workerCli).then(exitWith);

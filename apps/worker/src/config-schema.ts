@@ -1,0 +1,271 @@
+/**
+ * The one schema of the worker's configuration. Flags, environment variables and
+ * config-file keys are all derived from this table, and every value from every
+ * source is validated here, so a bad value reads the same wherever it came from.
+ */
+import { parseDuration } from './durations';
+import { parseSize } from './sizes';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'text';
+export type PullPolicy = 'always' | 'if-missing' | 'never';
+
+/** The worker's resolved configuration. Durations are milliseconds, sizes bytes. */
+export interface WorkerConfig {
+  /** @default 'unix:///tmp/baaaht-grpc.sock' */
+  orchestratorAddr: string;
+  /** @default `worker-<hostname>` */
+  name: string;
+  /** @default 30000 */
+  dialTimeoutMs: number;
+  /** @default 10000 */
+  rpcTimeoutMs: number;
+  /** @default 104857600 */
+  maxRecvMsgSize: number;
+  /** @default 104857600 */
+  maxSendMsgSize: number;
+  /** @default 5000 */
+  reconnectIntervalMs: number;
+  /** 0 means retry for ever. @default 0 */
+  reconnectMaxAttempts: number;
+  /** @default 30000 */
+  heartbeatIntervalMs: number;
+  /** @default 'info' */
+  logLevel: LogLevel;
+  /** @default 'text' */
+  logFormat: LogFormat;
+  /** `stdout`, `stderr` or a file path. @default 'stdout' */
+  logOutput: string;
+  /** @default 4 */
+  maxConcurrentTasks: number;
+  /** @default 30000 */
+  shutdownTimeoutMs: number;
+  /** Policy file; absent means the default policy over `workspaceRoots`. */
+  policy: string | undefined;
+  /** Directories tools may mount (the default policy's mount allowlist). @default [] */
+  workspaceRoots: string[];
+  /** Image per tool; the key `*` applies to every tool without its own entry. @default {} */
+  toolImages: Record<string, string>;
+  /** @default 'if-missing' */
+  pullPolicy: PullPolicy;
+  /** OCI runtime for tool containers. @default 'runc' */
+  runtime: string;
+  tlsCa: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  tlsServerName: string | undefined;
+  authToken: string | undefined;
+  searchBackendUrl: string | undefined;
+  /** `host:port` of the HTTP status server; absent means none. */
+  statusAddr: string | undefined;
+}
+
+export type OptionType = 'string' | 'duration' | 'size' | 'count' | 'enum' | 'list' | 'image-map' | 'url' | 'address';
+
+/** One configuration option: its flag, field, type, default and help. */
+export interface OptionSpec {
+  /** Flag name without dashes; env var is `WORKER_` + upper snake case, file keys kebab or snake case. */
+  flag: string;
+  field: keyof WorkerConfig;
+  type: OptionType;
+  /** For `count`: the smallest value allowed. */
+  min?: number;
+  choices?: readonly string[];
+  /** Rendering of the default for help and docs. */
+  defaultText: string;
+  description: string;
+  /** Placeholder in help, e.g. `DURATION`. */
+  valueName: string;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { flag: 'orchestrator-addr', field: 'orchestratorAddr', type: 'address', defaultText: 'unix:///tmp/baaaht-grpc.sock', valueName: 'ADDR', description: 'orchestrator gRPC address (unix:///path or host:port); env ORCHESTRATOR_URL also works' },
+  { flag: 'name', field: 'name', type: 'string', defaultText: 'worker-<hostname>', valueName: 'NAME', description: 'worker name shown by the orchestrator' },
+  { flag: 'dial-timeout', field: 'dialTimeoutMs', type: 'duration', defaultText: '30s', valueName: 'DURATION', description: 'timeout for connecting to the orchestrator' },
+  { flag: 'rpc-timeout', field: 'rpcTimeoutMs', type: 'duration', defaultText: '10s', valueName: 'DURATION', description: 'timeout for unary RPC calls' },
+  { flag: 'max-recv-msg-size', field: 'maxRecvMsgSize', type: 'size', defaultText: '104857600', valueName: 'SIZE', description: 'maximum received gRPC message size (bytes, or 100MB / 100MiB)' },
+  { flag: 'max-send-msg-size', field: 'maxSendMsgSize', type: 'size', defaultText: '104857600', valueName: 'SIZE', description: 'maximum sent gRPC message size' },
+  { flag: 'reconnect-interval', field: 'reconnectIntervalMs', type: 'duration', defaultText: '5s', valueName: 'DURATION', description: 'interval between reconnection attempts' },
+  { flag: 'reconnect-max-attempts', field: 'reconnectMaxAttempts', type: 'count', min: 0, defaultText: '0', valueName: 'N', description: 'maximum reconnection attempts (0 = infinite)' },
+  { flag: 'heartbeat-interval', field: 'heartbeatIntervalMs', type: 'duration', defaultText: '30s', valueName: 'DURATION', description: 'interval between heartbeats' },
+  { flag: 'log-level', field: 'logLevel', type: 'enum', choices: ['trace', 'debug', 'info', 'warn', 'error'], defaultText: 'info', valueName: 'LEVEL', description: 'logging level' },
+  { flag: 'log-format', field: 'logFormat', type: 'enum', choices: ['json', 'text'], defaultText: 'text', valueName: 'FORMAT', description: 'log format' },
+  { flag: 'log-output', field: 'logOutput', type: 'string', defaultText: 'stdout', valueName: 'OUT', description: 'log output: stdout, stderr or a file path' },
+  { flag: 'max-concurrent-tasks', field: 'maxConcurrentTasks', type: 'count', min: 1, defaultText: '4', valueName: 'N', description: 'tasks run at the same time' },
+  { flag: 'shutdown-timeout', field: 'shutdownTimeoutMs', type: 'duration', defaultText: '30s', valueName: 'DURATION', description: 'how long a drain waits for running tasks' },
+  { flag: 'policy', field: 'policy', type: 'string', defaultText: '(default policy)', valueName: 'FILE', description: 'security policy file (YAML or JSON); SIGHUP reloads it' },
+  { flag: 'workspace-root', field: 'workspaceRoots', type: 'list', defaultText: '(none)', valueName: 'DIR', description: 'directory tools may mount (repeatable); the default policy\'s mount allowlist' },
+  { flag: 'tool-image', field: 'toolImages', type: 'image-map', defaultText: '(catalog images)', valueName: 'TOOL=IMAGE', description: 'image for a tool (repeatable; *=IMAGE for all tools)' },
+  { flag: 'pull-policy', field: 'pullPolicy', type: 'enum', choices: ['always', 'if-missing', 'never'], defaultText: 'if-missing', valueName: 'POLICY', description: 'when to pull tool images' },
+  { flag: 'runtime', field: 'runtime', type: 'string', defaultText: 'runc', valueName: 'NAME', description: 'OCI runtime for tool containers (e.g. runc, runsc)' },
+  { flag: 'tls-ca', field: 'tlsCa', type: 'string', defaultText: '(none)', valueName: 'FILE', description: 'CA bundle to verify the orchestrator (enables TLS)' },
+  { flag: 'tls-cert', field: 'tlsCert', type: 'string', defaultText: '(none)', valueName: 'FILE', description: 'client certificate for mutual TLS' },
+  { flag: 'tls-key', field: 'tlsKey', type: 'string', defaultText: '(none)', valueName: 'FILE', description: 'client key for mutual TLS' },
+  { flag: 'tls-server-name', field: 'tlsServerName', type: 'string', defaultText: '(from address)', valueName: 'NAME', description: 'server name to verify in the orchestrator\'s certificate' },
+  { flag: 'auth-token', field: 'authToken', type: 'string', defaultText: '(none)', valueName: 'TOKEN', description: 'bearer token sent to the orchestrator' },
+  { flag: 'search-backend-url', field: 'searchBackendUrl', type: 'url', defaultText: '(none)', valueName: 'URL', description: 'SearXNG-compatible JSON endpoint for web_search' },
+  { flag: 'status-addr', field: 'statusAddr', type: 'address', defaultText: '(off)', valueName: 'HOST:PORT', description: 'HTTP status server: /healthz /readyz /metrics /status.json' },
+];
+
+/** Defaults of every field; `hostname` fills the worker name. */
+export function defaultWorkerConfig(hostname: string): WorkerConfig {
+  return {
+    orchestratorAddr: 'unix:///tmp/baaaht-grpc.sock',
+    name: `worker-${hostname}`,
+    dialTimeoutMs: 30_000,
+    rpcTimeoutMs: 10_000,
+    maxRecvMsgSize: 104_857_600,
+    maxSendMsgSize: 104_857_600,
+    reconnectIntervalMs: 5_000,
+    reconnectMaxAttempts: 0,
+    heartbeatIntervalMs: 30_000,
+    logLevel: 'info',
+    logFormat: 'text',
+    logOutput: 'stdout',
+    maxConcurrentTasks: 4,
+    shutdownTimeoutMs: 30_000,
+    policy: undefined,
+    workspaceRoots: [],
+    toolImages: {},
+    pullPolicy: 'if-missing',
+    runtime: 'runc',
+    tlsCa: undefined,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    tlsServerName: undefined,
+    authToken: undefined,
+    searchBackendUrl: undefined,
+    statusAddr: undefined,
+  };
+}
+
+/** `dial-timeout` -> `WORKER_DIAL_TIMEOUT`. */
+export function envName(flag: string): string {
+  return `WORKER_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** `dial-timeout` -> `dial_timeout`. */
+export function snakeKey(flag: string): string {
+  return flag.replace(/-/g, '_');
+}
+
+const OPTION_BY_KEY = new Map<string, OptionSpec>();
+for (const o of OPTIONS) {
+  OPTION_BY_KEY.set(o.flag, o);
+  OPTION_BY_KEY.set(snakeKey(o.flag), o);
+}
+
+/** The option a config-file key (kebab or snake case) names, if any. */
+export function optionForKey(key: string): OptionSpec | undefined {
+  return OPTION_BY_KEY.get(key);
+}
+
+/** A value could not be used; the caller adds the source. */
+export class InvalidValue extends Error {
+  override name = 'InvalidValue';
+}
+
+/**
+ * Validates one raw value (a string from a flag or env var, or any YAML/JSON value
+ * from a file) for an option and returns it in the config's own units.
+ * Throws `InvalidValue` with a message that does not repeat the source.
+ */
+export function parseOptionValue(option: OptionSpec, raw: unknown): unknown {
+  switch (option.type) {
+    case 'string':
+      return nonEmpty(scalarString(raw));
+    case 'address':
+      return parseAddress(nonEmpty(scalarString(raw)));
+    case 'url':
+      return parseHttpUrl(nonEmpty(scalarString(raw)));
+    case 'duration': {
+      const text = scalarString(raw);
+      const ms = parseDuration(text);
+      if (ms === undefined) throw new InvalidValue(`invalid duration ${JSON.stringify(text)} (expected e.g. 30s, 1m30s, 500ms, 2h)`);
+      return ms;
+    }
+    case 'size': {
+      const value = typeof raw === 'number' ? raw : scalarString(raw);
+      const bytes = parseSize(value);
+      if (bytes === undefined) throw new InvalidValue(`invalid size ${JSON.stringify(value)} (expected bytes, or e.g. 100MB, 100MiB; not negative)`);
+      return bytes;
+    }
+    case 'count': {
+      const text = typeof raw === 'number' ? String(raw) : scalarString(raw).trim();
+      const min = option.min ?? 0;
+      if (!/^-?\d+$/.test(text)) throw new InvalidValue(`invalid number ${JSON.stringify(text)} (expected an integer >= ${min})`);
+      const n = Number(text);
+      if (n < min || !Number.isSafeInteger(n)) throw new InvalidValue(`${text} is out of range (expected an integer >= ${min})`);
+      return n;
+    }
+    case 'enum': {
+      const text = scalarString(raw).trim();
+      const choices = option.choices ?? [];
+      if (!choices.includes(text)) throw new InvalidValue(`invalid value ${JSON.stringify(text)} (expected one of ${choices.join(', ')})`);
+      return text;
+    }
+    case 'list':
+      return listOf(raw).map((item) => nonEmpty(item));
+    case 'image-map':
+      return parseImageMap(raw);
+  }
+}
+
+function scalarString(raw: unknown): string {
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  throw new InvalidValue(`expected a single value, got ${raw === null ? 'null' : Array.isArray(raw) ? 'a list' : typeof raw}`);
+}
+
+function nonEmpty(text: string): string {
+  if (text.trim() === '') throw new InvalidValue('must not be empty');
+  return text;
+}
+
+/** Lists come as YAML/JSON arrays, repeated flags, or comma-separated env values. */
+function listOf(raw: unknown): string[] {
+  if (Array.isArray(raw)) return raw.map((item) => scalarString(item));
+  return scalarString(raw)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function parseImageMap(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    for (const [tool, image] of Object.entries(raw)) out[tool] = nonEmpty(scalarString(image));
+    return out;
+  }
+  for (const entry of listOf(raw)) {
+    const eq = entry.indexOf('=');
+    const tool = entry.slice(0, eq).trim();
+    const image = entry.slice(eq + 1).trim();
+    if (eq <= 0 || tool === '' || image === '') throw new InvalidValue(`invalid ${JSON.stringify(entry)} (expected TOOL=IMAGE or *=IMAGE)`);
+    out[tool] = image;
+  }
+  return out;
+}
+
+function parseAddress(text: string): string {
+  const t = text.trim();
+  if (/^unix:\/\/\/./.test(t) || /^unix:\/./.test(t)) return t;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t) && !/^(dns|ipv4|ipv6):/i.test(t)) {
+    throw new InvalidValue(`invalid address ${JSON.stringify(t)} (expected unix:///path or host:port)`);
+  }
+  const hostPort = t.replace(/^(dns|ipv4|ipv6):(\/\/\/?)?/i, '');
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]\s]+):(\d{1,5})$/i.exec(hostPort);
+  if (m === null || Number(m[2]) > 65535) throw new InvalidValue(`invalid address ${JSON.stringify(t)} (expected unix:///path or host:port)`);
+  return t;
+}
+
+function parseHttpUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new InvalidValue(`invalid URL ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidValue(`invalid URL ${JSON.stringify(text)} (expected http:// or https://)`);
+  return text.trim();
+}

@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import type { LogFormat, LogLevel } from './config-schema';
+import { formatTextLine } from './text-log-format';
+
+/** The logger interface every baaaht library accepts. */
+export interface Logger {
+  trace(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** A `Logger` that can carry bound fields (component, taskId, ...) into child loggers. */
+export interface CliLogger extends Logger {
+  child(bindings: Record<string, unknown>): CliLogger;
+  /** Writes everything buffered; call before exiting. */
+  flush(): void;
+}
+
+export interface CreateLoggerOptions {
+  /** @default 'info' */
+  level?: LogLevel;
+  /** @default 'text' */
+  format?: LogFormat;
+  /** `stdout`, `stderr` or a file path. @default 'stdout' */
+  output?: string;
+  /** Bound to every line. @default {} */
+  base?: Record<string, unknown>;
+}
+
+/** Logs nothing; the default for code that was given no logger. */
+export const quietLogger: CliLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => quietLogger,
+  flush: () => undefined,
+};
+
+interface LineSink {
+  write(line: string): void;
+}
+
+function openSink(output: string): { write(chunk: string): void; fsync(): void } {
+  if (output === 'stdout' || output === 'stderr') {
+    const fd = output === 'stdout' ? 1 : 2;
+    return { write: (chunk) => writeAllSync(fd, chunk), fsync: () => undefined };
+  }
+  fs.mkdirSync(path.dirname(path.resolve(output)), { recursive: true });
+  const fd = fs.openSync(output, 'a');
+  return { write: (chunk) => writeAllSync(fd, chunk), fsync: () => fs.fsyncSync(fd) };
+}
+
+// Synchronous writes: a worker that exits right after "drained" must not lose that line.
+function writeAllSync(fd: number, chunk: string): void {
+  const buf = Buffer.from(chunk, 'utf8');
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
+      throw err;
+    }
+  }
+}
+
+/** A pino logger writing JSON lines, or readable text lines (`format: 'text'`) without a worker thread. */
+export function createLogger(options: CreateLoggerOptions = {}): CliLogger {
+  const sink = openSink(options.output ?? 'stdout');
+  const format = options.format ?? 'text';
+  const destination: LineSink =
+    format === 'json' ? { write: (line) => sink.write(line) } : { write: (line) => sink.write(formatTextLine(line)) };
+  const root = pino(
+    {
+      level: options.level ?? 'info',
+      base: options.base ?? {},
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+  return wrap(root, sink.fsync);
+}
+
+function wrap(p: pino.Logger, fsync: () => void): CliLogger {
+  const log =
+    (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, meta?: Record<string, unknown>): void => {
+      if (meta === undefined) p[level](message);
+      else p[level](normalizeMeta(meta), message);
+    };
+  return {
+    trace: log('trace'),
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: (bindings) => wrap(p.child(normalizeMeta(bindings)), fsync),
+    flush: () => {
+      p.flush();
+      try {
+        fsync();
+      } catch {
+        // Best effort: a log file on a pipe or a full disk must not turn an exit into a crash.
+      }
+    },
+  };
+}
+
+/** Container ids are logged as their first 12 characters, like `docker ps`; errors as `err` with a stack. */
+export function normalizeMeta(meta: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(meta)) {
+    if (value === undefined) continue;
+    if (key === 'containerId' && typeof value === 'string') out[key] = value.slice(0, 12);
+    else if (value instanceof Error && key !== 'err') out['err'] = value;
+    else out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+/**
+ * A one-line spinner on stderr for long waits. Silent unless the stream is a
+ * terminal, so piped output and `--json` stay clean.
+ */
+export interface Progress {
+  update(text: string): void;
+  /** Clears the line. */
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  stream?: NodeJS.WriteStream;
+  /** @default stream.isTTY */
+  enabled?: boolean;
+  /** @default 100 */
+  intervalMs?: number;
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export function createProgress(options: ProgressOptions = {}): Progress {
+  const stream = options.stream ?? process.stderr;
+  const enabled = options.enabled ?? stream.isTTY === true;
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  let text = '';
+  let frame = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const draw = (): void => {
+    stream.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${text}`);
+  };
+  return {
+    update(next) {
+      text = next;
+      if (timer === undefined) {
+        timer = setInterval(draw, options.intervalMs ?? 100);
+        timer.unref();
+      }
+      draw();
+    },
+    stop() {
+      if (timer === undefined) return;
+      clearInterval(timer);
+      timer = undefined;
+      stream.write('\r\x1b[2K');
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The one JSON object `worker run --json` and `orchestrator exec --json` print,
+ * and the one-line human summary printed otherwise.
+ */
+import { formatDuration } from './durations';
+
+/** A task's outcome as the CLI reports it. */
+export interface TaskReport {
+  tool: string;
+  status: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  durationMs: number;
+  containerId: string | null;
+  error: { code: string; message: string } | null;
+  /** Tool-specific parsed output (e.g. web_search results), when the tool produces one. */
+  structured?: unknown;
+}
+
+/** Fields a result from the executor, the agent or the hub may carry. */
+export interface ResultLike {
+  tool?: string;
+  status?: string;
+  exitCode?: number | null;
+  stdout?: string | Uint8Array;
+  stderr?: string | Uint8Array;
+  truncated?: boolean;
+  durationMs?: number;
+  containerId?: string | null;
+  structured?: unknown;
+  error?: unknown;
+}
+
+export function toTaskReport(tool: string, result: ResultLike): TaskReport {
+  const report: TaskReport = {
+    tool: result.tool ?? tool,
+    status: result.status ?? 'error',
+    exitCode: typeof result.exitCode === 'number' ? result.exitCode : null,
+    stdout: text(result.stdout),
+    stderr: text(result.stderr),
+    truncated: result.truncated ?? false,
+    durationMs: Math.round(result.durationMs ?? 0),
+    containerId: result.containerId ? result.containerId : null,
+    error: toErrorField(result.error),
+  };
+  if (result.structured !== undefined) report.structured = result.structured;
+  return report;
+}
+
+/** The report for a task that never ran (unknown tool, bad parameters, ...). */
+export function errorReport(tool: string, code: string, message: string): TaskReport {
+  return { tool, status: 'error', exitCode: null, stdout: '', stderr: '', truncated: false, durationMs: 0, containerId: null, error: { code, message } };
+}
+
+export function toErrorField(error: unknown): TaskReport['error'] {
+  if (error === undefined || error === null) return null;
+  if (typeof error === 'string') return { code: 'ERROR', message: error };
+  if (typeof error === 'object') {
+    const e = error as { code?: unknown; message?: unknown };
+    return { code: typeof e.code === 'string' && e.code ? e.code : 'ERROR', message: typeof e.message === 'string' ? e.message : String(error) };
+  }
+  return { code: 'ERROR', message: String(error) };
+}
+
+function text(value: string | Uint8Array | undefined): string {
+  if (value === undefined) return '';
+  return typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+}
+
+/** `grep completed in 1.2s (exit 0, container 0123456789ab)`, plus the error when there is one. */
+export function summaryLine(report: TaskReport): string {
+  const parts = [`exit ${report.exitCode ?? '-'}`];
+  if (report.containerId) parts.push(`container ${report.containerId.slice(0, 12)}`);
+  if (report.truncated) parts.push('output truncated');
+  let line = `${report.tool} ${report.status} in ${formatDuration(report.durationMs)} (${parts.join(', ')})`;
+  if (report.error) line += `: ${report.error.code}: ${report.error.message}`;
+  return line;
+}
