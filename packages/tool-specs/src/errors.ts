@@ -42,8 +42,7 @@ export type ToolOutcomeCode =
   | 'FILE_EXISTS'
   | 'READ_FAILED'
   | 'WRITE_FAILED'
-  | 'MKDIR_FAILED'
-  | 'COMMAND_FAILED';
+  | 'MKDIR_FAILED';
 
 export interface ToolSpecErrorOptions {
   /** The tool concerned, when known. */
