@@ -73,28 +73,33 @@ export class PolicyValidationError extends PolicyError {
   }
 }
 
-/** A policy file given explicitly does not exist: never silently replaced by a default. */
-export class PolicyFileNotFoundError extends PolicyError {
-  override name = 'PolicyFileNotFoundError';
-  override readonly code = 'POLICY_FILE_NOT_FOUND' as const;
+/** Base of the file-level errors: which file. */
+export class PolicyFileError extends PolicyError {
+  override name = 'PolicyFileError';
   readonly file: string;
 
-  constructor(file: string, options?: { cause?: unknown }) {
-    super('POLICY_FILE_NOT_FOUND', `policy file not found: ${file}`, options);
+  constructor(code: 'POLICY_FILE_NOT_FOUND' | 'POLICY_FILE_UNREADABLE', file: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.file = file;
   }
 }
 
+/** A policy file given explicitly does not exist: never silently replaced by a default. */
+export class PolicyFileNotFoundError extends PolicyFileError {
+  override name = 'PolicyFileNotFoundError';
+
+  constructor(file: string, options?: { cause?: unknown }) {
+    super('POLICY_FILE_NOT_FOUND', file, `policy file not found: ${file}`, options);
+  }
+}
+
 /** The file exists but cannot be read (permissions, a directory...). */
-export class PolicyFileUnreadableError extends PolicyError {
+export class PolicyFileUnreadableError extends PolicyFileError {
   override name = 'PolicyFileUnreadableError';
-  override readonly code = 'POLICY_FILE_UNREADABLE' as const;
-  readonly file: string;
 
   constructor(file: string, options?: { cause?: unknown }) {
     const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super('POLICY_FILE_UNREADABLE', `cannot read policy file ${file}${reason}`, options);
-    this.file = file;
+    super('POLICY_FILE_UNREADABLE', file, `cannot read policy file ${file}${reason}`, options);
   }
 }
 

@@ -22,6 +22,7 @@ export type { DefaultPolicyOptions } from './default-policy';
 export {
   PolicyDeniedError,
   PolicyError,
+  PolicyFileError,
   PolicyFileNotFoundError,
   PolicyFileUnreadableError,
   PolicyValidationError,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PolicyFileNotFoundError, PolicyValidationError } from './errors';
+import { PolicyDeniedError, PolicyError, PolicyFileNotFoundError, PolicyValidationError } from './errors';
 import { checkPolicyFile, loadPolicyFile, parsePolicy } from './load-policy';
 import { policyJsonSchema } from './schema';
 
@@ -132,5 +132,20 @@ describe('policyJsonSchema', () => {
     );
     // Serialisable as-is, for editors.
     expect(JSON.parse(JSON.stringify(policyJsonSchema))).toEqual(policyJsonSchema);
+  });
+});
+
+describe('errors', () => {
+  it('an unreadable path is POLICY_FILE_UNREADABLE', () => {
+    expect(() => loadPolicyFile(dir)).toThrow(expect.objectContaining({ code: 'POLICY_FILE_UNREADABLE', file: dir }));
+  });
+
+  it('PolicyError.fromUnknown keeps policy errors and wraps the rest', () => {
+    const denied = new PolicyDeniedError([{ rule: 'r', message: 'm', severity: 'error', hard: true }], { tool: 'grep' });
+    expect(PolicyError.fromUnknown(denied)).toBe(denied);
+    expect(denied.message).toBe('policy denied grep: r: m');
+    const wrapped = PolicyError.fromUnknown(new RangeError('boom'));
+    expect(wrapped).toMatchObject({ code: 'POLICY_INTERNAL', message: 'boom', name: 'PolicyError' });
+    expect(wrapped.cause).toBeInstanceOf(RangeError);
   });
 });

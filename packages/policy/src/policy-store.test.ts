@@ -99,6 +99,11 @@ describe('PolicyStore', () => {
     expect(() => PolicyStore.create({ file, env: {} })).toThrow(/mode: expected one of/);
   });
 
+  it('rejects bad options with a TypeError naming the field', () => {
+    expect(() => PolicyStore.create({})).toThrow(TypeError);
+    expect(() => PolicyStore.create({ policy: {}, debounceMs: -1 })).toThrow(/debounceMs/);
+  });
+
   it('serves a given policy when there is no file', () => {
     const store = PolicyStore.create({ policy: { quotas: { max_pids: 7 } } });
     expect(store.reload().ok).toBe(true);

@@ -86,6 +86,10 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
   /** Loads the file (throwing on a missing or invalid one) and starts the watcher if asked. */
   static create(options: PolicyStoreOptions): PolicyStore {
     if (!options.file && !options.policy) throw new TypeError('PolicyStoreOptions: set `file` or `policy`');
+    const debounce = options.debounceMs;
+    if (debounce !== undefined && !(Number.isFinite(debounce) && debounce >= 0)) {
+      throw new TypeError(`PolicyStoreOptions.debounceMs must be a non-negative number, got ${debounce}`);
+    }
     const initial = options.file ? loadPolicyFile(options.file, { env: options.env ?? process.env }) : (options.policy as Policy);
     const store = new PolicyStore(options, initial);
     if (options.watch) store.startWatching();
