@@ -1,2 +1,28 @@
-/** @baaaht/hub: under construction in this change. */
-export {};
+/**
+ * @baaaht/hub: the orchestrator side of the baaaht protocol. Accepts workers,
+ * pushes tasks to them under flow control and leases, records results
+ * durably (optionally in SQLite), and serves AgentService and TaskService so
+ * other processes can submit, watch and fetch tasks.
+ */
+export { createHub, Hub } from './hub';
+export type { HubState, TaskHandle } from './hub';
+export { resolveHubOptions } from './hub-options';
+export type { HubOptions, HubTlsOptions, ResolvedHubOptions } from './hub-options';
+export { HubCore } from './hub-core';
+export type { CancelOutcome, HubCoreEvents, HubCoreOptions, SubmitOutcome, WorkConnection, WorkerChannel } from './hub-core';
+export { createHubClient } from './hub-client';
+export type { HubClient, HubClientOptions } from './hub-client';
+export type { SubmitTaskInput } from './submission';
+export { MemoryTaskStore } from './memory-task-store';
+export { SqliteTaskStore } from './sqlite-task-store';
+export type { SqliteTaskStoreOptions } from './sqlite-task-store';
+export type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store';
+export { HubError } from './errors';
+export type { HubErrorCode, HubErrorContext } from './errors';
+export { toGrpcStatus, fromGrpcError } from './grpc-status';
+export { parseListenAddress } from './listen-address';
+export type { ListenAddress } from './listen-address';
+export { realClock } from './clock';
+export type { HubClock } from './clock';
+export { silentLogger } from './logger';
+export type { Logger } from './logger';

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import type { ChannelCredentials, ServiceError } from '@grpc/grpc-js';
+import { AgentServiceClient, DEFAULT_MAX_MESSAGE_BYTES, TaskServiceClient } from '@baaaht/proto';
+import type { Agent, CancelTaskResponse, SubmitTaskResponse, Task, TaskEvent, TaskFinished } from '@baaaht/proto';
+import { HubError } from './errors';
+import { fromGrpcError } from './grpc-status';
+import { parseListenAddress } from './listen-address';
+import { toAssignment } from './submission';
+import type { SubmitTaskInput } from './submission';
+
+export interface HubClientOptions {
+  /** Sent as `authorization: Bearer <token>`. @default undefined */
+  bearerToken?: string;
+  /** TLS towards a TCP hub. @default undefined (plaintext) */
+  tls?: { ca?: string | Buffer; caFile?: string; cert?: string | Buffer; certFile?: string; key?: string | Buffer; keyFile?: string; serverName?: string };
+  /** Deadline of each unary call. @default 10000 */
+  rpcTimeoutMs?: number;
+  /** @default 104857600 (100 MB) */
+  maxMessageBytes?: number;
+}
+
+/** A small typed client for submitting, watching and fetching tasks; used by the dev orchestrator CLI. */
+export interface HubClient {
+  submit(input: SubmitTaskInput): Promise<{ taskId: string; created: boolean; state: SubmitTaskResponse['state'] }>;
+  /** Streams the task's events until `finished` (replayed if the task already finished). */
+  watch(taskId: string): AsyncIterable<TaskEvent>;
+  /** Watches until the task finishes and returns its result. */
+  wait(taskId: string): Promise<TaskFinished>;
+  cancel(taskId: string, options?: { force?: boolean; reason?: string }): Promise<CancelTaskResponse>;
+  status(taskId: string): Promise<Task>;
+  workers(): Promise<Agent[]>;
+  close(): void;
+}
+
+function read(inline: string | Buffer | undefined, file: string | undefined): Buffer | null {
+  if (inline !== undefined) return Buffer.isBuffer(inline) ? inline : Buffer.from(inline);
+  return file === undefined ? null : readFileSync(file);
+}
+
+export function createHubClient(address: string, options: HubClientOptions = {}): HubClient {
+  const parsed = parseListenAddress(address);
+  const target = parsed.kind === 'unix' ? `unix://${parsed.path}` : parsed.bindTarget;
+  const tls = options.tls;
+  const creds: ChannelCredentials =
+    tls && parsed.kind === 'tcp'
+      ? credentials.createSsl(read(tls.ca, tls.caFile), read(tls.key, tls.keyFile), read(tls.cert, tls.certFile))
+      : credentials.createInsecure();
+  const max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const channelOptions: Record<string, string | number> = {
+    'grpc.max_receive_message_length': max,
+    'grpc.max_send_message_length': max,
+  };
+  if (tls?.serverName) channelOptions['grpc.ssl_target_name_override'] = tls.serverName;
+  const agents = new AgentServiceClient(target, creds, channelOptions);
+  const tasks = new TaskServiceClient(target, creds, channelOptions);
+  const rpcTimeoutMs = options.rpcTimeoutMs ?? 10000;
+  const metadata = (): Metadata => {
+    const md = new Metadata();
+    if (options.bearerToken) md.set('authorization', `Bearer ${options.bearerToken}`);
+    return md;
+  };
+  const call = <T>(taskId: string | undefined, invoke: (md: Metadata, opts: { deadline: number }, cb: (err: ServiceError | null, res: T) => void) => void): Promise<T> =>
+    new Promise((resolve, reject) =>
+      invoke(metadata(), { deadline: Date.now() + rpcTimeoutMs }, (err, res) =>
+        err ? reject(fromGrpcError(err, taskId === undefined ? {} : { taskId })) : resolve(res),
+      ),
+    );
+
+  const watch = (taskId: string): AsyncIterable<TaskEvent> => ({
+    async *[Symbol.asyncIterator]() {
+      const stream = tasks.watchTask({ taskId }, metadata());
+      try {
+        for await (const event of stream as AsyncIterable<TaskEvent>) {
+          yield event;
+          if (event.payload?.$case === 'finished') return;
+        }
+      } catch (err) {
+        throw fromGrpcError(err as ServiceError, { taskId });
+      } finally {
+        stream.cancel();
+      }
+    },
+  });
+
+  return {
+    async submit(input) {
+      // Validate locally first so a bad field fails with the same message without a round trip.
+      const { assignment, selector } = toAssignment(input, undefined);
+      const res = await call<SubmitTaskResponse>(assignment.taskId, (md, o, cb) =>
+        tasks.submitTask({ task: assignment, selector }, md, o, cb),
+      );
+      return { taskId: res.taskId, created: res.created, state: res.state };
+    },
+    watch,
+    async wait(taskId) {
+      for await (const event of watch(taskId)) {
+        if (event.payload?.$case === 'finished') return event.payload.value;
+      }
+      throw new HubError('RPC_FAILED', `watch of ${taskId} ended without a result`, { taskId });
+    },
+    cancel(taskId, opts = {}) {
+      return call<CancelTaskResponse>(taskId, (md, o, cb) =>
+        agents.cancelTask({ taskId, force: opts.force ?? false, reason: opts.reason ?? '' }, md, o, cb),
+      );
+    },
+    async status(taskId) {
+      const res = await call<{ task: Task | undefined }>(taskId, (md, o, cb) => agents.getTaskStatus({ taskId }, md, o, cb));
+      if (!res.task) throw new HubError('TASK_NOT_FOUND', `task not found: ${taskId}`, { taskId });
+      return res.task;
+    },
+    async workers() {
+      const res = await call<{ workers: Agent[] }>(undefined, (md, o, cb) => tasks.listWorkers({}, md, o, cb));
+      return res.workers;
+    },
+    close() {
+      agents.close();
+      tasks.close();
+    },
+  };
+}

@@ -1,0 +1,714 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { status } from '@grpc/grpc-js';
+import {
+  Agent,
+  AgentCapabilities,
+  AgentMetadata,
+  AgentState,
+  AgentType,
+  Status,
+  Task,
+  TaskFinished,
+  TaskState,
+  isTerminalTaskState,
+} from '@baaaht/proto';
+import type {
+  FlowUpdate,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  OrchestratorMessage,
+  RegisterRequest,
+  RegisterResponse,
+  ResourceUsage,
+  TaskEvent,
+  TaskRejected,
+  WorkHello,
+  WorkerMessage,
+} from '@baaaht/proto';
+import type { HubClock } from './clock';
+import { HubError, invalidField } from './errors';
+import type { Logger } from './logger';
+import { toAssignment } from './submission';
+import type { SubmitTaskInput } from './submission';
+import { TaskEventBus } from './task-events';
+import type { TaskEventListener } from './task-events';
+import type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store';
+
+/** The hub's end of one worker's Work stream. */
+export interface WorkerChannel {
+  send(message: OrchestratorMessage): void;
+  /** Ends the stream: OK ends it cleanly, anything else ends it with that status. */
+  close(code: status, details: string): void;
+}
+
+/** What the gRPC layer calls for each message of one Work stream. */
+export interface WorkConnection {
+  message(message: WorkerMessage): void;
+  closed(): void;
+}
+
+export interface HubCoreOptions {
+  store: TaskStore;
+  leaseMs: number;
+  clock: HubClock;
+  logger: Logger;
+  knownTools: readonly string[] | undefined;
+}
+
+interface WorkerSession {
+  record: AgentRecord;
+  lastSeen: number;
+  channel: WorkerChannel | undefined;
+  connectedAt: number | undefined;
+  maxSlots: number;
+  draining: boolean;
+  /** Rejected with NO_CAPACITY: skip until the worker says something again. */
+  blocked: boolean;
+  /** Tools the worker refused with UNKNOWN_TOOL despite advertising them. */
+  refusedTools: Set<string>;
+  /** Assigned to this worker and not finished. Never larger than maxSlots by our doing. */
+  outstanding: Set<string>;
+  activeTasks: string[];
+  freeSlots: number;
+  resources: ResourceUsage | undefined;
+  leaseTimer: unknown;
+}
+
+export interface SubmitOutcome {
+  taskId: string;
+  created: boolean;
+  state: TaskState;
+}
+
+export interface CancelOutcome {
+  taskId: string;
+  state: TaskState;
+  cancelled: boolean;
+}
+
+/** Hub-level events, for hosts and test fixtures. */
+export interface HubCoreEvents {
+  'task-finished': [taskId: string, finished: TaskFinished, agentId: string];
+  'task-requeued': [taskId: string, reason: string, attempt: number];
+  'worker-connected': [agentId: string];
+  'worker-disconnected': [agentId: string];
+  'worker-unregistered': [agentId: string];
+}
+
+function tokenMatches(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function labelsMatch(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  return true;
+}
+
+/**
+ * The hub's brain, free of gRPC: worker sessions, the queue, push dispatch
+ * with flow control, leases, dedup and cancellation. Everything runs on the
+ * event loop without awaits, so no two decisions interleave.
+ */
+export class HubCore extends EventEmitter<HubCoreEvents> {
+  private readonly store: TaskStore;
+  private readonly sessions = new Map<string, WorkerSession>();
+  /** Unfinished tasks, the working set; the store has the same data durably. */
+  private readonly live = new Map<string, TaskRecord>();
+  /** Queued task ids in dispatch order. */
+  private queue: string[] = [];
+  private readonly bus = new TaskEventBus();
+  private readonly waiters = new Map<string, { resolve(f: TaskFinished): void; reject(e: Error): void }[]>();
+  private pumping = false;
+  private pumpAgain = false;
+  private closed = false;
+
+  constructor(private readonly options: HubCoreOptions) {
+    super();
+    this.store = options.store;
+    this.recover();
+  }
+
+  // -------------------------------------------------------------------------
+  // Recovery
+
+  /** Rebuilds the working set after a restart: queued tasks queue again, held tasks wait for their worker's lease. */
+  private recover(): void {
+    const now = this.options.clock.now();
+    for (const record of this.store.listAgents()) this.sessions.set(record.agentId, this.newSession(record, now));
+    for (const task of this.store.unfinishedTasks()) {
+      this.live.set(task.taskId, task);
+      const session = task.agentId ? this.sessions.get(task.agentId) : undefined;
+      if (task.state !== TaskState.TASK_STATE_QUEUED && session) {
+        session.outstanding.add(task.taskId);
+      } else {
+        this.patch(task, { state: TaskState.TASK_STATE_QUEUED, agentId: '' });
+        this.queue.push(task.taskId);
+      }
+    }
+    for (const session of this.sessions.values()) if (session.outstanding.size > 0) this.scheduleLease(session);
+    if (this.live.size > 0) {
+      this.options.logger.info('recovered tasks', { component: 'hub', tasks: this.live.size, queued: this.queue.length });
+    }
+  }
+
+  private newSession(record: AgentRecord, now: number): WorkerSession {
+    return {
+      record,
+      lastSeen: now,
+      channel: undefined,
+      connectedAt: undefined,
+      maxSlots: Math.max(0, record.capabilities.maxConcurrentTasks),
+      draining: false,
+      blocked: false,
+      refusedTools: new Set(),
+      outstanding: new Set(),
+      activeTasks: [],
+      freeSlots: 0,
+      resources: undefined,
+      leaseTimer: undefined,
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Registration and heartbeats
+
+  register(req: RegisterRequest): RegisterResponse {
+    this.assertOpen();
+    if (!req.name) throw invalidField('name', 'is required');
+    const metadata = AgentMetadata.fromPartial(req.metadata ?? {});
+    const capabilities = AgentCapabilities.fromPartial(req.capabilities ?? {});
+    const now = this.options.clock.now();
+    const previous = req.resumeAgentId ? this.sessions.get(req.resumeAgentId) : undefined;
+    if (previous && tokenMatches(previous.record.token, req.resumeToken)) {
+      previous.record = { ...previous.record, name: req.name, metadata, capabilities };
+      previous.lastSeen = now;
+      previous.refusedTools.clear();
+      this.store.saveAgent(previous.record);
+      this.options.logger.info('worker resumed', { component: 'hub', agentId: previous.record.agentId });
+      return { agentId: previous.record.agentId, agent: this.toAgent(previous), registrationToken: previous.record.token, resumed: true };
+    }
+    const record: AgentRecord = {
+      agentId: randomUUID(),
+      token: randomBytes(24).toString('base64url'),
+      name: req.name,
+      registeredAt: now,
+      metadata,
+      capabilities,
+    };
+    this.store.saveAgent(record);
+    const session = this.newSession(record, now);
+    this.sessions.set(record.agentId, session);
+    this.options.logger.info('worker registered', { component: 'hub', agentId: record.agentId, name: req.name });
+    return { agentId: record.agentId, agent: this.toAgent(session), registrationToken: record.token, resumed: false };
+  }
+
+  unregister(agentId: string): boolean {
+    const session = this.sessions.get(agentId);
+    if (!session) return false;
+    this.sessions.delete(agentId);
+    this.store.deleteAgent(agentId);
+    if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
+    for (const taskId of [...session.outstanding]) this.requeue(taskId, session, 'worker unregistered');
+    session.channel?.close(status.OK, 'unregistered');
+    session.channel = undefined;
+    this.options.logger.info('worker unregistered', { component: 'hub', agentId });
+    this.emit('worker-unregistered', agentId);
+    this.pump();
+    return true;
+  }
+
+  heartbeat(req: HeartbeatRequest): HeartbeatResponse {
+    const session = this.sessions.get(req.agentId);
+    if (!session) return { timestamp: new Date(this.options.clock.now()), pendingTasks: [], reregister: true };
+    this.touch(session);
+    session.activeTasks = [...req.activeTasks];
+    session.freeSlots = req.freeSlots;
+    session.resources = req.resources;
+    if (req.draining) session.draining = true;
+    return { timestamp: new Date(this.options.clock.now()), pendingTasks: [], reregister: false };
+  }
+
+  /** Any sign of life renews the leases of the worker's tasks. */
+  private touch(session: WorkerSession): void {
+    session.lastSeen = this.options.clock.now();
+    if (!session.channel && session.outstanding.size > 0) this.scheduleLease(session);
+  }
+
+  private scheduleLease(session: WorkerSession): void {
+    const { clock, leaseMs } = this.options;
+    if (session.leaseTimer !== undefined) clock.clearTimeout(session.leaseTimer);
+    const due = Math.max(0, session.lastSeen + leaseMs - clock.now());
+    session.leaseTimer = clock.setTimeout(() => {
+      session.leaseTimer = undefined;
+      if (session.channel || this.sessions.get(session.record.agentId) !== session) return;
+      if (clock.now() - session.lastSeen < leaseMs) return this.scheduleLease(session);
+      this.options.logger.warn('worker lease expired', {
+        component: 'hub',
+        agentId: session.record.agentId,
+        tasks: session.outstanding.size,
+      });
+      for (const taskId of [...session.outstanding]) this.requeue(taskId, session, 'lease expired');
+      this.pump();
+    }, due);
+  }
+
+  // -------------------------------------------------------------------------
+  // The Work stream
+
+  openWork(channel: WorkerChannel): WorkConnection {
+    let session: WorkerSession | undefined;
+    let failed = false;
+    const fail = (code: status, details: string): void => {
+      failed = true;
+      channel.close(code, details);
+    };
+    return {
+      message: (message) => {
+        if (failed) return;
+        const payload = message.payload;
+        if (!session) {
+          if (payload?.$case !== 'hello') return fail(status.INVALID_ARGUMENT, 'hello: must be the first message');
+          const found = this.sessions.get(payload.value.agentId);
+          if (!found || !tokenMatches(found.record.token, payload.value.token)) {
+            return fail(status.UNAUTHENTICATED, 'hello: unknown agent id or bad token');
+          }
+          if (this.closed) return fail(status.UNAVAILABLE, 'hub is closing');
+          session = found;
+          this.onHello(session, channel, payload.value);
+          return;
+        }
+        if (session.channel !== channel) return;
+        this.touch(session);
+        try {
+          this.onWorkerMessage(session, channel, message);
+        } catch (err) {
+          const error = HubError.fromUnknown(err, { agentId: session.record.agentId });
+          this.options.logger.error('work message failed', { component: 'hub', error: error.message, code: error.code });
+        }
+      },
+      closed: () => {
+        if (!session || session.channel !== channel) return;
+        session.channel = undefined;
+        session.connectedAt = undefined;
+        session.lastSeen = this.options.clock.now();
+        this.options.logger.info('worker disconnected', { component: 'hub', agentId: session.record.agentId });
+        this.emit('worker-disconnected', session.record.agentId);
+        if (session.outstanding.size > 0) this.scheduleLease(session);
+      },
+    };
+  }
+
+  private onHello(session: WorkerSession, channel: WorkerChannel, hello: WorkHello): void {
+    const { agentId } = session.record;
+    const old = session.channel;
+    session.channel = channel;
+    if (old) old.close(status.ABORTED, 'replaced by a newer Work stream');
+    if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
+    session.leaseTimer = undefined;
+    session.connectedAt = this.options.clock.now();
+    session.lastSeen = session.connectedAt;
+    session.maxSlots = Math.max(0, hello.maxSlots);
+    session.freeSlots = hello.freeSlots;
+    session.draining = hello.draining;
+    session.blocked = false;
+    const expected = [...session.outstanding];
+    channel.send({ payload: { $case: 'welcome', value: { agentId, expectedTaskIds: expected } } });
+
+    const held = new Set(hello.runningTaskIds);
+    for (const taskId of held) {
+      const task = this.live.get(taskId);
+      if (task && task.agentId === agentId && task.state !== TaskState.TASK_STATE_QUEUED) {
+        session.outstanding.add(taskId);
+        if (task.cancelRequested) channel.send({ payload: { $case: 'cancel', value: { taskId, reason: 'cancelled', force: true } } });
+      } else if (task && task.state === TaskState.TASK_STATE_QUEUED) {
+        // Re-queued while the worker was away but nobody took it yet: let the worker that runs it keep it.
+        this.queue = this.queue.filter((id) => id !== taskId);
+        this.patch(task, { state: TaskState.TASK_STATE_RUNNING, agentId });
+        session.outstanding.add(taskId);
+      } else {
+        // Reassigned elsewhere or already finished: stop the duplicate; its late result will be ignored.
+        channel.send({ payload: { $case: 'cancel', value: { taskId, reason: 'task was reassigned', force: true } } });
+      }
+    }
+    for (const taskId of expected) {
+      if (!held.has(taskId)) this.requeue(taskId, session, 'worker no longer holds the task');
+    }
+    this.options.logger.info('worker connected', { component: 'hub', agentId, slots: session.maxSlots, held: held.size });
+    this.emit('worker-connected', agentId);
+    this.pump();
+  }
+
+  private onWorkerMessage(session: WorkerSession, channel: WorkerChannel, message: WorkerMessage): void {
+    const payload = message.payload;
+    if (!payload) return;
+    const agentId = session.record.agentId;
+    switch (payload.$case) {
+      case 'hello':
+        return;
+      case 'accepted': {
+        const task = this.heldBy(payload.value.taskId, agentId);
+        if (!task) return;
+        if (task.state === TaskState.TASK_STATE_ASSIGNED) {
+          this.patch(task, { state: TaskState.TASK_STATE_RUNNING, startedAt: this.options.clock.now() });
+        }
+        this.publish({ taskId: task.taskId, payload: { $case: 'accepted', value: payload.value } });
+        return;
+      }
+      case 'output':
+        if (this.heldBy(payload.value.taskId, agentId)) {
+          this.publish({ taskId: payload.value.taskId, payload: { $case: 'output', value: payload.value } });
+        }
+        return;
+      case 'progress':
+        if (this.heldBy(payload.value.taskId, agentId)) {
+          this.publish({ taskId: payload.value.taskId, payload: { $case: 'progress', value: payload.value } });
+        }
+        return;
+      case 'finished':
+        this.onFinished(session, channel, payload.value);
+        return;
+      case 'rejected':
+        this.onRejected(session, payload.value);
+        return;
+      case 'flow':
+        this.onFlow(session, payload.value);
+        return;
+    }
+  }
+
+  private heldBy(taskId: string, agentId: string): TaskRecord | undefined {
+    const task = this.live.get(taskId);
+    return task && task.agentId === agentId ? task : undefined;
+  }
+
+  private onFinished(session: WorkerSession, channel: WorkerChannel, finished: TaskFinished): void {
+    const { taskId } = finished;
+    const agentId = session.record.agentId;
+    const task = this.live.get(taskId);
+    const current = task && (task.agentId === agentId || task.state === TaskState.TASK_STATE_QUEUED);
+    if (task && current) {
+      if (!isTerminalTaskState(finished.state)) {
+        finished = TaskFinished.fromPartial({
+          ...finished,
+          state: TaskState.TASK_STATE_ERROR,
+          error: { code: 'INVALID_RESULT', message: `worker reported non-terminal state ${finished.state}` },
+        });
+      }
+      this.complete(task, finished, agentId);
+    } else {
+      this.options.logger.debug('ignoring duplicate or late result', { component: 'hub', taskId, agentId });
+    }
+    session.outstanding.delete(taskId);
+    session.blocked = false;
+    // Recorded durably above; only now may the worker forget it.
+    channel.send({ payload: { $case: 'ack', value: { taskId } } });
+    this.pump();
+  }
+
+  private onRejected(session: WorkerSession, rejected: TaskRejected): void {
+    const agentId = session.record.agentId;
+    const task = this.heldBy(rejected.taskId, agentId);
+    if (!task) return;
+    if (rejected.code === 'DRAINING') session.draining = true;
+    else if (rejected.code === 'UNKNOWN_TOOL') session.refusedTools.add(task.assignment.tool);
+    else if (rejected.code === 'NO_CAPACITY') session.blocked = true;
+    if (rejected.code === 'INVALID_ASSIGNMENT') {
+      this.complete(
+        task,
+        TaskFinished.fromPartial({
+          taskId: task.taskId,
+          state: TaskState.TASK_STATE_ERROR,
+          exitCode: -1,
+          attempt: task.attempts,
+          error: { code: 'INVALID_ASSIGNMENT', message: rejected.message || 'worker rejected the assignment' },
+        }),
+        agentId,
+      );
+      session.outstanding.delete(task.taskId);
+    } else {
+      this.requeue(task.taskId, session, `rejected: ${rejected.code}`);
+    }
+    this.pump();
+  }
+
+  private onFlow(session: WorkerSession, flow: FlowUpdate): void {
+    if (flow.maxSlots > 0) session.maxSlots = flow.maxSlots;
+    session.freeSlots = flow.freeSlots;
+    session.draining = flow.draining;
+    session.blocked = false;
+    this.pump();
+  }
+
+  // -------------------------------------------------------------------------
+  // Dispatch
+
+  /** Hands queued tasks to workers with room; re-entrant calls fold into one more pass. */
+  pump(): void {
+    if (this.closed) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.pumpOnce();
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpOnce(): void {
+    if (this.queue.length === 0) return;
+    const candidates = [...this.sessions.values()].filter((s) => this.hasRoom(s));
+    if (candidates.length === 0) return;
+    const remaining: string[] = [];
+    for (let i = 0; i < this.queue.length; i++) {
+      const taskId = this.queue[i] as string;
+      const task = this.live.get(taskId);
+      if (!task || task.state !== TaskState.TASK_STATE_QUEUED) continue;
+      const worker = this.pickWorker(task, candidates);
+      if (!worker) {
+        remaining.push(taskId);
+        continue;
+      }
+      this.assign(task, worker);
+      if (!candidates.some((s) => this.hasRoom(s))) {
+        remaining.push(...this.queue.slice(i + 1));
+        break;
+      }
+    }
+    this.queue = remaining;
+  }
+
+  private hasRoom(session: WorkerSession): boolean {
+    return session.channel !== undefined && !session.draining && !session.blocked && session.outstanding.size < session.maxSlots;
+  }
+
+  private pickWorker(task: TaskRecord, candidates: WorkerSession[]): WorkerSession | undefined {
+    let best: WorkerSession | undefined;
+    let bestFree = 0;
+    for (const session of candidates) {
+      if (!this.hasRoom(session)) continue;
+      const tools = session.record.capabilities.supportedTools;
+      const tool = task.assignment.tool;
+      if ((tools.length > 0 && !tools.includes(tool)) || session.refusedTools.has(tool)) continue;
+      if (!labelsMatch(task.selector, session.record.metadata.labels)) continue;
+      const free = session.maxSlots - session.outstanding.size;
+      if (free > bestFree) {
+        best = session;
+        bestFree = free;
+      }
+    }
+    return best;
+  }
+
+  private assign(task: TaskRecord, session: WorkerSession): void {
+    const agentId = session.record.agentId;
+    const attempts = task.attempts + 1;
+    this.patch(task, { state: TaskState.TASK_STATE_ASSIGNED, agentId, attempts });
+    session.outstanding.add(task.taskId);
+    this.publish({ taskId: task.taskId, payload: { $case: 'assigned', value: { agentId, attempt: attempts } } });
+    this.options.logger.debug('task assigned', { component: 'hub', taskId: task.taskId, agentId, attempt: attempts });
+    session.channel?.send({
+      payload: { $case: 'assign', value: { ...task.assignment, attempt: attempts, leaseMs: this.options.leaseMs } },
+    });
+  }
+
+  private requeue(taskId: string, from: WorkerSession, reason: string): void {
+    from.outstanding.delete(taskId);
+    const task = this.live.get(taskId);
+    if (!task || task.agentId !== from.record.agentId) return;
+    if (task.cancelRequested) {
+      this.complete(task, cancelledResult(task, `cancelled (${reason})`), from.record.agentId);
+      return;
+    }
+    this.patch(task, { state: TaskState.TASK_STATE_QUEUED, agentId: '' });
+    this.queue.unshift(taskId);
+    this.options.logger.info('task requeued', { component: 'hub', taskId, reason, attempt: task.attempts });
+    this.publish({ taskId, payload: { $case: 'requeued', value: { reason, attempt: task.attempts } } });
+    this.emit('task-requeued', taskId, reason, task.attempts);
+  }
+
+  /** Records the first terminal result durably, then tells everybody. */
+  private complete(task: TaskRecord, finished: TaskFinished, agentId: string): void {
+    const now = this.options.clock.now();
+    if (agentId && task.agentId !== agentId) this.patch(task, { agentId });
+    const recorded = this.store.finishTask(task.taskId, finished, now);
+    this.live.delete(task.taskId);
+    if (!recorded) return;
+    this.publish({ taskId: task.taskId, payload: { $case: 'finished', value: finished } });
+    for (const waiter of this.waiters.get(task.taskId) ?? []) waiter.resolve(finished);
+    this.waiters.delete(task.taskId);
+    this.emit('task-finished', task.taskId, finished, agentId);
+  }
+
+  private patch(task: TaskRecord, patch: TaskPatch): void {
+    Object.assign(task, patch);
+    this.store.updateTask(task.taskId, patch);
+  }
+
+  private publish(event: TaskEvent): void {
+    this.bus.publish(event);
+  }
+
+  // -------------------------------------------------------------------------
+  // Submitters
+
+  submit(input: SubmitTaskInput): SubmitOutcome {
+    this.assertOpen();
+    const { assignment, selector } = toAssignment(input, this.options.knownTools);
+    const existing = this.live.get(assignment.taskId) ?? this.store.getTask(assignment.taskId);
+    if (existing) return { taskId: existing.taskId, created: false, state: existing.state };
+    const record: TaskRecord = {
+      taskId: assignment.taskId,
+      assignment,
+      selector,
+      state: TaskState.TASK_STATE_QUEUED,
+      agentId: '',
+      attempts: 0,
+      createdAt: this.options.clock.now(),
+      cancelRequested: false,
+    };
+    if (!this.store.createTask(record)) {
+      const raced = this.store.getTask(record.taskId);
+      return { taskId: record.taskId, created: false, state: raced?.state ?? TaskState.TASK_STATE_QUEUED };
+    }
+    this.live.set(record.taskId, record);
+    this.queue.push(record.taskId);
+    this.pump();
+    return { taskId: record.taskId, created: true, state: record.state };
+  }
+
+  cancel(taskId: string, force: boolean, reason = 'cancelled by request'): CancelOutcome {
+    const task = this.live.get(taskId);
+    if (!task) {
+      const stored = this.store.getTask(taskId);
+      if (!stored) throw new HubError('TASK_NOT_FOUND', `task not found: ${taskId}`, { taskId });
+      return { taskId, state: stored.state, cancelled: false };
+    }
+    if (task.state === TaskState.TASK_STATE_QUEUED) {
+      this.queue = this.queue.filter((id) => id !== taskId);
+      this.complete(task, cancelledResult(task, reason), '');
+      return { taskId, state: TaskState.TASK_STATE_CANCELLED, cancelled: true };
+    }
+    this.patch(task, { cancelRequested: true });
+    const session = this.sessions.get(task.agentId);
+    session?.channel?.send({ payload: { $case: 'cancel', value: { taskId, reason, force } } });
+    this.options.logger.info('cancel sent', { component: 'hub', taskId, agentId: task.agentId, force });
+    return { taskId, state: task.state, cancelled: true };
+  }
+
+  /** The task and, once finished, its result; undefined for an unknown id. */
+  getTask(taskId: string): Task | undefined {
+    const record = this.live.get(taskId) ?? this.store.getTask(taskId);
+    return record && toTask(record);
+  }
+
+  /** Resolves with the task's result (at once if it already has one). */
+  result(taskId: string): Promise<TaskFinished> {
+    const record = this.live.get(taskId) ?? this.store.getTask(taskId);
+    if (!record) return Promise.reject(new HubError('TASK_NOT_FOUND', `task not found: ${taskId}`, { taskId }));
+    if (record.finished) return Promise.resolve(record.finished);
+    if (this.closed) return Promise.reject(new HubError('HUB_CLOSED', 'hub is closed', { taskId }));
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(taskId) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(taskId, list);
+    });
+  }
+
+  subscribe(taskId: string, listener: TaskEventListener): () => void {
+    return this.bus.subscribe(taskId, listener);
+  }
+
+  get subscriptions(): number {
+    return this.bus.size;
+  }
+
+  listWorkers(): Agent[] {
+    return [...this.sessions.values()].map((s) => this.toAgent(s));
+  }
+
+  /** Stops dispatching, ends every Work stream, fails pending result promises. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of this.sessions.values()) {
+      if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
+      session.channel?.close(status.UNAVAILABLE, 'hub is shutting down');
+      session.channel = undefined;
+    }
+    for (const [taskId, list] of this.waiters) {
+      for (const waiter of list) waiter.reject(new HubError('HUB_CLOSED', 'hub closed before the task finished', { taskId }));
+    }
+    this.waiters.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new HubError('HUB_CLOSED', 'hub is closed');
+  }
+
+  private toAgent(session: WorkerSession): Agent {
+    const { record } = session;
+    return Agent.fromPartial({
+      id: record.agentId,
+      name: record.name,
+      type: AgentType.AGENT_TYPE_WORKER,
+      state: session.outstanding.size > 0 ? AgentState.AGENT_STATE_BUSY : AgentState.AGENT_STATE_IDLE,
+      status: session.channel ? Status.STATUS_RUNNING : Status.STATUS_UNKNOWN,
+      registeredAt: new Date(record.registeredAt),
+      lastHeartbeat: new Date(session.lastSeen),
+      metadata: record.metadata,
+      capabilities: record.capabilities,
+      resources: session.resources,
+      activeTasks: [...session.outstanding],
+      freeSlots: Math.max(0, session.maxSlots - session.outstanding.size),
+      draining: session.draining,
+      connected: session.channel !== undefined,
+    });
+  }
+}
+
+function cancelledResult(task: TaskRecord, reason: string): TaskFinished {
+  return TaskFinished.fromPartial({
+    taskId: task.taskId,
+    state: TaskState.TASK_STATE_CANCELLED,
+    exitCode: -1,
+    attempt: task.attempts,
+    finishedAt: new Date(),
+    error: { code: 'CANCELLED', message: reason },
+  });
+}
+
+/** The wire view of a stored task. */
+export function toTask(record: TaskRecord): Task {
+  const a = record.assignment;
+  return Task.fromPartial({
+    id: record.taskId,
+    name: a.tool,
+    sessionId: a.sessionId,
+    state: record.state,
+    createdAt: new Date(record.createdAt),
+    startedAt: record.startedAt === undefined ? undefined : new Date(record.startedAt),
+    completedAt: record.completedAt === undefined ? undefined : new Date(record.completedAt),
+    agentId: record.agentId,
+    assignment: a,
+    finished: record.finished,
+    error: record.finished?.error,
+    attempts: record.attempts,
+    result: record.finished
+      ? {
+          exitCode: record.finished.exitCode,
+          outputText: Buffer.from(record.finished.stdout).toString('utf8'),
+          errorText: Buffer.from(record.finished.stderr).toString('utf8'),
+          executionDurationNs: record.finished.durationMs * 1_000_000,
+        }
+      : undefined,
+  });
+}

@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { AgentServiceService, TaskServiceService } from '@baaaht/proto';
+import type { Agent, Task, TaskEvent, TaskFinished, TaskState } from '@baaaht/proto';
+import { HubError } from './errors';
+import { agentService, taskService } from './grpc-services';
+import { HubCore } from './hub-core';
+import type { CancelOutcome, HubCoreEvents } from './hub-core';
+import { resolveHubOptions } from './hub-options';
+import type { HubOptions, HubTlsOptions, ResolvedHubOptions } from './hub-options';
+import { parseListenAddress, removeStaleSocket } from './listen-address';
+import type { ListenAddress } from './listen-address';
+import { MemoryTaskStore } from './memory-task-store';
+import { SqliteTaskStore } from './sqlite-task-store';
+import type { SubmitTaskInput } from './submission';
+import { taskEventIterable } from './task-events';
+import type { TaskStore } from './task-store';
+
+/**
+ * - `created`: tasks can be submitted (they queue), no socket yet;
+ * - `listening`: serving workers and clients;
+ * - `closing`: refusing new work, ending streams;
+ * - `closed`: final; the store is closed.
+ */
+export type HubState = 'created' | 'listening' | 'closing' | 'closed';
+
+/** What `submit` returns. `result` rejects with HUB_CLOSED if the hub closes first. */
+export interface TaskHandle {
+  taskId: string;
+  /** False when the id already existed (idempotent resubmission). */
+  created: boolean;
+  state: TaskState;
+  /** The task's events from submission on, ending with `finished`. */
+  events: AsyncIterable<TaskEvent>;
+  result: Promise<TaskFinished>;
+}
+
+function material(inline: string | Buffer | undefined, file: string | undefined): Buffer | undefined {
+  if (inline !== undefined) return Buffer.isBuffer(inline) ? inline : Buffer.from(inline);
+  return file === undefined ? undefined : readFileSync(file);
+}
+
+function serverCredentials(tls: HubTlsOptions | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  const cert = material(tls.cert, tls.certFile);
+  const key = material(tls.key, tls.keyFile);
+  if (!cert || !key) throw new TypeError('tls: cert and key are required');
+  const ca = material(tls.ca, tls.caFile);
+  return ServerCredentials.createSsl(ca ?? null, [{ cert_chain: cert, private_key: key }], tls.requireClientCert ?? ca !== undefined);
+}
+
+/**
+ * The orchestrator side of the protocol: a registry of workers, a durable
+ * queue, push dispatch with leases, and the AgentService/TaskService RPCs.
+ * Create with `createHub()`, then `listen()`.
+ */
+export class Hub {
+  private readonly options: ResolvedHubOptions;
+  private readonly core: HubCore;
+  private readonly store: TaskStore;
+  private server: Server | undefined;
+  private listenAddress: ListenAddress | undefined;
+  private currentState: HubState = 'created';
+
+  private constructor(options: HubOptions) {
+    this.options = resolveHubOptions(options);
+    this.store =
+      this.options.store ?? (this.options.dataDir ? new SqliteTaskStore({ dataDir: this.options.dataDir }) : new MemoryTaskStore());
+    this.core = new HubCore({
+      store: this.store,
+      leaseMs: this.options.leaseMs,
+      clock: this.options.clock,
+      logger: this.options.logger,
+      knownTools: this.options.knownTools,
+    });
+  }
+
+  static create(options: HubOptions = {}): Hub {
+    return new Hub(options);
+  }
+
+  get state(): HubState {
+    return this.currentState;
+  }
+
+  /** Binds and serves; resolves with the bound address (`unix:///path` or `host:port` with the real port). */
+  async listen(address: string): Promise<string> {
+    if (this.currentState !== 'created') throw new HubError('HUB_CLOSED', `cannot listen in state ${this.currentState}`);
+    const parsed = parseListenAddress(address);
+    if (parsed.kind === 'unix') removeStaleSocket(parsed.path);
+    const { options } = this;
+    const server = new Server({
+      'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
+      'grpc.max_send_message_length': options.maxSendMessageBytes,
+      'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 1000,
+    });
+    const context = {
+      core: this.core,
+      logger: options.logger,
+      bearerToken: options.bearerToken,
+      version: options.version,
+      knownTools: options.knownTools,
+    };
+    server.addService(AgentServiceService, agentService(context));
+    server.addService(TaskServiceService, taskService(context));
+    const credentials = parsed.kind === 'unix' ? ServerCredentials.createInsecure() : serverCredentials(options.tls);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(parsed.bindTarget, credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
+    ).catch((err: unknown) => {
+      throw new HubError('INTERNAL', `cannot listen on ${address}: ${(err as Error).message}`, { cause: err });
+    });
+    this.server = server;
+    this.listenAddress = parsed;
+    this.currentState = 'listening';
+    const bound = parsed.kind === 'unix' ? `unix://${parsed.path}` : `${parsed.host}:${port}`;
+    options.logger.info('hub listening', { component: 'hub', address: bound, durable: this.store.durable });
+    return bound;
+  }
+
+  /** Alias of `listen` for hosts that prefer start/close. */
+  start(address: string): Promise<string> {
+    return this.listen(address);
+  }
+
+  submit(input: SubmitTaskInput): TaskHandle {
+    const outcome = this.core.submit({ ...input });
+    return this.handle(outcome.taskId, outcome.created, outcome.state);
+  }
+
+  private handle(taskId: string, created: boolean, state: TaskState): TaskHandle {
+    const result = this.core.result(taskId);
+    // The caller may never look at `result`; a hub closing must not turn that into an unhandled rejection.
+    result.catch(() => undefined);
+    return { taskId, created, state, events: this.watch(taskId), result };
+  }
+
+  /** Events of one task from now on (a finished task replays its result), ending with `finished`. */
+  watch(taskId: string): AsyncIterable<TaskEvent> {
+    const task = this.core.getTask(taskId);
+    if (!task) throw new HubError('TASK_NOT_FOUND', `task not found: ${taskId}`, { taskId });
+    const replay: TaskEvent[] = task.finished ? [{ taskId, payload: { $case: 'finished', value: task.finished } }] : [];
+    return taskEventIterable((listener) => this.core.subscribe(taskId, listener), replay);
+  }
+
+  /** The result of a task, waiting for it if needed. */
+  result(taskId: string): Promise<TaskFinished> {
+    return this.core.result(taskId);
+  }
+
+  cancel(taskId: string, options: { force?: boolean; reason?: string } = {}): CancelOutcome {
+    return this.core.cancel(taskId, options.force ?? false, options.reason);
+  }
+
+  getTask(taskId: string): Task | undefined {
+    return this.core.getTask(taskId);
+  }
+
+  workers(): Agent[] {
+    return this.core.listWorkers();
+  }
+
+  on<K extends keyof HubCoreEvents>(event: K, listener: (...args: HubCoreEvents[K]) => void): this {
+    (this.core.on as (e: K, l: (...args: HubCoreEvents[K]) => void) => unknown)(event, listener);
+    return this;
+  }
+
+  off<K extends keyof HubCoreEvents>(event: K, listener: (...args: HubCoreEvents[K]) => void): this {
+    (this.core.off as (e: K, l: (...args: HubCoreEvents[K]) => void) => unknown)(event, listener);
+    return this;
+  }
+
+  /** Open task-event subscriptions; for leak checks. */
+  get subscriptions(): number {
+    return this.core.subscriptions;
+  }
+
+  /** Ends every stream, stops the server (forcefully after `shutdownGraceMs`), closes the store. */
+  async close(): Promise<void> {
+    if (this.currentState === 'closed' || this.currentState === 'closing') return;
+    this.currentState = 'closing';
+    this.core.close();
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, this.options.shutdownGraceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (this.listenAddress?.kind === 'unix') {
+      try {
+        removeStaleSocket(this.listenAddress.path);
+      } catch {
+        // Something else took the path; not ours to remove.
+      }
+    }
+    this.store.close();
+    this.currentState = 'closed';
+    this.options.logger.info('hub closed', { component: 'hub' });
+  }
+}
+
+/** Creates a hub; `dataDir` makes it durable (SQLite), otherwise tasks live in memory. */
+export function createHub(options: HubOptions = {}): Hub {
+  return Hub.create(options);
+}

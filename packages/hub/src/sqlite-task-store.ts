@@ -1,0 +1,222 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { AgentCapabilities, AgentMetadata, TaskAssignment, TaskFinished, TaskState, isTerminalTaskState } from '@baaaht/proto';
+import { HubError } from './errors';
+import type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store';
+
+export interface SqliteTaskStoreOptions {
+  /** Directory holding `hub.sqlite` (created if missing). */
+  dataDir: string;
+  /** @default 'hub.sqlite' */
+  fileName?: string;
+}
+
+interface TaskRow {
+  task_id: string;
+  assignment: Buffer;
+  selector: string;
+  state: number;
+  agent_id: string;
+  attempts: number;
+  created_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  cancel_requested: number;
+  finished: Buffer | null;
+}
+
+interface AgentRow {
+  agent_id: string;
+  token: string;
+  name: string;
+  registered_at: number;
+  metadata: Buffer;
+  capabilities: Buffer;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tasks (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id TEXT NOT NULL UNIQUE,
+  assignment BLOB NOT NULL,
+  selector TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  agent_id TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  completed_at INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  finished BLOB
+);
+CREATE INDEX IF NOT EXISTS tasks_unfinished ON tasks (seq) WHERE finished IS NULL;
+CREATE TABLE IF NOT EXISTS agents (
+  agent_id TEXT PRIMARY KEY,
+  token TEXT NOT NULL,
+  name TEXT NOT NULL,
+  registered_at INTEGER NOT NULL,
+  metadata BLOB NOT NULL,
+  capabilities BLOB NOT NULL
+);
+`;
+
+const PATCH_COLUMNS: Record<keyof TaskPatch, string> = {
+  state: 'state',
+  agentId: 'agent_id',
+  attempts: 'attempts',
+  startedAt: 'started_at',
+  cancelRequested: 'cancel_requested',
+};
+
+/**
+ * Durable store on SQLite (WAL, synchronous=FULL): a hub killed at any point
+ * restarts with every queued task, every recorded result and every worker
+ * session. Messages are stored as their protobuf encoding.
+ */
+export class SqliteTaskStore implements TaskStore {
+  readonly durable = true;
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(options: SqliteTaskStoreOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.path = join(options.dataDir, options.fileName ?? 'hub.sqlite');
+    try {
+      this.db = new Database(this.path);
+      this.db.pragma('journal_mode = WAL');
+      // A result acknowledged to a worker must survive power loss, not just a crash.
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+    } catch (err) {
+      throw new HubError('STORE_FAILED', `cannot open task store at ${this.path}: ${(err as Error).message}`, { cause: err });
+    }
+    const db = this.db;
+    this.stmts = {
+      insertTask: db.prepare(
+        `INSERT OR IGNORE INTO tasks (task_id, assignment, selector, state, agent_id, attempts, created_at, started_at, cancel_requested)
+         VALUES (@task_id, @assignment, @selector, @state, @agent_id, @attempts, @created_at, @started_at, @cancel_requested)`,
+      ),
+      getTask: db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE task_id = ?'),
+      finishTask: db.prepare(
+        `UPDATE tasks SET finished = @finished, state = @state, completed_at = @completed_at
+         WHERE task_id = @task_id AND finished IS NULL`,
+      ),
+      unfinished: db.prepare<[], TaskRow>('SELECT * FROM tasks WHERE finished IS NULL ORDER BY seq'),
+      saveAgent: db.prepare(
+        `INSERT INTO agents (agent_id, token, name, registered_at, metadata, capabilities)
+         VALUES (@agent_id, @token, @name, @registered_at, @metadata, @capabilities)
+         ON CONFLICT(agent_id) DO UPDATE SET token = excluded.token, name = excluded.name,
+           metadata = excluded.metadata, capabilities = excluded.capabilities`,
+      ),
+      getAgent: db.prepare<[string], AgentRow>('SELECT * FROM agents WHERE agent_id = ?'),
+      deleteAgent: db.prepare('DELETE FROM agents WHERE agent_id = ?'),
+      listAgents: db.prepare<[], AgentRow>('SELECT * FROM agents ORDER BY registered_at'),
+    };
+  }
+
+  createTask(record: TaskRecord): boolean {
+    const result = this.stmts.insertTask.run({
+      task_id: record.taskId,
+      assignment: Buffer.from(TaskAssignment.encode(record.assignment).finish()),
+      selector: JSON.stringify(record.selector),
+      state: record.state,
+      agent_id: record.agentId,
+      attempts: record.attempts,
+      created_at: record.createdAt,
+      started_at: record.startedAt ?? null,
+      cancel_requested: record.cancelRequested ? 1 : 0,
+    });
+    return result.changes === 1;
+  }
+
+  getTask(taskId: string): TaskRecord | undefined {
+    const row = this.stmts.getTask.get(taskId);
+    return row && rowToTask(row);
+  }
+
+  updateTask(taskId: string, patch: TaskPatch): void {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { task_id: taskId };
+    for (const [key, column] of Object.entries(PATCH_COLUMNS) as [keyof TaskPatch, string][]) {
+      if (!(key in patch)) continue;
+      const value = patch[key];
+      sets.push(`${column} = @${column}`);
+      values[column] = typeof value === 'boolean' ? (value ? 1 : 0) : (value ?? null);
+    }
+    if (sets.length === 0) return;
+    this.db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE task_id = @task_id AND finished IS NULL`).run(values);
+  }
+
+  finishTask(taskId: string, finished: TaskFinished, completedAt: number): boolean {
+    const result = this.stmts.finishTask.run({
+      task_id: taskId,
+      finished: Buffer.from(TaskFinished.encode(finished).finish()),
+      state: isTerminalTaskState(finished.state) ? finished.state : TaskState.TASK_STATE_ERROR,
+      completed_at: completedAt,
+    });
+    return result.changes === 1;
+  }
+
+  unfinishedTasks(): TaskRecord[] {
+    return this.stmts.unfinished.all().map(rowToTask);
+  }
+
+  saveAgent(record: AgentRecord): void {
+    this.stmts.saveAgent.run({
+      agent_id: record.agentId,
+      token: record.token,
+      name: record.name,
+      registered_at: record.registeredAt,
+      metadata: Buffer.from(AgentMetadata.encode(record.metadata).finish()),
+      capabilities: Buffer.from(AgentCapabilities.encode(record.capabilities).finish()),
+    });
+  }
+
+  getAgent(agentId: string): AgentRecord | undefined {
+    const row = this.stmts.getAgent.get(agentId);
+    return row && rowToAgent(row);
+  }
+
+  deleteAgent(agentId: string): void {
+    this.stmts.deleteAgent.run(agentId);
+  }
+
+  listAgents(): AgentRecord[] {
+    return this.stmts.listAgents.all().map(rowToAgent);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function rowToTask(row: TaskRow): TaskRecord {
+  const record: TaskRecord = {
+    taskId: row.task_id,
+    assignment: TaskAssignment.decode(row.assignment),
+    selector: JSON.parse(row.selector) as Record<string, string>,
+    state: row.state as TaskState,
+    agentId: row.agent_id,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    cancelRequested: row.cancel_requested === 1,
+  };
+  if (row.started_at !== null) record.startedAt = row.started_at;
+  if (row.completed_at !== null) record.completedAt = row.completed_at;
+  if (row.finished !== null) record.finished = TaskFinished.decode(row.finished);
+  return record;
+}
+
+function rowToAgent(row: AgentRow): AgentRecord {
+  return {
+    agentId: row.agent_id,
+    token: row.token,
+    name: row.name,
+    registeredAt: row.registered_at,
+    metadata: AgentMetadata.decode(row.metadata),
+    capabilities: AgentCapabilities.decode(row.capabilities),
+  };
+}
