@@ -31,9 +31,11 @@ function checkImage(image: string, policy: Policy, v: Violation[]): void {
     v.push(hard('images.allowed_images', `image ${image} matches no allowed image pattern`));
   }
   const ref = parseImageReference(image);
-  if (images.require_digest === true && !ref.digest) v.push(soft('images.require_digest', `image ${image} is not pinned by digest`));
+  if (images.require_digest === true && !ref.digest)
+    v.push(soft('images.require_digest', `image ${image} is not pinned by digest`));
   const latest = ref.tag === 'latest' || (ref.tag === undefined && ref.digest === undefined);
-  if (images.allow_latest_tag !== true && latest) v.push(soft('images.allow_latest_tag', `image ${image} uses the mutable latest tag`));
+  if (images.allow_latest_tag !== true && latest)
+    v.push(soft('images.allow_latest_tag', `image ${image} uses the mutable latest tag`));
 }
 
 function checkSecurity(req: ContainerRequest, policy: Policy, v: Violation[], out: ContainerRequest): void {
@@ -41,13 +43,15 @@ function checkSecurity(req: ContainerRequest, policy: Policy, v: Violation[], ou
   if (req.privileged) v.push(hard('security.privileged', 'privileged containers are never allowed'));
   out.privileged = false;
   if (isRootUser(req.user)) {
-    if (sec.require_non_root === true || sec.allow_root !== true) v.push(hard('security.non_root', `container would run as root (user "${req.user}")`));
+    if (sec.require_non_root === true || sec.allow_root !== true)
+      v.push(hard('security.non_root', `container would run as root (user "${req.user}")`));
   } else {
     const [uidText, gidText] = req.user.split(':');
     const checkId = (list: number[] | undefined, text: string | undefined, kind: 'uid' | 'gid'): void => {
       if (!list || list.length === 0 || text === undefined) return;
       // A name cannot be checked against numeric ids without the image's passwd file: fail closed.
-      if (!/^\d+$/.test(text) || !list.includes(Number(text))) v.push(hard(`security.allowed_${kind}s`, `${kind} "${text}" is not in allowed_${kind}s`));
+      if (!/^\d+$/.test(text) || !list.includes(Number(text)))
+        v.push(hard(`security.allowed_${kind}s`, `${kind} "${text}" is not in allowed_${kind}s`));
     };
     checkId(sec.allowed_uids, uidText, 'uid');
     checkId(sec.allowed_gids, gidText, 'gid');
@@ -84,9 +88,27 @@ function clampMin(value: number, min: number | undefined, rule: string, what: st
 function checkQuotas(req: ContainerRequest, policy: Policy, v: Violation[], out: ContainerRequest): void {
   const q = policy.quotas ?? {};
   const r = req.resources;
-  const nanoCpus = clampMin(clampMax(r.nanoCpus, q.max_cpus, 'quotas.max_cpus', 'CPU (nano-CPUs)', v), q.min_cpus, 'quotas.min_cpus', 'CPU (nano-CPUs)', v);
-  const memoryBytes = clampMin(clampMax(r.memoryBytes, q.max_memory, 'quotas.max_memory', 'memory', v), q.min_memory, 'quotas.min_memory', 'memory', v);
-  const pidsLimit = clampMin(clampMax(r.pidsLimit, q.max_pids, 'quotas.max_pids', 'pids limit', v), q.min_pids, 'quotas.min_pids', 'pids limit', v);
+  const nanoCpus = clampMin(
+    clampMax(r.nanoCpus, q.max_cpus, 'quotas.max_cpus', 'CPU (nano-CPUs)', v),
+    q.min_cpus,
+    'quotas.min_cpus',
+    'CPU (nano-CPUs)',
+    v,
+  );
+  const memoryBytes = clampMin(
+    clampMax(r.memoryBytes, q.max_memory, 'quotas.max_memory', 'memory', v),
+    q.min_memory,
+    'quotas.min_memory',
+    'memory',
+    v,
+  );
+  const pidsLimit = clampMin(
+    clampMax(r.pidsLimit, q.max_pids, 'quotas.max_pids', 'pids limit', v),
+    q.min_pids,
+    'quotas.min_pids',
+    'pids limit',
+    v,
+  );
   // "No swap" (swap total == memory) must survive a memory clamp.
   let memorySwapBytes = r.memorySwapBytes === r.memoryBytes ? memoryBytes : r.memorySwapBytes;
   const maxSwap = q.max_memory_swap;
@@ -94,7 +116,12 @@ function checkQuotas(req: ContainerRequest, policy: Policy, v: Violation[], out:
     v.push(soft('quotas.max_memory_swap', 'swap is not allowed (memory + swap must equal memory)'));
     memorySwapBytes = memoryBytes;
   } else if (maxSwap !== undefined && maxSwap > 0 && (memorySwapBytes <= 0 || memorySwapBytes > maxSwap)) {
-    v.push(soft('quotas.max_memory_swap', `memory + swap ${memorySwapBytes <= 0 ? 'unlimited' : memorySwapBytes} exceeds the quota ${maxSwap}`));
+    v.push(
+      soft(
+        'quotas.max_memory_swap',
+        `memory + swap ${memorySwapBytes <= 0 ? 'unlimited' : memorySwapBytes} exceeds the quota ${maxSwap}`,
+      ),
+    );
     memorySwapBytes = Math.max(memoryBytes, maxSwap);
   }
   if (memorySwapBytes > 0 && memorySwapBytes < memoryBytes) memorySwapBytes = memoryBytes;
@@ -121,8 +148,14 @@ export function evaluateContainer(
   realpath?: RealPath,
 ): ContainerEvaluation {
   const v: Violation[] = [];
-  const out: ContainerRequest = { ...req, capAdd: [...req.capAdd], capDrop: [...req.capDrop], resources: { ...req.resources } };
-  if (policy.tools?.[req.tool]?.disabled === true) v.push(hard('tools.disabled', `tool ${req.tool} is disabled by policy`));
+  const out: ContainerRequest = {
+    ...req,
+    capAdd: [...req.capAdd],
+    capDrop: [...req.capDrop],
+    resources: { ...req.resources },
+  };
+  if (policy.tools?.[req.tool]?.disabled === true)
+    v.push(hard('tools.disabled', `tool ${req.tool} is disabled by policy`));
   checkImage(req.image, policy, v);
   checkSecurity(req, policy, v, out);
   checkQuotas(req, policy, v, out);

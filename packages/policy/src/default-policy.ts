@@ -15,7 +15,17 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 /** Host paths that no workspace root may expose, whatever the operator passed. */
-const ALWAYS_DENIED = ['/etc', '/proc', '/sys', '/dev', '/boot', '/root', '/var/run/docker.sock', '/run/docker.sock', '/run/containerd'];
+const ALWAYS_DENIED = [
+  '/etc',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/boot',
+  '/root',
+  '/var/run/docker.sock',
+  '/run/docker.sock',
+  '/run/containerd',
+];
 
 /**
  * The policy used when the operator configured none: safe for the seed's

@@ -3,7 +3,8 @@ import type { NetworkPolicy } from './model';
 import { evaluateEgress } from './egress-rules';
 
 const defaults = defaultPolicy().network as NetworkPolicy;
-const check = (net: NetworkPolicy, host: string, port = 443, address?: string) => evaluateEgress({ host, port, address }, net);
+const check = (net: NetworkPolicy, host: string, port = 443, address?: string) =>
+  evaluateEgress({ host, port, address }, net);
 
 describe('default egress: public hosts on 80/443 only', () => {
   it.each([
@@ -39,7 +40,8 @@ describe('default egress: public hosts on 80/443 only', () => {
   });
 
   it('denies numeric hosts in non-standard forms before resolution', () => {
-    for (const host of ['2130706433', '0x7f.1', '127.1']) expect(check(defaults, host)).toMatchObject({ allowed: false, rule: 'network.host' });
+    for (const host of ['2130706433', '0x7f.1', '127.1'])
+      expect(check(defaults, host)).toMatchObject({ allowed: false, rule: 'network.host' });
   });
 
   it('rejects an unparsable resolved address and invalid ports', () => {
@@ -50,7 +52,10 @@ describe('default egress: public hosts on 80/443 only', () => {
 
 describe('host and CIDR rules', () => {
   it('host allow and deny patterns', () => {
-    const net: NetworkPolicy = { allowed_hosts: ['*.example.com', 'api.github.com'], denied_hosts: ['evil.example.com'] };
+    const net: NetworkPolicy = {
+      allowed_hosts: ['*.example.com', 'api.github.com'],
+      denied_hosts: ['evil.example.com'],
+    };
     expect(check(net, 'www.example.com').allowed).toBe(true);
     expect(check(net, 'a.b.example.com.').allowed).toBe(true);
     expect(check(net, 'API.GitHub.com').allowed).toBe(true);
@@ -60,7 +65,9 @@ describe('host and CIDR rules', () => {
   });
 
   it('an allowed host still may not resolve to a private address', () => {
-    expect(check({ allowed_hosts: ['*.example.com'] }, 'www.example.com', 443, '10.0.0.1')).toMatchObject({ rule: 'network.deny_private' });
+    expect(check({ allowed_hosts: ['*.example.com'] }, 'www.example.com', 443, '10.0.0.1')).toMatchObject({
+      rule: 'network.deny_private',
+    });
   });
 
   it('an explicit CIDR allow admits a private range; others stay denied', () => {
@@ -81,7 +88,10 @@ describe('host and CIDR rules', () => {
   });
 
   it('allow_network: false denies everything', () => {
-    expect(check({ allow_network: false }, 'example.com')).toMatchObject({ allowed: false, rule: 'network.allow_network' });
+    expect(check({ allow_network: false }, 'example.com')).toMatchObject({
+      allowed: false,
+      rule: 'network.allow_network',
+    });
   });
 
   it('the seed example (deny 0.0.0.0/0) blocks all IPv4 egress', () => {

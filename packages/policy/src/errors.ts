@@ -2,11 +2,7 @@ import type { Violation } from './model';
 
 /** Every error this package throws carries one of these codes; the set is closed so callers can switch on it. */
 export type PolicyErrorCode =
-  | 'POLICY_DENIED'
-  | 'POLICY_INVALID'
-  | 'POLICY_FILE_NOT_FOUND'
-  | 'POLICY_FILE_UNREADABLE'
-  | 'POLICY_INTERNAL';
+  'POLICY_DENIED' | 'POLICY_INVALID' | 'POLICY_FILE_NOT_FOUND' | 'POLICY_FILE_UNREADABLE' | 'POLICY_INTERNAL';
 
 /** One problem found in a policy document: where (`mounts.mount_allowlist[2].mode`) and what was expected. */
 export interface PolicyIssue {
@@ -78,7 +74,12 @@ export class PolicyFileError extends PolicyError {
   override name = 'PolicyFileError';
   readonly file: string;
 
-  constructor(code: 'POLICY_FILE_NOT_FOUND' | 'POLICY_FILE_UNREADABLE', file: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: 'POLICY_FILE_NOT_FOUND' | 'POLICY_FILE_UNREADABLE',
+    file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
     this.file = file;
   }

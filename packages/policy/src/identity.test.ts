@@ -12,7 +12,10 @@ describe('systemIdentity', () => {
 
   it('collects the primary group by gid and supplementary groups by membership', () => {
     const groupFile = join(dir, 'group');
-    writeFileSync(groupFile, ['# comment', 'root:x:0:', 'alice:x:1000:', 'devs:x:2000:bob,alice', 'ops:x:3000:bob', ''].join('\n'));
+    writeFileSync(
+      groupFile,
+      ['# comment', 'root:x:0:', 'alice:x:1000:', 'devs:x:2000:bob,alice', 'ops:x:3000:bob', ''].join('\n'),
+    );
     const id = systemIdentity({ groupFile, userInfo: () => ({ username: 'alice', gid: 1000 }) });
     expect(id).toEqual({ user: 'alice', groups: ['alice', 'devs'] });
   });

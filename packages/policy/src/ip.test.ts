@@ -31,9 +31,12 @@ describe('classifyNonPublic', () => {
     expect(classifyNonPublic(ip!)).toBeDefined();
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('%s is public', (addr) => {
-    expect(classifyNonPublic(parseIp(addr)!)).toBeUndefined();
-  });
+  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])(
+    '%s is public',
+    (addr) => {
+      expect(classifyNonPublic(parseIp(addr)!)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseIp / parseCidr', () => {

@@ -101,7 +101,11 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
 
 /** Whether `inner` lies entirely within `outer`. */
 export function cidrCovers(outer: Cidr, inner: Cidr): boolean {
-  return outer.version === inner.version && outer.prefix <= inner.prefix && cidrContains(outer, { version: inner.version, value: inner.base });
+  return (
+    outer.version === inner.version &&
+    outer.prefix <= inner.prefix &&
+    cidrContains(outer, { version: inner.version, value: inner.base })
+  );
 }
 
 /**

@@ -42,7 +42,9 @@ describe('parsePolicy', () => {
         'quotas.max_pids: must be >= 1',
         expect.stringMatching(/^quotas\.max_cpu: unknown key/),
         expect.stringMatching(/^mounts\.mount_allowlist\[1\]\.path: must match/),
-        expect.stringMatching(/^mounts\.mount_allowlist\[2\]\.mode: expected one of readonly, readwrite, denied, got "rw"/),
+        expect.stringMatching(
+          /^mounts\.mount_allowlist\[2\]\.mode: expected one of readonly, readwrite, denied, got "rw"/,
+        ),
         'mounts.mount_allowlist[3].path: is required',
       ]),
     );
@@ -50,7 +52,9 @@ describe('parsePolicy', () => {
   });
 
   it('puts the source in the error message', () => {
-    expect(() => parsePolicy('mode: 3', { source: '/etc/baaaht/p.yaml', env: {} })).toThrow(/\/etc\/baaaht\/p\.yaml[\s\S]*mode: expected string/);
+    expect(() => parsePolicy('mode: 3', { source: '/etc/baaaht/p.yaml', env: {} })).toThrow(
+      /\/etc\/baaaht\/p\.yaml[\s\S]*mode: expected string/,
+    );
   });
 
   it('runs semantic checks: CIDRs, min <= max, user xor group', () => {
@@ -67,7 +71,9 @@ mounts: { mount_allowlist: [{ path: /x, user: a, group: b, mode: readonly }] }
   });
 
   it('refuses privileged even if the file asks for it', () => {
-    expect(issuesOf(() => parsePolicy('security: { allow_privileged: true }', { env: {} }))[0]).toMatch(/^security\.allow_privileged: must be false/);
+    expect(issuesOf(() => parsePolicy('security: { allow_privileged: true }', { env: {} }))[0]).toMatch(
+      /^security\.allow_privileged: must be false/,
+    );
   });
 
   it('expands ${VAR} and ${VAR:-default} in values, typing whole-value numbers and booleans', () => {
@@ -104,7 +110,9 @@ mounts: { mount_allowlist: [{ path: /x, user: a, group: b, mode: readonly }] }
 describe('loadPolicyFile / checkPolicyFile', () => {
   it('a missing file is an error, never the default', () => {
     expect(() => loadPolicyFile(join(dir, 'nope.yaml'))).toThrow(PolicyFileNotFoundError);
-    expect(checkPolicyFile(join(dir, 'nope.yaml'))).toEqual([`${join(dir, 'nope.yaml')}: policy file not found: ${join(dir, 'nope.yaml')}`]);
+    expect(checkPolicyFile(join(dir, 'nope.yaml'))).toEqual([
+      `${join(dir, 'nope.yaml')}: policy file not found: ${join(dir, 'nope.yaml')}`,
+    ]);
   });
 
   it('picks JSON by extension', () => {
@@ -141,7 +149,9 @@ describe('errors', () => {
   });
 
   it('PolicyError.fromUnknown keeps policy errors and wraps the rest', () => {
-    const denied = new PolicyDeniedError([{ rule: 'r', message: 'm', severity: 'error', hard: true }], { tool: 'grep' });
+    const denied = new PolicyDeniedError([{ rule: 'r', message: 'm', severity: 'error', hard: true }], {
+      tool: 'grep',
+    });
     expect(PolicyError.fromUnknown(denied)).toBe(denied);
     expect(denied.message).toBe('policy denied grep: r: m');
     const wrapped = PolicyError.fromUnknown(new RangeError('boom'));

@@ -43,13 +43,18 @@ function parseText(text: string, format: PolicyFormat): { value?: unknown; issue
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { issues: doc.errors.map((e) => ({ path: '', message: `invalid YAML: ${e.message.split('\n')[0] ?? e.message}` })) };
+    return {
+      issues: doc.errors.map((e) => ({ path: '', message: `invalid YAML: ${e.message.split('\n')[0] ?? e.message}` })),
+    };
   }
   return { value: doc.toJS() as unknown, issues: [] };
 }
 
 /** Parses, expands and validates; returns the policy or every issue found (never just the first). */
-export function inspectPolicy(text: string, options: ParsePolicyOptions = {}): { policy?: Policy; issues: PolicyIssue[] } {
+export function inspectPolicy(
+  text: string,
+  options: ParsePolicyOptions = {},
+): { policy?: Policy; issues: PolicyIssue[] } {
   const parsed = parseText(text, options.format ?? 'yaml');
   if (parsed.issues.length > 0) return { issues: parsed.issues };
   // An empty file is an empty policy: every field "not set".
@@ -104,6 +109,10 @@ export function checkPolicyFile(file: string, options: LoadPolicyFileOptions = {
   } catch (err) {
     return [`${file}: ${PolicyError.fromUnknown(err).message}`];
   }
-  const { issues } = inspectPolicy(text, { format: formatFor(file, options.format), source: file, env: options.env ?? process.env });
+  const { issues } = inspectPolicy(text, {
+    format: formatFor(file, options.format),
+    source: file,
+    env: options.env ?? process.env,
+  });
   return issues.map((i) => (i.path ? formatIssue(i) : `${file}: ${i.message}`));
 }

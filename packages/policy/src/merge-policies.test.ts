@@ -40,7 +40,13 @@ describe('mergePolicies', () => {
       images: { allow_latest_tag: false, require_digest: true },
     });
     expect(m.mode).toBe('permissive');
-    expect(m.quotas).toEqual({ max_cpus: 2_000_000_000, max_memory: 512, min_memory: 10, max_memory_swap: 2048, max_pids: 100 });
+    expect(m.quotas).toEqual({
+      max_cpus: 2_000_000_000,
+      max_memory: 512,
+      min_memory: 10,
+      max_memory_swap: 2048,
+      max_pids: 100,
+    });
     expect(m.mounts?.max_tmpfs_size).toBe(10);
     expect(m.images).toMatchObject({ allow_latest_tag: false, require_digest: true });
     expect(mergePolicies(global, { mode: 'strict' }).mode).toBe('strict');
@@ -50,7 +56,11 @@ describe('mergePolicies', () => {
 
   it('unions deny lists and narrows allow lists to what the global policy covers', () => {
     const m = mergePolicies(global, {
-      network: { allowed_hosts: ['api.example.com', 'evil.org'], denied_hosts: ['x.example.com'], allowed_ports: [443, 8080] },
+      network: {
+        allowed_hosts: ['api.example.com', 'evil.org'],
+        denied_hosts: ['x.example.com'],
+        allowed_ports: [443, 8080],
+      },
       images: { allowed_images: ['docker.io/library/alpine:*', 'quay.io/*'] },
       security: { allowed_capabilities: ['CHOWN', 'SYS_ADMIN'], drop_capabilities: ['ALL'] },
     });
@@ -64,7 +74,9 @@ describe('mergePolicies', () => {
   });
 
   it('keeps the global allow list when the session offers nothing it covers (never an empty "anything" list)', () => {
-    expect(mergePolicies(global, { network: { allowed_hosts: ['evil.org'] } }).network?.allowed_hosts).toEqual(['*.example.com']);
+    expect(mergePolicies(global, { network: { allowed_hosts: ['evil.org'] } }).network?.allowed_hosts).toEqual([
+      '*.example.com',
+    ]);
   });
 
   it('session mount entries may narrow or deny, never widen', () => {
@@ -89,7 +101,9 @@ describe('mergePolicies', () => {
     const m = mergePolicies({}, { network: { allowed_networks: ['10.0.0.0/8', '203.0.113.0/24', '0.0.0.0/0'] } });
     expect(m.network?.allowed_networks).toEqual(['203.0.113.0/24']);
     const g: Policy = { network: { allowed_networks: ['10.0.0.0/8'] } };
-    expect(mergePolicies(g, { network: { allowed_networks: ['10.1.0.0/16', '11.0.0.0/8'] } }).network?.allowed_networks).toEqual(['10.1.0.0/16']);
+    expect(
+      mergePolicies(g, { network: { allowed_networks: ['10.1.0.0/16', '11.0.0.0/8'] } }).network?.allowed_networks,
+    ).toEqual(['10.1.0.0/16']);
   });
 
   it('merges tool overrides; a session can disable but not re-enable a tool', () => {
@@ -101,7 +115,10 @@ describe('mergePolicies', () => {
 
 describe('policyForTool', () => {
   it('applies the override as a tightening and drops the disabled flag', () => {
-    const p: Policy = { quotas: { max_pids: 100 }, tools: { grep: { disabled: false, quotas: { max_pids: 500, max_memory: 64 } } } };
+    const p: Policy = {
+      quotas: { max_pids: 100 },
+      tools: { grep: { disabled: false, quotas: { max_pids: 500, max_memory: 64 } } },
+    };
     const t = policyForTool(p, 'grep');
     expect(t.quotas).toEqual({ max_pids: 100, max_memory: 64 });
     expect('disabled' in t).toBe(false);

@@ -64,7 +64,13 @@ function union<T>(g: T[] | undefined, s: T[] | undefined): T[] | undefined {
  * global list freely; otherwise only the entries the global list covers survive.
  * If none survive, the global list stays (never an empty list, which would mean "anything").
  */
-function narrow<T>(field: string, g: T[] | undefined, s: T[] | undefined, covered: (entry: T, by: T[]) => boolean, drop: Drop): T[] | undefined {
+function narrow<T>(
+  field: string,
+  g: T[] | undefined,
+  s: T[] | undefined,
+  covered: (entry: T, by: T[]) => boolean,
+  drop: Drop,
+): T[] | undefined {
   if (!s || s.length === 0) return g;
   if (!g || g.length === 0) return s;
   const kept = s.filter((e) => {
@@ -90,15 +96,18 @@ function assign<T extends object>(target: T, values: Partial<T>): T {
 
 function mergeQuotas(g: QuotaPolicy | undefined, s: QuotaPolicy | undefined): QuotaPolicy | undefined {
   if (!s) return g;
-  return assign<QuotaPolicy>({ ...g }, {
-    max_cpus: smaller(g?.max_cpus, s.max_cpus),
-    min_cpus: larger(g?.min_cpus, s.min_cpus),
-    max_memory: smaller(g?.max_memory, s.max_memory),
-    min_memory: larger(g?.min_memory, s.min_memory),
-    max_memory_swap: smaller(g?.max_memory_swap, s.max_memory_swap, true),
-    max_pids: smaller(g?.max_pids, s.max_pids),
-    min_pids: larger(g?.min_pids, s.min_pids),
-  });
+  return assign<QuotaPolicy>(
+    { ...g },
+    {
+      max_cpus: smaller(g?.max_cpus, s.max_cpus),
+      min_cpus: larger(g?.min_cpus, s.min_cpus),
+      max_memory: smaller(g?.max_memory, s.max_memory),
+      min_memory: larger(g?.min_memory, s.min_memory),
+      max_memory_swap: smaller(g?.max_memory_swap, s.max_memory_swap, true),
+      max_pids: smaller(g?.max_pids, s.max_pids),
+      min_pids: larger(g?.min_pids, s.min_pids),
+    },
+  );
 }
 
 const rank: Record<MountAccessModeRank, number> = { denied: 0, readonly: 1, readwrite: 2 };
@@ -111,7 +120,9 @@ function mountEntryCovered(e: MountAllowlistEntry, by: MountAllowlistEntry[]): b
       g.mode !== 'denied' &&
       rank[g.mode] >= rank[e.mode] &&
       // The global entry must apply to at least everyone the session entry applies to.
-      ((g.user === undefined && g.group === undefined) || (g.user !== undefined && g.user === e.user) || (g.group !== undefined && g.group === e.group)) &&
+      ((g.user === undefined && g.group === undefined) ||
+        (g.user !== undefined && g.user === e.user) ||
+        (g.group !== undefined && g.group === e.group)) &&
       new PathPattern(g.path).covers(e.path),
   );
 }
@@ -124,9 +135,18 @@ function mergeMounts(g: MountPolicy | undefined, s: MountPolicy | undefined, dro
   if (s.mount_allowlist && s.mount_allowlist.length > 0) {
     if (allowlist && allowlist.length > 0) {
       const denied = s.mount_allowlist.filter((e) => e.mode === 'denied');
-      const granted = narrow('mounts.mount_allowlist', allowlist, s.mount_allowlist.filter((e) => e.mode !== 'denied'), mountEntryCovered, drop);
+      const granted = narrow(
+        'mounts.mount_allowlist',
+        allowlist,
+        s.mount_allowlist.filter((e) => e.mode !== 'denied'),
+        mountEntryCovered,
+        drop,
+      );
       // Session denials add to the global list rather than replace it, so global denials are never lost.
-      allowlist = granted === allowlist ? [...allowlist, ...denied] : [...(granted ?? []), ...denied, ...allowlist.filter((e) => e.mode === 'denied')];
+      allowlist =
+        granted === allowlist
+          ? [...allowlist, ...denied]
+          : [...(granted ?? []), ...denied, ...allowlist.filter((e) => e.mode === 'denied')];
     } else {
       // No global allowlist: legacy rules decide globally, so session grants must fit inside them.
       const legacy = g?.allowed_bind_sources ?? [];
@@ -138,28 +158,44 @@ function mergeMounts(g: MountPolicy | undefined, s: MountPolicy | undefined, dro
       if (allowlist.every((e) => e.mode === 'denied') && legacy.length > 0) allowlist = undefined;
     }
   }
-  return assign<MountPolicy>({ ...g }, {
-    allow_bind_mounts: grant(g?.allow_bind_mounts, s.allow_bind_mounts),
-    allowed_bind_sources: narrow('mounts.allowed_bind_sources', g?.allowed_bind_sources, s.allowed_bind_sources, globPath, drop),
-    denied_bind_sources: union(g?.denied_bind_sources, s.denied_bind_sources),
-    allow_volumes: grant(g?.allow_volumes, s.allow_volumes),
-    allowed_volumes: narrow('mounts.allowed_volumes', g?.allowed_volumes, s.allowed_volumes, globName, drop),
-    denied_volumes: union(g?.denied_volumes, s.denied_volumes),
-    allow_tmpfs: grant(g?.allow_tmpfs, s.allow_tmpfs),
-    max_tmpfs_size: smaller(g?.max_tmpfs_size, s.max_tmpfs_size),
-    enforce_read_only_rootfs: requirement(g?.enforce_read_only_rootfs, s.enforce_read_only_rootfs),
-    mount_allowlist: allowlist,
-  });
+  return assign<MountPolicy>(
+    { ...g },
+    {
+      allow_bind_mounts: grant(g?.allow_bind_mounts, s.allow_bind_mounts),
+      allowed_bind_sources: narrow(
+        'mounts.allowed_bind_sources',
+        g?.allowed_bind_sources,
+        s.allowed_bind_sources,
+        globPath,
+        drop,
+      ),
+      denied_bind_sources: union(g?.denied_bind_sources, s.denied_bind_sources),
+      allow_volumes: grant(g?.allow_volumes, s.allow_volumes),
+      allowed_volumes: narrow('mounts.allowed_volumes', g?.allowed_volumes, s.allowed_volumes, globName, drop),
+      denied_volumes: union(g?.denied_volumes, s.denied_volumes),
+      allow_tmpfs: grant(g?.allow_tmpfs, s.allow_tmpfs),
+      max_tmpfs_size: smaller(g?.max_tmpfs_size, s.max_tmpfs_size),
+      enforce_read_only_rootfs: requirement(g?.enforce_read_only_rootfs, s.enforce_read_only_rootfs),
+      mount_allowlist: allowlist,
+    },
+  );
 }
 
-function mergeNetwork(g: NetworkPolicy | undefined, s: NetworkPolicy | undefined, drop: Drop): NetworkPolicy | undefined {
+function mergeNetwork(
+  g: NetworkPolicy | undefined,
+  s: NetworkPolicy | undefined,
+  drop: Drop,
+): NetworkPolicy | undefined {
   if (!s) return g;
   const cidrCovered = (e: string, by: string[]): boolean => {
     const c = parseCidr(e);
-    return !!c && by.some((b) => {
-      const outer = parseCidr(b);
-      return !!outer && cidrCovers(outer, c);
-    });
+    return (
+      !!c &&
+      by.some((b) => {
+        const outer = parseCidr(b);
+        return !!outer && cidrCovers(outer, c);
+      })
+    );
   };
   let allowedNetworks = narrow('network.allowed_networks', g?.allowed_networks, s.allowed_networks, cidrCovered, drop);
   if (allowedNetworks === s.allowed_networks && !g?.allow_private) {
@@ -170,19 +206,48 @@ function mergeNetwork(g: NetworkPolicy | undefined, s: NetworkPolicy | undefined
       return ok;
     });
   }
-  return assign<NetworkPolicy>({ ...g }, {
-    allow_network: grant(g?.allow_network, s.allow_network),
-    allowed_networks: allowedNetworks,
-    denied_networks: union(g?.denied_networks, s.denied_networks),
-    allow_host_network: grant(g?.allow_host_network, s.allow_host_network),
-    allowed_hosts: narrow('network.allowed_hosts', g?.allowed_hosts, s.allowed_hosts, (e, by) => by.some((p) => hostMatches(p, e)), drop),
-    denied_hosts: union(g?.denied_hosts, s.denied_hosts),
-    allowed_ports: narrow('network.allowed_ports', g?.allowed_ports, s.allowed_ports, (e, by) => by.includes(e), drop),
-    allow_private: grant(g?.allow_private, s.allow_private),
-  });
+  return assign<NetworkPolicy>(
+    { ...g },
+    {
+      allow_network: grant(g?.allow_network, s.allow_network),
+      allowed_networks: allowedNetworks,
+      denied_networks: union(g?.denied_networks, s.denied_networks),
+      allow_host_network: grant(g?.allow_host_network, s.allow_host_network),
+      allowed_hosts: narrow(
+        'network.allowed_hosts',
+        g?.allowed_hosts,
+        s.allowed_hosts,
+        (e, by) => by.some((p) => hostMatches(p, e)),
+        drop,
+      ),
+      denied_hosts: union(g?.denied_hosts, s.denied_hosts),
+      allowed_ports: narrow(
+        'network.allowed_ports',
+        g?.allowed_ports,
+        s.allowed_ports,
+        (e, by) => by.includes(e),
+        drop,
+      ),
+      allow_private: grant(g?.allow_private, s.allow_private),
+    },
+  );
 }
 
-const NON_PUBLIC = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3', '::/96', '::ffff:0:0/96', 'fc00::/7', 'fe80::/10', 'ff00::/8'].map((c) => parseCidr(c) as Cidr);
+const NON_PUBLIC = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '224.0.0.0/3',
+  '::/96',
+  '::ffff:0:0/96',
+  'fc00::/7',
+  'fe80::/10',
+  'ff00::/8',
+].map((c) => parseCidr(c) as Cidr);
 
 function overlapsNonPublic(c: Cidr | undefined): boolean {
   if (!c) return true;
@@ -192,27 +257,43 @@ function overlapsNonPublic(c: Cidr | undefined): boolean {
 
 function mergeImages(g: ImagePolicy | undefined, s: ImagePolicy | undefined, drop: Drop): ImagePolicy | undefined {
   if (!s) return g;
-  return assign<ImagePolicy>({ ...g }, {
-    allowed_images: narrow('images.allowed_images', g?.allowed_images, s.allowed_images, (e, by) => by.some((p) => simpleGlobMatches(p, e)), drop),
-    denied_images: union(g?.denied_images, s.denied_images),
-    require_digest: requirement(g?.require_digest, s.require_digest),
-    allow_latest_tag: grant(g?.allow_latest_tag, s.allow_latest_tag),
-  });
+  return assign<ImagePolicy>(
+    { ...g },
+    {
+      allowed_images: narrow(
+        'images.allowed_images',
+        g?.allowed_images,
+        s.allowed_images,
+        (e, by) => by.some((p) => simpleGlobMatches(p, e)),
+        drop,
+      ),
+      denied_images: union(g?.denied_images, s.denied_images),
+      require_digest: requirement(g?.require_digest, s.require_digest),
+      allow_latest_tag: grant(g?.allow_latest_tag, s.allow_latest_tag),
+    },
+  );
 }
 
-function mergeSecurity(g: SecurityPolicy | undefined, s: SecurityPolicy | undefined, drop: Drop): SecurityPolicy | undefined {
+function mergeSecurity(
+  g: SecurityPolicy | undefined,
+  s: SecurityPolicy | undefined,
+  drop: Drop,
+): SecurityPolicy | undefined {
   if (!s) return g;
-  return assign<SecurityPolicy>({ ...g }, {
-    allow_privileged: grant(g?.allow_privileged, s.allow_privileged),
-    allowed_capabilities: intersect(g?.allowed_capabilities, s.allowed_capabilities),
-    add_capabilities: intersect(g?.add_capabilities, s.add_capabilities),
-    drop_capabilities: union(g?.drop_capabilities, s.drop_capabilities),
-    allow_root: grant(g?.allow_root, s.allow_root),
-    require_non_root: requirement(g?.require_non_root, s.require_non_root),
-    allowed_uids: narrow('security.allowed_uids', g?.allowed_uids, s.allowed_uids, (e, by) => by.includes(e), drop),
-    allowed_gids: narrow('security.allowed_gids', g?.allowed_gids, s.allowed_gids, (e, by) => by.includes(e), drop),
-    read_only_rootfs: requirement(g?.read_only_rootfs, s.read_only_rootfs),
-  });
+  return assign<SecurityPolicy>(
+    { ...g },
+    {
+      allow_privileged: grant(g?.allow_privileged, s.allow_privileged),
+      allowed_capabilities: intersect(g?.allowed_capabilities, s.allowed_capabilities),
+      add_capabilities: intersect(g?.add_capabilities, s.add_capabilities),
+      drop_capabilities: union(g?.drop_capabilities, s.drop_capabilities),
+      allow_root: grant(g?.allow_root, s.allow_root),
+      require_non_root: requirement(g?.require_non_root, s.require_non_root),
+      allowed_uids: narrow('security.allowed_uids', g?.allowed_uids, s.allowed_uids, (e, by) => by.includes(e), drop),
+      allowed_gids: narrow('security.allowed_gids', g?.allowed_gids, s.allowed_gids, (e, by) => by.includes(e), drop),
+      read_only_rootfs: requirement(g?.read_only_rootfs, s.read_only_rootfs),
+    },
+  );
 }
 
 const modeRank: Record<PolicyMode, number> = { disabled: 0, permissive: 1, strict: 2 };
@@ -234,7 +315,8 @@ function mergeSections<T extends ToolPolicy>(g: T, s: ToolPolicy, drop: Drop): T
 export function mergePolicies(global: Policy, session: Policy | undefined, options: MergePoliciesOptions = {}): Policy {
   if (!session) return global;
   const logger = options.logger ?? quietLogger;
-  const drop: Drop = (field, entry) => logger.warn('session policy entry ignored: it would widen the global policy', { field, entry });
+  const drop: Drop = (field, entry) =>
+    logger.warn('session policy entry ignored: it would widen the global policy', { field, entry });
   const merged = mergeSections<Policy>(global, session, drop);
   const globalMode = global.mode ?? 'strict';
   if (session.mode && modeRank[session.mode] > modeRank[globalMode]) merged.mode = session.mode;
@@ -244,7 +326,10 @@ export function mergePolicies(global: Policy, session: Policy | undefined, optio
     for (const [name, override] of Object.entries(session.tools)) {
       const base = tools[name] ?? {};
       const disabled = requirement(base.disabled, override.disabled);
-      tools[name] = { ...mergeSections<ToolPolicy>(base, override, drop), ...(disabled === undefined ? {} : { disabled }) };
+      tools[name] = {
+        ...mergeSections<ToolPolicy>(base, override, drop),
+        ...(disabled === undefined ? {} : { disabled }),
+      };
     }
     merged.tools = tools;
   }

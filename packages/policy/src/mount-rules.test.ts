@@ -12,7 +12,16 @@ const alice = (): HostIdentity => ({ user: 'alice', groups: ['devs'] });
 beforeEach(() => {
   // Real directories and symlinks: the checks must hold against the real filesystem.
   root = realpathSync.native(mkdtempSync(join(tmpdir(), 'policy-mounts-')));
-  for (const d of ['tmp/work', 'etc', 'home/alice/projects/app', 'home/alice/.ssh', 'home/bob/projects', 'data/public', 'data/secret', 'shared']) {
+  for (const d of [
+    'tmp/work',
+    'etc',
+    'home/alice/projects/app',
+    'home/alice/.ssh',
+    'home/bob/projects',
+    'data/public',
+    'data/secret',
+    'shared',
+  ]) {
     mkdirSync(join(root, d), { recursive: true });
   }
   writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0\n');
@@ -21,8 +30,15 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const mount = (source: string, mode: ContainerMountRequest['mode'] = 'readonly'): ContainerMountRequest => ({ source, target: '/workspace', mode });
-const allowlist = (...entries: MountAllowlistEntry[]): MountPolicy => ({ allow_bind_mounts: true, mount_allowlist: entries });
+const mount = (source: string, mode: ContainerMountRequest['mode'] = 'readonly'): ContainerMountRequest => ({
+  source,
+  target: '/workspace',
+  mode,
+});
+const allowlist = (...entries: MountAllowlistEntry[]): MountPolicy => ({
+  allow_bind_mounts: true,
+  mount_allowlist: entries,
+});
 const rules = (policy: MountPolicy, ...mounts: ContainerMountRequest[]): string[] =>
   checkMounts(mounts, policy, alice).violations.map((v) => v.rule);
 
@@ -70,25 +86,37 @@ describe('seed bypasses', () => {
 
 describe('allowlist resolution', () => {
   it('longest prefix wins; a denied subtree inside an allowed one stays denied', () => {
-    const policy = allowlist({ path: `${root}/data`, mode: 'readwrite' }, { path: `${root}/data/secret`, mode: 'denied' });
+    const policy = allowlist(
+      { path: `${root}/data`, mode: 'readwrite' },
+      { path: `${root}/data/secret`, mode: 'denied' },
+    );
     expect(rules(policy, mount(`${root}/data/public`, 'readwrite'))).toEqual([]);
     expect(rules(policy, mount(`${root}/data/secret`))).toEqual(['mounts.mount_allowlist.denied']);
     expect(rules(policy, mount(`${root}/data`))).toEqual(['mounts.mount_allowlist.denied']);
   });
 
   it('a more specific allow under a denied parent is allowed', () => {
-    const policy = allowlist({ path: `${root}/data`, mode: 'denied' }, { path: `${root}/data/public`, mode: 'readonly' });
+    const policy = allowlist(
+      { path: `${root}/data`, mode: 'denied' },
+      { path: `${root}/data/public`, mode: 'readonly' },
+    );
     expect(rules(policy, mount(`${root}/data/public`))).toEqual([]);
     expect(rules(policy, mount(`${root}/data/secret`))).toEqual(['mounts.mount_allowlist.denied']);
   });
 
   it('denied wins at equal specificity', () => {
-    const policy = allowlist({ path: `${root}/data`, mode: 'readwrite', user: 'alice' }, { path: `${root}/data`, mode: 'denied' });
+    const policy = allowlist(
+      { path: `${root}/data`, mode: 'readwrite', user: 'alice' },
+      { path: `${root}/data`, mode: 'denied' },
+    );
     expect(rules(policy, mount(`${root}/data/public`))).toEqual(['mounts.mount_allowlist.denied']);
   });
 
   it('glob segments: /home/*/projects', () => {
-    const policy = allowlist({ path: `${root}/home/*/projects`, mode: 'readwrite' }, { path: `${root}/home/*/.ssh`, mode: 'denied' });
+    const policy = allowlist(
+      { path: `${root}/home/*/projects`, mode: 'readwrite' },
+      { path: `${root}/home/*/.ssh`, mode: 'denied' },
+    );
     expect(rules(policy, mount(`${root}/home/alice/projects/app`, 'readwrite'))).toEqual([]);
     expect(rules(policy, mount(`${root}/home/bob/projects`))).toEqual([]);
     expect(rules(policy, mount(`${root}/home/alice/.ssh`))).toEqual(['mounts.mount_allowlist.denied']);
@@ -111,7 +139,9 @@ describe('allowlist resolution', () => {
   it('readwrite under a readonly entry is a violation, and the clamp makes it readonly', () => {
     const policy = allowlist({ path: `${root}/data`, mode: 'readonly' });
     const result = checkMounts([mount(`${root}/data/public`, 'readwrite')], policy, alice);
-    expect(result.violations).toEqual([expect.objectContaining({ rule: 'mounts.mount_allowlist.mode', hard: false, severity: 'error' })]);
+    expect(result.violations).toEqual([
+      expect.objectContaining({ rule: 'mounts.mount_allowlist.mode', hard: false, severity: 'error' }),
+    ]);
     expect(result.mounts[0]?.mode).toBe('readonly');
   });
 
@@ -131,7 +161,9 @@ describe('other mount rules', () => {
   });
 
   it('bind mounts need allow_bind_mounts: true', () => {
-    expect(rules({ mount_allowlist: [{ path: root, mode: 'readwrite' }] }, mount(`${root}/data`))).toEqual(['mounts.allow_bind_mounts']);
+    expect(rules({ mount_allowlist: [{ path: root, mode: 'readwrite' }] }, mount(`${root}/data`))).toEqual([
+      'mounts.allow_bind_mounts',
+    ]);
   });
 
   it('legacy allowed_bind_sources restrict when set', () => {

@@ -35,7 +35,11 @@ function patternVariants(path: string, realpath: RealPath): PathPattern[] {
 }
 
 /** Compiles the allowlist entries that apply to `identity` (user match, group membership, or everyone). */
-export function compileAllowlist(entries: readonly MountAllowlistEntry[], identity: HostIdentity, realpath: RealPath): CompiledEntry[] {
+export function compileAllowlist(
+  entries: readonly MountAllowlistEntry[],
+  identity: HostIdentity,
+  realpath: RealPath,
+): CompiledEntry[] {
   const out: CompiledEntry[] = [];
   for (const entry of entries) {
     let principal: number;
@@ -53,7 +57,8 @@ const modeRank: Record<MountAccessMode, number> = { denied: 0, readonly: 1, read
 /** Longest prefix wins; at equal length `denied`, then user > group > everyone, then the narrower mode. */
 function better(a: CompiledEntry, b: CompiledEntry): boolean {
   if (a.pattern.specificity !== b.pattern.specificity) return a.pattern.specificity > b.pattern.specificity;
-  if (a.pattern.literalSegments !== b.pattern.literalSegments) return a.pattern.literalSegments > b.pattern.literalSegments;
+  if (a.pattern.literalSegments !== b.pattern.literalSegments)
+    return a.pattern.literalSegments > b.pattern.literalSegments;
   const ad = a.entry.mode === 'denied';
   if (ad !== (b.entry.mode === 'denied')) return ad;
   if (a.principal !== b.principal) return a.principal > b.principal;
@@ -66,7 +71,12 @@ export interface MountCheckResult {
   mounts: ContainerMountRequest[];
 }
 
-function checkAllowlist(real: string, mount: ContainerMountRequest, entries: CompiledEntry[], violations: Violation[]): MountAccessMode {
+function checkAllowlist(
+  real: string,
+  mount: ContainerMountRequest,
+  entries: CompiledEntry[],
+  violations: Violation[],
+): MountAccessMode {
   let best: CompiledEntry | undefined;
   for (const e of entries) if (e.pattern.covers(real) && (!best || better(e, best))) best = e;
   if (!best) {
@@ -79,11 +89,18 @@ function checkAllowlist(real: string, mount: ContainerMountRequest, entries: Com
   }
   const exposed = entries.find((e) => e.entry.mode === 'denied' && e.pattern.isInside(real));
   if (exposed) {
-    violations.push(hard('mounts.mount_allowlist.denied', `mounting ${real} would expose denied path ${exposed.entry.path}`));
+    violations.push(
+      hard('mounts.mount_allowlist.denied', `mounting ${real} would expose denied path ${exposed.entry.path}`),
+    );
     return 'denied';
   }
   if (mount.mode === 'readwrite' && best.entry.mode === 'readonly') {
-    violations.push({ rule: 'mounts.mount_allowlist.mode', message: `${real} may only be mounted readonly (entry ${best.entry.path})`, severity: 'error', hard: false });
+    violations.push({
+      rule: 'mounts.mount_allowlist.mode',
+      message: `${real} may only be mounted readonly (entry ${best.entry.path})`,
+      severity: 'error',
+      hard: false,
+    });
   }
   return best.entry.mode;
 }

@@ -98,7 +98,8 @@ export function parseImageReference(ref: string): ImageReference {
   const first = parts[0] ?? '';
   const hasRegistry = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
   let name = hasRegistry ? rest : `docker.io/${rest}`;
-  if (name.startsWith('docker.io/') && name.split('/').length === 2) name = name.replace('docker.io/', 'docker.io/library/');
+  if (name.startsWith('docker.io/') && name.split('/').length === 2)
+    name = name.replace('docker.io/', 'docker.io/library/');
   return { name, tag, digest };
 }
 

@@ -19,7 +19,10 @@ function checkQuotas(q: QuotaPolicy | undefined, path: string, issues: PolicyIss
   }
   const swap = q.max_memory_swap;
   if (swap !== undefined && swap > 0 && q.max_memory !== undefined && swap < q.max_memory) {
-    issues.push({ path: joinPath(path, 'max_memory_swap'), message: 'is memory + swap, so must be >= max_memory (or 0 / -1)' });
+    issues.push({
+      path: joinPath(path, 'max_memory_swap'),
+      message: 'is memory + swap, so must be >= max_memory (or 0 / -1)',
+    });
   }
 }
 
@@ -31,7 +34,8 @@ function checkMounts(m: MountPolicy | undefined, path: string, issues: PolicyIss
   });
   for (const key of ['allowed_bind_sources', 'denied_bind_sources'] as const) {
     m?.[key]?.forEach((p, i) => {
-      if (!p.startsWith('/')) issues.push({ path: joinPath(joinPath(path, key), i), message: `must be an absolute path, got "${p}"` });
+      if (!p.startsWith('/'))
+        issues.push({ path: joinPath(joinPath(path, key), i), message: `must be an absolute path, got "${p}"` });
     });
   }
 }
@@ -39,7 +43,8 @@ function checkMounts(m: MountPolicy | undefined, path: string, issues: PolicyIss
 function checkNetwork(n: NetworkPolicy | undefined, path: string, issues: PolicyIssue[]): void {
   for (const key of ['allowed_networks', 'denied_networks'] as const) {
     n?.[key]?.forEach((c, i) => {
-      if (!parseCidr(c)) issues.push({ path: joinPath(joinPath(path, key), i), message: `expected a CIDR like 10.0.0.0/8, got "${c}"` });
+      if (!parseCidr(c))
+        issues.push({ path: joinPath(joinPath(path, key), i), message: `expected a CIDR like 10.0.0.0/8, got "${c}"` });
     });
   }
   n?.allowed_ports?.forEach((p, i) => {

@@ -48,16 +48,18 @@ describe('default policy', () => {
   const workspace = () => defaultPolicy({ workspaceRoots: [join(root, 'ws')] });
 
   it('allows a file tool to mount inside a workspace root', () => {
-    const req = containerRequest({ mounts: [{ source: join(root, 'ws/src'), target: '/workspace', mode: 'readwrite' }] });
+    const req = containerRequest({
+      mounts: [{ source: join(root, 'ws/src'), target: '/workspace', mode: 'readwrite' }],
+    });
     expect(enforcerFor(workspace()).enforce(req).mounts).toEqual(req.mounts);
   });
 
   it('denies anything outside the workspace roots, including through symlinks', () => {
     const e = enforcerFor(workspace());
     for (const source of [join(root, 'outside'), join(root, 'ws/link'), join(root, 'ws/../outside'), '/etc']) {
-      expect(deniedRules(() => e.enforce(containerRequest({ mounts: [{ source, target: '/w', mode: 'readonly' }] })))).toEqual([
-        expect.stringMatching(/^mounts\./),
-      ]);
+      expect(
+        deniedRules(() => e.enforce(containerRequest({ mounts: [{ source, target: '/w', mode: 'readonly' }] }))),
+      ).toEqual([expect.stringMatching(/^mounts\./)]);
     }
   });
 
@@ -76,14 +78,20 @@ describe('default policy', () => {
 describe('root and privilege use the real request fields', () => {
   it.each(['', '0', 'root', '0:0', '0:1000', 'root:root', '000'])('user %j is root', (user) => {
     expect(isRootUser(user)).toBe(true);
-    expect(deniedRules(() => enforcerFor(defaultPolicy()).enforce(containerRequest({ user })))).toEqual(['security.non_root']);
+    expect(deniedRules(() => enforcerFor(defaultPolicy()).enforce(containerRequest({ user })))).toEqual([
+      'security.non_root',
+    ]);
   });
 
-  it.each(['1000:1000', '65534', 'nobody', '10:0'])('user %j is not root', (user) => expect(isRootUser(user)).toBe(false));
+  it.each(['1000:1000', '65534', 'nobody', '10:0'])('user %j is not root', (user) =>
+    expect(isRootUser(user)).toBe(false),
+  );
 
   it('privileged is denied in every enforcing mode, even with root allowed', () => {
     const policy: Policy = { mode: 'permissive', security: { allow_root: true } };
-    expect(deniedRules(() => enforcerFor(policy).enforce(containerRequest({ privileged: true })))).toEqual(['security.privileged']);
+    expect(deniedRules(() => enforcerFor(policy).enforce(containerRequest({ privileged: true })))).toEqual([
+      'security.privileged',
+    ]);
   });
 
   it('capabilities outside the allowlist are violations; permissive strips them', () => {
@@ -96,13 +104,20 @@ describe('root and privilege use the real request fields', () => {
   it('allowed_uids and allowed_gids are checked on the request user', () => {
     const policy: Policy = { security: { allowed_uids: [1000], allowed_gids: [1000] } };
     expect(enforcerFor(policy).validate(containerRequest({ user: '1000:1000' }))).toEqual([]);
-    expect(deniedRules(() => enforcerFor(policy).enforce(containerRequest({ user: '1001:1000' })))).toEqual(['security.allowed_uids']);
-    expect(deniedRules(() => enforcerFor(policy).enforce(containerRequest({ user: 'app:1000' })))).toEqual(['security.allowed_uids']);
+    expect(deniedRules(() => enforcerFor(policy).enforce(containerRequest({ user: '1001:1000' })))).toEqual([
+      'security.allowed_uids',
+    ]);
+    expect(deniedRules(() => enforcerFor(policy).enforce(containerRequest({ user: 'app:1000' })))).toEqual([
+      'security.allowed_uids',
+    ]);
   });
 });
 
 describe('images', () => {
-  const images = { allowed_images: ['docker.io/library/*', 'ghcr.io/baaaht/*'], denied_images: ['docker.io/library/suspect-image:*'] };
+  const images = {
+    allowed_images: ['docker.io/library/*', 'ghcr.io/baaaht/*'],
+    denied_images: ['docker.io/library/suspect-image:*'],
+  };
   it.each([
     ['alpine:3.20', []],
     ['ghcr.io/baaaht/tools:1.2', []],
@@ -112,30 +127,48 @@ describe('images', () => {
     ['alpine', ['images.allow_latest_tag']],
     ['alpine:latest', ['images.allow_latest_tag']],
   ])('%s -> %j', (image, expected) => {
-    expect(enforcerFor({ images }).validate(containerRequest({ image })).map((v) => v.rule)).toEqual(expected);
+    expect(
+      enforcerFor({ images })
+        .validate(containerRequest({ image }))
+        .map((v) => v.rule),
+    ).toEqual(expected);
   });
 
   it('require_digest', () => {
     const e = enforcerFor({ images: { require_digest: true, allow_latest_tag: true } });
-    expect(e.validate(containerRequest({ image: 'alpine:3.20' })).map((v) => v.rule)).toEqual(['images.require_digest']);
+    expect(e.validate(containerRequest({ image: 'alpine:3.20' })).map((v) => v.rule)).toEqual([
+      'images.require_digest',
+    ]);
     expect(e.validate(containerRequest({ image: 'alpine@sha256:0123' }))).toEqual([]);
   });
 
   it('a denied image is hard even in permissive mode', () => {
-    expect(deniedRules(() => enforcerFor({ mode: 'permissive', images }).enforce(containerRequest({ image: 'suspect-image:2' })))).toEqual([
-      'images.denied_images',
-    ]);
+    expect(
+      deniedRules(() =>
+        enforcerFor({ mode: 'permissive', images }).enforce(containerRequest({ image: 'suspect-image:2' })),
+      ),
+    ).toEqual(['images.denied_images']);
   });
 });
 
 describe('quotas and modes', () => {
-  const quotas = { max_cpus: 1_000_000_000, min_cpus: 100_000_000, max_memory: 512 * 2 ** 20, max_memory_swap: 0, max_pids: 128 };
+  const quotas = {
+    max_cpus: 1_000_000_000,
+    min_cpus: 100_000_000,
+    max_memory: 512 * 2 ** 20,
+    max_memory_swap: 0,
+    max_pids: 128,
+  };
   const greedy = containerRequest({
     resources: { nanoCpus: 4_000_000_000, memoryBytes: 2 ** 31, memorySwapBytes: 2 ** 32, pidsLimit: 0 },
     tmpfsBytes: 2 ** 30,
     readOnlyRootfs: false,
   });
-  const policy = (mode: Policy['mode']): Policy => ({ mode, quotas, mounts: { max_tmpfs_size: 64 * 2 ** 20, enforce_read_only_rootfs: true } });
+  const policy = (mode: Policy['mode']): Policy => ({
+    mode,
+    quotas,
+    mounts: { max_tmpfs_size: 64 * 2 ** 20, enforce_read_only_rootfs: true },
+  });
 
   it('strict denies and lists every violation', () => {
     expect(deniedRules(() => enforcerFor(policy('strict')).enforce(greedy))).toEqual([
@@ -150,7 +183,12 @@ describe('quotas and modes', () => {
 
   it('permissive clamps to the quotas', () => {
     const out = enforcerFor(policy('permissive')).enforce(greedy);
-    expect(out.resources).toEqual({ nanoCpus: 1_000_000_000, memoryBytes: 512 * 2 ** 20, memorySwapBytes: 512 * 2 ** 20, pidsLimit: 128 });
+    expect(out.resources).toEqual({
+      nanoCpus: 1_000_000_000,
+      memoryBytes: 512 * 2 ** 20,
+      memorySwapBytes: 512 * 2 ** 20,
+      pidsLimit: 128,
+    });
     expect(out.tmpfsBytes).toBe(64 * 2 ** 20);
     expect(out.readOnlyRootfs).toBe(true);
   });
@@ -169,13 +207,22 @@ describe('quotas and modes', () => {
     const e = enforcerFor({ ...policy('disabled') }, { auditLog: stream });
     expect(e.enforce({ ...greedy, privileged: true })).toEqual({ ...greedy, privileged: true });
     const record = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
-    expect(record).toMatchObject({ kind: 'container', outcome: 'allowed', rule: 'mode.disabled', tool: 'file_read', session: 's1', task: 't1' });
+    expect(record).toMatchObject({
+      kind: 'container',
+      outcome: 'allowed',
+      rule: 'mode.disabled',
+      tool: 'file_read',
+      session: 's1',
+      task: 't1',
+    });
     expect((record.violations as unknown[]).length).toBeGreaterThan(0);
   });
 
   it('network egress needs allow_network', () => {
     const req = containerRequest({ network: 'egress' });
-    expect(deniedRules(() => enforcerFor({ network: { allow_network: false } }).enforce(req))).toEqual(['network.allow_network']);
+    expect(deniedRules(() => enforcerFor({ network: { allow_network: false } }).enforce(req))).toEqual([
+      'network.allow_network',
+    ]);
     expect(enforcerFor({ mode: 'permissive', network: { allow_network: false } }).enforce(req).network).toBe('none');
   });
 });
@@ -183,7 +230,9 @@ describe('quotas and modes', () => {
 describe('tool overrides', () => {
   it('a disabled tool is denied in permissive mode', () => {
     const policy: Policy = { mode: 'permissive', tools: { web_fetch: { disabled: true } } };
-    expect(deniedRules(() => enforcerFor(policy).enforce(containerRequest({ tool: 'web_fetch' })))).toEqual(['tools.disabled']);
+    expect(deniedRules(() => enforcerFor(policy).enforce(containerRequest({ tool: 'web_fetch' })))).toEqual([
+      'tools.disabled',
+    ]);
     expect(enforcerFor(policy).checkEgress({ tool: 'web_fetch', host: 'example.com', port: 443 }).allowed).toBe(false);
     expect(enforcerFor(policy).enforce(containerRequest({ tool: 'file_read' })).tool).toBe('file_read');
   });
@@ -195,8 +244,14 @@ describe('tool overrides', () => {
       tools: { grep: { quotas: { max_pids: 10 } }, find: { quotas: { max_pids: 1000 } } },
     };
     const e = enforcerFor(policy);
-    expect(e.enforce(containerRequest({ tool: 'grep', resources: { ...containerRequest().resources, pidsLimit: 64 } })).resources.pidsLimit).toBe(10);
-    expect(e.enforce(containerRequest({ tool: 'find', resources: { ...containerRequest().resources, pidsLimit: 500 } })).resources.pidsLimit).toBe(100);
+    expect(
+      e.enforce(containerRequest({ tool: 'grep', resources: { ...containerRequest().resources, pidsLimit: 64 } }))
+        .resources.pidsLimit,
+    ).toBe(10);
+    expect(
+      e.enforce(containerRequest({ tool: 'find', resources: { ...containerRequest().resources, pidsLimit: 500 } }))
+        .resources.pidsLimit,
+    ).toBe(100);
   });
 });
 
@@ -209,14 +264,28 @@ describe('audit log', () => {
     expect(() => e.enforce(containerRequest({ privileged: true }))).toThrow(PolicyDeniedError);
     e.checkEgress({ host: '169.254.169.254', port: 80, sessionId: 's', taskId: 't', tool: 'web_fetch' });
     audit.close();
-    const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.map((r) => [r.kind, r.outcome, r.rule])).toEqual([
       ['container', 'allowed', 'policy.allow'],
       ['container', 'denied', 'security.privileged'],
       ['egress', 'denied', 'network.deny_private'],
     ]);
-    expect(records[0]).toMatchObject({ time: '2026-01-02T03:04:05.000Z', session: 's1', task: 't1', tool: 'file_read', policyId: 'default' });
-    expect(records[2]).toMatchObject({ session: 's', task: 't', tool: 'web_fetch', details: { host: '169.254.169.254', port: 80 } });
+    expect(records[0]).toMatchObject({
+      time: '2026-01-02T03:04:05.000Z',
+      session: 's1',
+      task: 't1',
+      tool: 'file_read',
+      policyId: 'default',
+    });
+    expect(records[2]).toMatchObject({
+      session: 's',
+      task: 't',
+      tool: 'web_fetch',
+      details: { host: '169.254.169.254', port: 80 },
+    });
   });
 });
 
@@ -230,7 +299,10 @@ describe('snapshots', () => {
   });
 
   it('forSession tightens only', () => {
-    const e = enforcerFor({ mode: 'permissive', quotas: { max_pids: 100 } }).forSession({ mode: 'disabled', quotas: { max_pids: 20 } });
+    const e = enforcerFor({ mode: 'permissive', quotas: { max_pids: 100 } }).forSession({
+      mode: 'disabled',
+      quotas: { max_pids: 20 },
+    });
     expect(e.mode).toBe('permissive');
     expect(e.policy.quotas?.max_pids).toBe(20);
   });
@@ -238,8 +310,16 @@ describe('snapshots', () => {
 
 describe('validate', () => {
   it('returns every violation with rule, message and severity', () => {
-    const v = enforcerFor(defaultPolicy()).validate(containerRequest({ user: 'root', privileged: true, capAdd: ['NET_ADMIN'] }));
+    const v = enforcerFor(defaultPolicy()).validate(
+      containerRequest({ user: 'root', privileged: true, capAdd: ['NET_ADMIN'] }),
+    );
     expect(v.map((x) => x.rule)).toEqual(['security.privileged', 'security.non_root', 'security.allowed_capabilities']);
-    for (const x of v) expect(x).toEqual({ rule: expect.any(String), message: expect.any(String), severity: 'error', hard: expect.any(Boolean) });
+    for (const x of v)
+      expect(x).toEqual({
+        rule: expect.any(String),
+        message: expect.any(String),
+        severity: 'error',
+        hard: expect.any(Boolean),
+      });
   });
 });

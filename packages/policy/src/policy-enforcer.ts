@@ -48,7 +48,8 @@ export class PolicyEnforcer {
     this.mode = policy.mode ?? 'strict';
     this.options = options;
     const audit = options.auditLog;
-    this.audit = audit === undefined || audit instanceof AuditLog ? audit : new AuditLog(audit, { logger: options.logger });
+    this.audit =
+      audit === undefined || audit instanceof AuditLog ? audit : new AuditLog(audit, { logger: options.logger });
     this.logger = options.logger ?? quietLogger;
   }
 
@@ -62,7 +63,12 @@ export class PolicyEnforcer {
 
   /** Every rule the request breaks, with the request as it would be after clamping. */
   evaluate(request: ContainerRequest): ContainerEvaluation {
-    return evaluateContainer(request, policyForTool(this.policy, request.tool), this.identity, this.options.realpath ?? realpathSync.native);
+    return evaluateContainer(
+      request,
+      policyForTool(this.policy, request.tool),
+      this.identity,
+      this.options.realpath ?? realpathSync.native,
+    );
   }
 
   /** Every violation (`rule`, `message`, `severity`, `hard`); empty means the request is fine as is. */
@@ -93,11 +99,16 @@ export class PolicyEnforcer {
     if (denying.length > 0) {
       this.writeAudit({ ...record, rule: denying[0]?.rule ?? 'policy', outcome: 'denied' });
       this.logger.warn('policy denied container', { ...meta, rules: denying.map((v) => v.rule) });
-      throw new PolicyDeniedError(denying, { tool: request.tool, taskId: request.taskId, sessionId: request.sessionId });
+      throw new PolicyDeniedError(denying, {
+        tool: request.tool,
+        taskId: request.taskId,
+        sessionId: request.sessionId,
+      });
     }
     const rule = this.mode === 'disabled' ? 'mode.disabled' : violations.length > 0 ? 'policy.clamped' : 'policy.allow';
     this.writeAudit({ ...record, rule, outcome: 'allowed' });
-    if (violations.length > 0) this.logger.info('policy adjusted container', { ...meta, rules: violations.map((v) => v.rule) });
+    if (violations.length > 0)
+      this.logger.info('policy adjusted container', { ...meta, rules: violations.map((v) => v.rule) });
     return this.mode === 'disabled' ? request : adjusted;
   }
 
@@ -110,7 +121,11 @@ export class PolicyEnforcer {
         ? { allowed: false, rule: 'tools.disabled', reason: `tool ${tool} is disabled by policy` }
         : evaluateEgress(request, policy.network ?? {});
     if (this.mode === 'disabled' && !decision.allowed) {
-      decision = { allowed: true, rule: 'mode.disabled', reason: `policy disabled (would deny: ${decision.rule}: ${decision.reason})` };
+      decision = {
+        allowed: true,
+        rule: 'mode.disabled',
+        reason: `policy disabled (would deny: ${decision.rule}: ${decision.reason})`,
+      };
     }
     this.writeAudit({
       kind: 'egress',
@@ -129,7 +144,10 @@ export class PolicyEnforcer {
   /** A new snapshot with a session policy merged in (tighten-only, see `mergePolicies`). */
   forSession(session: Policy | undefined): PolicyEnforcer {
     if (!session) return this;
-    return new PolicyEnforcer(mergePolicies(this.policy, session, { logger: this.logger }), { ...this.options, auditLog: this.audit });
+    return new PolicyEnforcer(mergePolicies(this.policy, session, { logger: this.logger }), {
+      ...this.options,
+      auditLog: this.audit,
+    });
   }
 
   private writeAudit(record: Omit<AuditRecord, 'time'>): void {

@@ -50,7 +50,14 @@ function fakeWatcher(): DirectoryWatcher & { emit(name: string | null): void; cl
 function recordingLogger(): Logger & { errors: string[] } {
   const errors: string[] = [];
   const noop = (): void => {};
-  return { trace: noop, debug: noop, info: noop, warn: noop, error: (m, meta) => errors.push(`${m} ${JSON.stringify(meta)}`), errors };
+  return {
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: (m, meta) => errors.push(`${m} ${JSON.stringify(meta)}`),
+    errors,
+  };
 }
 
 const pidsOf = (store: PolicyStore): number | undefined => store.current().policy.quotas?.max_pids;
@@ -79,9 +86,9 @@ describe('PolicyStore', () => {
     expect(pidsOf(store)).toBe(10);
     // The task that started before the reload keeps its policy.
     expect(runningTask.policy.quotas?.max_pids).toBe(100);
-    expect(() => store.current().enforce(containerRequest({ resources: { ...containerRequest().resources, pidsLimit: 64 } }))).toThrow(
-      /quotas\.max_pids/,
-    );
+    expect(() =>
+      store.current().enforce(containerRequest({ resources: { ...containerRequest().resources, pidsLimit: 64 } })),
+    ).toThrow(/quotas\.max_pids/);
   });
 
   it('a deleted file is rejected on reload too', () => {
@@ -140,7 +147,11 @@ describe('PolicyStore', () => {
 
   it('shares one audit log across snapshots', () => {
     const audit = join(dir, 'audit.jsonl');
-    const store = PolicyStore.create({ file, env: {}, enforcer: { auditLog: audit, identity: { user: 'u', groups: [] } } });
+    const store = PolicyStore.create({
+      file,
+      env: {},
+      enforcer: { auditLog: audit, identity: { user: 'u', groups: [] } },
+    });
     store.current().checkEgress({ host: 'example.com', port: 443 });
     writeFileSync(file, 'quotas: { max_pids: 5 }\n');
     store.reload();

@@ -49,7 +49,8 @@ export interface PolicyStoreEvents {
   rejected: [error: PolicyError];
 }
 
-const defaultWatcher: DirectoryWatcher = (dir, onChange) => watch(dir, { persistent: false }, (_event, filename) => onChange(filename));
+const defaultWatcher: DirectoryWatcher = (dir, onChange) =>
+  watch(dir, { persistent: false }, (_event, filename) => onChange(filename));
 
 const defaultClock: PolicyStoreClock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -78,7 +79,8 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
     this.logger = options.logger ?? quietLogger;
     this.clock = options.clock ?? defaultClock;
     const audit = options.enforcer?.auditLog;
-    const sharedAudit = audit === undefined || audit instanceof AuditLog ? audit : new AuditLog(audit, { logger: this.logger });
+    const sharedAudit =
+      audit === undefined || audit instanceof AuditLog ? audit : new AuditLog(audit, { logger: this.logger });
     this.enforcerOptions = { logger: this.logger, ...options.enforcer, auditLog: sharedAudit };
     this.snapshot = new PolicyEnforcer(initial, this.enforcerOptions);
   }
@@ -90,7 +92,9 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
     if (debounce !== undefined && !(Number.isFinite(debounce) && debounce >= 0)) {
       throw new TypeError(`PolicyStoreOptions.debounceMs must be a non-negative number, got ${debounce}`);
     }
-    const initial = options.file ? loadPolicyFile(options.file, { env: options.env ?? process.env }) : (options.policy as Policy);
+    const initial = options.file
+      ? loadPolicyFile(options.file, { env: options.env ?? process.env })
+      : (options.policy as Policy);
     const store = new PolicyStore(options, initial);
     if (options.watch) store.startWatching();
     return store;
@@ -119,7 +123,11 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
       return { ok: true, policy: this.snapshot.policy };
     } catch (err) {
       const error = PolicyError.fromUnknown(err);
-      this.logger.error('policy reload rejected; previous policy stays in force', { ...meta, code: error.code, error: error.message });
+      this.logger.error('policy reload rejected; previous policy stays in force', {
+        ...meta,
+        code: error.code,
+        error: error.message,
+      });
       this.emit('rejected', error);
       return { ok: false, error };
     }

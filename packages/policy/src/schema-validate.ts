@@ -29,23 +29,31 @@ export function validateAgainstSchema(schema: PolicySchemaNode, value: unknown, 
     return issues;
   }
   if (schema.const !== undefined && value !== schema.const) {
-    issues.push({ path, message: `must be ${show(schema.const)}${schema.description ? ` (${schema.description})` : ''}` });
+    issues.push({
+      path,
+      message: `must be ${show(schema.const)}${schema.description ? ` (${schema.description})` : ''}`,
+    });
   }
   if (schema.enum && !schema.enum.includes(value as string)) {
     issues.push({ path, message: `expected one of ${schema.enum.join(', ')}, got ${show(value)}` });
   }
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) issues.push({ path, message: `must be >= ${schema.minimum}` });
-    if (schema.maximum !== undefined && value > schema.maximum) issues.push({ path, message: `must be <= ${schema.maximum}` });
+    if (schema.minimum !== undefined && value < schema.minimum)
+      issues.push({ path, message: `must be >= ${schema.minimum}` });
+    if (schema.maximum !== undefined && value > schema.maximum)
+      issues.push({ path, message: `must be <= ${schema.maximum}` });
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) issues.push({ path, message: 'must not be empty' });
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      issues.push({ path, message: 'must not be empty' });
     if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) {
       issues.push({ path, message: `must match ${schema.pattern}, got ${show(value)}` });
     }
   }
   if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => issues.push(...validateAgainstSchema(schema.items as PolicySchemaNode, item, joinPath(path, i))));
+    value.forEach((item, i) =>
+      issues.push(...validateAgainstSchema(schema.items as PolicySchemaNode, item, joinPath(path, i))),
+    );
   }
   if (typeOf(value) === 'object') {
     const obj = value as Record<string, unknown>;

@@ -23,7 +23,11 @@ export interface PolicySchemaNode {
   pattern?: string;
 }
 
-const strings = (description: string): PolicySchemaNode => ({ type: 'array', items: { type: 'string', minLength: 1 }, description });
+const strings = (description: string): PolicySchemaNode => ({
+  type: 'array',
+  items: { type: 'string', minLength: 1 },
+  description,
+});
 const integers = (description: string, minimum = 0): PolicySchemaNode => ({
   type: 'array',
   items: { type: 'integer', minimum },

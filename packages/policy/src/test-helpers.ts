@@ -13,7 +13,12 @@ export function containerRequest(overrides: Partial<ContainerRequest> = {}): Con
     capDrop: ['ALL'],
     readOnlyRootfs: true,
     mounts: [],
-    resources: { nanoCpus: 500_000_000, memoryBytes: 256 * 1024 * 1024, memorySwapBytes: 256 * 1024 * 1024, pidsLimit: 64 },
+    resources: {
+      nanoCpus: 500_000_000,
+      memoryBytes: 256 * 1024 * 1024,
+      memorySwapBytes: 256 * 1024 * 1024,
+      pidsLimit: 64,
+    },
     tmpfsBytes: 16 * 1024 * 1024,
     network: 'none',
     ...overrides,
