@@ -1,4 +1,4 @@
-import type { ToolResources } from './types';
+import type { JsonSchema, ToolResources, ToolSpec } from './types';
 
 const MiB = 1024 * 1024;
 
@@ -11,3 +11,39 @@ export const WEB_TOOL_RESOURCES: ToolResources = Object.freeze({ cpus: 0.2, memo
 
 export const ALPINE_IMAGE = 'alpine:3.19';
 export const CURL_IMAGE = 'curlimages/curl:8.6.0';
+
+/** How a class of tools runs: image, mount, network, limits and timeout (the issue's table, one row per class). */
+export type ToolRuntime = Pick<
+  ToolSpec,
+  'image' | 'workspace' | 'network' | 'readOnlyRootfs' | 'resources' | 'timeoutMs'
+>;
+
+const fileTool = {
+  image: ALPINE_IMAGE,
+  network: 'none',
+  readOnlyRootfs: true,
+  resources: FILE_TOOL_RESOURCES,
+  timeoutMs: 30_000,
+} as const;
+export const READONLY_FILE_RUNTIME: ToolRuntime = { ...fileTool, workspace: 'readonly' };
+export const READWRITE_FILE_RUNTIME: ToolRuntime = { ...fileTool, workspace: 'readwrite' };
+export const SEARCH_RUNTIME: ToolRuntime = {
+  ...fileTool,
+  workspace: 'readonly',
+  resources: SEARCH_TOOL_RESOURCES,
+  timeoutMs: 60_000,
+};
+/** Web tools: no workspace, network only through the worker's egress proxy. */
+export const WEB_RUNTIME: ToolRuntime = {
+  image: CURL_IMAGE,
+  workspace: 'none',
+  network: 'egress',
+  readOnlyRootfs: true,
+  resources: WEB_TOOL_RESOURCES,
+  timeoutMs: 30_000,
+};
+
+/** The schema of a workspace path parameter; `'.'` (the workspace root) is the default when `optional`. */
+export function workspacePathParam(description: string, optional = false): JsonSchema {
+  return { type: 'string', format: 'workspace-path', ...(optional ? { default: '.' } : {}), description };
+}

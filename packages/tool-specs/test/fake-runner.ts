@@ -1,3 +1,4 @@
+import { validateToolCall } from '../src/index';
 import type { CommandResult, RunCommand, ToolCommand, ToolContext } from '../src/index';
 
 /** The context a worker would pass; the proxy is a Unix socket as in production. */
@@ -38,4 +39,11 @@ export function fakeRunner(...results: CommandResult[]): { exec: RunCommand; com
     return next;
   };
   return { exec, commands };
+}
+
+/** Validates like an orchestrator would and returns the params to run, or throws the validation error. */
+export function validParams<P>(tool: string, params: Record<string, unknown>): P {
+  const result = validateToolCall(tool, params);
+  if (!result.ok) throw result.error;
+  return result.params as P;
 }

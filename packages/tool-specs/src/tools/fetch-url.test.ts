@@ -1,12 +1,8 @@
 import { fetchUrl, validateToolArgs, validateToolCall } from '../index';
 import type { FetchUrlParams } from '../index';
-import { ctx } from '../../test/fake-runner';
+import { ctx, validParams } from '../../test/fake-runner';
 
-function validated(params: Record<string, unknown>): FetchUrlParams {
-  const result = validateToolCall('fetch_url', params);
-  if (!result.ok) throw result.error;
-  return result.params as FetchUrlParams;
-}
+const validated = (params: Record<string, unknown>): FetchUrlParams => validParams<FetchUrlParams>('fetch_url', params);
 
 describe('fetch_url', () => {
   it('builds a bounded curl through the egress proxy with the URL after --', () => {

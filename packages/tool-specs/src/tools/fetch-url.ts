@@ -2,7 +2,7 @@ import { intArg } from '../argv-helpers';
 import { ToolSpecError } from '../errors';
 import { checkHttpUrl, MAX_URL_LENGTH } from '../http-url';
 import { legacyInt, parseLegacyArgs, expectPositionals } from '../legacy-args';
-import { CURL_IMAGE, WEB_TOOL_RESOURCES } from '../resource-presets';
+import { WEB_RUNTIME } from '../resource-presets';
 import type { ToolSpec } from '../types';
 import { curlArgv } from './curl-argv';
 
@@ -53,11 +53,7 @@ export const fetchUrl: ToolSpec<FetchUrlParams> = {
     required: ['url'],
     additionalProperties: false,
   },
-  image: CURL_IMAGE,
-  workspace: 'none',
-  network: 'egress',
-  readOnlyRootfs: true,
-  resources: WEB_TOOL_RESOURCES,
+  ...WEB_RUNTIME,
   timeoutMs: 60_000,
   validateParams(params) {
     const checked = checkHttpUrl(params.url);

@@ -1,12 +1,8 @@
 import { fileEdit, validateToolCall } from '../index';
 import type { FileEditParams } from '../index';
-import { ctx, fakeRunner, ok } from '../../test/fake-runner';
+import { ctx, validParams, fakeRunner, ok } from '../../test/fake-runner';
 
-function validated(params: Record<string, unknown>): FileEditParams {
-  const result = validateToolCall('file_edit', params);
-  if (!result.ok) throw result.error;
-  return result.params as FileEditParams;
-}
+const validated = (params: Record<string, unknown>): FileEditParams => validParams<FileEditParams>('file_edit', params);
 
 describe('file_edit', () => {
   const params = validated({ path: 'src/a.ts', old_string: 'const x = 1;', new_string: 'const x = $(id);' });

@@ -1,6 +1,6 @@
 import { failedStep } from '../argv-helpers';
 import { applyExactEdit } from '../apply-exact-edit';
-import { ALPINE_IMAGE, FILE_TOOL_RESOURCES } from '../resource-presets';
+import { READWRITE_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
 import type { ToolSpec } from '../types';
 import { writeBack } from './file-write';
@@ -28,7 +28,7 @@ export const fileEdit: ToolSpec<FileEditParams> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', format: 'workspace-path', description: 'File path relative to the workspace root.' },
+      path: workspacePathParam('File path relative to the workspace root.'),
       old_string: {
         type: 'string',
         minLength: 1,
@@ -49,12 +49,7 @@ export const fileEdit: ToolSpec<FileEditParams> = {
     required: ['path', 'old_string', 'new_string'],
     additionalProperties: false,
   },
-  image: ALPINE_IMAGE,
-  workspace: 'readwrite',
-  network: 'none',
-  readOnlyRootfs: true,
-  resources: FILE_TOOL_RESOURCES,
-  timeoutMs: 30_000,
+  ...READWRITE_FILE_RUNTIME,
   maxParamsBytes: 2 * MAX_EDIT_STRING_BYTES + 64 * 1024,
   validateParams(params) {
     return params.old_string === params.new_string

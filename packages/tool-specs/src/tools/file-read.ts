@@ -1,6 +1,6 @@
 import { intArg } from '../argv-helpers';
 import { expectPositionals, parseLegacyArgs } from '../legacy-args';
-import { ALPINE_IMAGE, FILE_TOOL_RESOURCES } from '../resource-presets';
+import { READONLY_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
 import type { ToolSpec } from '../types';
 
@@ -24,7 +24,7 @@ export const fileRead: ToolSpec<FileReadParams> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', format: 'workspace-path', description: 'File path relative to the workspace root.' },
+      path: workspacePathParam('File path relative to the workspace root.'),
       offset: {
         type: 'integer',
         minimum: 1,
@@ -41,12 +41,7 @@ export const fileRead: ToolSpec<FileReadParams> = {
     required: ['path'],
     additionalProperties: false,
   },
-  image: ALPINE_IMAGE,
-  workspace: 'readonly',
-  network: 'none',
-  readOnlyRootfs: true,
-  resources: FILE_TOOL_RESOURCES,
-  timeoutMs: 30_000,
+  ...READONLY_FILE_RUNTIME,
   command(params, ctx) {
     const file = containerPath(params.path, ctx.workspaceDir, 'path', 'file_read');
     if (params.offset === undefined && params.limit === undefined) return { argv: ['cat', '--', file] };

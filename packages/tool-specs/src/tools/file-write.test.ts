@@ -1,15 +1,12 @@
 import { fileWrite, validateToolCall } from '../index';
 import type { FileWriteParams } from '../index';
-import { ctx, fakeRunner, HOSTILE, ok } from '../../test/fake-runner';
+import { ctx, validParams, fakeRunner, HOSTILE, ok } from '../../test/fake-runner';
 
 const write = (params: Partial<FileWriteParams> & { path: string; content: string }) =>
   validateToolCall('file_write', params);
 
-function validated(params: Partial<FileWriteParams> & { path: string; content: string }): FileWriteParams {
-  const result = write(params);
-  if (!result.ok) throw result.error;
-  return result.params as FileWriteParams;
-}
+const validated = (params: Partial<FileWriteParams> & { path: string; content: string }): FileWriteParams =>
+  validParams<FileWriteParams>('file_write', params);
 
 describe('file_write', () => {
   it('applies defaults', () => {

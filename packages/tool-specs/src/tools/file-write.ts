@@ -1,5 +1,5 @@
 import { failedStep } from '../argv-helpers';
-import { ALPINE_IMAGE, FILE_TOOL_RESOURCES } from '../resource-presets';
+import { READWRITE_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
 import type { CommandResult, RunCommand, ToolCommand, ToolRunOutcome, ToolSpec } from '../types';
 import { posix } from 'node:path';
@@ -48,7 +48,7 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
   parameters: {
     type: 'object',
     properties: {
-      path: { type: 'string', format: 'workspace-path', description: 'File path relative to the workspace root.' },
+      path: workspacePathParam('File path relative to the workspace root.'),
       content: {
         type: 'string',
         'x-max-bytes': MAX_WRITE_BYTES,
@@ -60,12 +60,7 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
     required: ['path', 'content'],
     additionalProperties: false,
   },
-  image: ALPINE_IMAGE,
-  workspace: 'readwrite',
-  network: 'none',
-  readOnlyRootfs: true,
-  resources: FILE_TOOL_RESOURCES,
-  timeoutMs: 30_000,
+  ...READWRITE_FILE_RUNTIME,
   maxParamsBytes: MAX_WRITE_BYTES + 64 * 1024,
   validateParams(params) {
     return params.path === '.' ? [{ path: '/path', message: 'must name a file, not the workspace root' }] : [];

@@ -1,12 +1,8 @@
 import { find, validateToolArgs, validateToolCall } from '../index';
 import type { FindParams } from '../index';
-import { ctx, fakeRunner, HOSTILE, ok } from '../../test/fake-runner';
+import { ctx, validParams, fakeRunner, HOSTILE, ok } from '../../test/fake-runner';
 
-function validated(params: Record<string, unknown>): FindParams {
-  const result = validateToolCall('find', params);
-  if (!result.ok) throw result.error;
-  return result.params as FindParams;
-}
+const validated = (params: Record<string, unknown>): FindParams => validParams<FindParams>('find', params);
 
 describe('find', () => {
   it('puts the workspace path first and only fixed primaries after it', () => {

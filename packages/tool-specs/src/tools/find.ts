@@ -1,7 +1,7 @@
 import { capLines, intArg, outputLines, runAndKeepLines, stringArg } from '../argv-helpers';
 import { legacyInt } from '../legacy-args';
 import { ToolSpecError } from '../errors';
-import { ALPINE_IMAGE, SEARCH_TOOL_RESOURCES } from '../resource-presets';
+import { SEARCH_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
 import type { ToolSpec } from '../types';
 
@@ -31,12 +31,7 @@ export const find: ToolSpec<FindParams> = {
   parameters: {
     type: 'object',
     properties: {
-      path: {
-        type: 'string',
-        format: 'workspace-path',
-        default: '.',
-        description: 'Directory to search from, relative to the workspace root.',
-      },
+      path: workspacePathParam('Directory to search from, relative to the workspace root.', true),
       name: {
         type: 'string',
         minLength: 1,
@@ -62,12 +57,7 @@ export const find: ToolSpec<FindParams> = {
     },
     additionalProperties: false,
   },
-  image: ALPINE_IMAGE,
-  workspace: 'readonly',
-  network: 'none',
-  readOnlyRootfs: true,
-  resources: SEARCH_TOOL_RESOURCES,
-  timeoutMs: 60_000,
+  ...SEARCH_RUNTIME,
   command(params, ctx) {
     // The start path comes first and always begins with the workspace dir, so it cannot be an option or a
     // primary; every other element is one of our fixed primaries followed by its operand. No -exec, no -delete.

@@ -1,12 +1,8 @@
 import { grep, validateToolArgs, validateToolCall } from '../index';
 import type { GrepParams } from '../index';
-import { ctx, fakeRunner, HOSTILE, ok } from '../../test/fake-runner';
+import { ctx, validParams, fakeRunner, HOSTILE, ok } from '../../test/fake-runner';
 
-function validated(params: Record<string, unknown>): GrepParams {
-  const result = validateToolCall('grep', params);
-  if (!result.ok) throw result.error;
-  return result.params as GrepParams;
-}
+const validated = (params: Record<string, unknown>): GrepParams => validParams<GrepParams>('grep', params);
 
 describe('grep', () => {
   it('builds a fixed-string recursive search by default', () => {

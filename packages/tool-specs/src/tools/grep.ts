@@ -1,7 +1,7 @@
 import { capLines, intArg, outputLines, runAndKeepLines, stringArg } from '../argv-helpers';
 import { baseName, globToRegExp } from '../glob-match';
 import { expectPositionals, legacyInt, parseLegacyArgs } from '../legacy-args';
-import { ALPINE_IMAGE, SEARCH_TOOL_RESOURCES } from '../resource-presets';
+import { SEARCH_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
 import type { CommandResult, ToolSpec } from '../types';
 
@@ -59,12 +59,7 @@ export const grep: ToolSpec<GrepParams> = {
         default: false,
         description: 'Treat pattern as an extended regular expression instead of a fixed string.',
       },
-      path: {
-        type: 'string',
-        format: 'workspace-path',
-        default: '.',
-        description: 'File or directory to search, relative to the workspace root.',
-      },
+      path: workspacePathParam('File or directory to search, relative to the workspace root.', true),
       include: {
         type: 'string',
         minLength: 1,
@@ -84,12 +79,7 @@ export const grep: ToolSpec<GrepParams> = {
     required: ['pattern'],
     additionalProperties: false,
   },
-  image: ALPINE_IMAGE,
-  workspace: 'readonly',
-  network: 'none',
-  readOnlyRootfs: true,
-  resources: SEARCH_TOOL_RESOURCES,
-  timeoutMs: 60_000,
+  ...SEARCH_RUNTIME,
   validateParams(params) {
     // grep splits a pattern at newlines into several patterns: refuse rather than change its meaning.
     return params.pattern.includes('\n') ? [{ path: '/pattern', message: 'must be a single line (no newlines)' }] : [];

@@ -1,12 +1,8 @@
 import { list, validateToolArgs, validateToolCall } from '../index';
 import type { ListParams } from '../index';
-import { ctx, fakeRunner, ok } from '../../test/fake-runner';
+import { ctx, validParams, fakeRunner, ok } from '../../test/fake-runner';
 
-function validated(params: Record<string, unknown>): ListParams {
-  const result = validateToolCall('list', params);
-  if (!result.ok) throw result.error;
-  return result.params as ListParams;
-}
+const validated = (params: Record<string, unknown>): ListParams => validParams<ListParams>('list', params);
 
 describe('list', () => {
   it('runs ls -la or ls -laR with the path after --', () => {

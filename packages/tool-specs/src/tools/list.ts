@@ -1,6 +1,6 @@
 import { capLines, intArg, runAndKeepLines } from '../argv-helpers';
 import { expectPositionals, parseLegacyArgs } from '../legacy-args';
-import { ALPINE_IMAGE, FILE_TOOL_RESOURCES } from '../resource-presets';
+import { READONLY_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
 import type { ToolSpec } from '../types';
 
@@ -25,12 +25,7 @@ export const list: ToolSpec<ListParams> = {
   parameters: {
     type: 'object',
     properties: {
-      path: {
-        type: 'string',
-        format: 'workspace-path',
-        default: '.',
-        description: 'Directory to list, relative to the workspace root.',
-      },
+      path: workspacePathParam('Directory to list, relative to the workspace root.', true),
       recursive: { type: 'boolean', default: false, description: 'List subdirectories recursively.' },
       max_entries: {
         type: 'integer',
@@ -42,12 +37,7 @@ export const list: ToolSpec<ListParams> = {
     },
     additionalProperties: false,
   },
-  image: ALPINE_IMAGE,
-  workspace: 'readonly',
-  network: 'none',
-  readOnlyRootfs: true,
-  resources: FILE_TOOL_RESOURCES,
-  timeoutMs: 30_000,
+  ...READONLY_FILE_RUNTIME,
   command(params, ctx) {
     intArg(params.max_entries ?? 500, 'max_entries', 'list', 1, MAX_ENTRIES);
     return {

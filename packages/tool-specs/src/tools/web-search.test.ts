@@ -1,12 +1,9 @@
 import { validateToolArgs, validateToolCall, webSearch } from '../index';
 import type { WebSearchParams } from '../index';
-import { ctx, HOSTILE, ok } from '../../test/fake-runner';
+import { ctx, validParams, HOSTILE, ok } from '../../test/fake-runner';
 
-function validated(params: Record<string, unknown>): WebSearchParams {
-  const result = validateToolCall('web_search', params);
-  if (!result.ok) throw result.error;
-  return result.params as WebSearchParams;
-}
+const validated = (params: Record<string, unknown>): WebSearchParams =>
+  validParams<WebSearchParams>('web_search', params);
 
 describe('web_search', () => {
   it('queries the SearXNG JSON API through the egress proxy', () => {

@@ -1,7 +1,7 @@
 import { intArg } from '../argv-helpers';
 import { ToolSpecError } from '../errors';
 import { checkHttpUrl } from '../http-url';
-import { CURL_IMAGE, WEB_TOOL_RESOURCES } from '../resource-presets';
+import { WEB_RUNTIME } from '../resource-presets';
 import type { ToolContext, ToolSpec } from '../types';
 import { curlArgv } from './curl-argv';
 
@@ -53,12 +53,7 @@ export const webSearch: ToolSpec<WebSearchParams> = {
     required: ['query'],
     additionalProperties: false,
   },
-  image: CURL_IMAGE,
-  workspace: 'none',
-  network: 'egress',
-  readOnlyRootfs: true,
-  resources: WEB_TOOL_RESOURCES,
-  timeoutMs: 30_000,
+  ...WEB_RUNTIME,
   command(params, ctx) {
     if (typeof params.query !== 'string')
       throw new ToolSpecError('INVALID_PARAMS', 'query must be a string', { tool: 'web_search' });
