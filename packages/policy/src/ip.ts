@@ -159,3 +159,11 @@ export function addressForms(ip: IpAddress): IpAddress[] {
   const v4 = embeddedIpv4(ip);
   return v4 ? [ip, v4] : [ip];
 }
+
+/** IPv6 prefixes that carry an IPv4 address (compatible, mapped, NAT64): a CIDR over them reaches IPv4 targets too. */
+const WRAPPER_CIDRS = ['::/96', '::ffff:0:0/96', '64:ff9b::/96'].map((c) => parseCidr(c) as Cidr);
+
+/** Whether any address in `cidr` is non-public (used to stop a session from opening internal ranges). */
+export function cidrOverlapsNonPublic(cidr: Cidr): boolean {
+  return [...SPECIAL_CIDRS.map((s) => s.cidr), ...WRAPPER_CIDRS].some((n) => cidrCovers(cidr, n) || cidrCovers(n, cidr));
+}

@@ -1,4 +1,4 @@
-import { classifyNonPublic, cidrCovers, parseCidr, type Cidr } from './ip';
+import { cidrCovers, cidrOverlapsNonPublic, parseCidr } from './ip';
 import type { Logger } from './logger';
 import { quietLogger } from './logger';
 import type {
@@ -201,7 +201,8 @@ function mergeNetwork(
   if (allowedNetworks === s.allowed_networks && !g?.allow_private) {
     // An explicit CIDR admits private targets, so a session must not list private ranges the global policy blocks.
     allowedNetworks = allowedNetworks?.filter((e) => {
-      const ok = !overlapsNonPublic(parseCidr(e));
+      const cidr = parseCidr(e);
+      const ok = cidr !== undefined && !cidrOverlapsNonPublic(cidr);
       if (!ok) drop('network.allowed_networks', e);
       return ok;
     });
@@ -231,28 +232,6 @@ function mergeNetwork(
       allow_private: grant(g?.allow_private, s.allow_private),
     },
   );
-}
-
-const NON_PUBLIC = [
-  '0.0.0.0/8',
-  '10.0.0.0/8',
-  '100.64.0.0/10',
-  '127.0.0.0/8',
-  '169.254.0.0/16',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '224.0.0.0/3',
-  '::/96',
-  '::ffff:0:0/96',
-  'fc00::/7',
-  'fe80::/10',
-  'ff00::/8',
-].map((c) => parseCidr(c) as Cidr);
-
-function overlapsNonPublic(c: Cidr | undefined): boolean {
-  if (!c) return true;
-  if (classifyNonPublic({ version: c.version, value: c.base })) return true;
-  return NON_PUBLIC.some((n) => cidrCovers(c, n) || cidrCovers(n, c));
 }
 
 function mergeImages(g: ImagePolicy | undefined, s: ImagePolicy | undefined, drop: Drop): ImagePolicy | undefined {
