@@ -1,2 +1,29 @@
-/** @baaaht/executor: runs baaaht tools in hardened Docker containers. */
+/**
+ * @baaaht/executor: runs validated baaaht tool calls in hardened, bounded Docker containers, streams
+ * their output, and always cleans up. Usable on its own, without gRPC.
+ */
+export { Executor, createExecutor } from './executor';
+export type { ExecutorState } from './executor';
+export { resolveExecutorOptions } from './executor-options';
+export type { ExecutorOptions, ResolvedExecutorOptions, PullPolicy, ExecutorCatalog } from './executor-options';
+export type { TaskRequest, TaskResult, TaskStatus, TaskEvent, TaskError, TaskLimits, TaskState, StopMode } from './task-types';
+export { TASK_STATUSES } from './task-types';
+export { ExecutorError } from './errors';
+export type { ExecutorErrorCode, ExecutorErrorOptions } from './errors';
+export { fileRead, fileWrite, listFiles, fetchUrl, webSearch, throwIfNotCompleted } from './helpers';
+export type { ExecutorMetrics } from './metrics';
+export { createDockerClient, dockerConnectionFromEnv } from './docker-client';
+export type { DockerClient, ContainerCreateBody, ContainerState, ManagedContainer } from './docker-client';
+export { buildCreateBody, EGRESS_PROXY_URL, NOBODY_USER } from './container-config';
+export type { ContainerPlan } from './container-config';
+export { EgressProxy } from './egress-proxy';
+export type { EgressProxyOptions, EgressDecisionEvent } from './egress-proxy';
+export { builtinEgressCheck, BUILTIN_EGRESS_PORTS } from './egress-rules';
+export { classifyAddress } from './ip-classify';
+export type { AddressClass } from './ip-classify';
+export { LABELS, MANAGED_SELECTOR } from './labels';
+export { quietLogger } from './logger';
+export type { Logger } from './logger';
+export { systemClock } from './clock';
+export type { Clock } from './clock';
 export type { ContainerRequest, ContainerMountRequest, EgressRequest, EgressDecision, PolicyEnforcer } from './policy-enforcer';

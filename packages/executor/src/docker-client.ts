@@ -1,0 +1,168 @@
+import Docker from 'dockerode';
+import type { Duplex } from 'node:stream';
+import { dockerStatus } from './errors';
+
+/** The subset of Docker's container-create body the executor uses (Engine API `POST /containers/create`). */
+export interface ContainerCreateBody {
+  name: string;
+  Image: string;
+  Cmd: string[];
+  Entrypoint: string[] | null;
+  Env: string[];
+  User: string;
+  WorkingDir: string;
+  Labels: Record<string, string>;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Tty: false;
+  NetworkDisabled: boolean;
+  HostConfig: {
+    Mounts: Array<{ Type: 'bind'; Source: string; Target: string; ReadOnly: boolean }>;
+    Tmpfs: Record<string, string>;
+    ReadonlyRootfs: boolean;
+    CapDrop: string[];
+    CapAdd: string[];
+    SecurityOpt: string[];
+    Privileged: false;
+    Init: boolean;
+    PidsLimit: number;
+    Memory: number;
+    MemorySwap: number;
+    CpuPeriod: number;
+    CpuQuota: number;
+    NetworkMode: string;
+    LogConfig: { Type: string; Config: Record<string, string> };
+    AutoRemove: false;
+    Runtime?: string;
+    IpcMode: string;
+  };
+}
+
+export interface ContainerState {
+  running: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+}
+
+export interface ManagedContainer {
+  id: string;
+  labels: Record<string, string>;
+  /** `created`, `running`, `exited`, ... */
+  state: string;
+}
+
+/**
+ * The handful of Docker engine calls the executor makes. `createDockerClient` implements it with
+ * dockerode; unit tests implement it with a fake.
+ */
+export interface DockerClient {
+  /** Names of the OCI runtimes the engine has registered (`docker info` Runtimes). */
+  runtimes(): Promise<string[]>;
+  imageExists(image: string): Promise<boolean>;
+  /** Pulls an image; rejects when the registry refuses or `signal` aborts. */
+  pullImage(image: string, signal: AbortSignal): Promise<void>;
+  createContainer(body: ContainerCreateBody): Promise<string>;
+  /** Attaches to a created (not yet started) container: a multiplexed stream, writable when `stdin`. */
+  attachContainer(id: string, options: { stdin: boolean }): Promise<Duplex>;
+  startContainer(id: string): Promise<void>;
+  /** Resolves with the exit status once the container stops. */
+  waitContainer(id: string): Promise<number>;
+  inspectContainer(id: string): Promise<ContainerState>;
+  /** Sends a signal; a container that is already gone or stopped is not an error. */
+  killContainer(id: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Force-removes; a container that is already gone is not an error. */
+  removeContainer(id: string): Promise<void>;
+  /** All containers (any state) with `label` (`key=value`). */
+  listContainers(label: string): Promise<ManagedContainer[]>;
+}
+
+/** Connection settings for the Docker engine from `DOCKER_HOST` (unix:// or tcp://), else the default socket. */
+export function dockerConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
+  const host = env.DOCKER_HOST;
+  if (host === undefined || host === '') return { socketPath: '/var/run/docker.sock' };
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) || '/var/run/docker.sock' };
+  if (host.startsWith('tcp://') || host.startsWith('http://') || host.startsWith('https://')) {
+    const url = new URL(host.replace(/^tcp:/, env.DOCKER_TLS_VERIFY ? 'https:' : 'http:'));
+    const protocol = url.protocol === 'https:' ? 'https' : 'http';
+    return { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 2376 : 2375)), protocol };
+  }
+  throw new TypeError(`DOCKER_HOST must be unix:// or tcp:// (got '${host}')`);
+}
+
+/** Ignores the statuses that mean "nothing to do" (already stopped, already gone). */
+async function tolerate(call: Promise<unknown>, statuses: number[]): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    const status = dockerStatus(err);
+    if (status === undefined || !statuses.includes(status)) throw err;
+  }
+}
+
+/** The dockerode-backed client. */
+export function createDockerClient(options: { env?: NodeJS.ProcessEnv; docker?: Docker } = {}): DockerClient {
+  const docker = options.docker ?? new Docker(dockerConnectionFromEnv(options.env));
+  return {
+    async runtimes() {
+      const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
+      return Object.keys(info.Runtimes ?? {});
+    },
+    async imageExists(image) {
+      try {
+        await docker.getImage(image).inspect();
+        return true;
+      } catch (err) {
+        if (dockerStatus(err) === 404) return false;
+        throw err;
+      }
+    },
+    async pullImage(image, signal) {
+      const stream = (await docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          (stream as unknown as { destroy?: () => void }).destroy?.();
+          reject(new Error(`pull of ${image} aborted`));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        docker.modem.followProgress(stream, (err: Error | null) => {
+          signal.removeEventListener('abort', onAbort);
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    },
+    async createContainer(body) {
+      const container = await docker.createContainer(body as unknown as Docker.ContainerCreateOptions);
+      return container.id;
+    },
+    async attachContainer(id, { stdin }) {
+      const stream = await docker.getContainer(id).attach({ stream: true, stdout: true, stderr: true, stdin, hijack: stdin });
+      return stream as unknown as Duplex;
+    },
+    async startContainer(id) {
+      await tolerate(docker.getContainer(id).start(), [304]);
+    },
+    async waitContainer(id) {
+      const res = (await docker.getContainer(id).wait()) as { StatusCode?: number };
+      return res.StatusCode ?? -1;
+    },
+    async inspectContainer(id) {
+      const info = await docker.getContainer(id).inspect();
+      return { running: info.State.Running, exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
+    },
+    async killContainer(id, signal) {
+      await tolerate(docker.getContainer(id).kill({ signal }), [404, 409]);
+    },
+    async removeContainer(id) {
+      // 409: removal already in progress (e.g. the reaper and the task raced); the other caller finishes it.
+      await tolerate(docker.getContainer(id).remove({ force: true, v: true }), [404, 409]);
+    },
+    async listContainers(label) {
+      const list = await docker.listContainers({ all: true, filters: { label: [label] } });
+      return list.map((c) => ({ id: c.Id, labels: c.Labels ?? {}, state: c.State }));
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Stable codes of everything the executor reports. Callers branch on `code`, never on `message`.
+ * - `INVALID_PARAMS`: the call's parameters failed the tool's validation (message names the parameter path).
+ * - `INVALID_REQUEST`: the request itself is malformed (no tool name, bad timeout, duplicate task id, missing workspace).
+ * - `UNKNOWN_TOOL`: no tool of that name in the catalog.
+ * - `POLICY_DENIED`: the policy enforcer refused the container (status `denied`).
+ * - `TOOL_FAILED`: the tool ran and reported failure (non-zero exit, or a tool-level error such as `EDIT_NO_MATCH`
+ *   carried in `toolCode`).
+ * - `TIMEOUT`: the whole-task timeout expired (status `timeout`).
+ * - `CANCELLED`: `cancelTask`, the caller's `signal` or `close()` stopped the task (status `cancelled`).
+ * - `OOM`: the kernel killed the tool for exceeding its memory limit (status `oom`).
+ * - `IMAGE_NOT_FOUND`: the tool's image is not present and could not be pulled.
+ * - `RUNTIME_UNAVAILABLE`: the requested OCI runtime is not registered with the Docker engine.
+ * - `QUEUE_FULL`: all slots are busy and the wait queue is at `maxQueuedTasks`.
+ * - `EXECUTOR_CLOSED`: the executor is closing or closed.
+ * - `EGRESS_ERROR`: the egress proxy for a web tool could not be set up.
+ * - `DOCKER_ERROR`: the Docker engine failed a call.
+ * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
+ */
+export type ExecutorErrorCode =
+  | 'INVALID_PARAMS'
+  | 'INVALID_REQUEST'
+  | 'UNKNOWN_TOOL'
+  | 'POLICY_DENIED'
+  | 'TOOL_FAILED'
+  | 'TIMEOUT'
+  | 'CANCELLED'
+  | 'OOM'
+  | 'IMAGE_NOT_FOUND'
+  | 'RUNTIME_UNAVAILABLE'
+  | 'QUEUE_FULL'
+  | 'EXECUTOR_CLOSED'
+  | 'EGRESS_ERROR'
+  | 'DOCKER_ERROR'
+  | 'INTERNAL';
+
+export interface ExecutorErrorOptions {
+  taskId?: string;
+  tool?: string;
+  containerId?: string;
+  /** A tool-level code (e.g. `EDIT_NO_MATCH`) under `TOOL_FAILED`, or a policy rule under `POLICY_DENIED`. */
+  detail?: string;
+  cause?: unknown;
+}
+
+/** The one error class this package throws. */
+export class ExecutorError extends Error {
+  override name = 'ExecutorError';
+  readonly code: ExecutorErrorCode;
+  readonly taskId: string | undefined;
+  readonly tool: string | undefined;
+  readonly containerId: string | undefined;
+  readonly detail: string | undefined;
+
+  constructor(code: ExecutorErrorCode, message: string, options: ExecutorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.taskId = options.taskId;
+    this.tool = options.tool;
+    this.containerId = options.containerId;
+    this.detail = options.detail;
+  }
+
+  /** Normalises anything thrown into an `ExecutorError` (`INTERNAL` unless it already is one). */
+  static fromUnknown(err: unknown, context: Omit<ExecutorErrorOptions, 'cause'> = {}): ExecutorError {
+    if (err instanceof ExecutorError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    return new ExecutorError('INTERNAL', message, { ...context, cause: err });
+  }
+}
+
+/** Docker engine failures keep their HTTP status so callers can tell 404 from 500. */
+export function dockerError(action: string, err: unknown, context: Omit<ExecutorErrorOptions, 'cause'> = {}): ExecutorError {
+  if (err instanceof ExecutorError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ExecutorError('DOCKER_ERROR', `${action}: ${message}`, { ...context, cause: err });
+}
+
+/** HTTP status of a dockerode error, when it has one. */
+export function dockerStatus(err: unknown): number | undefined {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}

@@ -1,0 +1,139 @@
+import os from 'node:os';
+import type { ToolCatalog } from '@baaaht/tool-specs';
+import type { Clock } from './clock';
+import type { DockerClient } from './docker-client';
+import type { Logger } from './logger';
+import type { PolicyEnforcer } from './policy-enforcer';
+
+export type PullPolicy = 'always' | 'if-missing' | 'never';
+
+/** What the executor needs from a tool catalog (`createToolCatalog()` from @baaaht/tool-specs). */
+export type ExecutorCatalog = Pick<ToolCatalog, 'has' | 'get' | 'validate' | 'validateArgs'>;
+
+const MiB = 1024 * 1024;
+
+export interface ExecutorOptions {
+  /** Docker client. @default dockerode on DOCKER_HOST or /var/run/docker.sock */
+  docker?: DockerClient;
+  /** Environment read for DOCKER_HOST. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Checks every container before creation and every egress connection. @default none (built-in egress rules) */
+  policy?: PolicyEnforcer;
+  /** Default session id for tasks and labels. @default none */
+  sessionId?: string;
+  /**
+   * Identifies this worker's containers. Keep it stable across restarts so the start-up reap removes
+   * orphans of a killed predecessor, and unique per live process on one engine.
+   * @default `worker-<hostname>`
+   */
+  workerId?: string;
+  /** @default a quiet logger */
+  logger?: Logger;
+  /** Image per tool name; `'*'` applies to every tool without its own entry. @default {} */
+  imageOverrides?: Readonly<Record<string, string>>;
+  /** @default 'if-missing' */
+  pullPolicy?: PullPolicy;
+  /** OCI runtime (`docker info` Runtimes); refused when the engine does not have it. @default 'runc' */
+  runtime?: string;
+  /** Tasks running at once. @default 4 */
+  maxConcurrentTasks?: number;
+  /** Tasks waiting for a slot; beyond this `QUEUE_FULL`. @default 64 */
+  maxQueuedTasks?: number;
+  /** Container create/attach/start sequences at once. @default 2 */
+  maxConcurrentStarts?: number;
+  /** Per command. @default 1048576 (1 MiB) */
+  maxStdoutBytes?: number;
+  /** Per command. @default 1048576 (1 MiB) */
+  maxStderrBytes?: number;
+  /** stdout + stderr per command. @default 2097152 (2 MiB) */
+  maxOutputBytes?: number;
+  /** @default the built-in catalog (`defaultCatalog`) */
+  catalog?: ExecutorCatalog;
+  /** SearXNG-compatible base URL for web_search. @default none (web_search fails with INVALID_REQUEST) */
+  searchBackendUrl?: string;
+  /** Periodic reap; 0 disables the timer (the start-up reap still runs). @default 30000 */
+  reapIntervalMs?: number;
+  /** How long past its deadline label any worker's container is reaped. @default 60000 */
+  reapMarginMs?: number;
+  /** SIGTERM to SIGKILL delay for a graceful cancel. @default 2000 */
+  gracePeriodMs?: number;
+  /** SIGTERM to SIGKILL delay when a task times out. @default 500 */
+  timeoutGracePeriodMs?: number;
+  /** Upper bound on any task's timeout. @default 600000 */
+  maxTimeoutMs?: number;
+  /** Size of the /tmp tmpfs. @default 16777216 (16 MiB) */
+  tmpfsBytes?: number;
+  /** Where egress proxy socket directories are created. @default os.tmpdir() */
+  egressSocketRoot?: string;
+  /** @default the system clock */
+  clock?: Clock;
+}
+
+export interface ResolvedExecutorOptions
+  extends Required<Omit<ExecutorOptions, 'docker' | 'policy' | 'sessionId' | 'searchBackendUrl' | 'catalog' | 'clock' | 'logger'>> {
+  docker?: DockerClient;
+  policy?: PolicyEnforcer;
+  sessionId?: string;
+  searchBackendUrl?: string;
+  catalog?: ExecutorCatalog;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min) throw new TypeError(`${name} must be an integer >= ${min} (got ${String(value)})`);
+  return v;
+}
+
+function nonEmpty(name: string, value: string | undefined): void {
+  if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) throw new TypeError(`${name} must be a non-empty string`);
+}
+
+/** Fills defaults and rejects bad values with a TypeError naming the field. */
+export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedExecutorOptions {
+  nonEmpty('workerId', options.workerId);
+  nonEmpty('sessionId', options.sessionId);
+  nonEmpty('runtime', options.runtime);
+  nonEmpty('searchBackendUrl', options.searchBackendUrl);
+  const pullPolicy = options.pullPolicy ?? 'if-missing';
+  if (!['always', 'if-missing', 'never'].includes(pullPolicy)) {
+    throw new TypeError(`pullPolicy must be 'always', 'if-missing' or 'never' (got '${String(pullPolicy)}')`);
+  }
+  for (const [tool, image] of Object.entries(options.imageOverrides ?? {})) {
+    if (typeof image !== 'string' || !/^\S+$/.test(image)) throw new TypeError(`imageOverrides.${tool} must be an image reference`);
+  }
+  const maxStdoutBytes = positiveInt('maxStdoutBytes', options.maxStdoutBytes, MiB, 0);
+  const maxStderrBytes = positiveInt('maxStderrBytes', options.maxStderrBytes, MiB, 0);
+  const resolved: ResolvedExecutorOptions = {
+    env: options.env ?? process.env,
+    workerId: options.workerId ?? `worker-${os.hostname()}`,
+    imageOverrides: { ...options.imageOverrides },
+    pullPolicy,
+    runtime: options.runtime ?? 'runc',
+    maxConcurrentTasks: positiveInt('maxConcurrentTasks', options.maxConcurrentTasks, 4),
+    maxQueuedTasks: positiveInt('maxQueuedTasks', options.maxQueuedTasks, 64, 0),
+    maxConcurrentStarts: positiveInt('maxConcurrentStarts', options.maxConcurrentStarts, 2),
+    maxStdoutBytes,
+    maxStderrBytes,
+    maxOutputBytes: positiveInt('maxOutputBytes', options.maxOutputBytes, maxStdoutBytes + maxStderrBytes, 0),
+    reapIntervalMs: positiveInt('reapIntervalMs', options.reapIntervalMs, 30_000, 0),
+    reapMarginMs: positiveInt('reapMarginMs', options.reapMarginMs, 60_000, 0),
+    gracePeriodMs: positiveInt('gracePeriodMs', options.gracePeriodMs, 2000, 0),
+    timeoutGracePeriodMs: positiveInt('timeoutGracePeriodMs', options.timeoutGracePeriodMs, 500, 0),
+    maxTimeoutMs: positiveInt('maxTimeoutMs', options.maxTimeoutMs, 600_000),
+    tmpfsBytes: positiveInt('tmpfsBytes', options.tmpfsBytes, 16 * MiB, 64 * 1024),
+    egressSocketRoot: options.egressSocketRoot ?? os.tmpdir(),
+  };
+  if (options.docker !== undefined) resolved.docker = options.docker;
+  if (options.policy !== undefined) {
+    if (typeof options.policy.enforce !== 'function') throw new TypeError('policy.enforce must be a function');
+    resolved.policy = options.policy;
+  }
+  if (options.sessionId !== undefined) resolved.sessionId = options.sessionId;
+  if (options.searchBackendUrl !== undefined) resolved.searchBackendUrl = options.searchBackendUrl;
+  if (options.catalog !== undefined) resolved.catalog = options.catalog;
+  if (options.clock !== undefined) resolved.clock = options.clock;
+  if (options.logger !== undefined) resolved.logger = options.logger;
+  return resolved;
+}
