@@ -58,14 +58,15 @@ export async function workerCli(argv: readonly string[], io: CliIo): Promise<num
       return 0;
     }
     if (first === 'policy') return runPolicyCommand(parsed.positionals, io);
-    const { config } = resolveWorkerConfig({ flags: parsed.values, env: io.env });
+    const resolved = resolveWorkerConfig({ flags: parsed.values, env: io.env });
+    const { config } = resolved;
     switch (first) {
       case 'tools':
         return runToolsCommand(config, parsed.values['json'] === true, io);
       case 'doctor':
-        return runDoctorCommand(config, io);
+        return runDoctorCommand(config, io, parsed.values['json'] === true);
       default:
-        return runRunCommand(config, parsed, io);
+        return runRunCommand(resolved, parsed, io);
     }
   }
   const parsed = parseCommand(workerCommand, argv);

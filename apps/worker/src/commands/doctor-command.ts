@@ -1,18 +1,167 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import Docker from 'dockerode';
+import { checkPolicyFile } from '@baaaht/policy';
 import type { CommandSpec } from '../args';
 import type { CliIo } from '../cli-io';
+import { writeOut } from '../cli-io';
 import type { WorkerConfig } from '../config-schema';
-import { usageError } from '../errors';
+import { dockerOptionsFromEnv } from '../docker-host';
+import { workerCatalog } from '../tool-catalog';
 
 export const doctorCommand: CommandSpec = {
   name: 'worker doctor',
   usage: 'worker doctor [options]',
-  summary: 'Checks Docker, tool images, the orchestrator socket and the policy.',
-  flags: {},
+  summary:
+    'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides),\n' +
+    'the OCI runtime, the orchestrator socket and the policy. Prints one line per check and how to fix each failure;\n' +
+    'exits 0 when all pass, 1 otherwise. Honours DOCKER_HOST.',
+  flags: { json: { type: 'boolean', description: 'print the checks as JSON' } },
   configFlags: true,
   minPositionals: 0,
   maxPositionals: 0,
 };
 
-export async function runDoctorCommand(_config: WorkerConfig, _io: CliIo): Promise<number> {
-  throw usageError('doctor: not implemented yet');
+/** One check's outcome. */
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** How to fix a failure. */
+  fix?: string;
+}
+
+const DOCKER_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> {
+  const { options, display } = dockerOptionsFromEnv(env);
+  const docker = new Docker(options);
+  const checks: DoctorCheck[] = [];
+  let info: { Runtimes?: Record<string, unknown> } | undefined;
+  try {
+    const version = await withTimeout(docker.version(), DOCKER_TIMEOUT_MS, 'docker version');
+    info = (await withTimeout(docker.info(), DOCKER_TIMEOUT_MS, 'docker info')) as typeof info;
+    checks.push({ name: 'docker', ok: true, detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${display}` });
+  } catch (err) {
+    checks.push({
+      name: 'docker',
+      ok: false,
+      detail: `no Docker engine answers at ${display}: ${(err as Error).message}`,
+      fix: 'start dockerd (e.g. `dockerd --bridge=none --iptables=false &`), check DOCKER_HOST, and make sure this user may use the socket (docker group)',
+    });
+    checks.push({ name: 'images', ok: false, detail: 'not checked: Docker is unreachable', fix: 'fix the docker check first' });
+    return checks;
+  }
+
+  const { catalog } = workerCatalog(config.toolImages);
+  const byImage = new Map<string, string[]>();
+  for (const spec of catalog.all()) byImage.set(spec.image, [...(byImage.get(spec.image) ?? []), spec.name]);
+  for (const [image, tools] of byImage) {
+    try {
+      await withTimeout(docker.getImage(image).inspect(), DOCKER_TIMEOUT_MS, 'image inspect');
+      checks.push({ name: `image ${image}`, ok: true, detail: `present (${tools.join(', ')})` });
+    } catch (err) {
+      const missing = (err as { statusCode?: number }).statusCode === 404;
+      const pullable = config.pullPolicy !== 'never';
+      checks.push({
+        name: `image ${image}`,
+        ok: false,
+        detail: `${missing ? 'missing' : (err as Error).message} (needed by ${tools.join(', ')})${pullable && missing ? `; pull policy ${config.pullPolicy} would pull it if a registry is reachable` : ''}`,
+        fix: `docker pull ${image}, or without a registry run \`pnpm images:offline\` and pass ${offlineHint(tools)}`,
+      });
+    }
+  }
+
+  const runtimes = Object.keys(info?.Runtimes ?? {});
+  if (runtimes.length > 0) {
+    const ok = runtimes.includes(config.runtime);
+    checks.push({
+      name: 'runtime',
+      ok,
+      detail: ok ? `${config.runtime} is registered` : `${config.runtime} is not registered with the engine (available: ${runtimes.join(', ')})`,
+      ...(ok ? {} : { fix: `install and register ${config.runtime} in /etc/docker/daemon.json, or use --runtime runc` }),
+    });
+  }
+  return checks;
+}
+
+const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
+
+function offlineHint(tools: readonly string[]): string {
+  return tools.map((t) => `--tool-image ${t}=baaaht/tools-${WEB_TOOLS.has(t) ? 'curl' : 'busybox'}:offline`).join(' ');
+}
+
+async function orchestratorCheck(address: string): Promise<DoctorCheck> {
+  const name = 'orchestrator';
+  const fix = `start the orchestrator (e.g. \`orchestrator serve --listen ${address}\`) or point --orchestrator-addr / ORCHESTRATOR_URL at it`;
+  let target: net.NetConnectOpts;
+  if (address.startsWith('unix:')) {
+    const socketPath = address.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(socketPath);
+    } catch {
+      return { name, ok: false, detail: `socket ${socketPath} does not exist`, fix };
+    }
+    if (!stat.isSocket()) return { name, ok: false, detail: `${socketPath} exists but is not a socket`, fix };
+    target = { path: socketPath };
+  } else {
+    const hostPort = address.replace(/^(dns|ipv4|ipv6):(\/\/\/?)?/, '');
+    const i = hostPort.lastIndexOf(':');
+    target = { host: hostPort.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hostPort.slice(i + 1)) };
+  }
+  const error = await new Promise<Error | undefined>((resolve) => {
+    const socket = net.connect(target);
+    socket.setTimeout(DOCKER_TIMEOUT_MS, () => {
+      socket.destroy();
+      resolve(new Error('connect timed out'));
+    });
+    socket.once('connect', () => {
+      socket.end();
+      resolve(undefined);
+    });
+    socket.once('error', (err) => resolve(err));
+  });
+  return error ? { name, ok: false, detail: `cannot connect to ${address}: ${error.message}`, fix } : { name, ok: true, detail: `${address} accepts connections` };
+}
+
+function policyCheck(config: WorkerConfig, env: NodeJS.ProcessEnv): DoctorCheck {
+  if (config.policy === undefined) {
+    const roots = config.workspaceRoots.length > 0 ? config.workspaceRoots.join(', ') : 'none: file tools cannot mount anything';
+    return { name: 'policy', ok: true, detail: `default policy (workspace roots: ${roots})` };
+  }
+  const problems = checkPolicyFile(config.policy, { env });
+  if (problems.length === 0) return { name: 'policy', ok: true, detail: `${config.policy} loads` };
+  return { name: 'policy', ok: false, detail: `${config.policy}: ${problems.join('; ')}`, fix: `fix the file (worker policy check ${config.policy} lists every problem)` };
+}
+
+/** Runs every check; never throws for a failing check. */
+export async function runDoctorChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> {
+  const [docker, orchestrator] = await Promise.all([dockerChecks(config, env), orchestratorCheck(config.orchestratorAddr)]);
+  return [...docker, orchestrator, policyCheck(config, env)];
+}
+
+export function formatDoctor(checks: readonly DoctorCheck[]): string {
+  const lines: string[] = [];
+  for (const c of checks) {
+    lines.push(`${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
+    if (!c.ok && c.fix) lines.push(`    fix: ${c.fix}`);
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  lines.push(failed === 0 ? 'all checks passed' : `${failed} check${failed === 1 ? '' : 's'} failed`);
+  return lines.join('\n') + '\n';
+}
+
+export async function runDoctorCommand(config: WorkerConfig, io: CliIo, json = false): Promise<number> {
+  const checks = await runDoctorChecks(config, io.env);
+  await writeOut(io.stdout, json ? JSON.stringify(checks, null, 2) + '\n' : formatDoctor(checks));
+  return checks.every((c) => c.ok) ? 0 : 1;
 }

@@ -1,0 +1,92 @@
+import type { AgentTask, TaskHandler, TaskHandlerContext, TaskOutcome, TaskOutcomeStatus } from '@baaaht/agent';
+import type { ExecuteResult, ExecutorEvent, ExecutorHandle } from './executor-port';
+import type { CliLogger } from './logger';
+import type { WorkerMetrics } from './worker-metrics';
+
+const OUTCOME_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'timeout', 'cancelled', 'denied', 'oom', 'error']);
+
+export interface ExecutorTaskHandlerOptions {
+  executor: ExecutorHandle;
+  tools: readonly string[];
+  logger: CliLogger;
+  metrics: WorkerMetrics;
+}
+
+/**
+ * Adapts the executor to the agent's `TaskHandler`: forwards events, maps the
+ * result to an outcome, and logs every task with taskId, tool and containerId.
+ */
+export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): TaskHandler {
+  const { executor, metrics } = options;
+  return {
+    tools: () => [...options.tools],
+    async run(task: AgentTask, ctx: TaskHandlerContext): Promise<TaskOutcome> {
+      let log = options.logger.child({ taskId: task.taskId, tool: task.tool });
+      log.info('task started', { sessionId: task.sessionId, attempt: task.attempt, mountSource: task.mountSource || undefined });
+      metrics.taskStarted(task.tool);
+      const onEvent = (event: ExecutorEvent): void => {
+        if (event.type === 'started' && typeof event['containerId'] === 'string') {
+          log = log.child({ containerId: event['containerId'] });
+          log.debug('container started');
+          ctx.emit({ type: 'started', containerId: event['containerId'] });
+        } else if (event.type === 'stdout' || event.type === 'stderr') {
+          const data = event['data'] as Uint8Array | string;
+          ctx.emit({ type: event.type, data: typeof data === 'string' ? Buffer.from(data) : data });
+        }
+      };
+      let outcome: TaskOutcome;
+      try {
+        const result = await executor.executeTask({
+          tool: task.tool,
+          ...(task.params !== undefined ? { params: task.params } : {}),
+          ...(task.args !== undefined && task.params === undefined ? { args: task.args } : {}),
+          ...(task.mountSource ? { mountSource: task.mountSource } : {}),
+          ...(task.timeoutMs ? { timeoutMs: task.timeoutMs } : {}),
+          taskId: task.taskId,
+          signal: ctx.signal,
+          onEvent,
+        });
+        outcome = toOutcome(result);
+      } catch (err) {
+        const e = err as { code?: unknown; message?: unknown };
+        outcome = {
+          status: e.code === 'CANCELLED' ? 'cancelled' : 'error',
+          exitCode: -1,
+          stdout: '',
+          stderr: '',
+          truncated: false,
+          durationMs: 0,
+          error: { code: typeof e.code === 'string' ? e.code : 'ERROR', message: typeof e.message === 'string' ? e.message : String(err) },
+        };
+      }
+      metrics.taskFinished(outcome.status);
+      const meta = { status: outcome.status, exitCode: outcome.exitCode, durationMs: outcome.durationMs, containerId: outcome.containerId, error: outcome.error?.message, errorCode: outcome.error?.code };
+      if (outcome.status === 'completed') log.info('task completed', meta);
+      else log.warn('task did not complete', meta);
+      return outcome;
+    },
+    cancel(taskId, { force }) {
+      options.logger.info('cancelling task', { taskId, force });
+      return Promise.resolve(executor.cancelTask(taskId, { force })).then(() => undefined);
+    },
+  };
+}
+
+function toOutcome(result: ExecuteResult): TaskOutcome {
+  const status = (OUTCOME_STATUSES.has(result.status) ? result.status : 'error') as TaskOutcomeStatus;
+  const outcome: TaskOutcome = {
+    status,
+    exitCode: typeof result.exitCode === 'number' ? result.exitCode : -1,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+    truncated: result.truncated ?? false,
+    durationMs: result.durationMs ?? 0,
+  };
+  if (result.containerId) outcome.containerId = result.containerId;
+  if (result.structured !== undefined) outcome.structured = result.structured;
+  if (result.stopMode) outcome.stopMode = result.stopMode;
+  if (result.error) outcome.error = { code: result.error.code, message: result.error.message };
+  if (result.stdoutDroppedBytes !== undefined) outcome.stdoutDroppedBytes = result.stdoutDroppedBytes;
+  if (result.stderrDroppedBytes !== undefined) outcome.stderrDroppedBytes = result.stderrDroppedBytes;
+  return outcome;
+}

@@ -1,0 +1,52 @@
+import { PolicyError, PolicyStore, defaultPolicy } from '@baaaht/policy';
+import type { EgressDecision, EgressRequest, PolicyEnforcer } from '@baaaht/executor';
+import { WorkerCliError } from './errors';
+import type { Logger } from './logger';
+
+export interface WorkerPolicyOptions {
+  /** Policy file; absent means `defaultPolicy({ workspaceRoots })`. */
+  file: string | undefined;
+  workspaceRoots: readonly string[];
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+/** Egress decisions taken so far, for `/metrics`. */
+export interface EgressCounts {
+  allowed: number;
+  denied: number;
+}
+
+/** The policy store plus an enforcer that always asks the current snapshot, so SIGHUP reloads reach the executor. */
+export interface WorkerPolicy {
+  store: PolicyStore;
+  enforcer: PolicyEnforcer;
+  egress: EgressCounts;
+}
+
+/** Loads the policy; a missing or invalid file is `POLICY_INVALID` (exit 2) naming the file. */
+export function createWorkerPolicy(options: WorkerPolicyOptions): WorkerPolicy {
+  let store: PolicyStore;
+  try {
+    store = PolicyStore.create(
+      options.file !== undefined
+        ? { file: options.file, env: options.env, logger: options.logger }
+        : { policy: defaultPolicy({ workspaceRoots: options.workspaceRoots }), env: options.env, logger: options.logger },
+    );
+  } catch (err) {
+    if (err instanceof PolicyError) throw new WorkerCliError('POLICY_INVALID', err.message, { source: '--policy', cause: err });
+    throw err;
+  }
+  const egress: EgressCounts = { allowed: 0, denied: 0 };
+  const enforcer: PolicyEnforcer = {
+    enforce: (request) => store.current().enforce(request),
+    checkEgress: (request: EgressRequest): EgressDecision => {
+      const decision = store.current().checkEgress(request);
+      // Each connection is checked twice (name, then address); count the final word only.
+      if (!decision.allowed) egress.denied++;
+      else if (request.address !== undefined) egress.allowed++;
+      return decision;
+    },
+  };
+  return { store, enforcer, egress };
+}
