@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AgentServiceService, TaskServiceService } from '@baaaht/proto';
@@ -126,15 +127,25 @@ export class Hub {
   }
 
   submit(input: SubmitTaskInput): TaskHandle {
-    const outcome = this.core.submit({ ...input });
-    return this.handle(outcome.taskId, outcome.created, outcome.state);
-  }
-
-  private handle(taskId: string, created: boolean, state: TaskState): TaskHandle {
+    // Subscribe before submitting: dispatch happens inside submit, and `events` must include `assigned`.
+    const taskId = input.taskId || randomUUID();
+    const fresh = taskEventIterable((listener) => this.core.subscribe(taskId, listener));
+    let outcome;
+    try {
+      outcome = this.core.submit({ ...input, taskId });
+    } catch (err) {
+      fresh.close();
+      throw err;
+    }
+    let events: AsyncIterable<TaskEvent> = fresh;
+    if (!outcome.created) {
+      fresh.close();
+      events = this.watch(taskId);
+    }
     const result = this.core.result(taskId);
     // The caller may never look at `result`; a hub closing must not turn that into an unhandled rejection.
     result.catch(() => undefined);
-    return { taskId, created, state, events: this.watch(taskId), result };
+    return { taskId, created: outcome.created, state: outcome.state, events, result };
   }
 
   /** Events of one task from now on (a finished task replays its result), ending with `finished`. */
