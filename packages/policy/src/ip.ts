@@ -165,5 +165,7 @@ const WRAPPER_CIDRS = ['::/96', '::ffff:0:0/96', '64:ff9b::/96'].map((c) => pars
 
 /** Whether any address in `cidr` is non-public (used to stop a session from opening internal ranges). */
 export function cidrOverlapsNonPublic(cidr: Cidr): boolean {
-  return [...SPECIAL_CIDRS.map((s) => s.cidr), ...WRAPPER_CIDRS].some((n) => cidrCovers(cidr, n) || cidrCovers(n, cidr));
+  return [...SPECIAL_CIDRS.map((s) => s.cidr), ...WRAPPER_CIDRS].some(
+    (n) => cidrCovers(cidr, n) || cidrCovers(n, cidr),
+  );
 }
