@@ -75,7 +75,7 @@ function toStrictSchema(schema: JsonSchema): ExportedSchema {
       def === undefined || required.has(key) ? '' : ` Default: ${JSON.stringify(def)} (send null for the default).`;
     properties[key] = {
       ...rest,
-      ...(required.has(key) ? {} : { type: [sub.type, 'null'] }),
+      ...(required.has(key) || sub.type === undefined ? {} : { type: [sub.type, 'null'] }),
       ...(rest.description !== undefined || notes !== ''
         ? { description: `${rest.description ?? ''}${notes}`.trim() }
         : {}),

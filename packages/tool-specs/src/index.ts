@@ -29,7 +29,7 @@ export type {
   ToolCallError,
   ToolCallErrorCode,
 } from './tool-catalog';
-export { defaultCatalog, getToolSpec, allToolSpecs, validateToolCall, validateToolArgs } from './default-catalog';
+export { getToolSpec, allToolSpecs, validateToolCall, validateToolArgs } from './default-catalog';
 export { checkToolSpec, TOOL_NAME_PATTERN } from './spec-checks';
 export { validateAgainstSchema } from './schema-validator';
 

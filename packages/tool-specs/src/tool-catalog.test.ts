@@ -1,5 +1,6 @@
 import {
   allToolSpecs,
+  checkToolSpec,
   createToolCatalog,
   getToolSpec,
   ToolSpecError,
@@ -54,6 +55,10 @@ describe('the default catalog', () => {
       ['web_search', 'curlimages/curl:8.6.0', 0.2, 128, 10, 30, 'egress', 'none', true],
       ['fetch_url', 'curlimages/curl:8.6.0', 0.2, 128, 10, 60, 'egress', 'none', true],
     ]);
+  });
+
+  it('ships only specs that pass the registerTool checks', () => {
+    for (const spec of allToolSpecs()) expect(checkToolSpec(spec)).toEqual([]);
   });
 
   it('throws UNKNOWN_TOOL naming the tool', () => {

@@ -113,6 +113,7 @@ export const grep: ToolSpec<GrepParams> = {
   },
   fromArgs(args) {
     const parsed = parseLegacyArgs('grep', args, { booleans: 'rRnHiFE', withValue: ['-m', '-e', '--include'] });
+    // Legacy grep without -F/-E used basic regular expressions; extended is the closest we offer.
     const params: GrepParams = { pattern: '', regex: true };
     let pattern: string | undefined;
     for (const { flag, value } of parsed.flags) {
