@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Policy, PolicyMode } from './model';
 
 export interface DefaultPolicyOptions {
@@ -33,7 +34,8 @@ const ALWAYS_DENIED = [
  * public hosts on 80/443 only; no root, no capabilities, no swap.
  */
 export function defaultPolicy(options: DefaultPolicyOptions = {}): Policy {
-  const roots = options.workspaceRoots ?? [];
+  // Relative roots (from a CLI flag) are relative to the working directory, as the operator meant them.
+  const roots = (options.workspaceRoots ?? []).map((r) => resolve(r));
   return {
     id: 'default',
     name: 'baaaht default policy',

@@ -59,13 +59,16 @@ export function inspectPolicy(
   if (parsed.issues.length > 0) return { issues: parsed.issues };
   // An empty file is an empty policy: every field "not set".
   const raw = parsed.value ?? {};
-  const issues: PolicyIssue[] = [];
-  const expanded = expandEnv(raw, options.env ?? process.env, '', issues);
-  issues.push(...validateAgainstSchema(policyJsonSchema, expanded));
-  if (issues.length > 0) return { issues };
-  const policy = expanded as Policy;
-  const semantic = checkPolicySemantics(policy);
-  return semantic.length > 0 ? { issues: semantic } : { policy, issues: [] };
+  const envIssues: PolicyIssue[] = [];
+  const expanded = expandEnv(raw, options.env ?? process.env, '', envIssues);
+  const issues = [...envIssues, ...policyIssues(expanded)];
+  return issues.length > 0 ? { issues } : { policy: expanded as Policy, issues: [] };
+}
+
+/** Every schema and semantic problem of an in-memory policy (one built in code rather than loaded). */
+export function policyIssues(policy: unknown): PolicyIssue[] {
+  const issues = validateAgainstSchema(policyJsonSchema, policy);
+  return issues.length > 0 ? issues : checkPolicySemantics(policy as Policy);
 }
 
 /** Parses a policy document; throws `PolicyValidationError` (code `POLICY_INVALID`) listing every problem. */

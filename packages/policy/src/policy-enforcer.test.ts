@@ -323,3 +323,18 @@ describe('validate', () => {
       });
   });
 });
+
+describe('construction', () => {
+  it('refuses a policy object the schema would reject', () => {
+    expect(() => createPolicyEnforcer({ mode: 'lenient' } as unknown as Policy)).toThrow(/mode: expected one of/);
+    expect(() => createPolicyEnforcer({ security: { allow_privileged: true } })).toThrow(
+      expect.objectContaining({ code: 'POLICY_INVALID' }),
+    );
+  });
+
+  it('defaultPolicy resolves relative workspace roots', () => {
+    expect(defaultPolicy({ workspaceRoots: ['ws'] }).mounts?.mount_allowlist?.[0]?.path).toBe(
+      join(process.cwd(), 'ws'),
+    );
+  });
+});

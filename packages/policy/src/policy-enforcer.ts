@@ -3,8 +3,9 @@ import { AuditLog, type AuditRecord, type AuditTarget } from './audit-log';
 import { evaluateContainer, type ContainerEvaluation } from './container-rules';
 import type { ContainerRequest, EgressDecision, EgressRequest } from './contract';
 import { evaluateEgress } from './egress-rules';
-import { PolicyDeniedError } from './errors';
+import { PolicyDeniedError, PolicyValidationError } from './errors';
 import { systemIdentity, type HostIdentity, type IdentityProvider } from './identity';
+import { policyIssues } from './load-policy';
 import type { Logger } from './logger';
 import { quietLogger } from './logger';
 import { mergePolicies, policyForTool } from './merge-policies';
@@ -42,7 +43,10 @@ export class PolicyEnforcer {
   private readonly logger: Logger;
   private identityCache: HostIdentity | undefined;
 
+  /** Throws `PolicyValidationError` for a policy built in code that the schema would reject: never enforce garbage. */
   constructor(policy: Policy, options: PolicyEnforcerOptions = {}) {
+    const issues = policyIssues(policy);
+    if (issues.length > 0) throw new PolicyValidationError('<policy object>', issues);
     // A snapshot must not change under a running task, whatever the caller does with its object later.
     this.policy = deepFreeze(structuredClone(policy));
     this.mode = policy.mode ?? 'strict';
