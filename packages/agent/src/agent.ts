@@ -23,7 +23,7 @@ import type {
 import { resolveAgentOptions } from './agent-options';
 import type { AgentOptions, ResolvedAgentOptions } from './agent-options';
 import { Backoff } from './backoff';
-import { callMetadata, createAgentServiceClient } from './channel';
+import { callMetadata, createAgentServiceClient, dialOnce } from './channel';
 import { sleep } from './clock';
 import { canTransition } from './connection-state';
 import type { ConnectionState } from './connection-state';
@@ -224,10 +224,8 @@ export class Agent extends EventEmitter {
     const client = createAgentServiceClient(this.options);
     this.client = client;
     try {
-      await new Promise<void>((resolve, reject) => {
-        client.waitForReady(Date.now() + this.options.dialTimeoutMs, (err) =>
-          err ? reject(new AgentError('CONNECT_FAILED', `dial ${this.options.address}: ${err.message}`, { cause: err })) : resolve(),
-        );
+      await dialOnce(client, Date.now() + this.options.dialTimeoutMs).catch((err: Error) => {
+        throw new AgentError('CONNECT_FAILED', `dial ${this.options.address}: ${err.message}`, { cause: err });
       });
       if (this.stopping) return;
       const registered = await this.register(client);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { credentials, Metadata } from '@grpc/grpc-js';
-import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import { connectivityState, credentials, Metadata } from '@grpc/grpc-js';
+import type { ChannelCredentials, ChannelOptions, Client } from '@grpc/grpc-js';
 import { AgentServiceClient } from '@baaaht/proto';
 import type { ResolvedAgentOptions, AgentTlsOptions } from './agent-options';
 
@@ -38,4 +38,25 @@ export function callMetadata(bearerToken: string | undefined): Metadata {
   const metadata = new Metadata();
   if (bearerToken !== undefined) metadata.set('authorization', `Bearer ${bearerToken}`);
   return metadata;
+}
+
+/**
+ * Dials once: resolves when the channel is READY, rejects as soon as it
+ * reports TRANSIENT_FAILURE (or at the deadline). grpc's own waitForReady
+ * would keep retrying under the channel's internal backoff, hiding the
+ * hub's return behind a delay our reconnect policy does not control.
+ */
+export function dialOnce(client: Client, deadline: number): Promise<void> {
+  const channel = client.getChannel();
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const state = channel.getConnectivityState(true);
+      if (state === connectivityState.READY) return resolve();
+      if (state === connectivityState.TRANSIENT_FAILURE) return reject(new Error('connection failed'));
+      if (state === connectivityState.SHUTDOWN) return reject(new Error('channel closed'));
+      if (Date.now() >= deadline) return reject(new Error('dial timeout'));
+      channel.watchConnectivityState(state, deadline, (err) => (err ? reject(new Error('dial timeout')) : check()));
+    };
+    check();
+  });
 }
