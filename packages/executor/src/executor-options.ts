@@ -47,7 +47,7 @@ export interface ExecutorOptions {
   maxStderrBytes?: number;
   /** stdout + stderr per command. @default 2097152 (2 MiB) */
   maxOutputBytes?: number;
-  /** @default the built-in catalog (`defaultCatalog`) */
+  /** @default the built-in tools (`createToolCatalog()`) */
   catalog?: ExecutorCatalog;
   /** SearXNG-compatible base URL for web_search. @default none (web_search fails with INVALID_REQUEST) */
   searchBackendUrl?: string;

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { defaultCatalog, ToolSpecError } from '@baaaht/tool-specs';
+import { createToolCatalog, ToolSpecError } from '@baaaht/tool-specs';
 import type { CommandResult, RunCommand, ToolCommand, ToolContext, ToolRunOutcome, ToolSpec } from '@baaaht/tool-specs';
 import { sleep, systemClock } from './clock';
 import type { Clock } from './clock';
@@ -136,7 +136,7 @@ export class Executor {
           'install and register it with dockerd, or choose another runtime. The executor never falls back to a weaker one.',
       );
     }
-    const executor = new Executor(resolved, docker, resolved.catalog ?? defaultCatalog, resolved.clock ?? systemClock, logger);
+    const executor = new Executor(resolved, docker, resolved.catalog ?? createToolCatalog(), resolved.clock ?? systemClock, logger);
     const reaped = await executor.reaper.reapOnce();
     logger.info('executor ready', { component: 'executor', workerId: resolved.workerId, runtime: resolved.runtime, reaped });
     executor.scheduleReap();
@@ -404,7 +404,8 @@ export class Executor {
     if (task.stop !== undefined) return this.stoppedOutcome(task);
     let release: () => void;
     try {
-      release = await this.slots.acquire(task.controller.signal, () => task.emit({ type: 'queued', taskId: task.id, tool }));
+      task.emit({ type: 'queued', taskId: task.id, tool });
+      release = await this.slots.acquire(task.controller.signal);
     } catch (err) {
       if (err instanceof SlotWaitAborted) return this.stoppedOutcome(task);
       if (err instanceof ExecutorError) return errorOutcome('error', err.code, err.message);

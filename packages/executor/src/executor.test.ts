@@ -1,0 +1,358 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createToolCatalog } from '@baaaht/tool-specs';
+import type { ToolSpec } from '@baaaht/tool-specs';
+import { createExecutor } from './executor';
+import type { Executor } from './executor';
+import type { ExecutorOptions } from './executor-options';
+import { LABELS } from './labels';
+import type { ContainerRequest, PolicyEnforcer } from './policy-enforcer';
+import type { TaskEvent } from './task-types';
+import { FakeDocker } from './test-support/fake-docker';
+import type { FakeContainer } from './test-support/fake-docker';
+
+const MiB = 1024 * 1024;
+
+const echo: ToolSpec<{ text: string; code?: number }> = {
+  name: 'echo',
+  displayName: 'Echo',
+  description: 'Test tool: prints text.',
+  version: '1.0.0',
+  parameters: {
+    type: 'object',
+    properties: { text: { type: 'string' }, code: { type: 'integer', minimum: 0, maximum: 255 } },
+    required: ['text'],
+    additionalProperties: false,
+  },
+  image: 'img:echo',
+  workspace: 'none',
+  network: 'none',
+  readOnlyRootfs: true,
+  resources: { cpus: 0.5, memoryBytes: 64 * MiB, pidsLimit: 10 },
+  timeoutMs: 10_000,
+  command: (p) => ({ argv: ['echo', p.text, String(p.code ?? 0)] }),
+};
+
+/** Default fake program: prints argv[1] to stdout and exits with argv[2]; "hang" never exits. */
+const echoProgram = (c: FakeContainer): void => {
+  const [, text, code] = c.body.Cmd;
+  if (text === 'hang') return;
+  if (text === 'oom') return c.exit(137, true);
+  c.stdout(text ?? '');
+  c.stderr('err');
+  c.exit(Number(code ?? 0));
+};
+
+function setup(extra: ExecutorOptions = {}): { docker: FakeDocker; make: (o?: ExecutorOptions) => Promise<Executor> } {
+  const docker = new FakeDocker();
+  docker.images.add('img:echo');
+  docker.program = echoProgram;
+  const make = (o: ExecutorOptions = {}): Promise<Executor> =>
+    createExecutor({ docker, workerId: 'w-unit', reapIntervalMs: 0, catalog: createToolCatalog({ custom: [echo] }), ...extra, ...o });
+  return { docker, make };
+}
+
+const executors: Executor[] = [];
+async function open(o: ExecutorOptions = {}, docker?: FakeDocker): Promise<{ ex: Executor; docker: FakeDocker }> {
+  const s = setup();
+  const d = docker ?? s.docker;
+  const ex = await createExecutor({ docker: d, workerId: 'w-unit', reapIntervalMs: 0, catalog: createToolCatalog({ custom: [echo] }), ...o });
+  executors.push(ex);
+  return { ex, docker: d };
+}
+afterEach(async () => {
+  await Promise.all(executors.splice(0).map((e) => e.close({ force: true })));
+});
+
+const tick = (ms = 5): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await tick();
+  if (!cond()) throw new Error('condition not reached');
+}
+
+describe('createExecutor', () => {
+  it('refuses a runtime the engine does not have, naming it', async () => {
+    const { make } = setup();
+    await expect(make({ runtime: 'runsc' })).rejects.toMatchObject({ code: 'RUNTIME_UNAVAILABLE', message: expect.stringContaining("'runsc'") });
+  });
+
+  it('accepts a registered runtime and puts it on every container', async () => {
+    const { ex, docker } = await open({ runtime: 'io.containerd.runc.v2' });
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
+    expect(docker.containers[0]?.body.HostConfig.Runtime).toBe('io.containerd.runc.v2');
+  });
+
+  it('rejects bad options with a TypeError naming the field', async () => {
+    const { make } = setup();
+    await expect(make({ maxConcurrentTasks: 0 })).rejects.toThrow(/maxConcurrentTasks/);
+    await expect(make({ pullPolicy: 'sometimes' as never })).rejects.toThrow(/pullPolicy/);
+  });
+
+  it('reaps this worker orphans at start-up, and other workers only past their deadline', async () => {
+    const docker = new FakeDocker();
+    const now = Date.now();
+    const c = (id: string, worker: string, deadline: number) => ({ id, state: 'running', labels: { [LABELS.managed]: 'true', [LABELS.workerId]: worker, [LABELS.taskId]: id, [LABELS.deadline]: String(deadline) } });
+    docker.extraListed = [c('mine', 'w-unit', now + 60_000), c('theirs-live', 'w-other', now + 60_000), c('theirs-expired', 'w-other', now - 120_000)];
+    const removed: string[] = [];
+    docker.removeContainer = async (id) => {
+      removed.push(id);
+    };
+    const { ex } = await open({}, docker);
+    expect(removed.sort()).toEqual(['mine', 'theirs-expired']);
+    expect(ex.metrics().containersReaped).toBe(2);
+  });
+});
+
+describe('executeTask', () => {
+  it('runs a tool and returns its output, with events in order', async () => {
+    const { ex, docker } = await open();
+    const events: TaskEvent[] = [];
+    const r = await ex.executeTask({ tool: 'echo', params: { text: 'hello' }, taskId: 't-1', onEvent: (e) => events.push(e) });
+    expect(r).toMatchObject({ taskId: 't-1', tool: 'echo', status: 'completed', exitCode: 0, stdout: 'hello', stderr: 'err', truncated: false });
+    expect(r.containerId).toBe(docker.containers[0]?.id);
+    expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'stdout', 'stderr', 'exited']);
+    expect(events[4]).toMatchObject({ type: 'exited', exitCode: 0, status: 'completed' });
+    await ex.idle();
+    expect(docker.live()).toHaveLength(0);
+  });
+
+  it('offers the same events through events(taskId)', async () => {
+    const { ex } = await open();
+    const it = ex.events('t-ev');
+    const collected: string[] = [];
+    const reading = (async () => {
+      for await (const e of it) collected.push(e.type);
+    })();
+    await ex.executeTask({ tool: 'echo', params: { text: 'a' }, taskId: 't-ev' });
+    await reading;
+    expect(collected).toEqual(['queued', 'started', 'stdout', 'stderr', 'exited']);
+  });
+
+  it('reports a non-zero exit as failed with TOOL_FAILED', async () => {
+    const { ex } = await open();
+    const r = await ex.executeTask({ tool: 'echo', params: { text: 'x', code: 3 } });
+    expect(r).toMatchObject({ status: 'failed', exitCode: 3, error: { code: 'TOOL_FAILED' } });
+  });
+
+  it('reports unknown tools and invalid params without creating a container', async () => {
+    const { ex, docker } = await open();
+    expect(await ex.executeTask({ tool: 'nope', params: {} })).toMatchObject({ status: 'error', error: { code: 'UNKNOWN_TOOL' } });
+    const bad = await ex.executeTask({ tool: 'echo', params: { text: 5 } });
+    expect(bad).toMatchObject({ status: 'error', error: { code: 'INVALID_PARAMS' } });
+    expect(bad.error?.message).toContain('/text');
+    const escape = await ex.executeTask({ tool: 'file_read', params: { path: '../etc/passwd' }, mountSource: os.tmpdir() });
+    expect(escape).toMatchObject({ status: 'error', error: { code: 'INVALID_PARAMS' } });
+    expect(docker.calls).not.toContain('create');
+  });
+
+  it('requires an existing workspace for workspace tools', async () => {
+    const { ex } = await open();
+    const r = await ex.executeTask({ tool: 'file_read', params: { path: 'a' }, mountSource: '/definitely/not/here' });
+    expect(r).toMatchObject({ status: 'error', error: { code: 'INVALID_REQUEST' } });
+  });
+
+  it('mounts the real path of a symlinked workspace and runs as nobody when root owns it', async () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'exec-unit-')));
+    const link = `${dir}-link`;
+    fs.symlinkSync(dir, link);
+    try {
+      const { ex, docker } = await open({ imageOverrides: { '*': 'img:echo' } });
+      await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: link });
+      const body = docker.containers[0]?.body;
+      expect(body?.HostConfig.Mounts[0]).toMatchObject({ Source: dir, Target: '/workspace', ReadOnly: true });
+      const owner = fs.statSync(dir).uid;
+      expect(body?.User).toBe(owner === 0 ? '65534:65534' : `${owner}:${fs.statSync(dir).gid}`);
+    } finally {
+      fs.rmSync(link);
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('caps output per stream and reports dropped bytes', async () => {
+    const { ex, docker } = await open({ maxStdoutBytes: 10, maxStderrBytes: 2 });
+    docker.program = (c) => {
+      for (let i = 0; i < 10; i++) c.stdout('0123456789');
+      c.stderr('abcdef');
+      c.exit(0);
+    };
+    const chunks: number[] = [];
+    const r = await ex.executeTask({ tool: 'echo', params: { text: 'x' }, onEvent: (e) => e.type === 'stdout' && chunks.push(e.chunk.length) });
+    expect(r).toMatchObject({ status: 'completed', stdout: '0123456789', stderr: 'ab', truncated: true, stdoutDroppedBytes: 90, stderrDroppedBytes: 4 });
+    expect(chunks.reduce((a, b) => a + b, 0)).toBe(10);
+  });
+
+  it('applies per-task limits only when tighter', async () => {
+    const { ex, docker } = await open();
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' }, limits: { memoryBytes: 32 * MiB, pidsLimit: 1000, cpus: 0.25 } });
+    expect(docker.containers[0]?.body.HostConfig).toMatchObject({ Memory: 32 * MiB, MemorySwap: 32 * MiB, PidsLimit: 10, CpuQuota: 250_000 });
+  });
+
+  it('refuses a duplicate live task id', async () => {
+    const { ex, docker } = await open();
+    docker.program = () => undefined;
+    const first = ex.executeTask({ tool: 'echo', params: { text: 'hang' }, taskId: 'dup' });
+    await until(() => docker.containers.length === 1);
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'dup' })).toMatchObject({ status: 'error', error: { code: 'INVALID_REQUEST' } });
+    ex.cancelTask('dup', { force: true });
+    await first;
+  });
+});
+
+describe('policy', () => {
+  it('a denial is status denied with POLICY_DENIED and no container', async () => {
+    const seen: ContainerRequest[] = [];
+    const policy: PolicyEnforcer = {
+      enforce(req) {
+        seen.push(req);
+        throw Object.assign(new Error('image not allowed'), { code: 'POLICY_DENIED', violations: [{ rule: 'images.allow' }] });
+      },
+    };
+    const { ex, docker } = await open({ policy, sessionId: 'sess' });
+    const r = await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
+    expect(r).toMatchObject({ status: 'denied', exitCode: null, containerId: null, error: { code: 'POLICY_DENIED', detail: 'images.allow' } });
+    expect(docker.calls).not.toContain('create');
+    expect(seen[0]).toMatchObject({ tool: 'echo', sessionId: 'sess', user: '65534:65534', privileged: false, capDrop: ['ALL'], readOnlyRootfs: true, network: 'none' });
+    expect(ex.metrics().tasks.denied).toBe(1);
+  });
+
+  it('a policy that throws anything else also denies (fail closed)', async () => {
+    const { ex, docker } = await open({ policy: { enforce: () => Promise.reject(new Error('boom')) } });
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ status: 'denied', error: { code: 'POLICY_DENIED' } });
+    expect(docker.calls).not.toContain('create');
+  });
+
+  it('clamps from the policy are applied', async () => {
+    const policy: PolicyEnforcer = { enforce: (req) => ({ ...req, resources: { ...req.resources, memoryBytes: 16 * MiB, memorySwapBytes: 16 * MiB } }) };
+    const { ex, docker } = await open({ policy });
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
+    expect(docker.containers[0]?.body.HostConfig.Memory).toBe(16 * MiB);
+  });
+});
+
+describe('queue, cancel, timeout, oom', () => {
+  it('bounds the queue with QUEUE_FULL and cancels a queued task without creating anything', async () => {
+    const { ex, docker } = await open({ maxConcurrentTasks: 1, maxQueuedTasks: 1 });
+    docker.program = () => undefined;
+    const running = ex.executeTask({ tool: 'echo', params: { text: 'hang' }, taskId: 'run' });
+    await until(() => docker.containers.length === 1);
+    const queued = ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'q' });
+    await until(() => ex.taskState('q') === 'queued');
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ status: 'error', error: { code: 'QUEUE_FULL' } });
+    expect(ex.metrics()).toMatchObject({ activeTasks: 1, queuedTasks: 1 });
+    expect(ex.cancelTask('q')).toBe(true);
+    expect(await queued).toMatchObject({ status: 'cancelled', containerId: null, error: { code: 'CANCELLED' } });
+    expect(docker.containers).toHaveLength(1);
+    ex.cancelTask('run', { force: true });
+    await running;
+  });
+
+  it('cancelling while the container is being created leaves no container', async () => {
+    const { ex, docker } = await open();
+    let openGate!: () => void;
+    docker.createGate = new Promise((r) => (openGate = r));
+    const p = ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'c' });
+    await until(() => docker.calls.includes('create'));
+    ex.cancelTask('c');
+    openGate();
+    const r = await p;
+    expect(r).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(docker.calls).not.toContain('start');
+    expect(docker.live()).toHaveLength(0);
+  });
+
+  it('graceful cancel sends SIGTERM, then SIGKILL after the grace period if needed', async () => {
+    const { ex, docker } = await open({ gracePeriodMs: 30 });
+    docker.program = () => undefined;
+    docker.ignoreSigterm = true;
+    const p = ex.executeTask({ tool: 'echo', params: { text: 'hang' }, taskId: 'g' });
+    await until(() => docker.containers[0]?.started === true);
+    ex.cancelTask('g');
+    const r = await p;
+    expect(r).toMatchObject({ status: 'cancelled', stopMode: 'graceful', exitCode: null });
+    expect(docker.containers[0]?.signals).toEqual(['SIGTERM', 'SIGKILL']);
+  });
+
+  it('force cancel sends SIGKILL at once', async () => {
+    const { ex, docker } = await open({ gracePeriodMs: 10_000 });
+    docker.program = () => undefined;
+    const p = ex.executeTask({ tool: 'echo', params: { text: 'hang' }, taskId: 'f' });
+    await until(() => docker.containers[0]?.started === true);
+    ex.cancelTask('f', { force: true });
+    expect(await p).toMatchObject({ status: 'cancelled', stopMode: 'force' });
+    expect(docker.containers[0]?.signals).toEqual(['SIGKILL']);
+  });
+
+  it('the caller signal cancels', async () => {
+    const { ex, docker } = await open();
+    docker.program = () => undefined;
+    const ac = new AbortController();
+    const p = ex.executeTask({ tool: 'echo', params: { text: 'hang' }, signal: ac.signal });
+    await until(() => docker.containers[0]?.started === true);
+    ac.abort();
+    expect(await p).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('a timeout stops the container and says so', async () => {
+    const { ex, docker } = await open({ timeoutGracePeriodMs: 0 });
+    const r = await ex.executeTask({ tool: 'echo', params: { text: 'hang' }, timeoutMs: 50 });
+    expect(r).toMatchObject({ status: 'timeout', error: { code: 'TIMEOUT' }, stopMode: 'graceful' });
+    expect(docker.containers[0]?.signals).toEqual(['SIGKILL']);
+  });
+
+  it('reports OOMKilled as oom', async () => {
+    const { ex } = await open();
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'oom' } })).toMatchObject({ status: 'oom', error: { code: 'OOM' } });
+  });
+
+  it('limits concurrent container starts', async () => {
+    const { ex, docker } = await open({ maxConcurrentTasks: 4, maxConcurrentStarts: 1 });
+    let openGate!: () => void;
+    docker.createGate = new Promise((r) => (openGate = r));
+    const ps = [1, 2, 3].map((i) => ex.executeTask({ tool: 'echo', params: { text: String(i) } }));
+    await tick(30);
+    expect(docker.calls.filter((c) => c === 'create')).toHaveLength(1);
+    openGate();
+    const rs = await Promise.all(ps);
+    expect(rs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
+  });
+
+  it('close() cancels live tasks and waits for removal', async () => {
+    const { ex, docker } = await open();
+    docker.program = () => undefined;
+    const p = ex.executeTask({ tool: 'echo', params: { text: 'hang' } });
+    await until(() => docker.containers[0]?.started === true);
+    await ex.close();
+    expect(await p).toMatchObject({ status: 'cancelled', error: { code: 'EXECUTOR_CLOSED' } });
+    expect(docker.live()).toHaveLength(0);
+    expect(ex.state).toBe('closed');
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ status: 'error', error: { code: 'EXECUTOR_CLOSED' } });
+  });
+});
+
+describe('images', () => {
+  it('fails fast with IMAGE_NOT_FOUND naming the image and how to provide it', async () => {
+    const { ex, docker } = await open({ pullPolicy: 'never', imageOverrides: { echo: 'missing:1' } });
+    const r = await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
+    expect(r).toMatchObject({ status: 'error', error: { code: 'IMAGE_NOT_FOUND' } });
+    expect(r.error?.message).toContain("'missing:1'");
+    expect(r.error?.message).toContain('build-offline-images.sh');
+    expect(r.error?.message).toContain('--tool-image echo=IMAGE');
+    expect(docker.pulls).toEqual([]);
+  });
+
+  it('if-missing pulls once; a failed pull is IMAGE_NOT_FOUND', async () => {
+    const { ex, docker } = await open({ imageOverrides: { echo: 'remote:1' } });
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ error: { code: 'IMAGE_NOT_FOUND' } });
+    docker.pullable.add('remote:1');
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ status: 'completed' });
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
+    expect(docker.pulls).toEqual(['remote:1', 'remote:1']);
+  });
+
+  it("'*' override applies to tools without their own entry", async () => {
+    const { ex, docker } = await open({ imageOverrides: { '*': 'img:echo', file_read: 'other' } });
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
+    expect(docker.containers[0]?.body.Image).toBe('img:echo');
+  });
+});
