@@ -1,12 +1,12 @@
 import type { AgentTask, TaskHandler, TaskHandlerContext, TaskOutcome, TaskOutcomeStatus } from '@baaaht/agent';
-import type { ExecuteResult, ExecutorEvent, ExecutorHandle } from './executor-port';
+import type { Executor, TaskEvent, TaskResult } from '@baaaht/executor';
 import type { CliLogger } from './logger';
 import type { WorkerMetrics } from './worker-metrics';
 
 const OUTCOME_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'timeout', 'cancelled', 'denied', 'oom', 'error']);
 
 export interface ExecutorTaskHandlerOptions {
-  executor: ExecutorHandle;
+  executor: Executor;
   tools: readonly string[];
   logger: CliLogger;
   metrics: WorkerMetrics;
@@ -24,14 +24,13 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
       let log = options.logger.child({ taskId: task.taskId, tool: task.tool });
       log.info('task started', { sessionId: task.sessionId, attempt: task.attempt, mountSource: task.mountSource || undefined });
       metrics.taskStarted(task.tool);
-      const onEvent = (event: ExecutorEvent): void => {
-        if (event.type === 'started' && typeof event['containerId'] === 'string') {
-          log = log.child({ containerId: event['containerId'] });
-          log.debug('container started');
-          ctx.emit({ type: 'started', containerId: event['containerId'] });
+      const onEvent = (event: TaskEvent): void => {
+        if (event.type === 'started') {
+          log = log.child({ containerId: event.containerId });
+          log.debug('container started', { step: event.step });
+          ctx.emit({ type: 'started', containerId: event.containerId });
         } else if (event.type === 'stdout' || event.type === 'stderr') {
-          const data = event['data'] as Uint8Array | string;
-          ctx.emit({ type: event.type, data: typeof data === 'string' ? Buffer.from(data) : data });
+          ctx.emit({ type: event.type, data: event.chunk });
         }
       };
       let outcome: TaskOutcome;
@@ -67,12 +66,12 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
     },
     cancel(taskId, { force }) {
       options.logger.info('cancelling task', { taskId, force });
-      return Promise.resolve(executor.cancelTask(taskId, { force })).then(() => undefined);
+      executor.cancelTask(taskId, { force });
     },
   };
 }
 
-function toOutcome(result: ExecuteResult): TaskOutcome {
+function toOutcome(result: TaskResult): TaskOutcome {
   const status = (OUTCOME_STATUSES.has(result.status) ? result.status : 'error') as TaskOutcomeStatus;
   const outcome: TaskOutcome = {
     status,

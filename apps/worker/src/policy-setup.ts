@@ -1,5 +1,5 @@
 import { PolicyError, PolicyStore, defaultPolicy } from '@baaaht/policy';
-import type { EgressDecision, EgressRequest, PolicyEnforcer } from '@baaaht/executor';
+import type { PolicyEnforcer } from '@baaaht/executor';
 import { WorkerCliError } from './errors';
 import type { Logger } from './logger';
 
@@ -11,17 +11,10 @@ export interface WorkerPolicyOptions {
   logger: Logger;
 }
 
-/** Egress decisions taken so far, for `/metrics`. */
-export interface EgressCounts {
-  allowed: number;
-  denied: number;
-}
-
 /** The policy store plus an enforcer that always asks the current snapshot, so SIGHUP reloads reach the executor. */
 export interface WorkerPolicy {
   store: PolicyStore;
   enforcer: PolicyEnforcer;
-  egress: EgressCounts;
 }
 
 /** Loads the policy; a missing or invalid file is `POLICY_INVALID` (exit 2) naming the file. */
@@ -37,16 +30,9 @@ export function createWorkerPolicy(options: WorkerPolicyOptions): WorkerPolicy {
     if (err instanceof PolicyError) throw new WorkerCliError('POLICY_INVALID', err.message, { source: '--policy', cause: err });
     throw err;
   }
-  const egress: EgressCounts = { allowed: 0, denied: 0 };
   const enforcer: PolicyEnforcer = {
     enforce: (request) => store.current().enforce(request),
-    checkEgress: (request: EgressRequest): EgressDecision => {
-      const decision = store.current().checkEgress(request);
-      // Each connection is checked twice (name, then address); count the final word only.
-      if (!decision.allowed) egress.denied++;
-      else if (request.address !== undefined) egress.allowed++;
-      return decision;
-    },
+    checkEgress: (request) => store.current().checkEgress(request),
   };
-  return { store, enforcer, egress };
+  return { store, enforcer };
 }

@@ -1,21 +1,17 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { CommandSpec, ParsedCommand } from '../args';
-import { listValue, stringValue } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import type { ResolvedWorkerConfig } from '../config';
-import { parseDuration } from '../durations';
-import { WorkerCliError, usageError } from '../errors';
+import { WorkerCliError } from '../errors';
 import { createWorkerExecutor } from '../executor-port';
-import type { ExecutorEvent } from '../executor-port';
+import type { TaskEvent } from '@baaaht/executor';
 import { createLogger } from '../logger';
 import { createWorkerPolicy } from '../policy-setup';
 import { errorReport, summaryLine, toTaskReport } from '../task-output';
 import type { TaskReport } from '../task-output';
-import { workerCatalog } from '../tool-catalog';
-import { buildToolParams } from '../tool-params';
+import { TOOL_CALL_FLAGS, prepareToolCall } from '../tool-call';
+import type { PreparedToolCall } from '../tool-call';
 
 export const runCommand: CommandSpec = {
   name: 'worker run',
@@ -23,69 +19,21 @@ export const runCommand: CommandSpec = {
   summary:
     'Runs one tool locally through the same executor and policy as the worker, without an orchestrator.\n' +
     '--param values are coerced to the type the tool\'s schema declares; --mount DIR counts as allowed by the operator.',
-  flags: {
-    mount: { type: 'string', valueName: 'DIR', description: 'host directory mounted at /workspace (file tools)' },
-    param: { type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'a tool parameter' },
-    'param-json': { type: 'string', multiple: true, valueName: 'KEY=JSON', description: 'a tool parameter as JSON' },
-    timeout: { type: 'string', valueName: 'DURATION', description: 'whole-task timeout (default: the tool\'s)' },
-    json: { type: 'boolean', description: 'print one JSON object {tool, status, exitCode, stdout, stderr, ...}' },
-  },
+  flags: TOOL_CALL_FLAGS,
   configFlags: true,
   minPositionals: 1,
   maxPositionals: 1,
   epilog: 'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.\nExample: worker run grep --mount . --param pattern=TODO --param path=src',
 };
 
-interface PreparedRun {
-  tool: string;
-  params: Record<string, unknown>;
-  mountSource: string | undefined;
-  timeoutMs: number | undefined;
-}
-
-function prepare(resolved: ResolvedWorkerConfig, parsed: ParsedCommand): PreparedRun & { images: Record<string, string> } {
-  const tool = parsed.positionals[0] as string;
-  const { catalog, images } = workerCatalog(resolved.config.toolImages, sourceOf(resolved, 'toolImages', '--tool-image'));
-  if (!catalog.has(tool)) {
-    throw new WorkerCliError('UNKNOWN_TOOL', `unknown tool ${JSON.stringify(tool)} (tools: ${catalog.all().map((s) => s.name).join(', ')})`, { tool });
-  }
-  const spec = catalog.get(tool);
-  const params = buildToolParams(spec.parameters, listValue(parsed.values, 'param'), listValue(parsed.values, 'param-json'));
-  const checked = catalog.validate(tool, params);
-  if (!checked.ok) {
-    const problems = checked.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
-    throw new WorkerCliError('INVALID_PARAMS', `invalid parameters for ${tool}: ${problems}`, { tool });
-  }
-  const timeoutText = stringValue(parsed.values, 'timeout');
-  let timeoutMs: number | undefined;
-  if (timeoutText !== undefined) {
-    timeoutMs = parseDuration(timeoutText);
-    if (timeoutMs === undefined || timeoutMs === 0) throw usageError(`invalid duration ${JSON.stringify(timeoutText)} (expected e.g. 30s, 1m30s, 500ms)`, '--timeout');
-  }
-  const mount = stringValue(parsed.values, 'mount');
-  let mountSource: string | undefined;
-  if (mount !== undefined) {
-    mountSource = path.resolve(mount);
-    if (!fs.existsSync(mountSource) || !fs.statSync(mountSource).isDirectory()) throw usageError(`${mount} is not a directory`, '--mount');
-    mountSource = fs.realpathSync(mountSource);
-  } else if (spec.workspace !== 'none') {
-    throw usageError(`${tool} works on a workspace: give --mount DIR`);
-  }
-  return { tool, params: checked.params, mountSource, timeoutMs, images };
-}
-
-function sourceOf(resolved: ResolvedWorkerConfig, field: keyof ResolvedWorkerConfig['config'], fallback: string): string {
-  const s = resolved.sources[field];
-  return s === 'default' ? fallback : s;
-}
-
 /** `worker run <tool>`: one task through the real executor and policy; exit 0 only when it completed. */
 export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: CliIo): Promise<number> {
   const json = parsed.values['json'] === true;
   const toolName = parsed.positionals[0] ?? '';
-  let prepared: ReturnType<typeof prepare>;
+  let prepared: PreparedToolCall;
   try {
-    prepared = prepare(resolved, parsed);
+    const source = resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages;
+    prepared = prepareToolCall(parsed, resolved.config.toolImages, source);
   } catch (err) {
     // With --json a script always gets its one object, even for a usage error.
     if (json && err instanceof WorkerCliError) {
@@ -125,17 +73,16 @@ export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: Pars
   const onSignal = (): void => {
     interrupts++;
     if (interrupts === 1) abort.abort();
-    else void executor.cancelTask(taskId, { force: true });
+    else executor.cancelTask(taskId, { force: true });
   };
   io.signals.on('SIGINT', onSignal);
   io.signals.on('SIGTERM', onSignal);
 
   let streamed = false;
-  const onEvent = (event: ExecutorEvent): void => {
+  const onEvent = (event: TaskEvent): void => {
     if (json || (event.type !== 'stdout' && event.type !== 'stderr')) return;
-    const data = (event as { data: Uint8Array | string }).data;
     streamed = true;
-    (event.type === 'stdout' ? io.stdout : io.stderr).write(typeof data === 'string' ? data : Buffer.from(data));
+    (event.type === 'stdout' ? io.stdout : io.stderr).write(event.chunk);
   };
 
   let report: TaskReport;

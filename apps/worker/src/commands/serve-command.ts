@@ -105,7 +105,8 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
 
   let statusServer: StatusServer | undefined;
   const snapshot = (): ReturnType<WorkerMetrics['snapshot']> => {
-    metrics.setEgress({ ...policy.egress });
+    const m = executor.metrics();
+    metrics.setEgress({ allowed: m.egressAllowed, denied: m.egressDenied });
     return metrics.snapshot();
   };
   if (config.statusAddr !== undefined) {

@@ -1,0 +1,337 @@
+import path from 'node:path';
+import { HubError, createHub, createHubClient } from '@baaaht/hub';
+import type { HubClient } from '@baaaht/hub';
+import { AgentState, OutputStream, TaskState } from '@baaaht/proto';
+import type { Agent as WorkerRecord } from '@baaaht/proto';
+import type { CommandSpec, ParsedCommand } from './args';
+import { parseCommand, renderHelp, stringValue } from './args';
+import type { CliIo } from './cli-io';
+import { writeOut } from './cli-io';
+import { InvalidValue, OPTIONS, parseOptionValue } from './config-schema';
+import type { LogFormat, LogLevel } from './config-schema';
+import { parseDuration } from './durations';
+import { WorkerCliError, configError, usageError } from './errors';
+import { reportFromFinished } from './hub-results';
+import { createLogger } from './logger';
+import { createProgress } from './progress';
+import { errorReport, summaryLine } from './task-output';
+import type { TaskReport } from './task-output';
+import { TOOL_CALL_FLAGS, prepareToolCall } from './tool-call';
+import { workerCatalog } from './tool-catalog';
+import { workerVersion } from './version';
+
+const DEFAULT_ADDR = 'unix:///tmp/baaaht-grpc.sock';
+
+const ADDR_FLAG = { type: 'string', valueName: 'ADDR', description: `orchestrator address (default $ORCHESTRATOR_URL or ${DEFAULT_ADDR})` } as const;
+const TOKEN_FLAG = { type: 'string', valueName: 'TOKEN', description: 'bearer token (default $ORCHESTRATOR_AUTH_TOKEN)' } as const;
+
+const serveCommand: CommandSpec = {
+  name: 'orchestrator serve',
+  usage: 'orchestrator serve [--listen ADDR] [--data DIR] [--lease 30s] [--auth-token T]',
+  summary: 'Runs the dev orchestrator (@baaaht/hub): accepts workers, dispatches submitted tasks, keeps results.',
+  flags: {
+    listen: { type: 'string', valueName: 'ADDR', description: `unix:///path or host:port (default ${DEFAULT_ADDR})` },
+    data: { type: 'string', valueName: 'DIR', description: 'keep tasks and results in SQLite under DIR (default: memory)' },
+    lease: { type: 'string', valueName: 'DURATION', description: 'how long a disconnected worker keeps its tasks (default 30s)' },
+    'auth-token': { type: 'string', valueName: 'TOKEN', description: 'require this bearer token on every call' },
+    'log-level': { type: 'string', valueName: 'LEVEL', description: 'trace, debug, info, warn, error (default info)' },
+    'log-format': { type: 'string', valueName: 'FORMAT', description: 'json or text (default text)' },
+  },
+  configFlags: false,
+  minPositionals: 0,
+  maxPositionals: 0,
+};
+
+const execCommand: CommandSpec = {
+  name: 'orchestrator exec',
+  usage: 'orchestrator exec <tool> --addr ADDR [--mount DIR] [--param key=value]... [--timeout D] [--json]',
+  summary: 'Submits one task to a running orchestrator and waits for its result; streams output as it arrives.',
+  flags: { ...TOOL_CALL_FLAGS, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG },
+  configFlags: false,
+  minPositionals: 1,
+  maxPositionals: 1,
+  epilog: 'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.',
+};
+
+const workersCommand: CommandSpec = {
+  name: 'orchestrator workers',
+  usage: 'orchestrator workers --addr ADDR [--json]',
+  summary: 'Lists the workers the orchestrator knows.',
+  flags: { addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, json: { type: 'boolean', description: 'print JSON' } },
+  configFlags: false,
+  minPositionals: 0,
+  maxPositionals: 0,
+};
+
+const statusCommand: CommandSpec = {
+  name: 'orchestrator status',
+  usage: 'orchestrator status <taskId> --addr ADDR [--json]',
+  summary: 'Shows one task: its state, worker, attempts and result.',
+  flags: { addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, json: { type: 'boolean', description: 'print JSON' } },
+  configFlags: false,
+  minPositionals: 1,
+  maxPositionals: 1,
+};
+
+const SUBCOMMANDS: Record<string, CommandSpec> = { serve: serveCommand, exec: execCommand, workers: workersCommand, status: statusCommand };
+
+const rootCommand: CommandSpec = {
+  name: 'orchestrator',
+  usage: 'orchestrator <command> [options]',
+  summary: [
+    'The dev orchestrator and its client.',
+    '',
+    'Commands:',
+    '  serve             run the orchestrator',
+    '  exec <tool>       submit a task and wait for the result',
+    '  workers           list workers',
+    '  status <taskId>   show one task',
+  ].join('\n'),
+  flags: { version: { type: 'boolean', short: 'v', description: 'print the version' } },
+  configFlags: false,
+  minPositionals: 0,
+  maxPositionals: 0,
+};
+
+export async function orchestratorCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-')) {
+    const parsed = parseCommand(rootCommand, argv);
+    if (parsed.values['version'] === true) {
+      await writeOut(io.stdout, `orchestrator ${workerVersion()}\n`);
+      return 0;
+    }
+    await writeOut(parsed.help ? io.stdout : io.stderr, renderHelp(rootCommand));
+    return parsed.help ? 0 : 2;
+  }
+  const spec = first === 'help' ? SUBCOMMANDS[argv[1] ?? ''] ?? rootCommand : SUBCOMMANDS[first];
+  if (spec === undefined) throw usageError(`unknown command ${JSON.stringify(first)} (see orchestrator --help)`);
+  if (first === 'help') {
+    await writeOut(io.stdout, renderHelp(spec));
+    return 0;
+  }
+  const parsed = parseCommand(spec, argv.slice(1));
+  if (parsed.help) {
+    await writeOut(io.stdout, renderHelp(spec));
+    return 0;
+  }
+  switch (first) {
+    case 'serve':
+      return serve(parsed, io);
+    case 'exec':
+      return exec(parsed, io);
+    case 'workers':
+      return withClient(parsed, io, (client) => listWorkers(client, parsed, io));
+    default:
+      return withClient(parsed, io, (client) => showStatus(client, parsed, io));
+  }
+}
+
+function flagOption<T>(flag: string, value: string | undefined, fallback: T): T {
+  if (value === undefined) return fallback;
+  const option = OPTIONS.find((o) => o.flag === flag);
+  try {
+    return parseOptionValue(option!, value) as T; // eslint-disable-line @typescript-eslint/no-non-null-assertion
+  } catch (err) {
+    if (err instanceof InvalidValue) throw configError(`--${flag}`, err.message);
+    throw err;
+  }
+}
+
+async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const listen = stringValue(parsed.values, 'listen') ?? DEFAULT_ADDR;
+  const leaseText = stringValue(parsed.values, 'lease');
+  const leaseMs = leaseText === undefined ? 30_000 : parseDuration(leaseText);
+  if (leaseMs === undefined || leaseMs <= 0) throw configError('--lease', `invalid duration ${JSON.stringify(leaseText)} (expected e.g. 30s)`);
+  const level = flagOption<LogLevel>('log-level', stringValue(parsed.values, 'log-level'), 'info');
+  const format = flagOption<LogFormat>('log-format', stringValue(parsed.values, 'log-format'), 'text');
+  const logger = createLogger({ level, format, output: 'stdout', base: { component: 'orchestrator' } });
+  const dataDir = stringValue(parsed.values, 'data');
+  const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
+  const hub = createHub({
+    leaseMs,
+    logger,
+    version: workerVersion(),
+    knownTools: workerCatalog({}).catalog.all().map((s) => s.name),
+    ...(dataDir !== undefined ? { dataDir: path.resolve(dataDir) } : {}),
+    ...(token !== undefined ? { bearerToken: token } : {}),
+  });
+  let bound: string;
+  try {
+    bound = await hub.listen(listen);
+  } catch (err) {
+    await hub.close().catch(() => undefined);
+    if (err instanceof HubError && err.code === 'INVALID_ARGUMENT') throw usageError(err.message, '--listen');
+    throw new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', (err as Error).message, { cause: err });
+  }
+  logger.info('orchestrator listening', { address: bound, dataDir, leaseMs });
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const stop = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) {
+        logger.warn('second signal: exiting now', { signal });
+        logger.flush();
+        resolve(1);
+        return;
+      }
+      logger.info('shutting down, send again to force', { signal });
+      void hub.close().then(
+        () => {
+          logger.info('orchestrator stopped');
+          logger.flush();
+          resolve(0);
+        },
+        (err: unknown) => {
+          logger.error('close failed', { err });
+          logger.flush();
+          resolve(1);
+        },
+      );
+    };
+    io.signals.on('SIGINT', stop);
+    io.signals.on('SIGTERM', stop);
+  });
+}
+
+function clientFor(parsed: ParsedCommand, io: CliIo): HubClient {
+  const addr = stringValue(parsed.values, 'addr') ?? (io.env['ORCHESTRATOR_URL'] || DEFAULT_ADDR);
+  const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
+  try {
+    return createHubClient(addr, token !== undefined ? { bearerToken: token } : {});
+  } catch (err) {
+    if (err instanceof HubError) throw usageError(err.message, '--addr');
+    throw err;
+  }
+}
+
+async function withClient(parsed: ParsedCommand, io: CliIo, fn: (client: HubClient) => Promise<number>): Promise<number> {
+  const client = clientFor(parsed, io);
+  try {
+    return await fn(client);
+  } catch (err) {
+    throw hubFailure(err);
+  } finally {
+    client.close();
+  }
+}
+
+function hubFailure(err: unknown): unknown {
+  if (!(err instanceof HubError)) return err;
+  if (err.code === 'INVALID_ARGUMENT' || err.code === 'UNKNOWN_TOOL') return new WorkerCliError('INVALID_PARAMS', err.message, { cause: err });
+  if (err.code === 'TASK_NOT_FOUND') return new WorkerCliError('USAGE', err.message, { cause: err });
+  return new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', `${err.code}: ${err.message}`, { cause: err });
+}
+
+async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const json = parsed.values['json'] === true;
+  const toolName = parsed.positionals[0] ?? '';
+  const fail = async (code: string, message: string, exitCode: number): Promise<number> => {
+    if (json) await writeOut(io.stdout, JSON.stringify(errorReport(toolName, code, message)) + '\n');
+    io.stderr.write(`orchestrator: ${message}\n`);
+    return exitCode;
+  };
+  let call;
+  try {
+    call = prepareToolCall(parsed, {}, '--tool-image');
+  } catch (err) {
+    if (err instanceof WorkerCliError) return fail(err.code, err.message, err.exitCode);
+    throw err;
+  }
+  const client = clientFor(parsed, io);
+  const progress = createProgress({ stream: io.stderr as NodeJS.WriteStream, enabled: !json && io.stderr.isTTY === true });
+  let report: TaskReport | undefined;
+  try {
+    const submitted = await client.submit({
+      tool: call.tool,
+      params: call.params,
+      ...(call.mountSource !== undefined ? { mountSource: call.mountSource } : {}),
+      ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
+    });
+    progress.update(`task ${submitted.taskId}: waiting for a worker…`);
+    for await (const event of client.watch(submitted.taskId)) {
+      const payload = event.payload;
+      if (payload === undefined) continue;
+      switch (payload.$case) {
+        case 'assigned':
+          progress.update(`task ${submitted.taskId}: running on ${payload.value.agentId}…`);
+          break;
+        case 'requeued':
+          progress.update(`task ${submitted.taskId}: requeued (${payload.value.reason}), waiting for a worker…`);
+          break;
+        case 'output':
+          if (!json) {
+            progress.stop();
+            (payload.value.stream === OutputStream.OUTPUT_STREAM_STDERR ? io.stderr : io.stdout).write(payload.value.data);
+          }
+          break;
+        case 'finished':
+          report = reportFromFinished(call.tool, payload.value);
+          break;
+        default:
+          break;
+      }
+    }
+  } catch (err) {
+    progress.stop();
+    client.close();
+    const failure = hubFailure(err);
+    if (failure instanceof WorkerCliError) return fail(failure.code, failure.message, failure.exitCode);
+    throw failure;
+  }
+  progress.stop();
+  client.close();
+  if (report === undefined) return fail('ORCHESTRATOR_UNAVAILABLE', 'the task stream ended without a result', 1);
+  if (json) await writeOut(io.stdout, JSON.stringify(report) + '\n');
+  else io.stderr.write(`${summaryLine(report)}\n`);
+  return report.status === 'completed' ? 0 : 1;
+}
+
+function workerJson(w: WorkerRecord): Record<string, unknown> {
+  return {
+    id: w.id,
+    name: w.name,
+    state: AgentState[w.state] ?? String(w.state),
+    connected: w.connected,
+    draining: w.draining,
+    freeSlots: w.freeSlots,
+    activeTasks: w.activeTasks,
+    registeredAt: w.registeredAt?.toISOString() ?? null,
+    lastHeartbeat: w.lastHeartbeat?.toISOString() ?? null,
+  };
+}
+
+async function listWorkers(client: HubClient, parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const workers = await client.workers();
+  if (parsed.values['json'] === true) {
+    await writeOut(io.stdout, JSON.stringify(workers.map(workerJson), null, 2) + '\n');
+    return 0;
+  }
+  if (workers.length === 0) {
+    await writeOut(io.stdout, 'no workers\n');
+    return 0;
+  }
+  const rows = workers.map((w) => [w.name, w.id, w.connected ? (w.draining ? 'draining' : 'connected') : 'disconnected', String(w.freeSlots), String(w.activeTasks.length)]);
+  const header = ['NAME', 'ID', 'STATE', 'FREE', 'RUNNING'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  await writeOut(io.stdout, [line(header), ...rows.map(line)].join('\n') + '\n');
+  return 0;
+}
+
+async function showStatus(client: HubClient, parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const taskId = parsed.positionals[0] as string;
+  const task = await client.status(taskId);
+  const tool = task.assignment?.tool ?? task.name;
+  const result = task.finished ? reportFromFinished(tool, task.finished) : null;
+  const state = TaskState[task.state] ?? String(task.state);
+  const out = { taskId: task.id, tool, state, agentId: task.agentId || null, attempts: task.attempts, result };
+  if (parsed.values['json'] === true) {
+    await writeOut(io.stdout, JSON.stringify(out, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [`task ${out.taskId}: ${state} (${tool}, worker ${out.agentId ?? '-'}, attempts ${out.attempts})`];
+  if (result) lines.push(summaryLine(result));
+  await writeOut(io.stdout, lines.join('\n') + '\n');
+  return 0;
+}
