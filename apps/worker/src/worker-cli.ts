@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io';
 import { writeOut } from './cli-io';
 import { resolveWorkerConfig } from './config';
 import { usageError } from './errors';
+import { configCommand, runConfigCommand } from './commands/config-command';
 import { doctorCommand, runDoctorCommand } from './commands/doctor-command';
 import { policyCommand, runPolicyCommand } from './commands/policy-command';
 import { runCommand, runRunCommand } from './commands/run-command';
@@ -16,6 +17,7 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   tools: toolsCommand,
   policy: policyCommand,
   doctor: doctorCommand,
+  config: configCommand,
 };
 
 export const workerCommand: CommandSpec = {
@@ -30,6 +32,7 @@ export const workerCommand: CommandSpec = {
     '  tools              list the tool catalog',
     '  policy check FILE  validate a policy file',
     '  doctor             check Docker, tool images, the orchestrator socket and the policy',
+    '  config             print the effective configuration and where each value came from',
     '',
     'Every option can also be set as WORKER_<OPTION> (e.g. WORKER_LOG_LEVEL) or in the config file',
     '(keys in kebab or snake case). Precedence: flags > environment > config file > defaults.',
@@ -63,6 +66,8 @@ export async function workerCli(argv: readonly string[], io: CliIo): Promise<num
     switch (first) {
       case 'tools':
         return runToolsCommand(config, parsed.values['json'] === true, io);
+      case 'config':
+        return runConfigCommand(resolved, parsed.values['json'] === true, io);
       case 'doctor':
         return runDoctorCommand(config, io, parsed.values['json'] === true);
       default:

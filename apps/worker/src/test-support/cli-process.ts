@@ -1,0 +1,135 @@
+/**
+ * Spawns the real CLIs from source (node + tsx loader, sibling packages from
+ * their sources through the root tsconfig's paths), so a test run never needs
+ * a stale build and signals reach the CLI process itself.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const TSX_LOADER = `file://${path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')}`;
+const ENTRY = { worker: path.join(REPO_ROOT, 'apps/worker/src/cli.ts'), orchestrator: path.join(REPO_ROOT, 'apps/worker/src/orchestrator-cli.ts') };
+
+export type Program = keyof typeof ENTRY;
+
+/** A clean environment: no WORKER_* leaking in from the developer's shell, a HOME without a config file. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('WORKER_') || k === 'ORCHESTRATOR_URL' || k === 'XDG_CONFIG_HOME' || k.startsWith('JEST') || k === 'NODE_OPTIONS') continue;
+    env[k] = v;
+  }
+  env['HOME'] = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-home-'));
+  env['TSX_TSCONFIG_PATH'] = path.join(REPO_ROOT, 'tsconfig.json');
+  return { ...env, ...extra };
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when `pattern` shows up on stdout or stderr. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<CliResult>;
+  /** SIGKILL if still running (test teardown). */
+  kill(): Promise<void>;
+}
+
+export function startCli(program: Program, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY[program], ...args], {
+    env: options.env ?? cleanEnv(),
+    cwd: options.cwd ?? REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters) w();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      for (const w of waiters) w();
+      resolve({ code, signal, stdout: out, stderr: err });
+    });
+  });
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const m = out.match(pattern) ?? err.match(pattern);
+          if (m) {
+            cleanup();
+            resolve(m);
+          } else if (done) {
+            cleanup();
+            reject(new Error(`process exited before ${pattern} appeared\nstdout:\n${out}\nstderr:\n${err}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async kill() {
+      if (!done) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Runs a CLI to completion. */
+export function runCli(program: Program, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+  return startCli(program, args, options).exited;
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A short unix socket path (sun_path is limited to ~107 bytes). */
+export function tempSocketPath(name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-'));
+  return path.join(dir, `${name}.sock`);
+}
