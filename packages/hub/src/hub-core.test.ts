@@ -10,6 +10,7 @@ import { MemoryTaskStore } from './memory-task-store';
 import type { TaskStore } from './task-store';
 
 type Payload = NonNullable<OrchestratorMessage['payload']>;
+type PayloadOf = { [P in Payload as P['$case']]: P['value'] };
 
 class ManualClock implements HubClock {
   t = 1_000_000;
@@ -100,11 +101,10 @@ class FakeWorker {
     this.conn = undefined;
   }
 
-  of<K extends Payload['$case']>(kind: K): Extract<Payload, { $case: K }>['value'][] {
-    return this.sent
-      .map((m) => m.payload)
-      .filter((p) => p?.$case === kind)
-      .map((p) => p?.value) as Extract<Payload, { $case: K }>['value'][];
+  of<K extends keyof PayloadOf>(kind: K): PayloadOf[K][] {
+    const out: PayloadOf[K][] = [];
+    for (const m of this.sent) if (m.payload?.$case === kind) out.push(m.payload.value as PayloadOf[K]);
+    return out;
   }
 
   assigned(): string[] {
