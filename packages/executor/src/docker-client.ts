@@ -1,6 +1,8 @@
 import Docker from 'dockerode';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { dockerStatus } from './errors';
+import { rawAttach } from './raw-attach';
+import type { AttachDataHandler, AttachStream, EngineTarget } from './raw-attach';
 
 /** The subset of Docker's container-create body the executor uses (Engine API `POST /containers/create`). */
 export interface ContainerCreateBody {
@@ -65,8 +67,11 @@ export interface DockerClient {
   /** Pulls an image; rejects when the registry refuses or `signal` aborts. */
   pullImage(image: string, signal: AbortSignal): Promise<void>;
   createContainer(body: ContainerCreateBody): Promise<string>;
-  /** Attaches to a created (not yet started) container: a multiplexed stream, writable when `stdin`. */
-  attachContainer(id: string, options: { stdin: boolean }): Promise<Duplex>;
+  /**
+   * Attaches to a created (not yet started) container. `onData` gets the multiplexed output as it arrives
+   * (its buffer may be reused after the call returns).
+   */
+  attachContainer(id: string, options: { stdin: boolean; onData: AttachDataHandler }): Promise<AttachStream>;
   startContainer(id: string): Promise<void>;
   /** Resolves with the exit status once the container stops. */
   waitContainer(id: string): Promise<number>;
@@ -102,9 +107,29 @@ async function tolerate(call: Promise<unknown>, statuses: number[]): Promise<voi
   }
 }
 
+/** Adapts a stream-based attach to `AttachStream`. */
+export function duplexAttach(stream: Duplex, onData: AttachDataHandler): AttachStream {
+  const ended = new Promise<void>((resolve) => {
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', () => resolve());
+  });
+  stream.on('data', (chunk: Buffer) => onData(chunk));
+  return { endStdin: (data) => void stream.end(data), ended, destroy: () => void stream.destroy() };
+}
+
 /** The dockerode-backed client. */
 export function createDockerClient(options: { env?: NodeJS.ProcessEnv; docker?: Docker } = {}): DockerClient {
-  const docker = options.docker ?? new Docker(dockerConnectionFromEnv(options.env));
+  const connection = dockerConnectionFromEnv(options.env);
+  const docker = options.docker ?? new Docker(connection);
+  const target: EngineTarget | undefined =
+    options.docker !== undefined
+      ? undefined
+      : connection.socketPath !== undefined
+        ? { socketPath: connection.socketPath }
+        : connection.protocol === 'http' && connection.host !== undefined
+          ? { host: connection.host, port: Number(connection.port) }
+          : undefined;
   return {
     async runtimes() {
       const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
@@ -138,9 +163,11 @@ export function createDockerClient(options: { env?: NodeJS.ProcessEnv; docker?: 
       const container = await docker.createContainer(body as unknown as Docker.ContainerCreateOptions);
       return container.id;
     },
-    async attachContainer(id, { stdin }) {
-      const stream = await docker.getContainer(id).attach({ stream: true, stdout: true, stderr: true, stdin, hijack: stdin });
-      return stream as unknown as Duplex;
+    async attachContainer(id, { stdin, onData }) {
+      if (target !== undefined) return rawAttach(target, id, { stdin, onData });
+      // TLS engines: dockerode's attach (allocates per read, which only costs memory headroom).
+      const stream = (await docker.getContainer(id).attach({ stream: true, stdout: true, stderr: true, stdin, hijack: true })) as unknown as Duplex;
+      return duplexAttach(stream, onData);
     },
     async startContainer(id) {
       await tolerate(docker.getContainer(id).start(), [304]);

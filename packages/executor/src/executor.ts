@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
 import { createToolCatalog, ToolSpecError } from '@baaaht/tool-specs';
 import type { CommandResult, RunCommand, ToolCommand, ToolContext, ToolRunOutcome, ToolSpec } from '@baaaht/tool-specs';
 import { sleep, systemClock } from './clock';
@@ -22,6 +21,7 @@ import type { Logger } from './logger';
 import { MetricsRecorder } from './metrics';
 import type { ExecutorMetrics } from './metrics';
 import { OutputCollector, StreamDemuxer } from './output-demux';
+import type { AttachStream } from './raw-attach';
 import type { OutputCaps } from './output-demux';
 import type { PolicyEnforcer } from './policy-enforcer';
 import { Reaper } from './reaper';
@@ -572,7 +572,11 @@ export class Executor {
     const collector = new OutputCollector(caps);
     task.collectors.push(collector);
     let id: string;
-    let stream: Duplex | undefined;
+    let stream: AttachStream | undefined;
+    const demux = new StreamDemuxer((which, chunk) => {
+      const kept = collector.accept(which, chunk);
+      if (kept !== undefined) task.emit({ type: which, taskId: task.id, chunk: kept });
+    });
     try {
       const body = buildCreateBody(plan, command, containerName(task.tool, task.id, randomBytes(3).toString('hex')));
       this.logger.debug('creating container', { ...meta, image: plan.image });
@@ -591,7 +595,7 @@ export class Executor {
       this.logger.debug('created container', { ...meta, containerId: shortId(id) });
       try {
         if (signal.aborted) throw new TaskInterrupted('stopped before start');
-        stream = await this.docker.attachContainer(id, { stdin: command.stdin !== undefined });
+        stream = await this.docker.attachContainer(id, { stdin: command.stdin !== undefined, onData: (chunk) => demux.push(chunk) });
         if (signal.aborted) throw new TaskInterrupted('stopped before start');
         await this.docker.startContainer(id);
       } catch (err) {
@@ -611,25 +615,15 @@ export class Executor {
     // A stop that arrived while the container was starting found nothing running to signal.
     if (signal.aborted) void this.stopContainer(task, id);
 
-    const live = stream;
-    const demux = new StreamDemuxer((which, chunk) => {
-      const kept = collector.accept(which, chunk);
-      if (kept !== undefined) task.emit({ type: which, taskId: task.id, chunk: kept });
-    });
-    const ended = new Promise<void>((resolve) => {
-      live.on('end', resolve);
-      live.on('close', resolve);
-      live.on('error', () => resolve());
-    });
-    live.on('data', (chunk: Buffer) => demux.push(chunk));
-    if (command.stdin !== undefined) live.end(typeof command.stdin === 'string' ? Buffer.from(command.stdin, 'utf8') : Buffer.from(command.stdin));
+    const live = stream as AttachStream;
+    if (command.stdin !== undefined) live.endStdin(typeof command.stdin === 'string' ? Buffer.from(command.stdin, 'utf8') : Buffer.from(command.stdin));
 
     let exitCode: number;
     let oomKilled = false;
     try {
       const waited = await this.docker.waitContainer(id);
       // The attach stream ends right after the process; bound the wait in case the engine keeps it open.
-      await Promise.race([ended, sleep(this.clock, 2000)]);
+      await Promise.race([live.ended, sleep(this.clock, 2000)]);
       const state = await this.docker.inspectContainer(id);
       exitCode = Number.isInteger(state.exitCode) ? state.exitCode : waited;
       oomKilled = state.oomKilled;

@@ -1,5 +1,7 @@
 import { Duplex } from 'node:stream';
+import { duplexAttach } from '../docker-client';
 import type { ContainerCreateBody, ContainerState, DockerClient, ManagedContainer } from '../docker-client';
+import type { AttachDataHandler, AttachStream } from '../raw-attach';
 
 /** One frame of Docker's multiplexed stream. */
 export function frame(stream: 1 | 2, payload: string | Buffer): Buffer {
@@ -115,9 +117,9 @@ export class FakeDocker implements DockerClient {
     return c;
   }
 
-  async attachContainer(id: string): Promise<Duplex> {
+  async attachContainer(id: string, options: { stdin: boolean; onData: AttachDataHandler }): Promise<AttachStream> {
     this.calls.push('attach');
-    return this.get(id).stream;
+    return duplexAttach(this.get(id).stream, options.onData);
   }
 
   async startContainer(id: string): Promise<void> {
