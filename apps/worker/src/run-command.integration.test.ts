@@ -1,0 +1,152 @@
+/**
+ * `worker run --json` through the real binary, the real executor and policy,
+ * and real containers (offline images) for every tool in the catalog.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, containersWithLabel, createTempWorkspace } from '@baaaht/test-utils';
+import type { TempWorkspace } from '@baaaht/test-utils';
+import { allToolSpecs } from '@baaaht/tool-specs';
+import { cleanEnv, runCli } from './test-support/cli-process';
+import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
+import type { FakeWeb } from './test-support/fake-web';
+
+jest.setTimeout(120_000);
+
+const OWNER = { uid: 1234, gid: 1234 };
+const FILE_IMAGES = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list'].map((t) => `${t}=${OFFLINE_BUSYBOX_IMAGE}`).join(',');
+const WEB_IMAGES = `fetch_url=${OFFLINE_CURL_IMAGE},web_search=${OFFLINE_CURL_IMAGE}`;
+const REPORT_KEYS = ['containerId', 'durationMs', 'error', 'exitCode', 'status', 'stderr', 'stdout', 'tool', 'truncated'];
+
+let ws: TempWorkspace;
+let web: FakeWeb;
+let policyFile: string;
+const covered = new Set<string>();
+
+interface Report {
+  tool: string;
+  status: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  durationMs: number;
+  containerId: string | null;
+  error: { code: string; message: string } | null;
+  structured?: unknown;
+}
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; report: Report; stderr: string }> {
+  const r = await runCli('worker', ['run', ...args, '--json'], { env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, ...env }) });
+  const lines = r.stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  const report = JSON.parse(lines[0] as string) as Report;
+  if (report.status === 'completed') covered.add(report.tool);
+  return { code: r.code, report, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  ws = createTempWorkspace({
+    files: { 'notes.txt': 'alpha\nbeta TODO\ngamma\n', 'src/main.ts': 'export const x = 1; // TODO\n', 'edit.txt': 'hello old world\n' },
+    owner: OWNER,
+  });
+  web = await startFakeWeb();
+  policyFile = path.join(cleanEnv()['HOME'] as string, 'policy.yaml');
+  fs.writeFileSync(policyFile, loopbackPolicyYaml(ws.dir, web.port));
+});
+
+afterAll(async () => {
+  await web.close();
+  ws.cleanup();
+  expect(containersWithLabel('org.baaaht.managed')).toEqual([]);
+});
+
+describe('worker run --json (real binary, real containers)', () => {
+  it('file_read prints exactly the report object and exits 0', async () => {
+    const { code, report } = await run(['file_read', '--mount', ws.dir, '--param', 'path=notes.txt']);
+    expect(code).toBe(0);
+    expect(Object.keys(report).sort()).toEqual(REPORT_KEYS);
+    expect(report).toMatchObject({ tool: 'file_read', status: 'completed', exitCode: 0, stdout: 'alpha\nbeta TODO\ngamma\n', truncated: false, error: null });
+    expect(report.containerId).toMatch(/^[0-9a-f]{12,64}$/);
+    expect(report.durationMs).toBeGreaterThan(0);
+  });
+
+  it('file_read coerces --param integers from the schema', async () => {
+    const { code, report } = await run(['file_read', '--mount', ws.dir, '--param', 'path=notes.txt', '--param', 'offset=2', '--param', 'limit=1']);
+    expect(code).toBe(0);
+    expect(report.stdout).toBe('beta TODO\n');
+  });
+
+  it('file_write then file_edit change the workspace (tool images from --tool-image)', async () => {
+    const write = await run(['file_write', '--mount', ws.dir, '--param', 'path=out/new.txt', '--param', 'content=written by the cli\n', '--tool-image', `file_write=${OFFLINE_BUSYBOX_IMAGE}`]);
+    expect(write.code).toBe(0);
+    expect(ws.read('out/new.txt')).toBe('written by the cli\n');
+    const edit = await run(['file_edit', '--mount', ws.dir, '--param', 'path=edit.txt', '--param', 'old_string=old', '--param', 'new_string=new']);
+    expect(edit.code).toBe(0);
+    expect(ws.read('edit.txt')).toBe('hello new world\n');
+  });
+
+  it('file_edit that matches nothing reports a failure and exits 1', async () => {
+    const { code, report } = await run(['file_edit', '--mount', ws.dir, '--param', 'path=edit.txt', '--param', 'old_string=absent', '--param', 'new_string=x']);
+    expect(code).toBe(1);
+    expect(report.status).not.toBe('completed');
+    expect(report.error?.code).toBeTruthy();
+  });
+
+  it('grep, find and list', async () => {
+    const grep = await run(['grep', '--mount', ws.dir, '--param', 'pattern=TODO', '--param', 'case_insensitive=false']);
+    expect(grep.code).toBe(0);
+    expect(grep.report.stdout).toContain('notes.txt');
+    expect(grep.report.stdout).toContain('src/main.ts');
+    const find = await run(['find', '--mount', ws.dir, '--param', 'name=*.ts']);
+    expect(find.code).toBe(0);
+    expect(find.report.stdout).toContain('main.ts');
+    const list = await run(['list', '--mount', ws.dir, '--param', 'recursive=true']);
+    expect(list.code).toBe(0);
+    expect(list.report.stdout).toContain('notes.txt');
+  });
+
+  it('fetch_url reaches a 127.0.0.1 server only when the policy file allows loopback', async () => {
+    const allowed = await run(['fetch_url', '--param', `url=${web.url('/page')}`, '--policy', policyFile]);
+    expect(allowed.code).toBe(0);
+    expect(allowed.report.stdout).toBe('hello from the loopback test server\n');
+    const denied = await run(['fetch_url', '--param', `url=${web.url('/page')}`]);
+    expect(denied.code).toBe(1);
+    expect(denied.report.status).not.toBe('completed');
+  });
+
+  it('web_search queries the --search-backend-url (a fake SearXNG on 127.0.0.1)', async () => {
+    const { code, report } = await run(['web_search', '--param', 'query=baaaht worker', '--param', 'max_results=2', '--policy', policyFile, '--search-backend-url', web.url('')]);
+    expect(code).toBe(0);
+    expect(report.structured).toEqual({
+      results: [
+        { title: 'First result for baaaht worker', url: 'https://example.org/1', snippet: 'snippet one' },
+        { title: 'Second', url: 'https://example.org/2', snippet: 'snippet two' },
+      ],
+    });
+    expect(web.requests).toContain('/search?q=baaaht%20worker&format=json');
+  });
+
+  it('every catalog tool ran to completion above', () => {
+    expect([...covered].sort()).toEqual(allToolSpecs().map((s) => s.name).sort());
+  });
+
+  it.each([
+    [['no_such_tool'], 'UNKNOWN_TOOL'],
+    [['file_read', '--mount', '/tmp', '--param', 'path'], 'USAGE'],
+    [['file_read', '--mount', '/tmp', '--param', 'path=a', '--param', 'limit=many'], 'USAGE'],
+    [['file_read', '--mount', '/tmp'], 'INVALID_PARAMS'],
+  ])('usage error %j: exit 2, still one JSON object with status error', async (args, code) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.report).toMatchObject({ status: 'error', exitCode: null, containerId: null, error: { code } });
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('without --json streams the tool output and ends with a summary line on stderr', async () => {
+    const r = await runCli('worker', ['run', 'file_read', '--mount', ws.dir, '--param', 'path=notes.txt', '--tool-image', `*=${OFFLINE_BUSYBOX_IMAGE}`], { env: cleanEnv() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('alpha\nbeta TODO\ngamma\n');
+    expect(r.stderr).toMatch(/^file_read completed in \S+ \(exit 0, container [0-9a-f]{12}\)\n$/);
+  });
+});
