@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { systemClock } from './clock';
+import type { Clock } from './clock';
+import { createDockerClient } from './docker-client';
+import type { DockerClient } from './docker-client';
+import { createExecutor } from './executor';
+import { LABELS } from './labels';
+import type { PolicyEnforcer } from './policy-enforcer';
+import { openTestExecutor, testWorkerId, workerContainers } from './test-support/integration';
+
+jest.setTimeout(120_000);
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+it("refuses runtime 'runsc' on this host (gVisor is not installed) with a clear error", async () => {
+  await expect(createExecutor({ runtime: 'runsc', workerId: testWorkerId('runsc'), reapIntervalMs: 0 })).rejects.toMatchObject({
+    code: 'RUNTIME_UNAVAILABLE',
+    message: expect.stringMatching(/'runsc' is not available on this Docker engine \(it has: .*runc/),
+  });
+});
+
+it('a policy denial is status denied and creates no container', async () => {
+  const workerId = testWorkerId('denied');
+  const policy: PolicyEnforcer = {
+    enforce: () => {
+      throw Object.assign(new Error('tool file_read is not allowed in this session'), { code: 'POLICY_DENIED', violations: [{ rule: 'tools.deny' }] });
+    },
+  };
+  const ex = await openTestExecutor(workerId, { policy });
+  try {
+    const r = await ex.executeTask({ tool: 'hostile', params: { case: 'sleep' } });
+    expect(r).toMatchObject({ status: 'denied', containerId: null, error: { code: 'POLICY_DENIED', detail: 'tools.deny' } });
+    expect(ex.metrics().containersCreated).toBe(0);
+    expect(workerContainers(workerId)).toEqual([]);
+  } finally {
+    await ex.close();
+  }
+});
+
+it('a missing image fails fast with IMAGE_NOT_FOUND and says how to provide it', async () => {
+  const workerId = testWorkerId('noimage');
+  const ex = await openTestExecutor(workerId, { imageOverrides: { hostile: 'baaaht/does-not-exist:never' } });
+  try {
+    const r = await ex.executeTask({ tool: 'hostile', params: { case: 'sleep' }, timeoutMs: 10_000 });
+    expect(r).toMatchObject({ status: 'error', error: { code: 'IMAGE_NOT_FOUND' } });
+    expect(r.error?.message).toContain('baaaht/does-not-exist:never');
+    expect(r.error?.message).toContain('build-offline-images.sh');
+    expect(r.error?.message).toContain('--tool-image hostile=IMAGE');
+    expect(r.durationMs).toBeLessThan(10_000);
+  } finally {
+    await ex.close();
+  }
+});
+
+it('a worker SIGKILLed mid-task leaves an orphan that its successor reaps at start-up', async () => {
+  const workerId = testWorkerId('orphan');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), workerId], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  try {
+    for (let i = 0; i < 600 && !out.includes('READY') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    expect({ ready: out.includes('READY'), err }).toEqual({ ready: true, err: '' });
+    expect(workerContainers(workerId)).toHaveLength(1);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+  // Nothing ran the dead worker's cleanup: the container is still there.
+  expect(workerContainers(workerId)).toHaveLength(1);
+
+  const successor = await openTestExecutor(workerId);
+  try {
+    expect(successor.metrics().containersReaped).toBe(1);
+    expect(workerContainers(workerId)).toEqual([]);
+  } finally {
+    await successor.close();
+  }
+});
+
+it("another worker reaps a dead worker's container once it is past its deadline + margin", async () => {
+  const deadId = testWorkerId('expired');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), deadId], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    for (let i = 0; i < 600 && !out.includes('READY') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('READY');
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+  expect(workerContainers(deadId)).toHaveLength(1);
+  // The reaper reads the deadline label (now + 120 s here); a clock 10 minutes ahead makes it expired.
+  // Its view is narrowed to the dead worker's containers so suites running alongside are never touched.
+  const real = createDockerClient();
+  const docker: DockerClient = { ...real, listContainers: () => real.listContainers(`${LABELS.workerId}=${deadId}`) };
+  const clock: Clock = { ...systemClock, now: () => Date.now() + 10 * 60_000 };
+  const other = await openTestExecutor(testWorkerId('other'), { docker, clock, reapMarginMs: 60_000 });
+  try {
+    expect(other.metrics().containersReaped).toBe(1);
+    expect(workerContainers(deadId)).toEqual([]);
+  } finally {
+    await other.close();
+  }
+});
