@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createToolCatalog } from '@baaaht/tool-specs';
 import type { ToolSpec } from '@baaaht/tool-specs';
 import { createExecutor } from './executor';
+import { fetchUrl } from './helpers';
 import type { Executor } from './executor';
 import type { ExecutorOptions } from './executor-options';
 import { LABELS } from './labels';
@@ -354,5 +355,42 @@ describe('images', () => {
     const { ex, docker } = await open({ imageOverrides: { '*': 'img:echo', file_read: 'other' } });
     await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
     expect(docker.containers[0]?.body.Image).toBe('img:echo');
+  });
+});
+
+describe('periodic reaper', () => {
+  it('runs every reapIntervalMs on the injected clock and stops on close', async () => {
+    const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
+    const clock = {
+      now: () => Date.now(),
+      setTimeout: (fn: () => void, ms: number) => {
+        const t = { fn, ms, cleared: false };
+        timers.push(t);
+        return t;
+      },
+      clearTimeout: (h: unknown) => void ((h as { cleared: boolean }).cleared = true),
+    };
+    const docker = new FakeDocker();
+    const listed: number[] = [];
+    const list = docker.listContainers.bind(docker);
+    docker.listContainers = () => (listed.push(1), list());
+    const { ex } = await open({ reapIntervalMs: 1000, clock }, docker);
+    expect(listed).toHaveLength(1);
+    const reapTimer = timers.find((t) => t.ms === 1000);
+    expect(reapTimer).toBeDefined();
+    reapTimer?.fn();
+    await tick();
+    expect(listed).toHaveLength(2);
+    const next = timers.filter((t) => t.ms === 1000);
+    expect(next).toHaveLength(2);
+    await ex.close();
+    expect(next[1]?.cleared).toBe(true);
+  });
+});
+
+describe('helpers', () => {
+  it('return output on success and throw the typed error otherwise', async () => {
+    const { ex } = await open();
+    await expect(fetchUrl(ex, 'ftp://example.com/')).rejects.toMatchObject({ name: 'ExecutorError', code: 'INVALID_PARAMS' });
   });
 });

@@ -13,6 +13,26 @@ jest.setTimeout(120_000);
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
+/** Runs the orphan fixture (an executor in a child process) until its container runs, then SIGKILLs it. */
+async function runAndKillWorker(workerId: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), workerId], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  try {
+    for (let i = 0; i < 600 && !out.includes('READY') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    expect({ ready: out.includes('READY'), err }).toEqual({ ready: true, err: '' });
+    expect(workerContainers(workerId)).toHaveLength(1);
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
 it("refuses runtime 'runsc' on this host (gVisor is not installed) with a clear error", async () => {
   await expect(createExecutor({ runtime: 'runsc', workerId: testWorkerId('runsc'), reapIntervalMs: 0 })).rejects.toMatchObject({
     code: 'RUNTIME_UNAVAILABLE',
@@ -55,22 +75,7 @@ it('a missing image fails fast with IMAGE_NOT_FOUND and says how to provide it',
 
 it('a worker SIGKILLed mid-task leaves an orphan that its successor reaps at start-up', async () => {
   const workerId = testWorkerId('orphan');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), workerId], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  try {
-    for (let i = 0; i < 600 && !out.includes('READY') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
-    expect({ ready: out.includes('READY'), err }).toEqual({ ready: true, err: '' });
-    expect(workerContainers(workerId)).toHaveLength(1);
-  } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-  }
+  await runAndKillWorker(workerId);
   // Nothing ran the dead worker's cleanup: the container is still there.
   expect(workerContainers(workerId)).toHaveLength(1);
 
@@ -85,16 +90,7 @@ it('a worker SIGKILLed mid-task leaves an orphan that its successor reaps at sta
 
 it("another worker reaps a dead worker's container once it is past its deadline + margin", async () => {
   const deadId = testWorkerId('expired');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), deadId], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  try {
-    for (let i = 0; i < 600 && !out.includes('READY') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(out).toContain('READY');
-  } finally {
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-  }
+  await runAndKillWorker(deadId);
   expect(workerContainers(deadId)).toHaveLength(1);
   // The reaper reads the deadline label (now + 120 s here); a clock 10 minutes ahead makes it expired.
   // Its view is narrowed to the dead worker's containers so suites running alongside are never touched.
