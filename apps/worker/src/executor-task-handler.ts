@@ -21,12 +21,16 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
   return {
     tools: () => [...options.tools],
     async run(task: AgentTask, ctx: TaskHandlerContext): Promise<TaskOutcome> {
-      let log = options.logger.child({ taskId: task.taskId, tool: task.tool });
-      log.info('task started', { sessionId: task.sessionId, attempt: task.attempt, mountSource: task.mountSource || undefined });
+      const base = options.logger.child({ taskId: task.taskId, tool: task.tool });
+      let log = base;
+      log.info('task started', { sessionId: task.sessionId || undefined, attempt: task.attempt, mountSource: task.mountSource || undefined });
       metrics.taskStarted(task.tool);
+      let boundContainer: string | undefined;
       const onEvent = (event: TaskEvent): void => {
         if (event.type === 'started') {
-          log = log.child({ containerId: event.containerId });
+          // Multi-step tools start one container per step; bind the latest.
+          if (boundContainer !== event.containerId) log = base.child({ containerId: event.containerId });
+          boundContainer = event.containerId;
           log.debug('container started', { step: event.step });
           ctx.emit({ type: 'started', containerId: event.containerId });
         } else if (event.type === 'stdout' || event.type === 'stderr') {
@@ -59,7 +63,8 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
         };
       }
       metrics.taskFinished(outcome.status);
-      const meta = { status: outcome.status, exitCode: outcome.exitCode, durationMs: outcome.durationMs, containerId: outcome.containerId, error: outcome.error?.message, errorCode: outcome.error?.code };
+      if (outcome.containerId && outcome.containerId !== boundContainer) log = base.child({ containerId: outcome.containerId });
+      const meta = { status: outcome.status, exitCode: outcome.exitCode, durationMs: outcome.durationMs, error: outcome.error?.message, errorCode: outcome.error?.code };
       if (outcome.status === 'completed') log.info('task completed', meta);
       else log.warn('task did not complete', meta);
       return outcome;

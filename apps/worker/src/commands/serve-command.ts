@@ -42,12 +42,12 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
   });
 
   const { catalog, images } = workerCatalog(config.toolImages, resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages);
-  const policy = createWorkerPolicy({ file: config.policy, workspaceRoots: config.workspaceRoots, env: io.env, logger: logger.child({ component: 'policy' }) });
+  const policy = createWorkerPolicy({ file: config.policy, workspaceRoots: config.workspaceRoots, env: io.env, logger });
   const executor = await createWorkerExecutor({
     policy: policy.enforcer,
     sessionId: config.name,
     workerId: config.name,
-    logger: logger.child({ component: 'executor' }),
+    logger,
     imageOverrides: images,
     pullPolicy: config.pullPolicy,
     runtime: config.runtime,
@@ -73,7 +73,7 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     reconnectMaxAttempts: config.reconnectMaxAttempts,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
-    logger: logger.child({ component: 'agent' }),
+    logger,
   };
   if (config.authToken !== undefined) agentOptions.bearerToken = config.authToken;
   if (config.tlsCa || config.tlsCert || config.tlsKey || config.tlsServerName) {
@@ -110,7 +110,7 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     return metrics.snapshot();
   };
   if (config.statusAddr !== undefined) {
-    statusServer = await startStatusServer({ address: config.statusAddr, snapshot, ready: () => metrics.ready, logger: log });
+    statusServer = await startStatusServer({ address: config.statusAddr, snapshot, ready: () => metrics.ready, logger });
     log.info('status server ready', { address: `${statusServer.address.host}:${statusServer.address.port}` });
   }
 
@@ -143,6 +143,8 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
         );
         void stopping.then(finish);
       } else if (signals === 2) {
+        // A forced stop is not a clean drain: say so in the exit code.
+        exitCode = 1;
         log.warn('forcing shutdown', { signal });
         void agent.close({ force: true }).catch((err: unknown) => log.error('forced close failed', { err }));
       }
@@ -150,8 +152,8 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     const onReload = (): void => {
       const result = policy.store.reload();
       if (!config.policy) log.info('SIGHUP: no policy file configured; the default policy stays in force');
-      else if (result.ok) log.info('policy reloaded', { file: config.policy });
-      else log.error('policy reload rejected; previous policy stays in force', { file: config.policy, error: result.error.message });
+      else if (result.ok) log.info('SIGHUP: policy reloaded', { file: config.policy });
+      else log.error('SIGHUP: policy rejected; previous policy stays in force', { file: config.policy, error: result.error.message });
     };
     io.signals.on('SIGINT', onStop);
     io.signals.on('SIGTERM', onStop);
