@@ -178,3 +178,16 @@ describe('escapes', () => {
     expect(found.stdout).not.toContain('host-only-entry.txt');
   });
 });
+
+describe('concurrency', () => {
+  it('runs many tasks at once, each in its own container, all cleaned up', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => ex.executeTask({ tool: 'file_read', params: { path: 'a.txt', offset: (i % 4) + 1, limit: 1 }, mountSource: ws.dir, taskId: `conc-${i}` })),
+    );
+    expect(results.map((r) => r.status)).toEqual(new Array(8).fill('completed'));
+    expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `line${(i % 4) + 1}\n`));
+    expect(new Set(results.map((r) => r.containerId)).size).toBe(8);
+    await ex.idle();
+    expect(workerContainers(workerId)).toEqual([]);
+  });
+});
