@@ -2,7 +2,10 @@ import { DEFAULT_HUB_ADDRESS, parseAddress } from './address';
 
 describe('parseAddress', () => {
   test.each([
-    ['unix:///tmp/baaaht-grpc.sock', { kind: 'unix', path: '/tmp/baaaht-grpc.sock', target: 'unix:///tmp/baaaht-grpc.sock' }],
+    [
+      'unix:///tmp/baaaht-grpc.sock',
+      { kind: 'unix', path: '/tmp/baaaht-grpc.sock', target: 'unix:///tmp/baaaht-grpc.sock' },
+    ],
     ['unix:/run/hub.sock', { kind: 'unix', path: '/run/hub.sock', target: 'unix:///run/hub.sock' }],
     ['127.0.0.1:7443', { kind: 'tcp', host: '127.0.0.1', port: 7443, target: '127.0.0.1:7443' }],
     ['localhost:1', { kind: 'tcp', host: 'localhost', port: 1, target: 'localhost:1' }],

@@ -2,8 +2,7 @@ import { AgentError } from './errors';
 
 /** Where the hub listens: a Unix socket or a TCP host and port. */
 export type ParsedAddress =
-  | { kind: 'unix'; path: string; target: string }
-  | { kind: 'tcp'; host: string; port: number; target: string };
+  { kind: 'unix'; path: string; target: string } | { kind: 'tcp'; host: string; port: number; target: string };
 
 export const DEFAULT_HUB_ADDRESS = 'unix:///tmp/baaaht-grpc.sock';
 
@@ -16,7 +15,8 @@ export function parseAddress(address: string): ParsedAddress {
   if (raw === '') throw new AgentError('INVALID_ADDRESS', 'address is empty');
   if (raw.startsWith('unix:')) {
     const path = raw.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
-    if (!path.startsWith('/')) throw new AgentError('INVALID_ADDRESS', `unix address needs an absolute path: ${address}`);
+    if (!path.startsWith('/'))
+      throw new AgentError('INVALID_ADDRESS', `unix address needs an absolute path: ${address}`);
     return { kind: 'unix', path, target: `unix://${path}` };
   }
   const hostPort = raw.startsWith('dns:') ? raw.slice('dns:'.length).replace(/^\/\/\/?/, '') : raw;

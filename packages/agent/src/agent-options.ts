@@ -125,7 +125,10 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     bearerToken: options.bearerToken,
     dialTimeoutMs: positiveInt('dialTimeoutMs', options.dialTimeoutMs ?? 30000),
     rpcTimeoutMs: positiveInt('rpcTimeoutMs', options.rpcTimeoutMs ?? 10000),
-    maxReceiveMessageBytes: positiveInt('maxReceiveMessageBytes', options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
+    maxReceiveMessageBytes: positiveInt(
+      'maxReceiveMessageBytes',
+      options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ),
     maxSendMessageBytes: positiveInt('maxSendMessageBytes', options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
     keepaliveTimeMs: positiveInt('keepaliveTimeMs', options.keepaliveTimeMs ?? 20000),
     keepaliveTimeoutMs: positiveInt('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? 10000),

@@ -34,7 +34,11 @@ class ManualClock implements Clock {
   }
 }
 
-const handler: TaskHandler = { tools: () => ['echo'], run: () => Promise.reject(new Error('unused')), cancel: () => undefined };
+const handler: TaskHandler = {
+  tools: () => ['echo'],
+  run: () => Promise.reject(new Error('unused')),
+  cancel: () => undefined,
+};
 
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
@@ -91,7 +95,12 @@ describe('Agent reconnect policy (manual clock, nothing listening)', () => {
 
   test('close() while backing off ends in Shutdown without waiting for the timer', async () => {
     const clock = new ManualClock();
-    const agent = Agent.create({ handler, address: `unix://${join(dir, 'absent.sock')}`, clock, reconnectJitter: 'none' });
+    const agent = Agent.create({
+      handler,
+      address: `unix://${join(dir, 'absent.sock')}`,
+      clock,
+      reconnectJitter: 'none',
+    });
     const started = agent.start();
     started.catch(() => undefined);
     await until(() => agent.state === 'TransientFailure');

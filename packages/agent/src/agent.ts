@@ -99,6 +99,8 @@ export class Agent extends EventEmitter {
   private heartbeatTimer: unknown;
   private draining = false;
   private stopping = false;
+  /** Set just before Unregister: the hub will end our stream and we must not register again. */
+  private leaving = false;
   private closing: Promise<void> | undefined;
   private everReady = false;
   private counters = { completed: 0, failed: 0, reconnects: 0 };
@@ -186,7 +188,7 @@ export class Agent extends EventEmitter {
 
   private async connectionLoop(): Promise<void> {
     const { logger } = this.options;
-    while (!this.stopping) {
+    while (!this.stopping && !this.leaving) {
       this.setState('Connecting');
       let welcomed = false;
       try {
@@ -198,7 +200,7 @@ export class Agent extends EventEmitter {
         logger.warn('connection attempt failed', { component: 'agent', error: error.message, code: error.code });
       }
       this.connectedSince = undefined;
-      if (this.stopping) break;
+      if (this.stopping || this.leaving) break;
       if (welcomed) this.backoff.reset();
       this.setState('TransientFailure');
       const delay = this.backoff.next();
@@ -214,7 +216,11 @@ export class Agent extends EventEmitter {
         this.finalShutdown();
         return;
       }
-      logger.debug('reconnecting after backoff', { component: 'agent', delayMs: delay, attempt: this.backoff.attempts });
+      logger.debug('reconnecting after backoff', {
+        component: 'agent',
+        delayMs: delay,
+        attempt: this.backoff.attempts,
+      });
       await sleep(this.options.clock, delay, this.loopAbort.signal);
     }
   }
@@ -417,7 +423,9 @@ export class Agent extends EventEmitter {
     const held = this.running.get(taskId);
     if (held) {
       // A re-sent assignment after a reconnect: we already run it.
-      this.send({ payload: { $case: 'accepted', value: { taskId, attempt: held.task.attempt, startedAt: held.startedAt } } });
+      this.send({
+        payload: { $case: 'accepted', value: { taskId, attempt: held.task.attempt, startedAt: held.startedAt } },
+      });
       return;
     }
     const reported = this.outbox.get(taskId);
@@ -468,7 +476,12 @@ export class Agent extends EventEmitter {
     switch (event.type) {
       case 'started':
         entry.containerId = event.containerId;
-        this.send({ payload: { $case: 'progress', value: { taskId, percent: 0, message: 'started', containerId: event.containerId } } });
+        this.send({
+          payload: {
+            $case: 'progress',
+            value: { taskId, percent: 0, message: 'started', containerId: event.containerId },
+          },
+        });
         return;
       case 'stdout':
       case 'stderr': {
@@ -482,7 +495,12 @@ export class Agent extends EventEmitter {
         this.send({
           payload: {
             $case: 'progress',
-            value: { taskId, percent: event.percent ?? 0, message: event.message ?? '', containerId: entry.containerId },
+            value: {
+              taskId,
+              percent: event.percent ?? 0,
+              message: event.message ?? '',
+              containerId: entry.containerId,
+            },
           },
         });
         return;
@@ -551,10 +569,15 @@ export class Agent extends EventEmitter {
     await this.settleTasks(this.options.ackTimeoutMs);
     for (const entry of [...this.running.values()]) {
       entry.abandoned = true;
-      this.report(entry, failureOutcome('cancelled', 'SHUTDOWN', 'handler did not return after cancellation', entry.startedAt));
+      this.report(
+        entry,
+        failureOutcome('cancelled', 'SHUTDOWN', 'handler did not return after cancellation', entry.startedAt),
+      );
     }
     await this.awaitAcks(this.options.ackTimeoutMs);
-    if (this.outbox.size > 0) logger.warn('closing with unacknowledged results', { component: 'agent', count: this.outbox.size });
+    if (this.outbox.size > 0)
+      logger.warn('closing with unacknowledged results', { component: 'agent', count: this.outbox.size });
+    this.leaving = true;
     await this.unregister();
     this.finalShutdown();
   }
@@ -659,7 +682,10 @@ function bytes(value: string | Uint8Array): Buffer {
 }
 
 /** Converts a handler outcome to the wire report; every non-completed state carries a typed error. */
-export function toTaskFinished(entry: Pick<RunningTask, 'task' | 'startedAt' | 'containerId'>, outcome: TaskOutcome): TaskFinished {
+export function toTaskFinished(
+  entry: Pick<RunningTask, 'task' | 'startedAt' | 'containerId'>,
+  outcome: TaskOutcome,
+): TaskFinished {
   const error =
     outcome.error ??
     (outcome.status === 'completed' ? undefined : { code: outcome.status.toUpperCase(), message: outcome.status });

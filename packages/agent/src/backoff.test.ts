@@ -8,7 +8,13 @@ describe('Backoff', () => {
 
   test('full jitter spreads over [0, ceiling)', () => {
     const rolls = [0, 0.5, 0.999];
-    const b = new Backoff({ initialMs: 1000, maxMs: 60000, maxAttempts: 0, jitter: 'full', random: () => rolls.shift() ?? 0 });
+    const b = new Backoff({
+      initialMs: 1000,
+      maxMs: 60000,
+      maxAttempts: 0,
+      jitter: 'full',
+      random: () => rolls.shift() ?? 0,
+    });
     expect([b.next(), b.next(), b.next()]).toEqual([0, 1000, 3996]);
   });
 

@@ -5,8 +5,17 @@ describe('connection state machine', () => {
   const all: ConnectionState[] = ['Idle', 'Connecting', 'Ready', 'TransientFailure', 'Shutdown'];
 
   test('the normal life: connect, lose it, back off, reconnect, shut down', () => {
-    const path: ConnectionState[] = ['Idle', 'Connecting', 'Ready', 'TransientFailure', 'Connecting', 'Ready', 'Shutdown'];
-    for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1] as ConnectionState, path[i] as ConnectionState)).toBe(true);
+    const path: ConnectionState[] = [
+      'Idle',
+      'Connecting',
+      'Ready',
+      'TransientFailure',
+      'Connecting',
+      'Ready',
+      'Shutdown',
+    ];
+    for (let i = 1; i < path.length; i++)
+      expect(canTransition(path[i - 1] as ConnectionState, path[i] as ConnectionState)).toBe(true);
   });
 
   test('Shutdown is final', () => {

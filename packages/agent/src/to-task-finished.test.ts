@@ -23,7 +23,13 @@ describe('toTaskFinished', () => {
     expect(f.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(f.stdout.toString()).toBe('out');
     expect(f.stderr.toString()).toBe('hi');
-    expect(f).toMatchObject({ truncated: true, stdoutDroppedBytes: 5, stderrDroppedBytes: 0, durationMs: 13, attempt: 2 });
+    expect(f).toMatchObject({
+      truncated: true,
+      stdoutDroppedBytes: 5,
+      stderrDroppedBytes: 0,
+      durationMs: 13,
+      attempt: 2,
+    });
     expect(f.containerId).toBe('abc123');
     expect(JSON.parse(f.structuredJson)).toEqual({ items: [1] });
     expect(f.stopMode).toBe('graceful');
@@ -31,7 +37,14 @@ describe('toTaskFinished', () => {
   });
 
   test('every other state carries a typed error', () => {
-    const f = toTaskFinished(entry, { status: 'oom', exitCode: 137, stdout: '', stderr: '', truncated: false, durationMs: 1 });
+    const f = toTaskFinished(entry, {
+      status: 'oom',
+      exitCode: 137,
+      stdout: '',
+      stderr: '',
+      truncated: false,
+      durationMs: 1,
+    });
     expect(f.state).toBe(TaskState.TASK_STATE_OOM);
     expect(f.error?.code).toBe('OOM');
     const denied = toTaskFinished(entry, {

@@ -66,7 +66,11 @@ describe('crash recovery', () => {
     await Promise.all([handler.waitForRun('k-running'), handler.waitForRun('k-offline')]);
 
     await hubProcess.kill('SIGKILL');
-    await eventually(() => agent.state === 'TransientFailure' || agent.state === 'Connecting', 10000, 'agent to notice');
+    await eventually(
+      () => agent.state === 'TransientFailure' || agent.state === 'Connecting',
+      10000,
+      'agent to notice',
+    );
 
     // Finishes while the hub is down: goes to the outbox.
     expect(handler.release('k-offline')).toBe(true);
@@ -77,7 +81,6 @@ describe('crash recovery', () => {
     const restartedAt = Date.now();
     await hubProcess.waitFor((l) => l['event'] === 'worker-connected', 10000);
     const reconnectMs = Date.now() - restartedAt;
-    // eslint-disable-next-line no-console
     console.log(`worker reconnected ${reconnectMs} ms after the hub restart (started listening)`);
     // Backoff is capped at reconnectMaxIntervalMs (full jitter); allow a loose margin for the dial and a busy machine.
     expect(reconnectMs).toBeLessThan(reconnectMaxIntervalMs + 1500);

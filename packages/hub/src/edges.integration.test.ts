@@ -19,10 +19,18 @@ const identity = (b: Buffer): Buffer => b;
 function rawUnary(target: string, path: string, body: Buffer): Promise<ServiceError | Buffer> {
   const client = new Client(target, credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, identity, identity, body, new Metadata(), { deadline: Date.now() + 5000 }, (err, res) => {
-      client.close();
-      resolve(err ?? (res as Buffer));
-    });
+    client.makeUnaryRequest(
+      path,
+      identity,
+      identity,
+      body,
+      new Metadata(),
+      { deadline: Date.now() + 5000 },
+      (err, res) => {
+        client.close();
+        resolve(err ?? (res as Buffer));
+      },
+    );
   });
 }
 
@@ -45,7 +53,10 @@ describe('protocol edges', () => {
     sock.cleanup();
   });
 
-  async function hubAt(options: Parameters<typeof createHub>[0] = {}, address = sock.address): Promise<{ hub: Hub; address: string }> {
+  async function hubAt(
+    options: Parameters<typeof createHub>[0] = {},
+    address = sock.address,
+  ): Promise<{ hub: Hub; address: string }> {
     const hub = createHub(options);
     hubs.push(hub);
     return { hub, address: await hub.listen(address) };
@@ -53,7 +64,11 @@ describe('protocol edges', () => {
 
   test('malformed and oversized messages get an error status and the hub keeps serving', async () => {
     const { address } = await hubAt({ maxReceiveMessageBytes: 4096 });
-    const garbage = await rawUnary(address, '/agent.v1.TaskService/SubmitTask', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
+    const garbage = await rawUnary(
+      address,
+      '/agent.v1.TaskService/SubmitTask',
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+    );
     expect((garbage as ServiceError).code).toBeDefined();
     const oversized = await rawUnary(address, '/agent.v1.TaskService/SubmitTask', Buffer.alloc(64 * 1024, 0x0a));
     expect((oversized as ServiceError).code).toBe(status.RESOURCE_EXHAUSTED);
@@ -80,7 +95,13 @@ describe('protocol edges', () => {
     await expect(anonymous.workers()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     anonymous.close();
 
-    const stranger = Agent.create({ handler: new FakeHandler(), address, reconnectIntervalMs: 10, reconnectMaxAttempts: 1, bearerToken: 'wrong' });
+    const stranger = Agent.create({
+      handler: new FakeHandler(),
+      address,
+      reconnectIntervalMs: 10,
+      reconnectMaxAttempts: 1,
+      bearerToken: 'wrong',
+    });
     agents.push(stranger);
     await expect(stranger.start()).rejects.toMatchObject({ code: 'RECONNECT_EXHAUSTED' });
 
@@ -107,7 +128,23 @@ describe('protocol edges', () => {
     writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
     for (const name of ['server', 'client']) {
       run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-      run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', 'san.ext');
+      run(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '1',
+        '-extfile',
+        'san.ext',
+      );
     }
     const file = (n: string): string => join(dir, n);
     const { address } = await hubAt(
@@ -126,7 +163,14 @@ describe('protocol edges', () => {
     await agent.start();
 
     // Without a client certificate the hub refuses the connection.
-    const noCert = Agent.create({ handler, address, tls: { caFile: file('ca.crt') }, reconnectIntervalMs: 10, reconnectMaxAttempts: 1, dialTimeoutMs: 3000 });
+    const noCert = Agent.create({
+      handler,
+      address,
+      tls: { caFile: file('ca.crt') },
+      reconnectIntervalMs: 10,
+      reconnectMaxAttempts: 1,
+      dialTimeoutMs: 3000,
+    });
     agents.push(noCert);
     await expect(noCert.start()).rejects.toMatchObject({ code: 'RECONNECT_EXHAUSTED' });
 
@@ -191,7 +235,11 @@ describe('protocol edges', () => {
       await hub.close();
       hubs.splice(hubs.indexOf(hub), 1);
       // Long enough for about three failed attempts: three outages spend more than the budget of six.
-      await eventually(() => states.filter((s) => s === 'TransientFailure').length >= 3 * (outage + 1), 10000, 'failed attempts');
+      await eventually(
+        () => states.filter((s) => s === 'TransientFailure').length >= 3 * (outage + 1),
+        10000,
+        'failed attempts',
+      );
       ({ hub, address } = await hubAt({}, sock.address));
       await eventually(() => agent.state === 'Ready' && agent.metrics().reconnects === outage + 1, 10000, 'reconnect');
     }

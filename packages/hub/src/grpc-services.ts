@@ -1,12 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import type {
-  Metadata,
-  ServerDuplexStream,
-  ServerUnaryCall,
-  ServerWritableStream,
-  sendUnaryData,
-} from '@grpc/grpc-js';
+import type { Metadata, ServerDuplexStream, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import { AgentCapabilities, PROTOCOL_VERSION, Status, TaskState } from '@baaaht/proto';
 import type {
   AgentServiceServer,
@@ -48,7 +42,8 @@ function unary<Req, Res>(ctx: ServiceContext, name: string, fn: (req: Req) => Re
       callback(null, fn(call.request));
     } catch (err) {
       const mapped = toGrpcStatus(err);
-      if (mapped.code === status.INTERNAL) ctx.logger.error(`${name} failed`, { component: 'hub', error: mapped.details });
+      if (mapped.code === status.INTERNAL)
+        ctx.logger.error(`${name} failed`, { component: 'hub', error: mapped.details });
       callback(mapped);
     }
   };
@@ -158,7 +153,10 @@ export function taskService(ctx: ServiceContext): TaskServiceServer {
         call.on('close', stop);
         call.on('error', stop);
         if (task.state === TaskState.TASK_STATE_ASSIGNED || task.state === TaskState.TASK_STATE_RUNNING) {
-          call.write({ taskId, payload: { $case: 'assigned', value: { agentId: task.agentId, attempt: task.attempts } } });
+          call.write({
+            taskId,
+            payload: { $case: 'assigned', value: { agentId: task.agentId, attempt: task.attempts } },
+          });
         }
       } catch (err) {
         call.emit('error', toGrpcStatus(err));

@@ -15,7 +15,11 @@ describe('gRPC status mapping', () => {
     const mapped = toGrpcStatus(new HubError(code, `msg for ${code}`));
     expect(mapped.code).toBe(grpc);
     expect(mapped.details).toBe(`msg for ${code}`);
-    const err = Object.assign(new Error(mapped.details), { code: mapped.code, details: mapped.details, metadata: mapped.metadata }) as ServiceError;
+    const err = Object.assign(new Error(mapped.details), {
+      code: mapped.code,
+      details: mapped.details,
+      metadata: mapped.metadata,
+    }) as ServiceError;
     expect(fromGrpcError(err).code).toBe(code);
   });
 
@@ -25,9 +29,17 @@ describe('gRPC status mapping', () => {
   });
 
   test('a status without our metadata maps by status code', () => {
-    const err = Object.assign(new Error('x'), { code: status.NOT_FOUND, details: 'nope', metadata: new Metadata() }) as ServiceError;
+    const err = Object.assign(new Error('x'), {
+      code: status.NOT_FOUND,
+      details: 'nope',
+      metadata: new Metadata(),
+    }) as ServiceError;
     expect(fromGrpcError(err, { taskId: 't' })).toMatchObject({ code: 'TASK_NOT_FOUND', taskId: 't' });
-    const other = Object.assign(new Error('x'), { code: status.UNAVAILABLE, details: 'down', metadata: new Metadata() }) as ServiceError;
+    const other = Object.assign(new Error('x'), {
+      code: status.UNAVAILABLE,
+      details: 'down',
+      metadata: new Metadata(),
+    }) as ServiceError;
     expect(fromGrpcError(other).code).toBe('RPC_FAILED');
   });
 });

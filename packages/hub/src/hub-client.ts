@@ -13,7 +13,15 @@ export interface HubClientOptions {
   /** Sent as `authorization: Bearer <token>`. @default undefined */
   bearerToken?: string;
   /** TLS towards a TCP hub. @default undefined (plaintext) */
-  tls?: { ca?: string | Buffer; caFile?: string; cert?: string | Buffer; certFile?: string; key?: string | Buffer; keyFile?: string; serverName?: string };
+  tls?: {
+    ca?: string | Buffer;
+    caFile?: string;
+    cert?: string | Buffer;
+    certFile?: string;
+    key?: string | Buffer;
+    keyFile?: string;
+    serverName?: string;
+  };
   /** Deadline of each unary call. @default 10000 */
   rpcTimeoutMs?: number;
   /** @default 104857600 (100 MB) */
@@ -60,7 +68,10 @@ export function createHubClient(address: string, options: HubClientOptions = {})
     if (options.bearerToken) md.set('authorization', `Bearer ${options.bearerToken}`);
     return md;
   };
-  const call = <T>(taskId: string | undefined, invoke: (md: Metadata, opts: { deadline: number }, cb: (err: ServiceError | null, res: T) => void) => void): Promise<T> =>
+  const call = <T>(
+    taskId: string | undefined,
+    invoke: (md: Metadata, opts: { deadline: number }, cb: (err: ServiceError | null, res: T) => void) => void,
+  ): Promise<T> =>
     new Promise((resolve, reject) =>
       invoke(metadata(), { deadline: Date.now() + rpcTimeoutMs }, (err, res) =>
         err ? reject(fromGrpcError(err, taskId === undefined ? {} : { taskId })) : resolve(res),
@@ -105,7 +116,9 @@ export function createHubClient(address: string, options: HubClientOptions = {})
       );
     },
     async status(taskId) {
-      const res = await call<{ task: Task | undefined }>(taskId, (md, o, cb) => agents.getTaskStatus({ taskId }, md, o, cb));
+      const res = await call<{ task: Task | undefined }>(taskId, (md, o, cb) =>
+        agents.getTaskStatus({ taskId }, md, o, cb),
+      );
       if (!res.task) throw new HubError('TASK_NOT_FOUND', `task not found: ${taskId}`, { taskId });
       return res.task;
     },

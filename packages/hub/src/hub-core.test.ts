@@ -239,7 +239,10 @@ describe('HubCore dispatch', () => {
   test('submitting an existing id returns the existing task', () => {
     const { core } = makeCore();
     expect(core.submit({ taskId: 'same', tool: 'echo' })).toMatchObject({ created: true });
-    expect(core.submit({ taskId: 'same', tool: 'grep' })).toMatchObject({ created: false, state: TaskState.TASK_STATE_QUEUED });
+    expect(core.submit({ taskId: 'same', tool: 'grep' })).toMatchObject({
+      created: false,
+      state: TaskState.TASK_STATE_QUEUED,
+    });
     expect(core.getTask('same')?.assignment?.tool).toBe('echo');
   });
 });
@@ -287,7 +290,10 @@ describe('HubCore leases and reconnects', () => {
     other.register();
     other.connect();
     clock.advance(900);
-    expect(core.heartbeat({ agentId: old.agentId, activeTasks: ['l1'], freeSlots: 1, draining: false, resources: undefined }).reregister).toBe(false);
+    expect(
+      core.heartbeat({ agentId: old.agentId, activeTasks: ['l1'], freeSlots: 1, draining: false, resources: undefined })
+        .reregister,
+    ).toBe(false);
     clock.advance(900);
     expect(other.assigned()).toEqual([]);
     clock.advance(200);
@@ -342,7 +348,10 @@ describe('HubCore leases and reconnects', () => {
     expect(w.agentId).toBe(first.agentId);
     expect(w.register({ agentId: 'not-known', token: 'x' })).toBe(false);
     expect(w.agentId).not.toBe(first.agentId);
-    expect(core.heartbeat({ agentId: 'nobody', activeTasks: [], freeSlots: 0, draining: false, resources: undefined }).reregister).toBe(true);
+    expect(
+      core.heartbeat({ agentId: 'nobody', activeTasks: [], freeSlots: 0, draining: false, resources: undefined })
+        .reregister,
+    ).toBe(true);
   });
 
   test('a restarted hub recovers queued tasks, held tasks and sessions from its store', () => {

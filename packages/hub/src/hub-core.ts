@@ -150,7 +150,11 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     }
     for (const session of this.sessions.values()) if (session.outstanding.size > 0) this.scheduleLease(session);
     if (this.live.size > 0) {
-      this.options.logger.info('recovered tasks', { component: 'hub', tasks: this.live.size, queued: this.queue.length });
+      this.options.logger.info('recovered tasks', {
+        component: 'hub',
+        tasks: this.live.size,
+        queued: this.queue.length,
+      });
     }
   }
 
@@ -188,7 +192,12 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       previous.refusedTools.clear();
       this.store.saveAgent(previous.record);
       this.options.logger.info('worker resumed', { component: 'hub', agentId: previous.record.agentId });
-      return { agentId: previous.record.agentId, agent: this.toAgent(previous), registrationToken: previous.record.token, resumed: true };
+      return {
+        agentId: previous.record.agentId,
+        agent: this.toAgent(previous),
+        registrationToken: previous.record.token,
+        resumed: true,
+      };
     }
     const record: AgentRecord = {
       agentId: randomUUID(),
@@ -286,7 +295,11 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
           this.onWorkerMessage(session, channel, message);
         } catch (err) {
           const error = HubError.fromUnknown(err, { agentId: session.record.agentId });
-          this.options.logger.error('work message failed', { component: 'hub', error: error.message, code: error.code });
+          this.options.logger.error('work message failed', {
+            component: 'hub',
+            error: error.message,
+            code: error.code,
+          });
         }
       },
       closed: () => {
@@ -322,7 +335,8 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       const task = this.live.get(taskId);
       if (task && task.agentId === agentId && task.state !== TaskState.TASK_STATE_QUEUED) {
         session.outstanding.add(taskId);
-        if (task.cancelRequested) channel.send({ payload: { $case: 'cancel', value: { taskId, reason: 'cancelled', force: true } } });
+        if (task.cancelRequested)
+          channel.send({ payload: { $case: 'cancel', value: { taskId, reason: 'cancelled', force: true } } });
       } else if (task && task.state === TaskState.TASK_STATE_QUEUED) {
         // Re-queued while the worker was away but nobody took it yet: let the worker that runs it keep it.
         this.queue = this.queue.filter((id) => id !== taskId);
@@ -336,7 +350,12 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     for (const taskId of expected) {
       if (!held.has(taskId)) this.requeue(taskId, session, 'worker no longer holds the task');
     }
-    this.options.logger.info('worker connected', { component: 'hub', agentId, slots: session.maxSlots, held: held.size });
+    this.options.logger.info('worker connected', {
+      component: 'hub',
+      agentId,
+      slots: session.maxSlots,
+      held: held.size,
+    });
     this.emit('worker-connected', agentId);
     this.pump();
   }
@@ -487,7 +506,12 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   }
 
   private hasRoom(session: WorkerSession): boolean {
-    return session.channel !== undefined && !session.draining && !session.blocked && session.outstanding.size < session.maxSlots;
+    return (
+      session.channel !== undefined &&
+      !session.draining &&
+      !session.blocked &&
+      session.outstanding.size < session.maxSlots
+    );
   }
 
   private pickWorker(task: TaskRecord, candidates: WorkerSession[]): WorkerSession | undefined {
@@ -645,7 +669,8 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       session.channel = undefined;
     }
     for (const [taskId, list] of this.waiters) {
-      for (const waiter of list) waiter.reject(new HubError('HUB_CLOSED', 'hub closed before the task finished', { taskId }));
+      for (const waiter of list)
+        waiter.reject(new HubError('HUB_CLOSED', 'hub closed before the task finished', { taskId }));
     }
     this.waiters.clear();
   }

@@ -49,8 +49,9 @@ export interface HubOptions {
   clock?: HubClock;
 }
 
-export interface ResolvedHubOptions
-  extends Required<Omit<HubOptions, 'dataDir' | 'store' | 'knownTools' | 'bearerToken' | 'tls'>> {
+export interface ResolvedHubOptions extends Required<
+  Omit<HubOptions, 'dataDir' | 'store' | 'knownTools' | 'bearerToken' | 'tls'>
+> {
   dataDir: string | undefined;
   store: TaskStore | undefined;
   knownTools: string[] | undefined;
@@ -59,7 +60,8 @@ export interface ResolvedHubOptions
 }
 
 function positive(field: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${field} must be a positive integer, got ${String(value)}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new TypeError(`${field} must be a positive integer, got ${String(value)}`);
   return value;
 }
 
@@ -68,7 +70,8 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
   if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
     throw new TypeError('dataDir must be a non-empty path');
   }
-  if (options.knownTools !== undefined && !Array.isArray(options.knownTools)) throw new TypeError('knownTools must be an array');
+  if (options.knownTools !== undefined && !Array.isArray(options.knownTools))
+    throw new TypeError('knownTools must be an array');
   if (options.bearerToken !== undefined && options.bearerToken.trim() === '') {
     throw new TypeError('bearerToken must not be empty when given');
   }
@@ -79,7 +82,10 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     bearerToken: options.bearerToken,
     tls: options.tls,
     leaseMs: positive('leaseMs', options.leaseMs ?? 30000),
-    maxReceiveMessageBytes: positive('maxReceiveMessageBytes', options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
+    maxReceiveMessageBytes: positive(
+      'maxReceiveMessageBytes',
+      options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ),
     maxSendMessageBytes: positive('maxSendMessageBytes', options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES),
     keepaliveTimeMs: positive('keepaliveTimeMs', options.keepaliveTimeMs ?? 20000),
     keepaliveTimeoutMs: positive('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? 10000),

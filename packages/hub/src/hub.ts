@@ -47,7 +47,11 @@ function serverCredentials(tls: HubTlsOptions | undefined): ServerCredentials {
   const key = material(tls.key, tls.keyFile);
   if (!cert || !key) throw new TypeError('tls: cert and key are required');
   const ca = material(tls.ca, tls.caFile);
-  return ServerCredentials.createSsl(ca ?? null, [{ cert_chain: cert, private_key: key }], tls.requireClientCert ?? ca !== undefined);
+  return ServerCredentials.createSsl(
+    ca ?? null,
+    [{ cert_chain: cert, private_key: key }],
+    tls.requireClientCert ?? ca !== undefined,
+  );
 }
 
 /**
@@ -66,7 +70,8 @@ export class Hub {
   private constructor(options: HubOptions) {
     this.options = resolveHubOptions(options);
     this.store =
-      this.options.store ?? (this.options.dataDir ? new SqliteTaskStore({ dataDir: this.options.dataDir }) : new MemoryTaskStore());
+      this.options.store ??
+      (this.options.dataDir ? new SqliteTaskStore({ dataDir: this.options.dataDir }) : new MemoryTaskStore());
     this.core = new HubCore({
       store: this.store,
       leaseMs: this.options.leaseMs,
@@ -86,7 +91,8 @@ export class Hub {
 
   /** Binds and serves; resolves with the bound address (`unix:///path` or `host:port` with the real port). */
   async listen(address: string): Promise<string> {
-    if (this.currentState !== 'created') throw new HubError('HUB_CLOSED', `cannot listen in state ${this.currentState}`);
+    if (this.currentState !== 'created')
+      throw new HubError('HUB_CLOSED', `cannot listen in state ${this.currentState}`);
     const parsed = parseListenAddress(address);
     if (parsed.kind === 'unix') removeStaleSocket(parsed.path);
     const { options } = this;

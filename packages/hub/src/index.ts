@@ -9,7 +9,14 @@ export type { HubState, TaskHandle } from './hub';
 export { resolveHubOptions } from './hub-options';
 export type { HubOptions, HubTlsOptions, ResolvedHubOptions } from './hub-options';
 export { HubCore } from './hub-core';
-export type { CancelOutcome, HubCoreEvents, HubCoreOptions, SubmitOutcome, WorkConnection, WorkerChannel } from './hub-core';
+export type {
+  CancelOutcome,
+  HubCoreEvents,
+  HubCoreOptions,
+  SubmitOutcome,
+  WorkConnection,
+  WorkerChannel,
+} from './hub-core';
 export { createHubClient } from './hub-client';
 export type { HubClient, HubClientOptions } from './hub-client';
 export type { SubmitTaskInput } from './submission';

@@ -30,7 +30,11 @@ describe('parseListenAddress', () => {
 
 describe('resolveHubOptions', () => {
   test('defaults', () => {
-    expect(resolveHubOptions()).toMatchObject({ leaseMs: 30000, maxReceiveMessageBytes: 104857600, dataDir: undefined });
+    expect(resolveHubOptions()).toMatchObject({
+      leaseMs: 30000,
+      maxReceiveMessageBytes: 104857600,
+      dataDir: undefined,
+    });
   });
   test.each([
     [{ leaseMs: 0 }, /leaseMs/],

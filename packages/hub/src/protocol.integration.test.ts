@@ -101,7 +101,6 @@ describe('hub <-> agent over a Unix socket', () => {
     }
     latencies.sort((a, b) => a - b);
     const median = latencies[10] as number;
-    // eslint-disable-next-line no-console
     console.log(`dispatch latency median ${median.toFixed(2)} ms, max ${(latencies[19] as number).toFixed(2)} ms`);
     expect(median).toBeLessThan(200);
   });
@@ -178,7 +177,6 @@ describe('hub <-> agent over a Unix socket', () => {
     );
     const results = await Promise.all(handles.map((h) => h.result));
     const elapsed = performance.now() - t0;
-    // eslint-disable-next-line no-console
     console.log(`1000 tasks through 4 slots in ${elapsed.toFixed(0)} ms`);
     results.forEach((r, i) => {
       expect(r.state).toBe(TaskState.TASK_STATE_COMPLETED);

@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AgentCapabilities, AgentMetadata, TaskAssignment, TaskFinished, TaskState, isTerminalTaskState } from '@baaaht/proto';
+import {
+  AgentCapabilities,
+  AgentMetadata,
+  TaskAssignment,
+  TaskFinished,
+  TaskState,
+  isTerminalTaskState,
+} from '@baaaht/proto';
 import { HubError } from './errors';
 import type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store';
 
@@ -79,6 +86,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly updateStmts = new Map<string, Database.Statement>();
 
   constructor(options: SqliteTaskStoreOptions) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -91,7 +99,9 @@ export class SqliteTaskStore implements TaskStore {
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(SCHEMA);
     } catch (err) {
-      throw new HubError('STORE_FAILED', `cannot open task store at ${this.path}: ${(err as Error).message}`, { cause: err });
+      throw new HubError('STORE_FAILED', `cannot open task store at ${this.path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const db = this.db;
     this.stmts = {
@@ -147,7 +157,13 @@ export class SqliteTaskStore implements TaskStore {
       values[column] = typeof value === 'boolean' ? (value ? 1 : 0) : (value ?? null);
     }
     if (sets.length === 0) return;
-    this.db.prepare(`UPDATE tasks SET ${sets.join(', ')} WHERE task_id = @task_id AND finished IS NULL`).run(values);
+    const sql = `UPDATE tasks SET ${sets.join(', ')} WHERE task_id = @task_id AND finished IS NULL`;
+    let stmt = this.updateStmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.updateStmts.set(sql, stmt);
+    }
+    stmt.run(values);
   }
 
   finishTask(taskId: string, finished: TaskFinished, completedAt: number): boolean {

@@ -26,7 +26,8 @@ const TOOL = /^[a-z][a-z0-9_.-]{0,63}$/;
 
 function stringMap(field: string, value: unknown): Record<string, string> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidField(field, 'must be an object of strings');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidField(field, 'must be an object of strings');
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') throw invalidField(`${field}.${k}`, 'must be a string');
   }
@@ -60,7 +61,10 @@ export function toAssignment(
   if (knownTools && !knownTools.includes(input.tool)) {
     throw new HubError('UNKNOWN_TOOL', `tool: unknown tool ${input.tool}`, { taskId, tool: input.tool, field: 'tool' });
   }
-  if (input.params !== undefined && (typeof input.params !== 'object' || input.params === null || Array.isArray(input.params))) {
+  if (
+    input.params !== undefined &&
+    (typeof input.params !== 'object' || input.params === null || Array.isArray(input.params))
+  ) {
     throw invalidField('params', 'must be an object', { taskId });
   }
   if (input.args !== undefined && (!Array.isArray(input.args) || input.args.some((a) => typeof a !== 'string'))) {
@@ -101,7 +105,11 @@ export function fromAssignment(task: TaskAssignment | undefined, selector: Recor
   if (task.mountSource) input.mountSource = task.mountSource;
   if (task.timeoutMs) input.timeoutMs = task.timeoutMs;
   if (task.limits) {
-    input.limits = { nanoCpus: task.limits.nanoCpus, memoryBytes: task.limits.memoryBytes, pidsLimit: task.limits.pidsLimit };
+    input.limits = {
+      nanoCpus: task.limits.nanoCpus,
+      memoryBytes: task.limits.memoryBytes,
+      pidsLimit: task.limits.pidsLimit,
+    };
   }
   input.labels = task.labels;
   return input;

@@ -26,7 +26,9 @@ export class FakeHandler extends EventEmitter implements TaskHandler {
     this.runs.push({ task, at: started });
     this.running += 1;
     this.maxRunning = Math.max(this.maxRunning, this.running);
-    ctx.signal.addEventListener('abort', () => this.aborts.push({ taskId: task.taskId, at: performance.now() }), { once: true });
+    ctx.signal.addEventListener('abort', () => this.aborts.push({ taskId: task.taskId, at: performance.now() }), {
+      once: true,
+    });
     this.emit('run', task);
     try {
       ctx.emit({ type: 'started', containerId: `fake-${task.taskId}` });
@@ -57,7 +59,8 @@ export class FakeHandler extends EventEmitter implements TaskHandler {
             });
           });
           this.gates.delete(task.taskId);
-          if (released === 'aborted') return done('cancelled', '', { stopMode: 'force', error: { code: 'CANCELLED', message: 'aborted' } });
+          if (released === 'aborted')
+            return done('cancelled', '', { stopMode: 'force', error: { code: 'CANCELLED', message: 'aborted' } });
           return done('completed', String(task.params?.['text'] ?? 'ok'), released ?? {});
         }
         case 'hang':

@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   const say = (event: Record<string, unknown>): void => {
     process.stdout.write(`${JSON.stringify(event)}\n`);
   };
-  hub.on('task-finished', (taskId, finished, agentId) => say({ event: 'task-finished', taskId, state: finished.state, agentId }));
+  hub.on('task-finished', (taskId, finished, agentId) =>
+    say({ event: 'task-finished', taskId, state: finished.state, agentId }),
+  );
   hub.on('worker-connected', (agentId) => say({ event: 'worker-connected', agentId }));
   hub.on('task-requeued', (taskId, reason) => say({ event: 'task-requeued', taskId, reason }));
   const bound = await hub.listen(address);

@@ -4,7 +4,13 @@ import type { AgentRecord, TaskRecord, TaskStore } from '../task-store';
 export function taskRecord(taskId: string, extra: Partial<TaskRecord> = {}): TaskRecord {
   return {
     taskId,
-    assignment: TaskAssignment.fromPartial({ taskId, tool: 'echo', params: { text: 'hi', n: 2 }, args: ['-a'], labels: { k: 'v' } }),
+    assignment: TaskAssignment.fromPartial({
+      taskId,
+      tool: 'echo',
+      params: { text: 'hi', n: 2 },
+      args: ['-a'],
+      labels: { k: 'v' },
+    }),
     selector: { pool: 'a' },
     state: TaskState.TASK_STATE_QUEUED,
     agentId: '',

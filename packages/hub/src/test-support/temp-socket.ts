@@ -5,7 +5,11 @@ import { join } from 'node:path';
 /** A private temp directory with a socket path inside; `cleanup()` removes it. */
 export function tempSocketDir(prefix = 'baaaht-hub-'): { dir: string; address: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, address: `unix://${join(dir, 'hub.sock')}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    address: `unix://${join(dir, 'hub.sock')}`,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Polls a condition on a short interval; test-only (the code under test never polls). */

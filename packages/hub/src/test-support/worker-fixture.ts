@@ -11,7 +11,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(event)}\n`);
   };
   handler.on('run', (task: { taskId: string }) => say({ event: 'run', taskId: task.taskId }));
-  const agent = Agent.create({ handler, address, name: name ?? 'fixture-worker', reconnectIntervalMs: 100, heartbeatIntervalMs: 200 });
+  const agent = Agent.create({
+    handler,
+    address,
+    name: name ?? 'fixture-worker',
+    reconnectIntervalMs: 100,
+    heartbeatIntervalMs: 200,
+  });
   await agent.start();
   say({ event: 'ready', agentId: agent.getAgentId(), pid: process.pid });
   process.on('SIGTERM', () => void agent.close({ force: true }).then(() => process.exit(0)));
