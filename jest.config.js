@@ -1,13 +1,14 @@
 // One jest configuration for the whole monorepo, with two projects:
 //  - unit:        colocated `*.test.ts`, no Docker, no network; fast.
 //  - integration: `*.integration.test.ts`, real Docker engine and real sockets.
+//  - fault:       `tests/fault/*.fault.test.ts`, kills and restarts (incl. dockerd) and load; serial.
 // Run from a package directory (`pnpm --filter @baaaht/x test`) it only looks at that package.
 const path = require('node:path');
 
 const repo = __dirname;
 const cwd = process.cwd();
 const inPackage = cwd !== repo && cwd.startsWith(repo + path.sep);
-const roots = inPackage ? [cwd] : ['<rootDir>/packages', '<rootDir>/apps'];
+const roots = inPackage ? [cwd] : ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/tests'];
 
 const swc = [
   '@swc/jest',
@@ -45,10 +46,20 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.fault\\.test\\.ts$'],
       testMatch: ['**/*.integration.test.ts'],
       globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
       testTimeout: 120000,
       slowTestThreshold: 30,
+    },
+    {
+      // Faults and load: hub/worker kills, a Docker daemon restart, 2,000 tasks.
+      // Run serially and after the other projects (scripts/run-tests.mjs).
+      ...common,
+      displayName: 'fault',
+      testMatch: ['<rootDir>/tests/fault/**/*.fault.test.ts'],
+      globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
+      testTimeout: 600000,
     },
   ],
 };

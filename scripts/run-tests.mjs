@@ -1,20 +1,38 @@
-// The README's test command (`pnpm test`) after the build: runs jest's unit and
-// integration projects in one run and ends with a plain summary line
-// ("N passed, N failed, N skipped") that CI logs can be read by.
+// The README's test command (`pnpm test`) after the build. Runs jest twice:
+//   1. the unit and integration projects, in parallel workers;
+//   2. the fault project, serially (it restarts the Docker daemon and kills
+//      hubs and workers, which must not disturb other tests);
+// then prints one plain summary line ("tests: N passed, N failed, N skipped").
+// Extra arguments are passed to both jest runs.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-jest-')), 'results.json');
-const args = ['exec', 'jest', '--ci', '--json', `--outputFile=${out}`, ...process.argv.slice(2)];
-const run = spawnSync('pnpm', args, { stdio: 'inherit' });
-let summary = 'tests: no results file (jest crashed before reporting)';
-if (fs.existsSync(out)) {
-  const r = JSON.parse(fs.readFileSync(out, 'utf8'));
-  const skipped = r.numPendingTests + r.numTodoTests;
-  summary = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`;
-  if (r.numTotalTests === 0) summary = 'tests: 0 passed, 0 failed (no test ran)';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-jest-'));
+const extra = process.argv.slice(2);
+const runs = [
+  { name: 'unit+integration', args: ['--selectProjects', 'unit', 'integration'] },
+  { name: 'fault', args: ['--selectProjects', 'fault', '--runInBand'] },
+];
+const totals = { passed: 0, failed: 0, skipped: 0, total: 0 };
+let status = 0;
+for (const run of runs) {
+  const out = path.join(tmp, `${run.name}.json`);
+  const r = spawnSync('pnpm', ['exec', 'jest', '--ci', '--json', `--outputFile=${out}`, ...run.args, ...extra], { stdio: 'inherit' });
+  if (r.status !== 0) status = r.status ?? 1;
+  if (!fs.existsSync(out)) {
+    console.log(`tests (${run.name}): no results file (jest crashed before reporting)`);
+    status = status || 1;
+    continue;
+  }
+  const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+  totals.passed += j.numPassedTests;
+  totals.failed += j.numFailedTests + (j.numRuntimeErrorTestSuites ?? 0);
+  totals.skipped += j.numPendingTests + j.numTodoTests;
+  totals.total += j.numTotalTests;
 }
-console.log(summary);
-process.exit(run.status ?? 1);
+fs.rmSync(tmp, { recursive: true, force: true });
+if (totals.total === 0) console.log('tests: 0 passed, 0 failed (no test ran)');
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(status);
