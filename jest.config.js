@@ -8,7 +8,10 @@ const path = require('node:path');
 const repo = __dirname;
 const cwd = process.cwd();
 const inPackage = cwd !== repo && cwd.startsWith(repo + path.sep);
-const roots = inPackage ? [cwd] : ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/tests'];
+const fs = require('node:fs');
+const roots = inPackage
+  ? [cwd]
+  : ['packages', 'apps', 'tests'].filter((d) => fs.existsSync(path.join(repo, d))).map((d) => `<rootDir>/${d}`);
 
 const swc = [
   '@swc/jest',
