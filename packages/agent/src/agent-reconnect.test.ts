@@ -70,6 +70,8 @@ describe('Agent reconnect policy (manual clock, nothing listening)', () => {
     agent.on('error', (err: { code: string }) => errors.push(err));
     const started = agent.start();
     started.catch(() => undefined);
+    const closed = agent.closed();
+    closed.catch(() => undefined);
 
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -80,6 +82,7 @@ describe('Agent reconnect policy (manual clock, nothing listening)', () => {
     expect(delays).toEqual([1000, 2000, 4000]);
     expect(agent.state).toBe('Shutdown');
     expect(errors.map((e) => e.code)).toEqual(['RECONNECT_EXHAUSTED']);
+    await expect(closed).rejects.toMatchObject({ code: 'RECONNECT_EXHAUSTED' });
     expect(states).toEqual([
       'Connecting',
       'TransientFailure',
@@ -106,6 +109,7 @@ describe('Agent reconnect policy (manual clock, nothing listening)', () => {
     await until(() => agent.state === 'TransientFailure');
     await agent.close();
     expect(agent.state).toBe('Shutdown');
+    await expect(agent.closed()).resolves.toBeUndefined();
     await expect(started).rejects.toMatchObject({ code: 'SHUTDOWN' });
   });
 });

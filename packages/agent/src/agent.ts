@@ -106,6 +106,8 @@ export class Agent extends EventEmitter {
   private counters = { completed: 0, failed: 0, reconnects: 0 };
   private connectedSince: number | undefined;
   private lastHeartbeatAt: number | undefined;
+  private shutdownError: AgentError | undefined;
+  private readonly shutdownWaiters: Waiter[] = [];
 
   private constructor(options: AgentOptions) {
     super();
@@ -155,6 +157,23 @@ export class Agent extends EventEmitter {
     void this.connectionLoop();
     this.scheduleHeartbeat();
     return ready;
+  }
+
+  /**
+   * Starts the agent and resolves once it has shut down (after drain() or
+   * close()); rejects with RECONNECT_EXHAUSTED if it gave up reconnecting.
+   */
+  async run(): Promise<void> {
+    await this.start();
+    await this.closed();
+  }
+
+  /** Resolves when the agent reaches Shutdown; rejects if it got there by giving up. */
+  closed(): Promise<void> {
+    if (this.currentState === 'Shutdown') {
+      return this.shutdownError ? Promise.reject(this.shutdownError) : Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.shutdownWaiters.push({ resolve, reject }));
   }
 
   /** Stops taking tasks, lets running ones finish within `timeoutMs`, cancels the rest, reports, unregisters, closes. */
@@ -213,6 +232,7 @@ export class Agent extends EventEmitter {
         logger.error(error.message, { component: 'agent' });
         this.rejectReady(error);
         if (this.listenerCount('error') > 0) this.emit('error', error);
+        this.shutdownError = error;
         this.finalShutdown();
         return;
       }
@@ -625,6 +645,10 @@ export class Agent extends EventEmitter {
     this.setState('Shutdown');
     this.rejectReady(new AgentError('SHUTDOWN', 'agent closed before it was ready'));
     for (const wake of [...this.ackWaiters]) wake();
+    for (const waiter of this.shutdownWaiters.splice(0)) {
+      if (this.shutdownError) waiter.reject(this.shutdownError);
+      else waiter.resolve();
+    }
   }
 }
 
