@@ -48,7 +48,9 @@ describe('buildCreateBody', () => {
   });
 
   it('mounts the workspace read-only by default and never the Docker socket', () => {
-    expect(body.HostConfig.Mounts).toEqual([{ Type: 'bind', Source: '/real/ws', Target: '/workspace', ReadOnly: true }]);
+    expect(body.HostConfig.Mounts).toEqual([
+      { Type: 'bind', Source: '/real/ws', Target: '/workspace', ReadOnly: true },
+    ]);
     expect(JSON.stringify(body)).not.toContain('docker.sock');
     const rw = buildCreateBody({ ...plan, workspaceMode: 'readwrite' }, { argv: ['tee'] }, 'n');
     expect(rw.HostConfig.Mounts[0]?.ReadOnly).toBe(false);
@@ -69,7 +71,11 @@ describe('buildCreateBody', () => {
     expect(body.Entrypoint).toEqual([]);
     expect(body.Cmd).toEqual(['cat', '--', '/workspace/a']);
     expect(body.OpenStdin).toBe(false);
-    const withStdin = buildCreateBody(plan, { argv: ['tee', '--', '/workspace/a'], stdin: 'x', env: { A: 'b c' } }, 'n');
+    const withStdin = buildCreateBody(
+      plan,
+      { argv: ['tee', '--', '/workspace/a'], stdin: 'x', env: { A: 'b c' } },
+      'n',
+    );
     expect(withStdin.OpenStdin).toBe(true);
     expect(withStdin.StdinOnce).toBe(true);
     expect(withStdin.AttachStdin).toBe(true);
@@ -79,7 +85,9 @@ describe('buildCreateBody', () => {
   it('mounts the egress socket directory read-only at /run/baaaht', () => {
     const { workspaceSource: _ws, ...noWs } = plan;
     const web = buildCreateBody({ ...noWs, egressDir: '/tmp/e/sock' }, { argv: ['curl'] }, 'n');
-    expect(web.HostConfig.Mounts).toEqual([{ Type: 'bind', Source: '/tmp/e/sock', Target: '/run/baaaht', ReadOnly: true }]);
+    expect(web.HostConfig.Mounts).toEqual([
+      { Type: 'bind', Source: '/tmp/e/sock', Target: '/run/baaaht', ReadOnly: true },
+    ]);
     expect(web.HostConfig.NetworkMode).toBe('none');
     expect(web.WorkingDir).toBe('/');
   });
@@ -90,9 +98,20 @@ describe('applyEnforced', () => {
     const req = toContainerRequest(plan, 'none');
     const next = applyEnforced(
       { ...plan, workspaceMode: 'readwrite' },
-      { ...req, user: '2000:2000', resources: { nanoCpus: 1e8, memoryBytes: 32 * 1024 * 1024, memorySwapBytes: 32 * 1024 * 1024, pidsLimit: 5 }, mounts: [{ source: '/real/ws', target: '/workspace', mode: 'readonly' }] },
+      {
+        ...req,
+        user: '2000:2000',
+        resources: { nanoCpus: 1e8, memoryBytes: 32 * 1024 * 1024, memorySwapBytes: 32 * 1024 * 1024, pidsLimit: 5 },
+        mounts: [{ source: '/real/ws', target: '/workspace', mode: 'readonly' }],
+      },
     );
-    expect(next).toMatchObject({ cpus: 0.1, memoryBytes: 32 * 1024 * 1024, pidsLimit: 5, workspaceMode: 'readonly', user: '2000:2000' });
+    expect(next).toMatchObject({
+      cpus: 0.1,
+      memoryBytes: 32 * 1024 * 1024,
+      pidsLimit: 5,
+      workspaceMode: 'readonly',
+      user: '2000:2000',
+    });
   });
 
   it('never loosens: larger limits, root and privileged flags are ignored', () => {
@@ -106,13 +125,19 @@ describe('applyEnforced', () => {
       resources: { nanoCpus: 8e9, memoryBytes: 1e12, memorySwapBytes: 1e12, pidsLimit: 10_000 },
     });
     expect(next).toEqual(plan);
-    expect(buildCreateBody(next, { argv: ['x'] }, 'n').HostConfig).toMatchObject({ Privileged: false, CapAdd: [], ReadonlyRootfs: true });
+    expect(buildCreateBody(next, { argv: ['x'] }, 'n').HostConfig).toMatchObject({
+      Privileged: false,
+      CapAdd: [],
+      ReadonlyRootfs: true,
+    });
   });
 });
 
 describe('containerName', () => {
   it('is a valid Docker name even for odd task ids', () => {
-    expect(containerName('file_read', 'a/b c:d-1234567890abcdef', 'abc123')).toMatch(/^baaaht-file_read-[a-zA-Z0-9_.-]{1,12}-abc123$/);
+    expect(containerName('file_read', 'a/b c:d-1234567890abcdef', 'abc123')).toMatch(
+      /^baaaht-file_read-[a-zA-Z0-9_.-]{1,12}-abc123$/,
+    );
     expect(containerName('x', '///', 'r')).toBe('baaaht-x-task-r');
   });
 });

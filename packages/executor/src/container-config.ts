@@ -48,7 +48,10 @@ export function toContainerRequest(plan: ContainerPlan, network: 'none' | 'egres
     capAdd: [],
     capDrop: ['ALL'],
     readOnlyRootfs: plan.readOnlyRootfs,
-    mounts: plan.workspaceSource === undefined ? [] : [{ source: plan.workspaceSource, target: WORKSPACE_TARGET, mode: plan.workspaceMode }],
+    mounts:
+      plan.workspaceSource === undefined
+        ? []
+        : [{ source: plan.workspaceSource, target: WORKSPACE_TARGET, mode: plan.workspaceMode }],
     resources: {
       nanoCpus: Math.round(plan.cpus * 1e9),
       memoryBytes: plan.memoryBytes,
@@ -63,7 +66,8 @@ export function toContainerRequest(plan: ContainerPlan, network: 'none' | 'egres
 }
 
 const isRootUser = (user: string): boolean => /^(0|root)(:|$)/.test(user);
-const tighter = (ours: number, theirs: number): number => (Number.isFinite(theirs) && theirs > 0 ? Math.min(ours, theirs) : ours);
+const tighter = (ours: number, theirs: number): number =>
+  Number.isFinite(theirs) && theirs > 0 ? Math.min(ours, theirs) : ours;
 
 /**
  * Applies what the policy returned, but only where it tightens: a policy can lower limits, make the
@@ -74,7 +78,10 @@ export function applyEnforced(plan: ContainerPlan, enforced: ContainerRequest): 
   const next: ContainerPlan = {
     ...plan,
     cpus: tighter(plan.cpus * 1e9, enforced.resources.nanoCpus) / 1e9,
-    memoryBytes: tighter(plan.memoryBytes, Math.min(enforced.resources.memoryBytes, enforced.resources.memorySwapBytes)),
+    memoryBytes: tighter(
+      plan.memoryBytes,
+      Math.min(enforced.resources.memoryBytes, enforced.resources.memorySwapBytes),
+    ),
     pidsLimit: tighter(plan.pidsLimit, enforced.resources.pidsLimit),
     tmpfsBytes: tighter(plan.tmpfsBytes, enforced.tmpfsBytes),
     readOnlyRootfs: plan.readOnlyRootfs || enforced.readOnlyRootfs,
@@ -95,9 +102,15 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
   const hasStdin = command.stdin !== undefined;
   const mounts: ContainerCreateBody['HostConfig']['Mounts'] = [];
   if (plan.workspaceSource !== undefined) {
-    mounts.push({ Type: 'bind', Source: plan.workspaceSource, Target: WORKSPACE_TARGET, ReadOnly: plan.workspaceMode !== 'readwrite' });
+    mounts.push({
+      Type: 'bind',
+      Source: plan.workspaceSource,
+      Target: WORKSPACE_TARGET,
+      ReadOnly: plan.workspaceMode !== 'readwrite',
+    });
   }
-  if (plan.egressDir !== undefined) mounts.push({ Type: 'bind', Source: plan.egressDir, Target: EGRESS_TARGET, ReadOnly: true });
+  if (plan.egressDir !== undefined)
+    mounts.push({ Type: 'bind', Source: plan.egressDir, Target: EGRESS_TARGET, ReadOnly: true });
   const labels: Record<string, string> = {
     [LABELS.managed]: 'true',
     [LABELS.workerId]: plan.workerId,

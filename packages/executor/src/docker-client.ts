@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { dockerStatus } from './errors';
 import { rawAttach } from './raw-attach';
 import type { AttachDataHandler, AttachStream, EngineTarget } from './raw-attach';
@@ -166,7 +166,9 @@ export function createDockerClient(options: { env?: NodeJS.ProcessEnv; docker?: 
     async attachContainer(id, { stdin, onData }) {
       if (target !== undefined) return rawAttach(target, id, { stdin, onData });
       // TLS engines: dockerode's attach (allocates per read, which only costs memory headroom).
-      const stream = (await docker.getContainer(id).attach({ stream: true, stdout: true, stderr: true, stdin, hijack: true })) as unknown as Duplex;
+      const stream = (await docker
+        .getContainer(id)
+        .attach({ stream: true, stdout: true, stderr: true, stdin, hijack: true })) as unknown as Duplex;
       return duplexAttach(stream, onData);
     },
     async startContainer(id) {

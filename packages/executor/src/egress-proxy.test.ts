@@ -39,9 +39,19 @@ describe('EgressProxy', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (check: (r: EgressRequest) => ReturnType<typeof builtinEgressCheck>, lookup?: (h: string) => Promise<Array<{ address: string; family: number }>>): Promise<string> => {
+  const start = async (
+    check: (r: EgressRequest) => ReturnType<typeof builtinEgressCheck>,
+    lookup?: (h: string) => Promise<Array<{ address: string; family: number }>>,
+  ): Promise<string> => {
     const socketPath = path.join(dir, 'egress.sock');
-    proxy = await EgressProxy.listen({ socketPath, check, connect, context: { taskId: 't1', tool: 'fetch_url' }, onDecision: (d) => decisions.push(d), ...(lookup ? { lookup } : {}) });
+    proxy = await EgressProxy.listen({
+      socketPath,
+      check,
+      connect,
+      context: { taskId: 't1', tool: 'fetch_url' },
+      onDecision: (d) => decisions.push(d),
+      ...(lookup ? { lookup } : {}),
+    });
     return socketPath;
   };
 
@@ -60,7 +70,10 @@ describe('EgressProxy', () => {
   });
 
   it('refuses a name that resolves to a private address, after resolving it itself', async () => {
-    const sock = await start(builtinEgressCheck, async () => [{ address: '192.168.1.5', family: 4 }, { address: '::1', family: 6 }]);
+    const sock = await start(builtinEgressCheck, async () => [
+      { address: '192.168.1.5', family: 4 },
+      { address: '::1', family: 6 },
+    ]);
     const { rep, socket } = await socksConnect(sock, 'internal.example', 443);
     socket.destroy();
     expect(rep).toBe(0x02);
@@ -94,8 +107,14 @@ describe('EgressProxy', () => {
 
   it('connects only to the resolved addresses the check allowed', async () => {
     const sock = await start(
-      (r) => (r.address === undefined || r.address === '127.0.0.1' ? { allowed: true, rule: 'a', reason: '' } : { allowed: false, rule: 'd', reason: '' }),
-      async () => [{ address: '10.9.9.9', family: 4 }, { address: '127.0.0.1', family: 4 }],
+      (r) =>
+        r.address === undefined || r.address === '127.0.0.1'
+          ? { allowed: true, rule: 'a', reason: '' }
+          : { allowed: false, rule: 'd', reason: '' },
+      async () => [
+        { address: '10.9.9.9', family: 4 },
+        { address: '127.0.0.1', family: 4 },
+      ],
     );
     const { rep, socket } = await socksConnect(sock, 'mixed.example', port);
     socket.destroy();

@@ -165,12 +165,23 @@ export class EgressProxy {
       decision = await this.options.check({ ...this.options.context, ...request });
     } catch (err) {
       // A failing policy must not open the door.
-      decision = { allowed: false, rule: 'egress.check_failed', reason: err instanceof Error ? err.message : String(err) };
+      decision = {
+        allowed: false,
+        rule: 'egress.check_failed',
+        reason: err instanceof Error ? err.message : String(err),
+      };
     }
     const event: EgressDecisionEvent = { ...decision, host: request.host, port: request.port };
     if (request.address !== undefined) event.address = request.address;
     this.options.onDecision?.(event);
-    const meta = { ...this.options.context, host: request.host, port: request.port, address: request.address, rule: decision.rule, reason: decision.reason };
+    const meta = {
+      ...this.options.context,
+      host: request.host,
+      port: request.port,
+      address: request.address,
+      rule: decision.rule,
+      reason: decision.reason,
+    };
     if (decision.allowed) this.logger.info('egress allowed', meta);
     else this.logger.warn('egress denied', meta);
     return decision;
@@ -206,7 +217,10 @@ export class EgressProxy {
 
   private connectOne(address: string, port: number): Promise<net.Socket | undefined> {
     return new Promise((resolve) => {
-      const socket = (this.options.connect ?? ((a: string, p: number) => net.connect({ host: a, port: p })))(address, port);
+      const socket = (this.options.connect ?? ((a: string, p: number) => net.connect({ host: a, port: p })))(
+        address,
+        port,
+      );
       const timeout = setTimeout(() => {
         socket.destroy();
         resolve(undefined);
@@ -219,7 +233,12 @@ export class EgressProxy {
       });
       socket.once('error', (err) => {
         clearTimeout(timeout);
-        this.logger.info('egress: upstream connect failed', { ...this.options.context, address, port, error: err.message });
+        this.logger.info('egress: upstream connect failed', {
+          ...this.options.context,
+          address,
+          port,
+          error: err.message,
+        });
         resolve(undefined);
       });
     });

@@ -15,7 +15,8 @@ export function builtinEgressCheck(request: EgressRequest): EgressDecision {
     return { allowed: false, rule: 'egress.ports', reason: `port ${request.port} is not 80 or 443` };
   }
   const literal = request.address ?? (net.isIP(stripBrackets(request.host)) !== 0 ? request.host : undefined);
-  if (literal === undefined) return { allowed: true, rule: 'egress.hostname', reason: 'host name; its addresses are checked next' };
+  if (literal === undefined)
+    return { allowed: true, rule: 'egress.hostname', reason: 'host name; its addresses are checked next' };
   const cls = classifyAddress(literal);
   if (cls !== 'public') {
     return { allowed: false, rule: `egress.deny_${cls.replace('-', '_')}`, reason: `${literal} is a ${cls} address` };

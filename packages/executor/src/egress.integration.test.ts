@@ -79,14 +79,20 @@ describe('without a policy (built-in rules)', () => {
   it.each(['169.254.169.254', '10.0.0.1'])('refuses %s before any connection', async (host) => {
     entries.length = 0;
     const before = ex.metrics();
-    const r = await ex.executeTask({ tool: 'fetch_url', params: { url: `http://${host}/latest/meta-data/` }, taskId: `meta-${host}` });
+    const r = await ex.executeTask({
+      tool: 'fetch_url',
+      params: { url: `http://${host}/latest/meta-data/` },
+      taskId: `meta-${host}`,
+    });
     expect(r.status).toBe('failed');
     const after = ex.metrics();
     expect(after.egressAllowed).toBe(before.egressAllowed);
     expect(after.egressDenied).toBeGreaterThan(before.egressDenied);
     const decisions = egressLogs(entries);
     expect(decisions.length).toBeGreaterThan(0);
-    expect(decisions.every((d) => d.message === 'egress denied' && d.meta.host === host && d.meta.taskId === `meta-${host}`)).toBe(true);
+    expect(
+      decisions.every((d) => d.message === 'egress denied' && d.meta.host === host && d.meta.taskId === `meta-${host}`),
+    ).toBe(true);
     expect(decisions[0]?.meta.rule).toMatch(/^egress\.deny_/);
     // The proxy only logs connection attempts it makes; there must be none.
     expect(entries.some((e) => e.message.startsWith('egress: upstream'))).toBe(false);

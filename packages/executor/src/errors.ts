@@ -70,7 +70,11 @@ export class ExecutorError extends Error {
 }
 
 /** Docker engine failures keep their HTTP status so callers can tell 404 from 500. */
-export function dockerError(action: string, err: unknown, context: Omit<ExecutorErrorOptions, 'cause'> = {}): ExecutorError {
+export function dockerError(
+  action: string,
+  err: unknown,
+  context: Omit<ExecutorErrorOptions, 'cause'> = {},
+): ExecutorError {
   if (err instanceof ExecutorError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new ExecutorError('DOCKER_ERROR', `${action}: ${message}`, { ...context, cause: err });

@@ -69,8 +69,9 @@ export interface ExecutorOptions {
   clock?: Clock;
 }
 
-export interface ResolvedExecutorOptions
-  extends Required<Omit<ExecutorOptions, 'docker' | 'policy' | 'sessionId' | 'searchBackendUrl' | 'catalog' | 'clock' | 'logger'>> {
+export interface ResolvedExecutorOptions extends Required<
+  Omit<ExecutorOptions, 'docker' | 'policy' | 'sessionId' | 'searchBackendUrl' | 'catalog' | 'clock' | 'logger'>
+> {
   docker?: DockerClient;
   policy?: PolicyEnforcer;
   sessionId?: string;
@@ -82,12 +83,14 @@ export interface ResolvedExecutorOptions
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
   const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < min) throw new TypeError(`${name} must be an integer >= ${min} (got ${String(value)})`);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new TypeError(`${name} must be an integer >= ${min} (got ${String(value)})`);
   return v;
 }
 
 function nonEmpty(name: string, value: string | undefined): void {
-  if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) throw new TypeError(`${name} must be a non-empty string`);
+  if (value !== undefined && (typeof value !== 'string' || value.trim() === ''))
+    throw new TypeError(`${name} must be a non-empty string`);
 }
 
 /** Fills defaults and rejects bad values with a TypeError naming the field. */
@@ -101,7 +104,8 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
     throw new TypeError(`pullPolicy must be 'always', 'if-missing' or 'never' (got '${String(pullPolicy)}')`);
   }
   for (const [tool, image] of Object.entries(options.imageOverrides ?? {})) {
-    if (typeof image !== 'string' || !/^\S+$/.test(image)) throw new TypeError(`imageOverrides.${tool} must be an image reference`);
+    if (typeof image !== 'string' || !/^\S+$/.test(image))
+      throw new TypeError(`imageOverrides.${tool} must be an image reference`);
   }
   const maxStdoutBytes = positiveInt('maxStdoutBytes', options.maxStdoutBytes, MiB, 0);
   const maxStderrBytes = positiveInt('maxStderrBytes', options.maxStderrBytes, MiB, 0);

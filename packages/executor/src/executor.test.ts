@@ -50,7 +50,14 @@ function setup(extra: ExecutorOptions = {}): { docker: FakeDocker; make: (o?: Ex
   docker.images.add('img:echo');
   docker.program = echoProgram;
   const make = (o: ExecutorOptions = {}): Promise<Executor> =>
-    createExecutor({ docker, workerId: 'w-unit', reapIntervalMs: 0, catalog: createToolCatalog({ custom: [echo] }), ...extra, ...o });
+    createExecutor({
+      docker,
+      workerId: 'w-unit',
+      reapIntervalMs: 0,
+      catalog: createToolCatalog({ custom: [echo] }),
+      ...extra,
+      ...o,
+    });
   return { docker, make };
 }
 
@@ -58,7 +65,13 @@ const executors: Executor[] = [];
 async function open(o: ExecutorOptions = {}, docker?: FakeDocker): Promise<{ ex: Executor; docker: FakeDocker }> {
   const s = setup();
   const d = docker ?? s.docker;
-  const ex = await createExecutor({ docker: d, workerId: 'w-unit', reapIntervalMs: 0, catalog: createToolCatalog({ custom: [echo] }), ...o });
+  const ex = await createExecutor({
+    docker: d,
+    workerId: 'w-unit',
+    reapIntervalMs: 0,
+    catalog: createToolCatalog({ custom: [echo] }),
+    ...o,
+  });
   executors.push(ex);
   return { ex, docker: d };
 }
@@ -75,7 +88,10 @@ async function until(cond: () => boolean): Promise<void> {
 describe('createExecutor', () => {
   it('refuses a runtime the engine does not have, naming it', async () => {
     const { make } = setup();
-    await expect(make({ runtime: 'runsc' })).rejects.toMatchObject({ code: 'RUNTIME_UNAVAILABLE', message: expect.stringContaining("'runsc'") });
+    await expect(make({ runtime: 'runsc' })).rejects.toMatchObject({
+      code: 'RUNTIME_UNAVAILABLE',
+      message: expect.stringContaining("'runsc'"),
+    });
   });
 
   it('accepts a registered runtime and puts it on every container', async () => {
@@ -93,8 +109,21 @@ describe('createExecutor', () => {
   it('reaps this worker orphans at start-up, and other workers only past their deadline', async () => {
     const docker = new FakeDocker();
     const now = Date.now();
-    const c = (id: string, worker: string, deadline: number) => ({ id, state: 'running', labels: { [LABELS.managed]: 'true', [LABELS.workerId]: worker, [LABELS.taskId]: id, [LABELS.deadline]: String(deadline) } });
-    docker.extraListed = [c('mine', 'w-unit', now + 60_000), c('theirs-live', 'w-other', now + 60_000), c('theirs-expired', 'w-other', now - 120_000)];
+    const c = (id: string, worker: string, deadline: number) => ({
+      id,
+      state: 'running',
+      labels: {
+        [LABELS.managed]: 'true',
+        [LABELS.workerId]: worker,
+        [LABELS.taskId]: id,
+        [LABELS.deadline]: String(deadline),
+      },
+    });
+    docker.extraListed = [
+      c('mine', 'w-unit', now + 60_000),
+      c('theirs-live', 'w-other', now + 60_000),
+      c('theirs-expired', 'w-other', now - 120_000),
+    ];
     const removed: string[] = [];
     docker.removeContainer = async (id) => {
       removed.push(id);
@@ -109,8 +138,21 @@ describe('executeTask', () => {
   it('runs a tool and returns its output, with events in order', async () => {
     const { ex, docker } = await open();
     const events: TaskEvent[] = [];
-    const r = await ex.executeTask({ tool: 'echo', params: { text: 'hello' }, taskId: 't-1', onEvent: (e) => events.push(e) });
-    expect(r).toMatchObject({ taskId: 't-1', tool: 'echo', status: 'completed', exitCode: 0, stdout: 'hello', stderr: 'err', truncated: false });
+    const r = await ex.executeTask({
+      tool: 'echo',
+      params: { text: 'hello' },
+      taskId: 't-1',
+      onEvent: (e) => events.push(e),
+    });
+    expect(r).toMatchObject({
+      taskId: 't-1',
+      tool: 'echo',
+      status: 'completed',
+      exitCode: 0,
+      stdout: 'hello',
+      stderr: 'err',
+      truncated: false,
+    });
     expect(r.containerId).toBe(docker.containers[0]?.id);
     expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'stdout', 'stderr', 'exited']);
     expect(events[4]).toMatchObject({ type: 'exited', exitCode: 0, status: 'completed' });
@@ -138,11 +180,18 @@ describe('executeTask', () => {
 
   it('reports unknown tools and invalid params without creating a container', async () => {
     const { ex, docker } = await open();
-    expect(await ex.executeTask({ tool: 'nope', params: {} })).toMatchObject({ status: 'error', error: { code: 'UNKNOWN_TOOL' } });
+    expect(await ex.executeTask({ tool: 'nope', params: {} })).toMatchObject({
+      status: 'error',
+      error: { code: 'UNKNOWN_TOOL' },
+    });
     const bad = await ex.executeTask({ tool: 'echo', params: { text: 5 } });
     expect(bad).toMatchObject({ status: 'error', error: { code: 'INVALID_PARAMS' } });
     expect(bad.error?.message).toContain('/text');
-    const escape = await ex.executeTask({ tool: 'file_read', params: { path: '../etc/passwd' }, mountSource: os.tmpdir() });
+    const escape = await ex.executeTask({
+      tool: 'file_read',
+      params: { path: '../etc/passwd' },
+      mountSource: os.tmpdir(),
+    });
     expect(escape).toMatchObject({ status: 'error', error: { code: 'INVALID_PARAMS' } });
     expect(docker.calls).not.toContain('create');
   });
@@ -178,15 +227,35 @@ describe('executeTask', () => {
       c.exit(0);
     };
     const chunks: number[] = [];
-    const r = await ex.executeTask({ tool: 'echo', params: { text: 'x' }, onEvent: (e) => e.type === 'stdout' && chunks.push(e.chunk.length) });
-    expect(r).toMatchObject({ status: 'completed', stdout: '0123456789', stderr: 'ab', truncated: true, stdoutDroppedBytes: 90, stderrDroppedBytes: 4 });
+    const r = await ex.executeTask({
+      tool: 'echo',
+      params: { text: 'x' },
+      onEvent: (e) => e.type === 'stdout' && chunks.push(e.chunk.length),
+    });
+    expect(r).toMatchObject({
+      status: 'completed',
+      stdout: '0123456789',
+      stderr: 'ab',
+      truncated: true,
+      stdoutDroppedBytes: 90,
+      stderrDroppedBytes: 4,
+    });
     expect(chunks.reduce((a, b) => a + b, 0)).toBe(10);
   });
 
   it('applies per-task limits only when tighter', async () => {
     const { ex, docker } = await open();
-    await ex.executeTask({ tool: 'echo', params: { text: 'x' }, limits: { memoryBytes: 32 * MiB, pidsLimit: 1000, cpus: 0.25 } });
-    expect(docker.containers[0]?.body.HostConfig).toMatchObject({ Memory: 32 * MiB, MemorySwap: 32 * MiB, PidsLimit: 10, CpuQuota: 250_000 });
+    await ex.executeTask({
+      tool: 'echo',
+      params: { text: 'x' },
+      limits: { memoryBytes: 32 * MiB, pidsLimit: 1000, cpus: 0.25 },
+    });
+    expect(docker.containers[0]?.body.HostConfig).toMatchObject({
+      Memory: 32 * MiB,
+      MemorySwap: 32 * MiB,
+      PidsLimit: 10,
+      CpuQuota: 250_000,
+    });
   });
 
   it('refuses a duplicate live task id', async () => {
@@ -194,7 +263,10 @@ describe('executeTask', () => {
     docker.program = () => undefined;
     const first = ex.executeTask({ tool: 'echo', params: { text: 'hang' }, taskId: 'dup' });
     await until(() => docker.containers.length === 1);
-    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'dup' })).toMatchObject({ status: 'error', error: { code: 'INVALID_REQUEST' } });
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'dup' })).toMatchObject({
+      status: 'error',
+      error: { code: 'INVALID_REQUEST' },
+    });
     ex.cancelTask('dup', { force: true });
     await first;
   });
@@ -206,25 +278,46 @@ describe('policy', () => {
     const policy: PolicyEnforcer = {
       enforce(req) {
         seen.push(req);
-        throw Object.assign(new Error('image not allowed'), { code: 'POLICY_DENIED', violations: [{ rule: 'images.allow' }] });
+        throw Object.assign(new Error('image not allowed'), {
+          code: 'POLICY_DENIED',
+          violations: [{ rule: 'images.allow' }],
+        });
       },
     };
     const { ex, docker } = await open({ policy, sessionId: 'sess' });
     const r = await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
-    expect(r).toMatchObject({ status: 'denied', exitCode: null, containerId: null, error: { code: 'POLICY_DENIED', detail: 'images.allow' } });
+    expect(r).toMatchObject({
+      status: 'denied',
+      exitCode: null,
+      containerId: null,
+      error: { code: 'POLICY_DENIED', detail: 'images.allow' },
+    });
     expect(docker.calls).not.toContain('create');
-    expect(seen[0]).toMatchObject({ tool: 'echo', sessionId: 'sess', user: '65534:65534', privileged: false, capDrop: ['ALL'], readOnlyRootfs: true, network: 'none' });
+    expect(seen[0]).toMatchObject({
+      tool: 'echo',
+      sessionId: 'sess',
+      user: '65534:65534',
+      privileged: false,
+      capDrop: ['ALL'],
+      readOnlyRootfs: true,
+      network: 'none',
+    });
     expect(ex.metrics().tasks.denied).toBe(1);
   });
 
   it('a policy that throws anything else also denies (fail closed)', async () => {
     const { ex, docker } = await open({ policy: { enforce: () => Promise.reject(new Error('boom')) } });
-    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ status: 'denied', error: { code: 'POLICY_DENIED' } });
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({
+      status: 'denied',
+      error: { code: 'POLICY_DENIED' },
+    });
     expect(docker.calls).not.toContain('create');
   });
 
   it('clamps from the policy are applied', async () => {
-    const policy: PolicyEnforcer = { enforce: (req) => ({ ...req, resources: { ...req.resources, memoryBytes: 16 * MiB, memorySwapBytes: 16 * MiB } }) };
+    const policy: PolicyEnforcer = {
+      enforce: (req) => ({ ...req, resources: { ...req.resources, memoryBytes: 16 * MiB, memorySwapBytes: 16 * MiB } }),
+    };
     const { ex, docker } = await open({ policy });
     await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
     expect(docker.containers[0]?.body.HostConfig.Memory).toBe(16 * MiB);
@@ -239,7 +332,10 @@ describe('queue, cancel, timeout, oom', () => {
     await until(() => docker.containers.length === 1);
     const queued = ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'q' });
     await until(() => ex.taskState('q') === 'queued');
-    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ status: 'error', error: { code: 'QUEUE_FULL' } });
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({
+      status: 'error',
+      error: { code: 'QUEUE_FULL' },
+    });
     expect(ex.metrics()).toMatchObject({ activeTasks: 1, queuedTasks: 1 });
     expect(ex.cancelTask('q')).toBe(true);
     expect(await queued).toMatchObject({ status: 'cancelled', containerId: null, error: { code: 'CANCELLED' } });
@@ -303,7 +399,10 @@ describe('queue, cancel, timeout, oom', () => {
 
   it('reports OOMKilled as oom', async () => {
     const { ex } = await open();
-    expect(await ex.executeTask({ tool: 'echo', params: { text: 'oom' } })).toMatchObject({ status: 'oom', error: { code: 'OOM' } });
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'oom' } })).toMatchObject({
+      status: 'oom',
+      error: { code: 'OOM' },
+    });
   });
 
   it('limits concurrent container starts', async () => {
@@ -327,7 +426,10 @@ describe('queue, cancel, timeout, oom', () => {
     expect(await p).toMatchObject({ status: 'cancelled', error: { code: 'EXECUTOR_CLOSED' } });
     expect(docker.live()).toHaveLength(0);
     expect(ex.state).toBe('closed');
-    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ status: 'error', error: { code: 'EXECUTOR_CLOSED' } });
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({
+      status: 'error',
+      error: { code: 'EXECUTOR_CLOSED' },
+    });
   });
 });
 
@@ -344,7 +446,9 @@ describe('images', () => {
 
   it('if-missing pulls once; a failed pull is IMAGE_NOT_FOUND', async () => {
     const { ex, docker } = await open({ imageOverrides: { echo: 'remote:1' } });
-    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ error: { code: 'IMAGE_NOT_FOUND' } });
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({
+      error: { code: 'IMAGE_NOT_FOUND' },
+    });
     docker.pullable.add('remote:1');
     expect(await ex.executeTask({ tool: 'echo', params: { text: 'x' } })).toMatchObject({ status: 'completed' });
     await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
@@ -391,6 +495,9 @@ describe('periodic reaper', () => {
 describe('helpers', () => {
   it('return output on success and throw the typed error otherwise', async () => {
     const { ex } = await open();
-    await expect(fetchUrl(ex, 'ftp://example.com/')).rejects.toMatchObject({ name: 'ExecutorError', code: 'INVALID_PARAMS' });
+    await expect(fetchUrl(ex, 'ftp://example.com/')).rejects.toMatchObject({
+      name: 'ExecutorError',
+      code: 'INVALID_PARAMS',
+    });
   });
 });

@@ -1,33 +1,41 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { createToolCatalog, ToolSpecError } from '@baaaht/tool-specs';
 import type { CommandResult, RunCommand, ToolCommand, ToolContext, ToolRunOutcome, ToolSpec } from '@baaaht/tool-specs';
 import { sleep, systemClock } from './clock';
 import type { Clock } from './clock';
-import { applyEnforced, buildCreateBody, containerName, EGRESS_PROXY_URL, EGRESS_SOCKET_NAME, NOBODY_USER, toContainerRequest, WORKSPACE_TARGET } from './container-config';
+import {
+  applyEnforced,
+  buildCreateBody,
+  containerName,
+  EGRESS_PROXY_URL,
+  NOBODY_USER,
+  toContainerRequest,
+  WORKSPACE_TARGET,
+} from './container-config';
 import type { ContainerPlan } from './container-config';
 import { createDockerClient } from './docker-client';
 import type { DockerClient, ManagedContainer } from './docker-client';
-import { EgressProxy } from './egress-proxy';
+import { startEgressSession } from './egress-session';
 import { builtinEgressCheck } from './egress-rules';
 import { dockerError, dockerStatus, ExecutorError } from './errors';
 import type { ExecutorErrorCode } from './errors';
 import { resolveExecutorOptions } from './executor-options';
 import type { ExecutorCatalog, ExecutorOptions, ResolvedExecutorOptions } from './executor-options';
+import { ImageResolver, imageNotFound } from './image-resolver';
 import { LABELS } from './labels';
 import { quietLogger, shortId } from './logger';
 import type { Logger } from './logger';
 import { MetricsRecorder } from './metrics';
 import type { ExecutorMetrics } from './metrics';
 import { OutputCollector, StreamDemuxer } from './output-demux';
-import type { AttachStream } from './raw-attach';
 import type { OutputCaps } from './output-demux';
 import type { PolicyEnforcer } from './policy-enforcer';
+import type { AttachStream } from './raw-attach';
 import { Reaper } from './reaper';
 import { Slots, SlotWaitAborted } from './slots';
 import { TaskEventHub } from './task-events';
 import type { StopMode, TaskError, TaskEvent, TaskRequest, TaskResult, TaskState, TaskStatus } from './task-types';
+import { resolveWorkspace } from './workspace-source';
 
 /**
  * Lifecycle: `running` (accepting tasks) -> `closing` (close() called: new tasks are refused, live ones
@@ -86,7 +94,7 @@ export class Executor {
   private readonly tasks = new Map<string, LiveTask>();
   private readonly removals = new Set<Promise<void>>();
   private readonly pendingRemoval = new Set<string>();
-  private readonly knownImages = new Set<string>();
+  private readonly images: ImageResolver;
   private readonly slots: Slots;
   private readonly starts: Slots;
   private readonly metricsRecorder = new MetricsRecorder();
@@ -104,6 +112,7 @@ export class Executor {
   ) {
     this.slots = new Slots(options.maxConcurrentTasks, options.maxQueuedTasks);
     this.starts = new Slots(options.maxConcurrentStarts);
+    this.images = new ImageResolver(docker, options.pullPolicy, logger);
     this.reaper = new Reaper({
       docker,
       workerId: options.workerId,
@@ -136,9 +145,20 @@ export class Executor {
           'install and register it with dockerd, or choose another runtime. The executor never falls back to a weaker one.',
       );
     }
-    const executor = new Executor(resolved, docker, resolved.catalog ?? createToolCatalog(), resolved.clock ?? systemClock, logger);
+    const executor = new Executor(
+      resolved,
+      docker,
+      resolved.catalog ?? createToolCatalog(),
+      resolved.clock ?? systemClock,
+      logger,
+    );
     const reaped = await executor.reaper.reapOnce();
-    logger.info('executor ready', { component: 'executor', workerId: resolved.workerId, runtime: resolved.runtime, reaped });
+    logger.info('executor ready', {
+      component: 'executor',
+      workerId: resolved.workerId,
+      runtime: resolved.runtime,
+      reaped,
+    });
     executor.scheduleReap();
     return executor;
   }
@@ -184,7 +204,10 @@ export class Executor {
       this.events_.publish(event);
     };
     const finish = (task: LiveTask | undefined, outcome: Outcome): TaskResult => {
-      const dropped = (task?.collectors ?? []).reduce((acc, c) => ({ stdout: acc.stdout + c.dropped.stdout, stderr: acc.stderr + c.dropped.stderr }), { stdout: 0, stderr: 0 });
+      const dropped = (task?.collectors ?? []).reduce(
+        (acc, c) => ({ stdout: acc.stdout + c.dropped.stdout, stderr: acc.stderr + c.dropped.stderr }),
+        { stdout: 0, stderr: 0 },
+      );
       const result: TaskResult = {
         taskId,
         tool,
@@ -202,13 +225,22 @@ export class Executor {
       if (task?.stop !== undefined) result.stopMode = task.stop.mode;
       if (outcome.error !== undefined) result.error = outcome.error;
       this.metricsRecorder.task(result.status);
-      log(result.status === 'completed' ? 'debug' : 'info', `task ${result.status}`, { status: result.status, code: result.error?.code, durationMs: result.durationMs });
+      log(result.status === 'completed' ? 'debug' : 'info', `task ${result.status}`, {
+        status: result.status,
+        code: result.error?.code,
+        durationMs: result.durationMs,
+      });
       emit({ type: 'exited', taskId, tool, exitCode: result.exitCode, status: result.status });
       return result;
     };
 
-    if (this.stateValue !== 'running') return finish(undefined, errorOutcome('error', 'EXECUTOR_CLOSED', 'the executor is closed'));
-    if (this.tasks.has(taskId)) return finish(undefined, errorOutcome('error', 'INVALID_REQUEST', `task id '${taskId}' is already in use by a live task`));
+    if (this.stateValue !== 'running')
+      return finish(undefined, errorOutcome('error', 'EXECUTOR_CLOSED', 'the executor is closed'));
+    if (this.tasks.has(taskId))
+      return finish(
+        undefined,
+        errorOutcome('error', 'INVALID_REQUEST', `task id '${taskId}' is already in use by a live task`),
+      );
 
     const controller = new AbortController();
     let resolveDone!: (r: TaskResult) => void;
@@ -271,7 +303,8 @@ export class Executor {
       this.stateValue = 'closing';
       if (this.reapTimer !== undefined) this.clock.clearTimeout(this.reapTimer);
       const live = [...this.tasks.values()];
-      for (const task of live) this.stopTask(task, 'closed', options.force === true ? 'force' : 'graceful', this.options.gracePeriodMs);
+      for (const task of live)
+        this.stopTask(task, 'closed', options.force === true ? 'force' : 'graceful', this.options.gracePeriodMs);
       await Promise.allSettled(live.map((t) => t.done));
       await this.idle();
       this.events_.closeAll();
@@ -302,7 +335,13 @@ export class Executor {
     if (task.stop !== undefined && !(mode === 'force' && task.stop.mode === 'graceful')) return;
     task.stop = { reason: task.stop?.reason ?? reason, mode, graceMs };
     if (task.state !== 'queued') task.state = 'stopping';
-    this.logger.info('stopping task', { component: 'executor', taskId: task.id, tool: task.tool, reason: task.stop.reason, mode });
+    this.logger.info('stopping task', {
+      component: 'executor',
+      taskId: task.id,
+      tool: task.tool,
+      reason: task.stop.reason,
+      mode,
+    });
     task.controller.abort();
     for (const id of task.running) void this.stopContainer(task, id);
   }
@@ -333,7 +372,9 @@ export class Executor {
     const tool = task.tool;
     if (!catalog.has(tool)) return errorOutcome('error', 'UNKNOWN_TOOL', `unknown tool '${tool}'`);
     const validation =
-      request.params === undefined && request.args !== undefined ? catalog.validateArgs(tool, request.args) : catalog.validate(tool, request.params ?? {});
+      request.params === undefined && request.args !== undefined
+        ? catalog.validateArgs(tool, request.args)
+        : catalog.validate(tool, request.params ?? {});
     if (!validation.ok) {
       const first = validation.errors[0]?.code;
       if (first === 'UNKNOWN_TOOL') return errorOutcome('error', 'UNKNOWN_TOOL', validation.error.message);
@@ -344,11 +385,16 @@ export class Executor {
 
     const timeoutMs = request.timeoutMs ?? spec.timeoutMs;
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > options.maxTimeoutMs) {
-      return errorOutcome('error', 'INVALID_REQUEST', `timeoutMs must be an integer from 1 to ${options.maxTimeoutMs} (got ${String(timeoutMs)})`);
+      return errorOutcome(
+        'error',
+        'INVALID_REQUEST',
+        `timeoutMs must be an integer from 1 to ${options.maxTimeoutMs} (got ${String(timeoutMs)})`,
+      );
     }
     const sessionId = request.sessionId ?? options.sessionId;
     const limits = request.limits ?? {};
-    const tighten = (ours: number, theirs: number | undefined): number => (typeof theirs === 'number' && theirs > 0 ? Math.min(ours, theirs) : ours);
+    const tighten = (ours: number, theirs: number | undefined): number =>
+      typeof theirs === 'number' && theirs > 0 ? Math.min(ours, theirs) : ours;
     const caps: OutputCaps = {
       maxStdoutBytes: tighten(options.maxStdoutBytes, limits.maxStdoutBytes),
       maxStderrBytes: tighten(options.maxStderrBytes, limits.maxStderrBytes),
@@ -413,12 +459,24 @@ export class Executor {
     }
     task.state = 'starting';
     plan.deadlineMs = this.clock.now() + timeoutMs;
-    const timer = this.clock.setTimeout(() => this.stopTask(task, 'timeout', 'graceful', options.timeoutGracePeriodMs), timeoutMs);
+    const timer = this.clock.setTimeout(
+      () => this.stopTask(task, 'timeout', 'graceful', options.timeoutGracePeriodMs),
+      timeoutMs,
+    );
     let proxy: { close(): Promise<void> } | undefined;
     try {
-      await this.ensureImage(task, plan.image);
+      await this.images.ensure(plan.image, { taskId: task.id, tool, signal: task.controller.signal });
       if (spec.network === 'egress') {
-        const egress = await this.startEgress(task, sessionId);
+        const egress = await startEgressSession({
+          root: options.egressSocketRoot,
+          check:
+            options.policy?.checkEgress !== undefined
+              ? options.policy.checkEgress.bind(options.policy)
+              : builtinEgressCheck,
+          context: sessionId === undefined ? { taskId: task.id, tool } : { taskId: task.id, tool, sessionId },
+          logger: this.logger,
+          onDecision: (allowed) => this.metricsRecorder.egress(allowed),
+        });
         proxy = egress;
         plan.egressDir = egress.dir;
       }
@@ -432,6 +490,7 @@ export class Executor {
       const outcome: ToolRunOutcome = await (spec.run as NonNullable<ToolSpec['run']>)(params, ctx, exec);
       return this.completeOutcome(spec, params, outcome, outcome.error === undefined && outcome.exitCode === 0);
     } catch (err) {
+      // Whatever was thrown mid-step (an aborted pull, a killed container), a stop or OOM decides the status.
       if (task.stop !== undefined) return this.stoppedOutcome(task);
       if (task.oom) return this.oomOutcome(task);
       if (err instanceof ExecutorError) return errorOutcome('error', err.code, err.message, err.detail);
@@ -444,7 +503,12 @@ export class Executor {
     }
   }
 
-  private async enforcePolicy(policy: PolicyEnforcer, plan: ContainerPlan, spec: ToolSpec, set: (p: ContainerPlan) => void): Promise<Outcome | undefined> {
+  private async enforcePolicy(
+    policy: PolicyEnforcer,
+    plan: ContainerPlan,
+    spec: ToolSpec,
+    set: (p: ContainerPlan) => void,
+  ): Promise<Outcome | undefined> {
     const request = toContainerRequest(plan, spec.network);
     try {
       const enforced = await policy.enforce(request);
@@ -458,20 +522,39 @@ export class Executor {
       const message = err instanceof Error ? err.message : String(err);
       if (code === 'POLICY_DENIED') {
         const violations = (err as { violations?: unknown }).violations;
-        const rule = Array.isArray(violations) ? violations.map((v) => (v as { rule?: unknown })?.rule).find((r) => typeof r === 'string') : undefined;
+        const rule = Array.isArray(violations)
+          ? violations.map((v) => (v as { rule?: unknown })?.rule).find((r) => typeof r === 'string')
+          : undefined;
         return errorOutcome('denied', 'POLICY_DENIED', message, typeof rule === 'string' ? rule : undefined);
       }
       // A policy that cannot decide must not let the container through.
-      this.logger.error('policy enforcer failed; refusing the task', { component: 'executor', taskId: plan.taskId, tool: plan.tool, error: message });
+      this.logger.error('policy enforcer failed; refusing the task', {
+        component: 'executor',
+        taskId: plan.taskId,
+        tool: plan.tool,
+        error: message,
+      });
       return errorOutcome('denied', 'POLICY_DENIED', `policy check failed: ${message}`, 'POLICY_ERROR');
     }
   }
 
-  private completeOutcome(spec: ToolSpec, params: Record<string, unknown>, r: CommandResult & { error?: { code: string; message: string } }, ok: boolean): Outcome {
+  private completeOutcome(
+    spec: ToolSpec,
+    params: Record<string, unknown>,
+    r: CommandResult & { error?: { code: string; message: string } },
+    ok: boolean,
+  ): Outcome {
     const base = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
     if (!ok) {
       const message = r.error?.message ?? `${spec.name} exited with code ${r.exitCode}`;
-      return { ...base, status: 'failed', error: r.error === undefined ? { code: 'TOOL_FAILED', message } : { code: 'TOOL_FAILED', message, detail: r.error.code } };
+      return {
+        ...base,
+        status: 'failed',
+        error:
+          r.error === undefined
+            ? { code: 'TOOL_FAILED', message }
+            : { code: 'TOOL_FAILED', message, detail: r.error.code },
+      };
     }
     if (spec.parseOutput === undefined) return { ...base, status: 'completed' };
     try {
@@ -484,85 +567,55 @@ export class Executor {
 
   private partialOutput(task: LiveTask): Pick<Outcome, 'stdout' | 'stderr' | 'truncated'> {
     const last = task.collectors[task.collectors.length - 1];
-    return { stdout: last?.text('stdout') ?? '', stderr: last?.text('stderr') ?? '', truncated: last?.truncated ?? false };
+    return {
+      stdout: last?.text('stdout') ?? '',
+      stderr: last?.text('stderr') ?? '',
+      truncated: last?.truncated ?? false,
+    };
   }
 
   private stoppedOutcome(task: LiveTask): Outcome {
     const stop = task.stop as NonNullable<LiveTask['stop']>;
     const out = this.partialOutput(task);
-    if (stop.reason === 'timeout') return { ...out, status: 'timeout', exitCode: null, error: { code: 'TIMEOUT', message: `${task.tool} timed out` } };
-    if (stop.reason === 'closed') return { ...out, status: 'cancelled', exitCode: null, error: { code: 'EXECUTOR_CLOSED', message: 'the executor was closed while the task was live' } };
-    return { ...out, status: 'cancelled', exitCode: null, error: { code: 'CANCELLED', message: `${task.tool} was cancelled (${stop.mode})` } };
+    if (stop.reason === 'timeout')
+      return {
+        ...out,
+        status: 'timeout',
+        exitCode: null,
+        error: { code: 'TIMEOUT', message: `${task.tool} timed out` },
+      };
+    if (stop.reason === 'closed')
+      return {
+        ...out,
+        status: 'cancelled',
+        exitCode: null,
+        error: { code: 'EXECUTOR_CLOSED', message: 'the executor was closed while the task was live' },
+      };
+    return {
+      ...out,
+      status: 'cancelled',
+      exitCode: null,
+      error: { code: 'CANCELLED', message: `${task.tool} was cancelled (${stop.mode})` },
+    };
   }
 
   private oomOutcome(task: LiveTask): Outcome {
-    return { ...this.partialOutput(task), status: 'oom', exitCode: null, error: { code: 'OOM', message: `${task.tool} exceeded its memory limit and was killed` } };
-  }
-
-  private async ensureImage(task: LiveTask, image: string): Promise<void> {
-    const { pullPolicy } = this.options;
-    if (pullPolicy !== 'always' && this.knownImages.has(image)) return;
-    const meta = { component: 'executor', taskId: task.id, tool: task.tool, image };
-    let exists: boolean;
-    try {
-      exists = await this.docker.imageExists(image);
-    } catch (err) {
-      throw dockerError(`inspecting image ${image}`, err, { taskId: task.id, tool: task.tool });
-    }
-    if (exists && pullPolicy !== 'always') {
-      this.knownImages.add(image);
-      return;
-    }
-    if (pullPolicy === 'never') throw imageNotFound(task.tool, image, 'it is not present locally and pullPolicy is never');
-    this.logger.info('pulling image', meta);
-    try {
-      await this.docker.pullImage(image, task.controller.signal);
-      this.knownImages.add(image);
-    } catch (err) {
-      if (task.stop !== undefined) throw new TaskInterrupted('stopped while pulling');
-      if (exists) {
-        this.logger.warn('pull failed; using the local image', { ...meta, error: String(err) });
-        return;
-      }
-      throw imageNotFound(task.tool, image, `it is not present locally and the pull failed: ${err instanceof Error ? err.message : String(err)}`, err);
-    }
-  }
-
-  private async startEgress(task: LiveTask, sessionId: string | undefined): Promise<{ dir: string; close(): Promise<void> }> {
-    const base = fs.mkdtempSync(path.join(this.options.egressSocketRoot, 'baaaht-egress-'));
-    // base is 0700 and ours, which keeps other host users away from the socket; the inner directory is
-    // what the container sees at /run/baaaht, so its unprivileged uid must be able to traverse it.
-    const dir = path.join(base, 'sock');
-    fs.mkdirSync(dir);
-    fs.chmodSync(dir, 0o755);
-    const policy = this.options.policy;
-    const check = policy?.checkEgress !== undefined ? policy.checkEgress.bind(policy) : builtinEgressCheck;
-    const context: { taskId: string; tool: string; sessionId?: string } = { taskId: task.id, tool: task.tool };
-    if (sessionId !== undefined) context.sessionId = sessionId;
-    let proxy: EgressProxy;
-    try {
-      proxy = await EgressProxy.listen({
-        socketPath: path.join(dir, EGRESS_SOCKET_NAME),
-        check,
-        context,
-        logger: this.logger,
-        onDecision: (d) => this.metricsRecorder.egress(d.allowed),
-      });
-    } catch (err) {
-      fs.rmSync(base, { recursive: true, force: true });
-      throw new ExecutorError('EGRESS_ERROR', `could not start the egress proxy: ${String(err)}`, { taskId: task.id, tool: task.tool, cause: err });
-    }
     return {
-      dir,
-      close: async () => {
-        await proxy.close();
-        fs.rmSync(base, { recursive: true, force: true });
-      },
+      ...this.partialOutput(task),
+      status: 'oom',
+      exitCode: null,
+      error: { code: 'OOM', message: `${task.tool} exceeded its memory limit and was killed` },
     };
   }
 
   /** One command in one fresh container: create, attach, start, stream, wait, inspect, then remove in the background. */
-  private async runCommand(task: LiveTask, plan: ContainerPlan, command: ToolCommand, caps: OutputCaps, step: number): Promise<CommandResult> {
+  private async runCommand(
+    task: LiveTask,
+    plan: ContainerPlan,
+    command: ToolCommand,
+    caps: OutputCaps,
+    step: number,
+  ): Promise<CommandResult> {
     const signal = task.controller.signal;
     if (signal.aborted) throw new TaskInterrupted('stopped');
     const meta = { component: 'executor', taskId: task.id, tool: task.tool, step };
@@ -584,7 +637,7 @@ export class Executor {
         id = await this.docker.createContainer(body);
       } catch (err) {
         if (dockerStatus(err) === 404) {
-          this.knownImages.delete(plan.image);
+          this.images.forget(plan.image);
           throw imageNotFound(task.tool, plan.image, 'the engine reports it missing', err);
         }
         throw dockerError('creating container', err, { taskId: task.id, tool: task.tool });
@@ -595,7 +648,10 @@ export class Executor {
       this.logger.debug('created container', { ...meta, containerId: shortId(id) });
       try {
         if (signal.aborted) throw new TaskInterrupted('stopped before start');
-        stream = await this.docker.attachContainer(id, { stdin: command.stdin !== undefined, onData: (chunk) => demux.push(chunk) });
+        stream = await this.docker.attachContainer(id, {
+          stdin: command.stdin !== undefined,
+          onData: (chunk) => demux.push(chunk),
+        });
         if (signal.aborted) throw new TaskInterrupted('stopped before start');
         await this.docker.startContainer(id);
       } catch (err) {
@@ -616,7 +672,10 @@ export class Executor {
     if (signal.aborted) void this.stopContainer(task, id);
 
     const live = stream as AttachStream;
-    if (command.stdin !== undefined) live.endStdin(typeof command.stdin === 'string' ? Buffer.from(command.stdin, 'utf8') : Buffer.from(command.stdin));
+    if (command.stdin !== undefined)
+      live.endStdin(
+        typeof command.stdin === 'string' ? Buffer.from(command.stdin, 'utf8') : Buffer.from(command.stdin),
+      );
 
     let exitCode: number;
     let oomKilled = false;
@@ -640,7 +699,12 @@ export class Executor {
       task.oom = true;
       throw new TaskInterrupted('oom');
     }
-    return { exitCode, stdout: collector.text('stdout'), stderr: collector.text('stderr'), truncated: collector.truncated };
+    return {
+      exitCode,
+      stdout: collector.text('stdout'),
+      stderr: collector.text('stderr'),
+      truncated: collector.truncated,
+    };
   }
 
   private async removeContainer(id: string, task: LiveTask): Promise<void> {
@@ -648,10 +712,20 @@ export class Executor {
     try {
       await this.docker.removeContainer(id);
       this.metricsRecorder.containerRemoved();
-      this.logger.debug('removed container', { component: 'executor', taskId: task.id, tool: task.tool, containerId: shortId(id) });
+      this.logger.debug('removed container', {
+        component: 'executor',
+        taskId: task.id,
+        tool: task.tool,
+        containerId: shortId(id),
+      });
     } catch (err) {
       // The reaper retries: the container carries this worker's id and no live task owns it.
-      this.logger.warn('could not remove container; the reaper will retry', { component: 'executor', taskId: task.id, containerId: shortId(id), error: String(err) });
+      this.logger.warn('could not remove container; the reaper will retry', {
+        component: 'executor',
+        taskId: task.id,
+        containerId: shortId(id),
+        error: String(err),
+      });
     } finally {
       this.pendingRemoval.delete(id);
     }
@@ -665,34 +739,15 @@ export class Executor {
   }
 }
 
-function imageNotFound(tool: string, image: string, why: string, cause?: unknown): ExecutorError {
-  return new ExecutorError(
-    'IMAGE_NOT_FOUND',
-    `image '${image}' for tool '${tool}' is not available: ${why}. Without a registry, build the offline images with ` +
-      `scripts/build-offline-images.sh (pnpm images:offline) and point the tool at one with --tool-image ${tool}=IMAGE ` +
-      `(imageOverrides: { ${tool}: IMAGE }).`,
-    { tool, cause },
-  );
-}
-
 function toolSpecOutcome(err: unknown, tool: string): Outcome {
   const e = ToolSpecError.fromUnknown(err, tool);
-  const code: ExecutorErrorCode = e.code === 'INVALID_PARAMS' || e.code === 'INVALID_PATH' ? 'INVALID_PARAMS' : e.code === 'INTERNAL' ? 'INTERNAL' : 'INVALID_REQUEST';
+  const code: ExecutorErrorCode =
+    e.code === 'INVALID_PARAMS' || e.code === 'INVALID_PATH'
+      ? 'INVALID_PARAMS'
+      : e.code === 'INTERNAL'
+        ? 'INTERNAL'
+        : 'INVALID_REQUEST';
   return errorOutcome('error', code, e.message, e.code);
-}
-
-/** Realpath of the mount source (so a symlinked source mounts its target) and its owner. */
-function resolveWorkspace(mountSource: string | undefined): { path: string; uid: number; gid: number } | { error: string } {
-  if (mountSource === undefined || mountSource === '') return { error: 'mountSource is required for this tool (the host directory mounted at /workspace)' };
-  if (!path.isAbsolute(mountSource)) return { error: `mountSource must be an absolute path (got '${mountSource}')` };
-  try {
-    const real = fs.realpathSync(mountSource);
-    const st = fs.statSync(real);
-    if (!st.isDirectory()) return { error: `mountSource '${mountSource}' is not a directory` };
-    return { path: real, uid: st.uid, gid: st.gid };
-  } catch (err) {
-    return { error: `mountSource '${mountSource}' cannot be used: ${err instanceof Error ? err.message : String(err)}` };
-  }
 }
 
 /** Creates an executor (the seed's NewExecutor); see `Executor.create`. */

@@ -20,17 +20,33 @@ async function run(executor: Executor, request: TaskRequest): Promise<TaskResult
 }
 
 /** Reads a workspace file; resolves with its content. */
-export async function fileRead(executor: Executor, mountSource: string, path: string, extra: Extra = {}): Promise<string> {
+export async function fileRead(
+  executor: Executor,
+  mountSource: string,
+  path: string,
+  extra: Extra = {},
+): Promise<string> {
   return (await run(executor, { ...extra, tool: 'file_read', params: { path }, mountSource })).stdout;
 }
 
 /** Writes (creating parent directories) a workspace file; resolves with the tool's summary line. */
-export async function fileWrite(executor: Executor, mountSource: string, path: string, content: string, extra: Extra = {}): Promise<string> {
+export async function fileWrite(
+  executor: Executor,
+  mountSource: string,
+  path: string,
+  content: string,
+  extra: Extra = {},
+): Promise<string> {
   return (await run(executor, { ...extra, tool: 'file_write', params: { path, content }, mountSource })).stdout;
 }
 
 /** Lists a workspace directory (`ls -la` format). */
-export async function listFiles(executor: Executor, mountSource: string, path = '.', extra: Extra = {}): Promise<string> {
+export async function listFiles(
+  executor: Executor,
+  mountSource: string,
+  path = '.',
+  extra: Extra = {},
+): Promise<string> {
   return (await run(executor, { ...extra, tool: 'list', params: { path }, mountSource })).stdout;
 }
 

@@ -46,7 +46,12 @@ it('an infinite loop is reported as timeout within timeout + 2 s', async () => {
 
 it('graceful cancel mid-run stops the tool with SIGTERM', async () => {
   const events: TaskEvent[] = [];
-  const p = ex.executeTask({ tool: 'hostile', params: { case: 'sleep' }, taskId: 'cancel-graceful', onEvent: (e) => events.push(e) });
+  const p = ex.executeTask({
+    tool: 'hostile',
+    params: { case: 'sleep' },
+    taskId: 'cancel-graceful',
+    onEvent: (e) => events.push(e),
+  });
   await until(() => events.some((e) => e.type === 'stdout'), 'the tool to print');
   expect(ex.cancelTask('cancel-graceful')).toBe(true);
   const r = await p;
@@ -57,7 +62,12 @@ it('graceful cancel mid-run stops the tool with SIGTERM', async () => {
 
 it('graceful cancel escalates to SIGKILL for a tool that ignores SIGTERM', async () => {
   const events: TaskEvent[] = [];
-  const p = ex.executeTask({ tool: 'hostile', params: { case: 'sleep-ignoring-term' }, taskId: 'cancel-stubborn', onEvent: (e) => events.push(e) });
+  const p = ex.executeTask({
+    tool: 'hostile',
+    params: { case: 'sleep-ignoring-term' },
+    taskId: 'cancel-stubborn',
+    onEvent: (e) => events.push(e),
+  });
   await until(() => events.some((e) => e.type === 'stdout'), 'the tool to print');
   ex.cancelTask('cancel-stubborn');
   const r = await p;
@@ -67,7 +77,12 @@ it('graceful cancel escalates to SIGKILL for a tool that ignores SIGTERM', async
 
 it('force cancel mid-run kills at once', async () => {
   const events: TaskEvent[] = [];
-  const p = ex.executeTask({ tool: 'hostile', params: { case: 'sleep-ignoring-term' }, taskId: 'cancel-force', onEvent: (e) => events.push(e) });
+  const p = ex.executeTask({
+    tool: 'hostile',
+    params: { case: 'sleep-ignoring-term' },
+    taskId: 'cancel-force',
+    onEvent: (e) => events.push(e),
+  });
   await until(() => events.some((e) => e.type === 'stdout'), 'the tool to print');
   const cancelledAt = Date.now();
   ex.cancelTask('cancel-force', { force: true });
@@ -100,13 +115,23 @@ it('50 MB of output is capped, drained, and does not grow memory', async () => {
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   let streamed = 0;
-  const r = await ex.executeTask({ tool: 'hostile', params: { case: 'flood' }, onEvent: (e) => void (e.type === 'stdout' && (streamed += e.chunk.length)) });
+  const r = await ex.executeTask({
+    tool: 'hostile',
+    params: { case: 'flood' },
+    onEvent: (e) => void (e.type === 'stdout' && (streamed += e.chunk.length)),
+  });
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
   const growthMiB = (peak - before) / MiB;
-  // eslint-disable-next-line no-console
-  console.log(`50 MiB flood: rss before ${(before / MiB).toFixed(1)} MiB, peak growth ${growthMiB.toFixed(1)} MiB, duration ${r.durationMs} ms`);
-  expect(r).toMatchObject({ status: 'completed', truncated: true, stdoutDroppedBytes: 50 * MiB - 1 * MiB, stderrDroppedBytes: 0 });
+  console.log(
+    `50 MiB flood: rss before ${(before / MiB).toFixed(1)} MiB, peak growth ${growthMiB.toFixed(1)} MiB, duration ${r.durationMs} ms`,
+  );
+  expect(r).toMatchObject({
+    status: 'completed',
+    truncated: true,
+    stdoutDroppedBytes: 50 * MiB - 1 * MiB,
+    stderrDroppedBytes: 0,
+  });
   expect(r.stdout.length).toBe(1 * MiB);
   expect(streamed).toBe(1 * MiB);
   expect(growthMiB).toBeLessThan(20 + 10);

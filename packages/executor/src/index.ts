@@ -6,7 +6,16 @@ export { Executor, createExecutor } from './executor';
 export type { ExecutorState } from './executor';
 export { resolveExecutorOptions } from './executor-options';
 export type { ExecutorOptions, ResolvedExecutorOptions, PullPolicy, ExecutorCatalog } from './executor-options';
-export type { TaskRequest, TaskResult, TaskStatus, TaskEvent, TaskError, TaskLimits, TaskState, StopMode } from './task-types';
+export type {
+  TaskRequest,
+  TaskResult,
+  TaskStatus,
+  TaskEvent,
+  TaskError,
+  TaskLimits,
+  TaskState,
+  StopMode,
+} from './task-types';
 export { TASK_STATUSES } from './task-types';
 export { ExecutorError } from './errors';
 export type { ExecutorErrorCode, ExecutorErrorOptions } from './errors';
@@ -26,4 +35,10 @@ export { quietLogger } from './logger';
 export type { Logger } from './logger';
 export { systemClock } from './clock';
 export type { Clock } from './clock';
-export type { ContainerRequest, ContainerMountRequest, EgressRequest, EgressDecision, PolicyEnforcer } from './policy-enforcer';
+export type {
+  ContainerRequest,
+  ContainerMountRequest,
+  EgressRequest,
+  EgressDecision,
+  PolicyEnforcer,
+} from './policy-enforcer';

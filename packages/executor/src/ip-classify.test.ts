@@ -50,15 +50,33 @@ describe('classifyAddress', () => {
 
 describe('builtinEgressCheck', () => {
   it('allows public addresses on 80 and 443 only', () => {
-    expect(builtinEgressCheck({ host: 'example.com', port: 443, address: '93.184.216.34' })).toMatchObject({ allowed: true, rule: 'egress.public' });
+    expect(builtinEgressCheck({ host: 'example.com', port: 443, address: '93.184.216.34' })).toMatchObject({
+      allowed: true,
+      rule: 'egress.public',
+    });
     expect(builtinEgressCheck({ host: 'example.com', port: 80 })).toMatchObject({ allowed: true });
-    expect(builtinEgressCheck({ host: 'example.com', port: 22 })).toMatchObject({ allowed: false, rule: 'egress.ports' });
+    expect(builtinEgressCheck({ host: 'example.com', port: 22 })).toMatchObject({
+      allowed: false,
+      rule: 'egress.ports',
+    });
   });
 
   it('refuses non-public literals before resolution and non-public resolved addresses', () => {
-    expect(builtinEgressCheck({ host: '169.254.169.254', port: 80 })).toMatchObject({ allowed: false, rule: 'egress.deny_link_local' });
-    expect(builtinEgressCheck({ host: '[::1]', port: 443 })).toMatchObject({ allowed: false, rule: 'egress.deny_loopback' });
-    expect(builtinEgressCheck({ host: 'evil.example', port: 443, address: '10.1.2.3' })).toMatchObject({ allowed: false, rule: 'egress.deny_private' });
-    expect(builtinEgressCheck({ host: 'x', port: 80, address: '::ffff:127.0.0.1' })).toMatchObject({ allowed: false, rule: 'egress.deny_loopback' });
+    expect(builtinEgressCheck({ host: '169.254.169.254', port: 80 })).toMatchObject({
+      allowed: false,
+      rule: 'egress.deny_link_local',
+    });
+    expect(builtinEgressCheck({ host: '[::1]', port: 443 })).toMatchObject({
+      allowed: false,
+      rule: 'egress.deny_loopback',
+    });
+    expect(builtinEgressCheck({ host: 'evil.example', port: 443, address: '10.1.2.3' })).toMatchObject({
+      allowed: false,
+      rule: 'egress.deny_private',
+    });
+    expect(builtinEgressCheck({ host: 'x', port: 80, address: '::ffff:127.0.0.1' })).toMatchObject({
+      allowed: false,
+      rule: 'egress.deny_loopback',
+    });
   });
 });

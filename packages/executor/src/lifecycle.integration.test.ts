@@ -15,16 +15,21 @@ const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 /** Runs the orphan fixture (an executor in a child process) until its container runs, then SIGKILLs it. */
 async function runAndKillWorker(workerId: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), workerId], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), workerId],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   try {
-    for (let i = 0; i < 600 && !out.includes('READY') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !out.includes('READY') && child.exitCode === null; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect({ ready: out.includes('READY'), err }).toEqual({ ready: true, err: '' });
     expect(workerContainers(workerId)).toHaveLength(1);
   } finally {
@@ -34,7 +39,9 @@ async function runAndKillWorker(workerId: string): Promise<void> {
 }
 
 it("refuses runtime 'runsc' on this host (gVisor is not installed) with a clear error", async () => {
-  await expect(createExecutor({ runtime: 'runsc', workerId: testWorkerId('runsc'), reapIntervalMs: 0 })).rejects.toMatchObject({
+  await expect(
+    createExecutor({ runtime: 'runsc', workerId: testWorkerId('runsc'), reapIntervalMs: 0 }),
+  ).rejects.toMatchObject({
     code: 'RUNTIME_UNAVAILABLE',
     message: expect.stringMatching(/'runsc' is not available on this Docker engine \(it has: .*runc/),
   });
@@ -44,13 +51,20 @@ it('a policy denial is status denied and creates no container', async () => {
   const workerId = testWorkerId('denied');
   const policy: PolicyEnforcer = {
     enforce: () => {
-      throw Object.assign(new Error('tool file_read is not allowed in this session'), { code: 'POLICY_DENIED', violations: [{ rule: 'tools.deny' }] });
+      throw Object.assign(new Error('tool file_read is not allowed in this session'), {
+        code: 'POLICY_DENIED',
+        violations: [{ rule: 'tools.deny' }],
+      });
     },
   };
   const ex = await openTestExecutor(workerId, { policy });
   try {
     const r = await ex.executeTask({ tool: 'hostile', params: { case: 'sleep' } });
-    expect(r).toMatchObject({ status: 'denied', containerId: null, error: { code: 'POLICY_DENIED', detail: 'tools.deny' } });
+    expect(r).toMatchObject({
+      status: 'denied',
+      containerId: null,
+      error: { code: 'POLICY_DENIED', detail: 'tools.deny' },
+    });
     expect(ex.metrics().containersCreated).toBe(0);
     expect(workerContainers(workerId)).toEqual([]);
   } finally {

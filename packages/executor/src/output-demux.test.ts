@@ -15,7 +15,11 @@ function demuxAll(input: Buffer, sliceSizes: number[]): Array<[OutputStream, str
   return out;
 }
 
-const join = (parts: Array<[OutputStream, string]>, s: OutputStream): string => parts.filter(([w]) => w === s).map(([, c]) => c).join('');
+const join = (parts: Array<[OutputStream, string]>, s: OutputStream): string =>
+  parts
+    .filter(([w]) => w === s)
+    .map(([, c]) => c)
+    .join('');
 
 describe('StreamDemuxer', () => {
   const input = Buffer.concat([frame(1, 'hello '), frame(2, 'oops'), frame(1, 'world'), frame(1, ''), frame(2, '!')]);

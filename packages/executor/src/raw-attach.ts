@@ -22,7 +22,11 @@ const MAX_HEADER_BYTES = 16 * 1024;
  * reused buffer (`onread`), so a tool printing 50 MB allocates nothing per read and the process RSS stays
  * flat; through the HTTP client every read would allocate a fresh buffer left for a later GC.
  */
-export function rawAttach(target: EngineTarget, id: string, options: { stdin: boolean; onData: AttachDataHandler }): Promise<AttachStream> {
+export function rawAttach(
+  target: EngineTarget,
+  id: string,
+  options: { stdin: boolean; onData: AttachDataHandler },
+): Promise<AttachStream> {
   const query = `stream=1&stdout=1&stderr=1${options.stdin ? '&stdin=1' : ''}`;
   return new Promise((resolve, reject) => {
     let header: Buffer | undefined = Buffer.alloc(0);
@@ -50,7 +54,11 @@ export function rawAttach(target: EngineTarget, id: string, options: { stdin: bo
       header = undefined;
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1]);
       if (status !== 101 && status !== 200) {
-        return fail(Object.assign(new Error(`attach ${id}: HTTP ${status}: ${rest.toString('utf8').trim().slice(0, 500)}`), { statusCode: status }));
+        return fail(
+          Object.assign(new Error(`attach ${id}: HTTP ${status}: ${rest.toString('utf8').trim().slice(0, 500)}`), {
+            statusCode: status,
+          }),
+        );
       }
       settled = true;
       resolve({ endStdin: (data) => void socket.end(data), ended, destroy: () => void socket.destroy() });

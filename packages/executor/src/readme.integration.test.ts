@@ -22,7 +22,9 @@ it('the README example runs', async () => {
     return api;
   };
   const module = { exports: {} };
-  const run = new Function('require', 'module', 'exports', 'console', `return (async () => {\n${js}\n})();`) as (...args: unknown[]) => Promise<void>;
+  const run = new Function('require', 'module', 'exports', 'console', `return (async () => {\n${js}\n})();`) as (
+    ...args: unknown[]
+  ) => Promise<void>;
   await run(fakeRequire, module, module.exports, { log: (...a: unknown[]) => logs.push(a) });
   expect(logs).toEqual([['completed', 0, true], [true]]);
   expect(workerContainers('readme-example')).toEqual([]);

@@ -5,10 +5,18 @@ import { Reaper, selectOrphans } from './reaper';
 import { FakeDocker } from './test-support/fake-docker';
 
 const NOW = 1_000_000_000;
-const container = (id: string, labels: Record<string, string>) => ({ id, state: 'exited', labels: { [LABELS.managed]: 'true', ...labels } });
+const container = (id: string, labels: Record<string, string>) => ({
+  id,
+  state: 'exited',
+  labels: { [LABELS.managed]: 'true', ...labels },
+});
 
 describe('selectOrphans', () => {
-  const options = { workerId: 'me', marginMs: 1000, isLive: (c: { labels: Record<string, string> }) => c.labels[LABELS.taskId] === 'live' };
+  const options = {
+    workerId: 'me',
+    marginMs: 1000,
+    isLive: (c: { labels: Record<string, string> }) => c.labels[LABELS.taskId] === 'live',
+  };
 
   it('takes this worker containers without a live task', () => {
     const list = [
@@ -51,7 +59,14 @@ describe('Reaper', () => {
   it('a failing list is logged, not thrown', async () => {
     const docker = new FakeDocker();
     docker.listContainers = () => Promise.reject(new Error('down'));
-    const reaper = new Reaper({ docker, workerId: 'me', marginMs: 0, isLive: () => false, clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined }, logger: quietLogger });
+    const reaper = new Reaper({
+      docker,
+      workerId: 'me',
+      marginMs: 0,
+      isLive: () => false,
+      clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined },
+      logger: quietLogger,
+    });
     expect(await reaper.reapOnce()).toBe(0);
   });
 });

@@ -20,7 +20,11 @@ export interface ReaperOptions {
  * Which managed containers to remove: this worker's containers that no live task in this process owns
  * (a predecessor with the same worker id was killed), and any worker's containers past deadline + margin.
  */
-export function selectOrphans(containers: ManagedContainer[], options: Pick<ReaperOptions, 'workerId' | 'isLive' | 'marginMs'>, now: number): ManagedContainer[] {
+export function selectOrphans(
+  containers: ManagedContainer[],
+  options: Pick<ReaperOptions, 'workerId' | 'isLive' | 'marginMs'>,
+  now: number,
+): ManagedContainer[] {
   return containers.filter((c) => {
     if (c.labels[LABELS.managed] !== 'true') return false;
     const mine = c.labels[LABELS.workerId] === options.workerId;
@@ -57,7 +61,12 @@ export class Reaper {
     const orphans = selectOrphans(containers, this.options, this.options.clock.now());
     let removed = 0;
     for (const c of orphans) {
-      const meta = { component: 'reaper', containerId: shortId(c.id), taskId: c.labels[LABELS.taskId], workerId: c.labels[LABELS.workerId] };
+      const meta = {
+        component: 'reaper',
+        containerId: shortId(c.id),
+        taskId: c.labels[LABELS.taskId],
+        workerId: c.labels[LABELS.workerId],
+      };
       try {
         await docker.removeContainer(c.id);
         removed++;

@@ -42,7 +42,12 @@ export class Slots {
       return Promise.resolve(this.releaser());
     }
     if (this.waiters.length >= this.maxQueued) {
-      return Promise.reject(new ExecutorError('QUEUE_FULL', `all ${this.limit} slots are busy and ${this.maxQueued} tasks are already queued`));
+      return Promise.reject(
+        new ExecutorError(
+          'QUEUE_FULL',
+          `all ${this.limit} slots are busy and ${this.maxQueued} tasks are already queued`,
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {

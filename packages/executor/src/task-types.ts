@@ -7,7 +7,15 @@ import type { ExecutorErrorCode } from './errors';
  */
 export type TaskStatus = 'completed' | 'failed' | 'error' | 'denied' | 'timeout' | 'cancelled' | 'oom';
 
-export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze(['completed', 'failed', 'error', 'denied', 'timeout', 'cancelled', 'oom']);
+export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze([
+  'completed',
+  'failed',
+  'error',
+  'denied',
+  'timeout',
+  'cancelled',
+  'oom',
+]);
 
 /** How a running container was stopped. */
 export type StopMode = 'graceful' | 'force';
@@ -27,7 +35,13 @@ export type TaskState = 'queued' | 'starting' | 'running' | 'stopping' | 'done';
 
 export type TaskEvent =
   | { type: 'queued'; taskId: string; tool: string }
-  | { type: 'started'; taskId: string; tool: string; containerId: string; /** 0-based command index for multi-step tools. */ step: number }
+  | {
+      type: 'started';
+      taskId: string;
+      tool: string;
+      containerId: string;
+      /** 0-based command index for multi-step tools. */ step: number;
+    }
   | { type: 'stdout'; taskId: string; chunk: Buffer }
   | { type: 'stderr'; taskId: string; chunk: Buffer }
   | { type: 'exited'; taskId: string; tool: string; exitCode: number | null; status: TaskStatus };

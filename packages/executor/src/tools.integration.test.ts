@@ -50,7 +50,11 @@ describe('file_read', () => {
   });
 
   it('pages with offset and limit', async () => {
-    const r = await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt', offset: 2, limit: 2 }, mountSource: ws.dir });
+    const r = await ex.executeTask({
+      tool: 'file_read',
+      params: { path: 'a.txt', offset: 2, limit: 2 },
+      mountSource: ws.dir,
+    });
     expect(r).toMatchObject({ status: 'completed', stdout: 'line2\nline3\n' });
     const tail = await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt', offset: 4 }, mountSource: ws.dir });
     expect(tail.stdout).toBe('line4\n');
@@ -85,9 +89,17 @@ describe('file_write', () => {
   });
 
   it('fails without create_dirs when the directory is missing, and honours fail_if_exists', async () => {
-    const r = await ex.executeTask({ tool: 'file_write', params: { path: 'missing/x.txt', content: 'x', create_dirs: false }, mountSource: ws.dir });
+    const r = await ex.executeTask({
+      tool: 'file_write',
+      params: { path: 'missing/x.txt', content: 'x', create_dirs: false },
+      mountSource: ws.dir,
+    });
     expect(r).toMatchObject({ status: 'failed', error: { code: 'TOOL_FAILED' } });
-    const exists = await ex.executeTask({ tool: 'file_write', params: { path: 'a.txt', content: 'x', fail_if_exists: true }, mountSource: ws.dir });
+    const exists = await ex.executeTask({
+      tool: 'file_write',
+      params: { path: 'a.txt', content: 'x', fail_if_exists: true },
+      mountSource: ws.dir,
+    });
     expect(exists).toMatchObject({ status: 'failed', error: { code: 'TOOL_FAILED', detail: 'FILE_EXISTS' } });
     expect(ws.read('a.txt')).toContain('line1');
   });
@@ -102,16 +114,28 @@ describe('file_write', () => {
 
 describe('file_edit', () => {
   it('replaces a unique string', async () => {
-    const r = await ex.executeTask({ tool: 'file_edit', params: { path: 'edit.txt', old_string: 'alpha', new_string: 'ALPHA' }, mountSource: ws.dir });
+    const r = await ex.executeTask({
+      tool: 'file_edit',
+      params: { path: 'edit.txt', old_string: 'alpha', new_string: 'ALPHA' },
+      mountSource: ws.dir,
+    });
     expect(r).toMatchObject({ status: 'completed' });
     expect(ws.read('edit.txt')).toBe('ALPHA beta\ngamma beta\n');
     expect(fs.statSync(ws.path('edit.txt')).uid).toBe(OWNER.uid);
   });
 
   it('reports no match and ambiguity as tool failures without touching the file', async () => {
-    const none = await ex.executeTask({ tool: 'file_edit', params: { path: 'edit.txt', old_string: 'zeta', new_string: 'x' }, mountSource: ws.dir });
+    const none = await ex.executeTask({
+      tool: 'file_edit',
+      params: { path: 'edit.txt', old_string: 'zeta', new_string: 'x' },
+      mountSource: ws.dir,
+    });
     expect(none).toMatchObject({ status: 'failed', error: { code: 'TOOL_FAILED', detail: 'EDIT_NO_MATCH' } });
-    const ambiguous = await ex.executeTask({ tool: 'file_edit', params: { path: 'edit.txt', old_string: 'beta', new_string: 'x' }, mountSource: ws.dir });
+    const ambiguous = await ex.executeTask({
+      tool: 'file_edit',
+      params: { path: 'edit.txt', old_string: 'beta', new_string: 'x' },
+      mountSource: ws.dir,
+    });
     expect(ambiguous).toMatchObject({ status: 'failed', error: { code: 'TOOL_FAILED', detail: 'EDIT_AMBIGUOUS' } });
     expect(ws.read('edit.txt')).toBe('ALPHA beta\ngamma beta\n');
   });
@@ -182,7 +206,14 @@ describe('escapes', () => {
 describe('concurrency', () => {
   it('runs many tasks at once, each in its own container, all cleaned up', async () => {
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => ex.executeTask({ tool: 'file_read', params: { path: 'a.txt', offset: (i % 4) + 1, limit: 1 }, mountSource: ws.dir, taskId: `conc-${i}` })),
+      Array.from({ length: 8 }, (_, i) =>
+        ex.executeTask({
+          tool: 'file_read',
+          params: { path: 'a.txt', offset: (i % 4) + 1, limit: 1 },
+          mountSource: ws.dir,
+          taskId: `conc-${i}`,
+        }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(new Array(8).fill('completed'));
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `line${(i % 4) + 1}\n`));

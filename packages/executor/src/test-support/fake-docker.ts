@@ -99,7 +99,8 @@ export class FakeDocker implements DockerClient {
     this.calls.push(`pull ${image}`);
     this.pulls.push(image);
     if (signal.aborted) throw new Error('aborted');
-    if (!this.pullable.has(image)) throw Object.assign(new Error(`pull access denied for ${image}`), { statusCode: 404 });
+    if (!this.pullable.has(image))
+      throw Object.assign(new Error(`pull access denied for ${image}`), { statusCode: 404 });
     this.images.add(image);
   }
 
@@ -157,7 +158,9 @@ export class FakeDocker implements DockerClient {
   }
 
   async listContainers(): Promise<ManagedContainer[]> {
-    const mine = this.containers.filter((c) => !c.removed).map((c) => ({ id: c.id, labels: c.body.Labels, state: c.exited ? 'exited' : 'running' }));
+    const mine = this.containers
+      .filter((c) => !c.removed)
+      .map((c) => ({ id: c.id, labels: c.body.Labels, state: c.exited ? 'exited' : 'running' }));
     return [...mine, ...this.extraListed];
   }
 

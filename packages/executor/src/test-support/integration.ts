@@ -55,8 +55,14 @@ export interface LogEntry {
 
 export function captureLogger(): { logger: Logger; entries: LogEntry[] } {
   const entries: LogEntry[] = [];
-  const at = (level: string) => (message: string, meta: Record<string, unknown> = {}) => void entries.push({ level, message, meta });
-  return { logger: { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, entries };
+  const at =
+    (level: string) =>
+    (message: string, meta: Record<string, unknown> = {}) =>
+      void entries.push({ level, message, meta });
+  return {
+    logger: { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    entries,
+  };
 }
 
 /** A unique worker id per test file, so parallel suites never reap each other's containers. */

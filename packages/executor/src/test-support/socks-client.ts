@@ -4,7 +4,11 @@ import net from 'node:net';
  * A minimal SOCKS5 client over a Unix socket: greets, asks CONNECT to a domain name, and resolves with
  * the reply code and the socket (left open on success so the caller can tunnel).
  */
-export async function socksConnect(socketPath: string, host: string, port: number): Promise<{ rep: number; socket: net.Socket }> {
+export async function socksConnect(
+  socketPath: string,
+  host: string,
+  port: number,
+): Promise<{ rep: number; socket: net.Socket }> {
   const socket = net.connect(socketPath);
   const chunks: Buffer[] = [];
   let waiter: (() => void) | undefined;
