@@ -91,11 +91,11 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
         send(message) {
           if (open && !call.writableEnded) call.write(message);
         },
-        close(code, details) {
+        close(error) {
           if (!open) return;
           open = false;
-          if (code === status.OK) call.end();
-          else call.emit('error', { code, details });
+          if (error) call.emit('error', toGrpcStatus(error));
+          else call.end();
           connection.closed();
         },
       });

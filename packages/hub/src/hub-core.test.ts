@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { status } from '@grpc/grpc-js';
 import { AgentType, RegisterRequest, TaskFinished, TaskState } from '@baaaht/proto';
 import type { OrchestratorMessage, WorkerMessage } from '@baaaht/proto';
 import type { HubClock } from './clock';
+import type { HubError } from './errors';
 import { HubCore } from './hub-core';
 import type { WorkConnection } from './hub-core';
 import { silentLogger } from './logger';
@@ -43,7 +43,7 @@ class ManualClock implements HubClock {
 /** A worker seen from the hub: registers, opens a Work stream with fake channels, records what it is sent. */
 class FakeWorker {
   readonly sent: OrchestratorMessage[] = [];
-  closedWith: { code: status; details: string } | undefined;
+  closedWith: HubError | undefined;
   agentId = '';
   token = '';
   conn: WorkConnection | undefined;
@@ -73,8 +73,8 @@ class FakeWorker {
     this.closedWith = undefined;
     this.conn = this.core.openWork({
       send: (m) => this.sent.push(m),
-      close: (code, details) => {
-        this.closedWith = { code, details };
+      close: (error) => {
+        this.closedWith = error;
       },
     });
     this.send({
@@ -332,11 +332,11 @@ describe('HubCore leases and reconnects', () => {
     const w = new FakeWorker(core);
     w.register();
     w.connect([], 'wrong');
-    expect(w.closedWith?.code).toBe(status.UNAUTHENTICATED);
+    expect(w.closedWith?.code).toBe('UNAUTHENTICATED');
     const x = new FakeWorker(core);
-    x.conn = core.openWork({ send: () => undefined, close: (code, details) => (x.closedWith = { code, details }) });
+    x.conn = core.openWork({ send: () => undefined, close: (error) => (x.closedWith = error) });
     x.send({ payload: { $case: 'flow', value: { maxSlots: 1, freeSlots: 1, draining: false } } });
-    expect(x.closedWith?.code).toBe(status.INVALID_ARGUMENT);
+    expect(x.closedWith?.code).toBe('INVALID_ARGUMENT');
   });
 
   test('resume with id and token keeps the agent id; an unknown resume registers anew', () => {

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { status } from '@grpc/grpc-js';
 import {
   Agent,
   AgentCapabilities,
@@ -38,8 +37,8 @@ import type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store
 /** The hub's end of one worker's Work stream. */
 export interface WorkerChannel {
   send(message: OrchestratorMessage): void;
-  /** Ends the stream: OK ends it cleanly, anything else ends it with that status. */
-  close(code: status, details: string): void;
+  /** Ends the stream: cleanly without an error, else with the error's status (see grpc-status.ts). */
+  close(error?: HubError): void;
 }
 
 /** What the gRPC layer calls for each message of one Work stream. */
@@ -221,7 +220,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     this.store.deleteAgent(agentId);
     if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
     for (const taskId of [...session.outstanding]) this.requeue(taskId, session, 'worker unregistered');
-    session.channel?.close(status.OK, 'unregistered');
+    session.channel?.close();
     session.channel = undefined;
     this.options.logger.info('worker unregistered', { component: 'hub', agentId });
     this.emit('worker-unregistered', agentId);
@@ -270,21 +269,21 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   openWork(channel: WorkerChannel): WorkConnection {
     let session: WorkerSession | undefined;
     let failed = false;
-    const fail = (code: status, details: string): void => {
+    const fail = (error: HubError): void => {
       failed = true;
-      channel.close(code, details);
+      channel.close(error);
     };
     return {
       message: (message) => {
         if (failed) return;
         const payload = message.payload;
         if (!session) {
-          if (payload?.$case !== 'hello') return fail(status.INVALID_ARGUMENT, 'hello: must be the first message');
+          if (payload?.$case !== 'hello') return fail(invalidField('hello', 'must be the first message'));
           const found = this.sessions.get(payload.value.agentId);
           if (!found || !tokenMatches(found.record.token, payload.value.token)) {
-            return fail(status.UNAUTHENTICATED, 'hello: unknown agent id or bad token');
+            return fail(new HubError('UNAUTHENTICATED', 'hello: unknown agent id or bad token'));
           }
-          if (this.closed) return fail(status.UNAVAILABLE, 'hub is closing');
+          if (this.closed) return fail(new HubError('HUB_CLOSED', 'hub is closing'));
           session = found;
           this.onHello(session, channel, payload.value);
           return;
@@ -318,7 +317,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     const { agentId } = session.record;
     const old = session.channel;
     session.channel = channel;
-    if (old) old.close(status.ABORTED, 'replaced by a newer Work stream');
+    if (old) old.close(new HubError('SUPERSEDED', 'replaced by a newer Work stream', { agentId }));
     if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
     session.leaseTimer = undefined;
     session.connectedAt = this.options.clock.now();
@@ -665,7 +664,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     this.closed = true;
     for (const session of this.sessions.values()) {
       if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
-      session.channel?.close(status.UNAVAILABLE, 'hub is shutting down');
+      session.channel?.close(new HubError('HUB_CLOSED', 'hub is shutting down'));
       session.channel = undefined;
     }
     for (const [taskId, list] of this.waiters) {
