@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Docker from 'dockerode';
 import type { Duplex } from 'node:stream';
 import { dockerStatus } from './errors';
@@ -84,15 +86,30 @@ export interface DockerClient {
   listContainers(label: string): Promise<ManagedContainer[]>;
 }
 
-/** Connection settings for the Docker engine from `DOCKER_HOST` (unix:// or tcp://), else the default socket. */
-export function dockerConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions {
+/** Where the Docker engine listens. */
+export type DockerConnection =
+  | { socketPath: string }
+  | { host: string; port: number; protocol: 'http' }
+  | { host: string; port: number; protocol: 'https'; ca?: Buffer; cert?: Buffer; key?: Buffer };
+
+/**
+ * The engine from `DOCKER_HOST` (`unix://`, `tcp://`; TLS when `DOCKER_TLS_VERIFY` is set, with
+ * `ca.pem`/`cert.pem`/`key.pem` from `DOCKER_CERT_PATH`), else the default socket.
+ */
+export function dockerConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): DockerConnection {
   const host = env.DOCKER_HOST;
   if (host === undefined || host === '') return { socketPath: '/var/run/docker.sock' };
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) || '/var/run/docker.sock' };
   if (host.startsWith('tcp://') || host.startsWith('http://') || host.startsWith('https://')) {
-    const url = new URL(host.replace(/^tcp:/, env.DOCKER_TLS_VERIFY ? 'https:' : 'http:'));
-    const protocol = url.protocol === 'https:' ? 'https' : 'http';
-    return { host: url.hostname, port: Number(url.port || (protocol === 'https' ? 2376 : 2375)), protocol };
+    const tls = host.startsWith('https://') || (env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '');
+    const url = new URL(host.replace(/^(tcp|http|https):/, tls ? 'https:' : 'http:'));
+    if (!tls) return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
+    const certs = env.DOCKER_CERT_PATH;
+    const read = (name: string): Buffer | undefined =>
+      certs === undefined || certs === '' ? undefined : fs.readFileSync(path.join(certs, name));
+    const https: DockerConnection = { host: url.hostname, port: Number(url.port || 2376), protocol: 'https' };
+    const [ca, cert, key] = [read('ca.pem'), read('cert.pem'), read('key.pem')];
+    return { ...https, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
   }
   throw new TypeError(`DOCKER_HOST must be unix:// or tcp:// (got '${host}')`);
 }
@@ -118,18 +135,16 @@ export function duplexAttach(stream: Duplex, onData: AttachDataHandler): AttachS
   return { endStdin: (data) => void stream.end(data), ended, destroy: () => void stream.destroy() };
 }
 
-/** The dockerode-backed client. */
-export function createDockerClient(options: { env?: NodeJS.ProcessEnv; docker?: Docker } = {}): DockerClient {
+/** The dockerode-backed client for the engine named by `env` (see `dockerConnectionFromEnv`). */
+export function createDockerClient(options: { env?: NodeJS.ProcessEnv } = {}): DockerClient {
   const connection = dockerConnectionFromEnv(options.env);
-  const docker = options.docker ?? new Docker(connection);
+  const docker = new Docker(connection);
   const target: EngineTarget | undefined =
-    options.docker !== undefined
-      ? undefined
-      : connection.socketPath !== undefined
-        ? { socketPath: connection.socketPath }
-        : connection.protocol === 'http' && connection.host !== undefined
-          ? { host: connection.host, port: Number(connection.port) }
-          : undefined;
+    'socketPath' in connection
+      ? connection
+      : connection.protocol === 'http'
+        ? { host: connection.host, port: connection.port }
+        : undefined;
   return {
     async runtimes() {
       const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };

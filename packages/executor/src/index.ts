@@ -22,7 +22,13 @@ export type { ExecutorErrorCode, ExecutorErrorOptions } from './errors';
 export { fileRead, fileWrite, listFiles, fetchUrl, webSearch, throwIfNotCompleted } from './helpers';
 export type { ExecutorMetrics } from './metrics';
 export { createDockerClient, dockerConnectionFromEnv } from './docker-client';
-export type { DockerClient, ContainerCreateBody, ContainerState, ManagedContainer } from './docker-client';
+export type {
+  DockerClient,
+  DockerConnection,
+  ContainerCreateBody,
+  ContainerState,
+  ManagedContainer,
+} from './docker-client';
 export { buildCreateBody, EGRESS_PROXY_URL, NOBODY_USER } from './container-config';
 export type { ContainerPlan } from './container-config';
 export { EgressProxy } from './egress-proxy';
