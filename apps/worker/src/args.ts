@@ -33,7 +33,11 @@ export interface ParsedCommand {
 }
 
 const HELP_FLAG: FlagSpec = { type: 'boolean', short: 'h', description: 'show this help' };
-const CONFIG_FLAG: FlagSpec = { type: 'string', valueName: 'FILE', description: 'config file (YAML or JSON); default $XDG_CONFIG_HOME/baaaht/config.yaml' };
+const CONFIG_FLAG: FlagSpec = {
+  type: 'string',
+  valueName: 'FILE',
+  description: 'config file (YAML or JSON); default $XDG_CONFIG_HOME/baaaht/config.yaml',
+};
 
 function allFlags(spec: CommandSpec): Record<string, FlagSpec> {
   const flags: Record<string, FlagSpec> = {};
@@ -41,7 +45,12 @@ function allFlags(spec: CommandSpec): Record<string, FlagSpec> {
     flags['config'] = CONFIG_FLAG;
     for (const o of OPTIONS) {
       const repeatable = o.type === 'list' || o.type === 'image-map';
-      flags[o.flag] = { type: 'string', multiple: repeatable, valueName: o.valueName, description: `${o.description} (default ${o.defaultText})` };
+      flags[o.flag] = {
+        type: 'string',
+        multiple: repeatable,
+        valueName: o.valueName,
+        description: `${o.description} (default ${o.defaultText})`,
+      };
     }
   }
   Object.assign(flags, spec.flags);
@@ -57,7 +66,10 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     parsed = parseArgs({
       args: [...argv],
       options: Object.fromEntries(
-        Object.entries(flags).map(([name, f]) => [name, { type: f.type, multiple: f.multiple ?? false, ...(f.short ? { short: f.short } : {}) }]),
+        Object.entries(flags).map(([name, f]) => [
+          name,
+          { type: f.type, multiple: f.multiple ?? false, ...(f.short ? { short: f.short } : {}) },
+        ]),
       ),
       allowPositionals: true,
       strict: true,
@@ -70,7 +82,9 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
   if (!help) {
     if (parsed.positionals.length < spec.minPositionals) throw usageError(`missing argument: usage: ${spec.usage}`);
     if (parsed.positionals.length > spec.maxPositionals) {
-      throw usageError(`unexpected argument ${JSON.stringify(parsed.positionals[spec.maxPositionals])}: usage: ${spec.usage}`);
+      throw usageError(
+        `unexpected argument ${JSON.stringify(parsed.positionals[spec.maxPositionals])}: usage: ${spec.usage}`,
+      );
     }
   }
   return { values, positionals: parsed.positionals, help };
@@ -92,7 +106,9 @@ export function renderHelp(spec: CommandSpec): string {
   });
   const width = Math.min(40, Math.max(...labels.map(([l]) => l.length)) + 2);
   for (const [label, description] of labels) {
-    lines.push(label.length >= width ? `${label}\n${' '.repeat(width)}${description}` : `${label.padEnd(width)}${description}`);
+    lines.push(
+      label.length >= width ? `${label}\n${' '.repeat(width)}${description}` : `${label.padEnd(width)}${description}`,
+    );
   }
   if (spec.epilog) lines.push('', spec.epilog);
   return lines.join('\n') + '\n';

@@ -19,7 +19,10 @@ function envWithConfig(yaml: string | undefined, extra: Record<string, string> =
   return env;
 }
 
-async function effective(args: string[], env: NodeJS.ProcessEnv): Promise<{ config: Record<string, unknown>; sources: Record<string, string>; configFile: string | null }> {
+async function effective(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ config: Record<string, unknown>; sources: Record<string, string>; configFile: string | null }> {
   const r = await runCli('worker', ['config', '--json', ...args], { env });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -32,7 +35,13 @@ describe('worker configuration (real binary)', () => {
     const env = envWithConfig(file, { WORKER_DIAL_TIMEOUT: '21s', WORKER_RPC_TIMEOUT: '22s' });
     const { config, sources, configFile } = await effective(['--dial-timeout', '31s'], env);
     expect(configFile).toBe(path.join(env['HOME'] as string, '.config', 'baaaht', 'config.yaml'));
-    expect(config).toMatchObject({ dialTimeoutMs: 31_000, rpcTimeoutMs: 22_000, heartbeatIntervalMs: 13_000, reconnectIntervalMs: 5_000, logLevel: 'warn' });
+    expect(config).toMatchObject({
+      dialTimeoutMs: 31_000,
+      rpcTimeoutMs: 22_000,
+      heartbeatIntervalMs: 13_000,
+      reconnectIntervalMs: 5_000,
+      logLevel: 'warn',
+    });
     expect(sources).toMatchObject({
       dialTimeoutMs: '--dial-timeout',
       rpcTimeoutMs: 'WORKER_RPC_TIMEOUT',
@@ -57,7 +66,10 @@ describe('worker configuration (real binary)', () => {
     expect(defaults.config['name']).toMatch(/^worker-/);
     const viaUrl = await effective([], envWithConfig(undefined, { ORCHESTRATOR_URL: 'unix:///run/o.sock' }));
     expect(viaUrl.config['orchestratorAddr']).toBe('unix:///run/o.sock');
-    const both = await effective([], envWithConfig(undefined, { ORCHESTRATOR_URL: 'unix:///run/o.sock', WORKER_ORCHESTRATOR_ADDR: '127.0.0.1:7777' }));
+    const both = await effective(
+      [],
+      envWithConfig(undefined, { ORCHESTRATOR_URL: 'unix:///run/o.sock', WORKER_ORCHESTRATOR_ADDR: '127.0.0.1:7777' }),
+    );
     expect(both.config['orchestratorAddr']).toBe('127.0.0.1:7777');
   });
 
@@ -67,7 +79,11 @@ describe('worker configuration (real binary)', () => {
     fs.writeFileSync(file, JSON.stringify({ 'max-recv-msg-size': '1MiB', workspace_root: ['/srv/a'] }));
     const { config, configFile } = await effective(['--config', file], env);
     expect(configFile).toBe(file);
-    expect(config).toMatchObject({ maxRecvMsgSize: 1_048_576, workspaceRoots: ['/srv/a'], toolImages: { '*': 'a:1', grep: 'b:2' } });
+    expect(config).toMatchObject({
+      maxRecvMsgSize: 1_048_576,
+      workspaceRoots: ['/srv/a'],
+      toolImages: { '*': 'a:1', grep: 'b:2' },
+    });
   });
 
   it.each([
@@ -76,11 +92,18 @@ describe('worker configuration (real binary)', () => {
     [[], {}, 'max_recv_msg_size: -5\n', 'config.yaml: max_recv_msg_size: invalid size -5'],
     [[], {}, 'dial_timout: 5s\n', 'config.yaml: dial_timout: unknown key'],
     [['--log-format', 'xml'], {}, undefined, '--log-format: invalid value "xml" (expected one of json, text)'],
-    [['--config', '/nonexistent/worker.yaml'], {}, undefined, '--config: config file /nonexistent/worker.yaml does not exist'],
+    [
+      ['--config', '/nonexistent/worker.yaml'],
+      {},
+      undefined,
+      '--config: config file /nonexistent/worker.yaml does not exist',
+    ],
     [['--no-such-flag'], {}, undefined, "Unknown option '--no-such-flag'"],
   ])('rejects %j %j %j with exit 2 and one line', async (args, extra, yaml, message) => {
     // The worker itself (no subcommand) validates before doing anything else.
-    const r = await runCli('worker', args as string[], { env: envWithConfig(yaml as string | undefined, extra as Record<string, string>) });
+    const r = await runCli('worker', args as string[], {
+      env: envWithConfig(yaml as string | undefined, extra as Record<string, string>),
+    });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
@@ -92,7 +115,15 @@ describe('worker configuration (real binary)', () => {
   it('prints help and version', async () => {
     const help = await runCli('worker', ['--help'], { env: cleanEnv() });
     expect(help.code).toBe(0);
-    for (const flag of ['--orchestrator-addr', '--dial-timeout', '--tool-image', '--status-addr', '--workspace-root', '--shutdown-timeout']) expect(help.stdout).toContain(flag);
+    for (const flag of [
+      '--orchestrator-addr',
+      '--dial-timeout',
+      '--tool-image',
+      '--status-addr',
+      '--workspace-root',
+      '--shutdown-timeout',
+    ])
+      expect(help.stdout).toContain(flag);
     const runHelp = await runCli('worker', ['run', '--help'], { env: cleanEnv() });
     expect(runHelp.stdout).toContain('--param KEY=VALUE');
     const version = await runCli('worker', ['--version'], { env: cleanEnv() });

@@ -5,14 +5,21 @@ import { WorkerCliError } from './errors';
  * The one place errors are caught: a usage or configuration error prints one
  * line and exits 2; anything unexpected is a bug and prints its stack (exit 1).
  */
-export async function runMain(program: string, argv: readonly string[], io: CliIo, run: (argv: readonly string[], io: CliIo) => Promise<number>): Promise<number> {
+export async function runMain(
+  program: string,
+  argv: readonly string[],
+  io: CliIo,
+  run: (argv: readonly string[], io: CliIo) => Promise<number>,
+): Promise<number> {
   try {
     return await run(argv, io);
   } catch (err) {
     const error = WorkerCliError.fromUnknown(err);
     if (error.code === 'INTERNAL') {
       const original = error.cause instanceof Error ? error.cause : error;
-      io.stderr.write(`${program}: internal error: this is a bug, please report it with the output below\n${original.stack ?? String(original)}\n`);
+      io.stderr.write(
+        `${program}: internal error: this is a bug, please report it with the output below\n${original.stack ?? String(original)}\n`,
+      );
       return 1;
     }
     io.stderr.write(`${program}: ${error.message}\n`);

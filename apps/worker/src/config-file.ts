@@ -13,7 +13,11 @@ export interface ConfigFile {
  * The config file to read: `explicit` (from `--config` / `WORKER_CONFIG`), else
  * `$XDG_CONFIG_HOME/baaaht/config.yaml`, else `~/.config/baaaht/config.yaml`.
  */
-export function configFilePath(explicit: string | undefined, env: NodeJS.ProcessEnv, homedir: string): { path: string; explicit: boolean } {
+export function configFilePath(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv,
+  homedir: string,
+): { path: string; explicit: boolean } {
   if (explicit !== undefined) return { path: explicit, explicit: true };
   const xdg = env['XDG_CONFIG_HOME'];
   const base = xdg !== undefined && xdg !== '' ? xdg : path.join(env['HOME'] || homedir, '.config');
@@ -31,7 +35,8 @@ export function readConfigFile(file: string, explicit: boolean, source: string):
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return undefined;
-    if (code === 'ENOENT') throw new WorkerCliError('CONFIG_NOT_FOUND', `config file ${file} does not exist`, { source });
+    if (code === 'ENOENT')
+      throw new WorkerCliError('CONFIG_NOT_FOUND', `config file ${file} does not exist`, { source });
     throw configError(source, `cannot read config file ${file}: ${(err as Error).message}`);
   }
   const name = path.basename(file);
@@ -42,7 +47,8 @@ export function readConfigFile(file: string, explicit: boolean, source: string):
     throw configError(name, `does not parse: ${firstLine((err as Error).message)}`);
   }
   if (values === null || values === undefined) return { path: file, values: {} };
-  if (typeof values !== 'object' || Array.isArray(values)) throw configError(name, 'expected a mapping of option names to values');
+  if (typeof values !== 'object' || Array.isArray(values))
+    throw configError(name, 'expected a mapping of option names to values');
   return { path: file, values: values as Record<string, unknown> };
 }
 

@@ -79,32 +79,219 @@ export interface OptionSpec {
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { flag: 'orchestrator-addr', field: 'orchestratorAddr', type: 'address', defaultText: 'unix:///tmp/baaaht-grpc.sock', valueName: 'ADDR', description: 'orchestrator gRPC address (unix:///path or host:port); env ORCHESTRATOR_URL also works' },
-  { flag: 'name', field: 'name', type: 'string', defaultText: 'worker-<hostname>', valueName: 'NAME', description: 'worker name shown by the orchestrator' },
-  { flag: 'dial-timeout', field: 'dialTimeoutMs', type: 'duration', defaultText: '30s', valueName: 'DURATION', description: 'timeout for connecting to the orchestrator' },
-  { flag: 'rpc-timeout', field: 'rpcTimeoutMs', type: 'duration', defaultText: '10s', valueName: 'DURATION', description: 'timeout for unary RPC calls' },
-  { flag: 'max-recv-msg-size', field: 'maxRecvMsgSize', type: 'size', defaultText: '104857600', valueName: 'SIZE', description: 'maximum received gRPC message size (bytes, or 100MB / 100MiB)' },
-  { flag: 'max-send-msg-size', field: 'maxSendMsgSize', type: 'size', defaultText: '104857600', valueName: 'SIZE', description: 'maximum sent gRPC message size' },
-  { flag: 'reconnect-interval', field: 'reconnectIntervalMs', type: 'duration', defaultText: '5s', valueName: 'DURATION', description: 'interval between reconnection attempts' },
-  { flag: 'reconnect-max-attempts', field: 'reconnectMaxAttempts', type: 'count', min: 0, defaultText: '0', valueName: 'N', description: 'maximum reconnection attempts (0 = infinite)' },
-  { flag: 'heartbeat-interval', field: 'heartbeatIntervalMs', type: 'duration', defaultText: '30s', valueName: 'DURATION', description: 'interval between heartbeats' },
-  { flag: 'log-level', field: 'logLevel', type: 'enum', choices: ['trace', 'debug', 'info', 'warn', 'error'], defaultText: 'info', valueName: 'LEVEL', description: 'logging level' },
-  { flag: 'log-format', field: 'logFormat', type: 'enum', choices: ['json', 'text'], defaultText: 'text', valueName: 'FORMAT', description: 'log format' },
-  { flag: 'log-output', field: 'logOutput', type: 'string', defaultText: 'stdout', valueName: 'OUT', description: 'log output: stdout, stderr or a file path' },
-  { flag: 'max-concurrent-tasks', field: 'maxConcurrentTasks', type: 'count', min: 1, defaultText: '4', valueName: 'N', description: 'tasks run at the same time' },
-  { flag: 'shutdown-timeout', field: 'shutdownTimeoutMs', type: 'duration', defaultText: '30s', valueName: 'DURATION', description: 'how long a drain waits for running tasks' },
-  { flag: 'policy', field: 'policy', type: 'string', defaultText: '(default policy)', valueName: 'FILE', description: 'security policy file (YAML or JSON); SIGHUP reloads it' },
-  { flag: 'workspace-root', field: 'workspaceRoots', type: 'list', defaultText: '(none)', valueName: 'DIR', description: 'directory tools may mount (repeatable); the default policy\'s mount allowlist' },
-  { flag: 'tool-image', field: 'toolImages', type: 'image-map', defaultText: '(catalog images)', valueName: 'TOOL=IMAGE', description: 'image for a tool (repeatable; *=IMAGE for all tools)' },
-  { flag: 'pull-policy', field: 'pullPolicy', type: 'enum', choices: ['always', 'if-missing', 'never'], defaultText: 'if-missing', valueName: 'POLICY', description: 'when to pull tool images' },
-  { flag: 'runtime', field: 'runtime', type: 'string', defaultText: 'runc', valueName: 'NAME', description: 'OCI runtime for tool containers (e.g. runc, runsc)' },
-  { flag: 'tls-ca', field: 'tlsCa', type: 'string', defaultText: '(none)', valueName: 'FILE', description: 'CA bundle to verify the orchestrator (enables TLS)' },
-  { flag: 'tls-cert', field: 'tlsCert', type: 'string', defaultText: '(none)', valueName: 'FILE', description: 'client certificate for mutual TLS' },
-  { flag: 'tls-key', field: 'tlsKey', type: 'string', defaultText: '(none)', valueName: 'FILE', description: 'client key for mutual TLS' },
-  { flag: 'tls-server-name', field: 'tlsServerName', type: 'string', defaultText: '(from address)', valueName: 'NAME', description: 'server name to verify in the orchestrator\'s certificate' },
-  { flag: 'auth-token', field: 'authToken', type: 'string', defaultText: '(none)', valueName: 'TOKEN', description: 'bearer token sent to the orchestrator' },
-  { flag: 'search-backend-url', field: 'searchBackendUrl', type: 'url', defaultText: '(none)', valueName: 'URL', description: 'SearXNG-compatible JSON endpoint for web_search' },
-  { flag: 'status-addr', field: 'statusAddr', type: 'address', defaultText: '(off)', valueName: 'HOST:PORT', description: 'HTTP status server: /healthz /readyz /metrics /status.json' },
+  {
+    flag: 'orchestrator-addr',
+    field: 'orchestratorAddr',
+    type: 'address',
+    defaultText: 'unix:///tmp/baaaht-grpc.sock',
+    valueName: 'ADDR',
+    description: 'orchestrator gRPC address (unix:///path or host:port); env ORCHESTRATOR_URL also works',
+  },
+  {
+    flag: 'name',
+    field: 'name',
+    type: 'string',
+    defaultText: 'worker-<hostname>',
+    valueName: 'NAME',
+    description: 'worker name shown by the orchestrator',
+  },
+  {
+    flag: 'dial-timeout',
+    field: 'dialTimeoutMs',
+    type: 'duration',
+    defaultText: '30s',
+    valueName: 'DURATION',
+    description: 'timeout for connecting to the orchestrator',
+  },
+  {
+    flag: 'rpc-timeout',
+    field: 'rpcTimeoutMs',
+    type: 'duration',
+    defaultText: '10s',
+    valueName: 'DURATION',
+    description: 'timeout for unary RPC calls',
+  },
+  {
+    flag: 'max-recv-msg-size',
+    field: 'maxRecvMsgSize',
+    type: 'size',
+    defaultText: '104857600',
+    valueName: 'SIZE',
+    description: 'maximum received gRPC message size (bytes, or 100MB / 100MiB)',
+  },
+  {
+    flag: 'max-send-msg-size',
+    field: 'maxSendMsgSize',
+    type: 'size',
+    defaultText: '104857600',
+    valueName: 'SIZE',
+    description: 'maximum sent gRPC message size',
+  },
+  {
+    flag: 'reconnect-interval',
+    field: 'reconnectIntervalMs',
+    type: 'duration',
+    defaultText: '5s',
+    valueName: 'DURATION',
+    description: 'interval between reconnection attempts',
+  },
+  {
+    flag: 'reconnect-max-attempts',
+    field: 'reconnectMaxAttempts',
+    type: 'count',
+    min: 0,
+    defaultText: '0',
+    valueName: 'N',
+    description: 'maximum reconnection attempts (0 = infinite)',
+  },
+  {
+    flag: 'heartbeat-interval',
+    field: 'heartbeatIntervalMs',
+    type: 'duration',
+    defaultText: '30s',
+    valueName: 'DURATION',
+    description: 'interval between heartbeats',
+  },
+  {
+    flag: 'log-level',
+    field: 'logLevel',
+    type: 'enum',
+    choices: ['trace', 'debug', 'info', 'warn', 'error'],
+    defaultText: 'info',
+    valueName: 'LEVEL',
+    description: 'logging level',
+  },
+  {
+    flag: 'log-format',
+    field: 'logFormat',
+    type: 'enum',
+    choices: ['json', 'text'],
+    defaultText: 'text',
+    valueName: 'FORMAT',
+    description: 'log format',
+  },
+  {
+    flag: 'log-output',
+    field: 'logOutput',
+    type: 'string',
+    defaultText: 'stdout',
+    valueName: 'OUT',
+    description: 'log output: stdout, stderr or a file path',
+  },
+  {
+    flag: 'max-concurrent-tasks',
+    field: 'maxConcurrentTasks',
+    type: 'count',
+    min: 1,
+    defaultText: '4',
+    valueName: 'N',
+    description: 'tasks run at the same time',
+  },
+  {
+    flag: 'shutdown-timeout',
+    field: 'shutdownTimeoutMs',
+    type: 'duration',
+    defaultText: '30s',
+    valueName: 'DURATION',
+    description: 'how long a drain waits for running tasks',
+  },
+  {
+    flag: 'policy',
+    field: 'policy',
+    type: 'string',
+    defaultText: '(default policy)',
+    valueName: 'FILE',
+    description: 'security policy file (YAML or JSON); SIGHUP reloads it',
+  },
+  {
+    flag: 'workspace-root',
+    field: 'workspaceRoots',
+    type: 'list',
+    defaultText: '(none)',
+    valueName: 'DIR',
+    description: "directory tools may mount (repeatable); the default policy's mount allowlist",
+  },
+  {
+    flag: 'tool-image',
+    field: 'toolImages',
+    type: 'image-map',
+    defaultText: '(catalog images)',
+    valueName: 'TOOL=IMAGE',
+    description: 'image for a tool (repeatable; *=IMAGE for all tools)',
+  },
+  {
+    flag: 'pull-policy',
+    field: 'pullPolicy',
+    type: 'enum',
+    choices: ['always', 'if-missing', 'never'],
+    defaultText: 'if-missing',
+    valueName: 'POLICY',
+    description: 'when to pull tool images',
+  },
+  {
+    flag: 'runtime',
+    field: 'runtime',
+    type: 'string',
+    defaultText: 'runc',
+    valueName: 'NAME',
+    description: 'OCI runtime for tool containers (e.g. runc, runsc)',
+  },
+  {
+    flag: 'tls-ca',
+    field: 'tlsCa',
+    type: 'string',
+    defaultText: '(none)',
+    valueName: 'FILE',
+    description: 'CA bundle to verify the orchestrator (enables TLS)',
+  },
+  {
+    flag: 'tls-cert',
+    field: 'tlsCert',
+    type: 'string',
+    defaultText: '(none)',
+    valueName: 'FILE',
+    description: 'client certificate for mutual TLS',
+  },
+  {
+    flag: 'tls-key',
+    field: 'tlsKey',
+    type: 'string',
+    defaultText: '(none)',
+    valueName: 'FILE',
+    description: 'client key for mutual TLS',
+  },
+  {
+    flag: 'tls-server-name',
+    field: 'tlsServerName',
+    type: 'string',
+    defaultText: '(from address)',
+    valueName: 'NAME',
+    description: "server name to verify in the orchestrator's certificate",
+  },
+  {
+    flag: 'auth-token',
+    field: 'authToken',
+    type: 'string',
+    defaultText: '(none)',
+    valueName: 'TOKEN',
+    description: 'bearer token sent to the orchestrator',
+  },
+  {
+    flag: 'search-backend-url',
+    field: 'searchBackendUrl',
+    type: 'url',
+    defaultText: '(none)',
+    valueName: 'URL',
+    description: 'SearXNG-compatible JSON endpoint for web_search',
+  },
+  {
+    flag: 'status-addr',
+    field: 'statusAddr',
+    type: 'address',
+    defaultText: '(off)',
+    valueName: 'HOST:PORT',
+    description: 'HTTP status server: /healthz /readyz /metrics /status.json',
+  },
 ];
 
 /** Defaults of every field; `hostname` fills the worker name. */
@@ -181,27 +368,34 @@ export function parseOptionValue(option: OptionSpec, raw: unknown): unknown {
     case 'duration': {
       const text = scalarString(raw);
       const ms = parseDuration(text);
-      if (ms === undefined) throw new InvalidValue(`invalid duration ${JSON.stringify(text)} (expected e.g. 30s, 1m30s, 500ms, 2h)`);
+      if (ms === undefined)
+        throw new InvalidValue(`invalid duration ${JSON.stringify(text)} (expected e.g. 30s, 1m30s, 500ms, 2h)`);
       return ms;
     }
     case 'size': {
       const value = typeof raw === 'number' ? raw : scalarString(raw);
       const bytes = parseSize(value);
-      if (bytes === undefined) throw new InvalidValue(`invalid size ${JSON.stringify(value)} (expected bytes, or e.g. 100MB, 100MiB; not negative)`);
+      if (bytes === undefined)
+        throw new InvalidValue(
+          `invalid size ${JSON.stringify(value)} (expected bytes, or e.g. 100MB, 100MiB; not negative)`,
+        );
       return bytes;
     }
     case 'count': {
       const text = typeof raw === 'number' ? String(raw) : scalarString(raw).trim();
       const min = option.min ?? 0;
-      if (!/^-?\d+$/.test(text)) throw new InvalidValue(`invalid number ${JSON.stringify(text)} (expected an integer >= ${min})`);
+      if (!/^-?\d+$/.test(text))
+        throw new InvalidValue(`invalid number ${JSON.stringify(text)} (expected an integer >= ${min})`);
       const n = Number(text);
-      if (n < min || !Number.isSafeInteger(n)) throw new InvalidValue(`${text} is out of range (expected an integer >= ${min})`);
+      if (n < min || !Number.isSafeInteger(n))
+        throw new InvalidValue(`${text} is out of range (expected an integer >= ${min})`);
       return n;
     }
     case 'enum': {
       const text = scalarString(raw).trim();
       const choices = option.choices ?? [];
-      if (!choices.includes(text)) throw new InvalidValue(`invalid value ${JSON.stringify(text)} (expected one of ${choices.join(', ')})`);
+      if (!choices.includes(text))
+        throw new InvalidValue(`invalid value ${JSON.stringify(text)} (expected one of ${choices.join(', ')})`);
       return text;
     }
     case 'list':
@@ -214,7 +408,9 @@ export function parseOptionValue(option: OptionSpec, raw: unknown): unknown {
 function scalarString(raw: unknown): string {
   if (typeof raw === 'string') return raw;
   if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
-  throw new InvalidValue(`expected a single value, got ${raw === null ? 'null' : Array.isArray(raw) ? 'a list' : typeof raw}`);
+  throw new InvalidValue(
+    `expected a single value, got ${raw === null ? 'null' : Array.isArray(raw) ? 'a list' : typeof raw}`,
+  );
 }
 
 function nonEmpty(text: string): string {
@@ -241,7 +437,8 @@ function parseImageMap(raw: unknown): Record<string, string> {
     const eq = entry.indexOf('=');
     const tool = entry.slice(0, eq).trim();
     const image = entry.slice(eq + 1).trim();
-    if (eq <= 0 || tool === '' || image === '') throw new InvalidValue(`invalid ${JSON.stringify(entry)} (expected TOOL=IMAGE or *=IMAGE)`);
+    if (eq <= 0 || tool === '' || image === '')
+      throw new InvalidValue(`invalid ${JSON.stringify(entry)} (expected TOOL=IMAGE or *=IMAGE)`);
     out[tool] = image;
   }
   return out;
@@ -255,7 +452,8 @@ function parseAddress(text: string): string {
   }
   const hostPort = t.replace(/^(dns|ipv4|ipv6):(\/\/\/?)?/i, '');
   const m = /^(\[[0-9a-f:.]+\]|[^:[\]\s]+):(\d{1,5})$/i.exec(hostPort);
-  if (m === null || Number(m[2]) > 65535) throw new InvalidValue(`invalid address ${JSON.stringify(t)} (expected unix:///path or host:port)`);
+  if (m === null || Number(m[2]) > 65535)
+    throw new InvalidValue(`invalid address ${JSON.stringify(t)} (expected unix:///path or host:port)`);
   return t;
 }
 
@@ -266,6 +464,7 @@ function parseHttpUrl(text: string): string {
   } catch {
     throw new InvalidValue(`invalid URL ${JSON.stringify(text)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidValue(`invalid URL ${JSON.stringify(text)} (expected http:// or https://)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidValue(`invalid URL ${JSON.stringify(text)} (expected http:// or https://)`);
   return text.trim();
 }

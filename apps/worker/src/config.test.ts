@@ -53,7 +53,9 @@ describe('resolveWorkerConfig', () => {
   });
 
   it('applies flags > env > file > defaults, per option', () => {
-    const home = tempHome({ '.config/baaaht/config.yaml': 'log_level: warn\nrpc-timeout: 20s\ndial_timeout: 1m\nname: from-file\n' });
+    const home = tempHome({
+      '.config/baaaht/config.yaml': 'log_level: warn\nrpc-timeout: 20s\ndial_timeout: 1m\nname: from-file\n',
+    });
     const { config, sources } = resolveWorkerConfig({
       env: { HOME: home, WORKER_RPC_TIMEOUT: '15s', WORKER_DIAL_TIMEOUT: '45s' },
       flags: { 'dial-timeout': '1m30s' },
@@ -72,9 +74,15 @@ describe('resolveWorkerConfig', () => {
 
   it('honours XDG_CONFIG_HOME and an explicit JSON --config', () => {
     const xdg = tempHome({ 'baaaht/config.yaml': 'max_concurrent_tasks: 7\n' });
-    expect(resolveWorkerConfig({ env: { XDG_CONFIG_HOME: xdg, HOME: '/nonexistent' }, hostname }).config.maxConcurrentTasks).toBe(7);
+    expect(
+      resolveWorkerConfig({ env: { XDG_CONFIG_HOME: xdg, HOME: '/nonexistent' }, hostname }).config.maxConcurrentTasks,
+    ).toBe(7);
     const dir = tempHome({ 'w.json': JSON.stringify({ 'max-recv-msg-size': '1MiB', workspace_root: ['/a', '/b'] }) });
-    const { config, configFile } = resolveWorkerConfig({ flags: { config: path.join(dir, 'w.json') }, env: { XDG_CONFIG_HOME: xdg }, hostname });
+    const { config, configFile } = resolveWorkerConfig({
+      flags: { config: path.join(dir, 'w.json') },
+      env: { XDG_CONFIG_HOME: xdg },
+      hostname,
+    });
     expect(configFile).toBe(path.join(dir, 'w.json'));
     expect(config.maxRecvMsgSize).toBe(1024 * 1024);
     expect(config.workspaceRoots).toEqual(['/a', '/b']);
@@ -85,7 +93,10 @@ describe('resolveWorkerConfig', () => {
     const home = tempHome();
     const a = resolveWorkerConfig({ env: { HOME: home, ORCHESTRATOR_URL: 'unix:///run/o.sock' }, hostname });
     expect(a.config.orchestratorAddr).toBe('unix:///run/o.sock');
-    const b = resolveWorkerConfig({ env: { HOME: home, ORCHESTRATOR_URL: 'unix:///run/o.sock', WORKER_ORCHESTRATOR_ADDR: '127.0.0.1:7000' }, hostname });
+    const b = resolveWorkerConfig({
+      env: { HOME: home, ORCHESTRATOR_URL: 'unix:///run/o.sock', WORKER_ORCHESTRATOR_ADDR: '127.0.0.1:7000' },
+      hostname,
+    });
     expect(b.config.orchestratorAddr).toBe('127.0.0.1:7000');
   });
 
@@ -93,23 +104,34 @@ describe('resolveWorkerConfig', () => {
     const home = tempHome({ '.config/baaaht/config.yaml': 'tool_image:\n  grep: g:1\n' });
     expect(resolveWorkerConfig({ env: { HOME: home }, hostname }).config.toolImages).toEqual({ grep: 'g:1' });
     const env = { HOME: home, WORKER_TOOL_IMAGE: '*=busy:1, fetch_url=curl:2', WORKER_WORKSPACE_ROOT: '/x,/y' };
-    expect(resolveWorkerConfig({ env, hostname }).config).toMatchObject({ toolImages: { '*': 'busy:1', fetch_url: 'curl:2' }, workspaceRoots: ['/x', '/y'] });
+    expect(resolveWorkerConfig({ env, hostname }).config).toMatchObject({
+      toolImages: { '*': 'busy:1', fetch_url: 'curl:2' },
+      workspaceRoots: ['/x', '/y'],
+    });
     const flags = { 'tool-image': ['file_read=a:1', 'list=b:2'], 'workspace-root': ['/z'] };
-    expect(resolveWorkerConfig({ env, flags, hostname }).config).toMatchObject({ toolImages: { file_read: 'a:1', list: 'b:2' }, workspaceRoots: ['/z'] });
+    expect(resolveWorkerConfig({ env, flags, hostname }).config).toMatchObject({
+      toolImages: { file_read: 'a:1', list: 'b:2' },
+      workspaceRoots: ['/z'],
+    });
   });
 
   it.each([
     [{ flags: { 'dial-timeout': 'soon' } }, '--dial-timeout: invalid duration "soon"'],
     [{ env: { WORKER_DIAL_TIMEOUT: '10' } }, 'WORKER_DIAL_TIMEOUT: invalid duration "10"'],
     [{ env: { WORKER_MAX_RECV_MSG_SIZE: '-1' } }, 'WORKER_MAX_RECV_MSG_SIZE: invalid size "-1"'],
-    [{ flags: { 'log-level': 'loud' } }, '--log-level: invalid value "loud" (expected one of trace, debug, info, warn, error)'],
+    [
+      { flags: { 'log-level': 'loud' } },
+      '--log-level: invalid value "loud" (expected one of trace, debug, info, warn, error)',
+    ],
     [{ flags: { 'pull-policy': 'sometimes' } }, '--pull-policy: invalid value "sometimes"'],
     [{ flags: { 'max-concurrent-tasks': '0' } }, '--max-concurrent-tasks: 0 is out of range'],
     [{ flags: { 'tool-image': ['grep'] } }, '--tool-image: invalid "grep" (expected TOOL=IMAGE'],
     [{ flags: { 'orchestrator-addr': 'http://x' } }, '--orchestrator-addr: invalid address'],
     [{ flags: { 'search-backend-url': 'ftp://x' } }, '--search-backend-url: invalid URL'],
   ])('names the source of a bad value: %j', (input, message) => {
-    const err = errorOf(() => resolveWorkerConfig({ hostname, ...input, env: { HOME: tempHome(), ...(input as { env?: object }).env } }));
+    const err = errorOf(() =>
+      resolveWorkerConfig({ hostname, ...input, env: { HOME: tempHome(), ...(input as { env?: object }).env } }),
+    );
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.exitCode).toBe(2);
     expect(err.message.startsWith(message)).toBe(true);
@@ -117,15 +139,23 @@ describe('resolveWorkerConfig', () => {
 
   it('names the file and key for bad file values and unknown keys', () => {
     const bad = tempHome({ '.config/baaaht/config.yaml': 'dial_timeout: forever\n' });
-    expect(errorOf(() => resolveWorkerConfig({ env: { HOME: bad }, hostname })).message).toMatch(/^config\.yaml: dial_timeout: invalid duration "forever"/);
+    expect(errorOf(() => resolveWorkerConfig({ env: { HOME: bad }, hostname })).message).toMatch(
+      /^config\.yaml: dial_timeout: invalid duration "forever"/,
+    );
     const unknown = tempHome({ '.config/baaaht/config.yaml': 'dial_timout: 5s\n' });
-    expect(errorOf(() => resolveWorkerConfig({ env: { HOME: unknown }, hostname })).message).toMatch(/^config\.yaml: dial_timout: unknown key/);
+    expect(errorOf(() => resolveWorkerConfig({ env: { HOME: unknown }, hostname })).message).toMatch(
+      /^config\.yaml: dial_timout: unknown key/,
+    );
     const notMap = tempHome({ '.config/baaaht/config.yaml': '- a\n' });
-    expect(errorOf(() => resolveWorkerConfig({ env: { HOME: notMap }, hostname })).message).toMatch(/^config\.yaml: expected a mapping/);
+    expect(errorOf(() => resolveWorkerConfig({ env: { HOME: notMap }, hostname })).message).toMatch(
+      /^config\.yaml: expected a mapping/,
+    );
   });
 
   it('fails on a missing --config file but not on a missing default file', () => {
-    const err = errorOf(() => resolveWorkerConfig({ flags: { config: '/nonexistent/w.yaml' }, env: { HOME: tempHome() }, hostname }));
+    const err = errorOf(() =>
+      resolveWorkerConfig({ flags: { config: '/nonexistent/w.yaml' }, env: { HOME: tempHome() }, hostname }),
+    );
     expect(err.code).toBe('CONFIG_NOT_FOUND');
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe('--config: config file /nonexistent/w.yaml does not exist');

@@ -1,6 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidValue, OPTIONS, defaultWorkerConfig, envName, optionForKey, parseOptionValue, snakeKey } from './config-schema';
+import {
+  InvalidValue,
+  OPTIONS,
+  defaultWorkerConfig,
+  envName,
+  optionForKey,
+  parseOptionValue,
+  snakeKey,
+} from './config-schema';
 import type { OptionSpec, WorkerConfig } from './config-schema';
 import { configFilePath, readConfigFile } from './config-file';
 import { configError } from './errors';
@@ -58,7 +66,8 @@ export function resolveWorkerConfig(options: ResolveWorkerConfigOptions = {}): R
     const seen = new Map<string, string>();
     for (const [key, raw] of Object.entries(file.values)) {
       const option = optionForKey(key);
-      if (option === undefined) throw configError(`${name}: ${key}`, `unknown key (known: ${OPTIONS.map((o) => snakeKey(o.flag)).join(', ')})`);
+      if (option === undefined)
+        throw configError(`${name}: ${key}`, `unknown key (known: ${OPTIONS.map((o) => snakeKey(o.flag)).join(', ')})`);
       const previous = seen.get(option.flag);
       if (previous !== undefined) throw configError(`${name}: ${key}`, `duplicates ${previous}`);
       seen.set(option.flag, key);

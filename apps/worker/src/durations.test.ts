@@ -12,7 +12,9 @@ describe('parseDuration', () => {
     ['1500us', 2],
   ])('%s -> %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', '30', 'abc', '-5s', '5 s', '1m30', 's', '1d'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each(['', '30', 'abc', '-5s', '5 s', '1m30', 's', '1d'])('rejects %j', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 });
 
 describe('formatDuration', () => {

@@ -38,9 +38,12 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
     });
   } catch (err) {
     if (err instanceof TypeError) throw new WorkerCliError('CONFIG_INVALID', err.message, { cause: err });
-    if (err instanceof ExecutorError && err.code === 'RUNTIME_UNAVAILABLE') throw new WorkerCliError('CONFIG_INVALID', err.message, { source: '--runtime', cause: err });
+    if (err instanceof ExecutorError && err.code === 'RUNTIME_UNAVAILABLE')
+      throw new WorkerCliError('CONFIG_INVALID', err.message, { source: '--runtime', cause: err });
     if (err instanceof ExecutorError) {
-      throw new WorkerCliError('DOCKER_UNAVAILABLE', `${err.message} (is dockerd running? try: worker doctor)`, { cause: err });
+      throw new WorkerCliError('DOCKER_UNAVAILABLE', `${err.message} (is dockerd running? try: worker doctor)`, {
+        cause: err,
+      });
     }
     throw err;
   }

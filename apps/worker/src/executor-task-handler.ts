@@ -3,7 +3,15 @@ import type { Executor, TaskEvent, TaskResult } from '@baaaht/executor';
 import type { CliLogger } from './logger';
 import type { WorkerMetrics } from './worker-metrics';
 
-const OUTCOME_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'timeout', 'cancelled', 'denied', 'oom', 'error']);
+const OUTCOME_STATUSES: ReadonlySet<string> = new Set([
+  'completed',
+  'failed',
+  'timeout',
+  'cancelled',
+  'denied',
+  'oom',
+  'error',
+]);
 
 export interface ExecutorTaskHandlerOptions {
   executor: Executor;
@@ -23,7 +31,11 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
     async run(task: AgentTask, ctx: TaskHandlerContext): Promise<TaskOutcome> {
       const base = options.logger.child({ taskId: task.taskId, tool: task.tool });
       let log = base;
-      log.info('task started', { sessionId: task.sessionId || undefined, attempt: task.attempt, mountSource: task.mountSource || undefined });
+      log.info('task started', {
+        sessionId: task.sessionId || undefined,
+        attempt: task.attempt,
+        mountSource: task.mountSource || undefined,
+      });
       metrics.taskStarted(task.tool);
       let boundContainer: string | undefined;
       const onEvent = (event: TaskEvent): void => {
@@ -59,12 +71,22 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
           stderr: '',
           truncated: false,
           durationMs: 0,
-          error: { code: typeof e.code === 'string' ? e.code : 'ERROR', message: typeof e.message === 'string' ? e.message : String(err) },
+          error: {
+            code: typeof e.code === 'string' ? e.code : 'ERROR',
+            message: typeof e.message === 'string' ? e.message : String(err),
+          },
         };
       }
       metrics.taskFinished(outcome.status);
-      if (outcome.containerId && outcome.containerId !== boundContainer) log = base.child({ containerId: outcome.containerId });
-      const meta = { status: outcome.status, exitCode: outcome.exitCode, durationMs: outcome.durationMs, error: outcome.error?.message, errorCode: outcome.error?.code };
+      if (outcome.containerId && outcome.containerId !== boundContainer)
+        log = base.child({ containerId: outcome.containerId });
+      const meta = {
+        status: outcome.status,
+        exitCode: outcome.exitCode,
+        durationMs: outcome.durationMs,
+        error: outcome.error?.message,
+        errorCode: outcome.error?.code,
+      };
       if (outcome.status === 'completed') log.info('task completed', meta);
       else log.warn('task did not complete', meta);
       return outcome;

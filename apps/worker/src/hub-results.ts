@@ -24,6 +24,9 @@ export function reportFromFinished(tool: string, finished: TaskFinished): TaskRe
     durationMs: finished.durationMs,
     containerId: finished.containerId || null,
     structured,
-    error: finished.error && (finished.error.code || finished.error.message) ? { code: finished.error.code, message: finished.error.message } : undefined,
+    error:
+      finished.error && (finished.error.code || finished.error.message)
+        ? { code: finished.error.code, message: finished.error.message }
+        : undefined,
   });
 }

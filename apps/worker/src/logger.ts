@@ -1,17 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import type { Logger } from '@baaaht/agent';
 import type { LogFormat, LogLevel } from './config-schema';
 import { formatTextLine } from './text-log-format';
 
-/** The logger interface every baaaht library accepts. */
-export interface Logger {
-  trace(message: string, meta?: Record<string, unknown>): void;
-  debug(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+/** The logger interface every baaaht library accepts (they all declare the same shape). */
+export type { Logger };
 
 /** A `Logger` that can carry bound fields (component, taskId, ...) into child loggers. */
 export interface CliLogger extends Logger {

@@ -73,7 +73,17 @@ describe('worker doctor', () => {
   });
 
   it('fails with how to fix it when images are missing and no orchestrator listens', async () => {
-    const r = await runCli('worker', ['doctor', '--orchestrator-addr', `unix://${tempSocketPath('none')}`, '--tool-image', '*=baaaht/does-not-exist:1'], { env: cleanEnv() });
+    const r = await runCli(
+      'worker',
+      [
+        'doctor',
+        '--orchestrator-addr',
+        `unix://${tempSocketPath('none')}`,
+        '--tool-image',
+        '*=baaaht/does-not-exist:1',
+      ],
+      { env: cleanEnv() },
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('✗ image baaaht/does-not-exist:1: missing');
     expect(r.stdout).toContain('pnpm images:offline');
@@ -90,12 +100,22 @@ describe('worker doctor', () => {
 
 describe('worker tools', () => {
   it('lists the catalog as text and as JSON with schemas and limits', async () => {
-    const text = await runCli('worker', ['tools', '--tool-image', `grep=${OFFLINE_BUSYBOX_IMAGE}`], { env: cleanEnv() });
+    const text = await runCli('worker', ['tools', '--tool-image', `grep=${OFFLINE_BUSYBOX_IMAGE}`], {
+      env: cleanEnv(),
+    });
     expect(text.code).toBe(0);
     for (const spec of allToolSpecs()) expect(text.stdout).toContain(spec.name);
-    expect(text.stdout).toMatch(new RegExp(`grep .*\\n  image ${OFFLINE_BUSYBOX_IMAGE.replace(/[/.]/g, '\\$&')}  limits `));
+    expect(text.stdout).toMatch(
+      new RegExp(`grep .*\\n  image ${OFFLINE_BUSYBOX_IMAGE.replace(/[/.]/g, '\\$&')}  limits `),
+    );
     const json = await runCli('worker', ['tools', '--json'], { env: cleanEnv() });
-    const tools = JSON.parse(json.stdout) as Array<{ name: string; parameters: { type: string }; resources: { memoryBytes: number }; timeoutMs: number; network: string }>;
+    const tools = JSON.parse(json.stdout) as Array<{
+      name: string;
+      parameters: { type: string };
+      resources: { memoryBytes: number };
+      timeoutMs: number;
+      network: string;
+    }>;
     expect(tools.map((t) => t.name)).toEqual(allToolSpecs().map((s) => s.name));
     for (const t of tools) {
       expect(t.parameters.type).toBe('object');

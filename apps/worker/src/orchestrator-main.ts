@@ -22,8 +22,16 @@ import { workerVersion } from './version';
 
 const DEFAULT_ADDR = 'unix:///tmp/baaaht-grpc.sock';
 
-const ADDR_FLAG = { type: 'string', valueName: 'ADDR', description: `orchestrator address (default $ORCHESTRATOR_URL or ${DEFAULT_ADDR})` } as const;
-const TOKEN_FLAG = { type: 'string', valueName: 'TOKEN', description: 'bearer token (default $ORCHESTRATOR_AUTH_TOKEN)' } as const;
+const ADDR_FLAG = {
+  type: 'string',
+  valueName: 'ADDR',
+  description: `orchestrator address (default $ORCHESTRATOR_URL or ${DEFAULT_ADDR})`,
+} as const;
+const TOKEN_FLAG = {
+  type: 'string',
+  valueName: 'TOKEN',
+  description: 'bearer token (default $ORCHESTRATOR_AUTH_TOKEN)',
+} as const;
 
 const serveCommand: CommandSpec = {
   name: 'orchestrator serve',
@@ -31,8 +39,16 @@ const serveCommand: CommandSpec = {
   summary: 'Runs the dev orchestrator (@baaaht/hub): accepts workers, dispatches submitted tasks, keeps results.',
   flags: {
     listen: { type: 'string', valueName: 'ADDR', description: `unix:///path or host:port (default ${DEFAULT_ADDR})` },
-    data: { type: 'string', valueName: 'DIR', description: 'keep tasks and results in SQLite under DIR (default: memory)' },
-    lease: { type: 'string', valueName: 'DURATION', description: 'how long a disconnected worker keeps its tasks (default 30s)' },
+    data: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'keep tasks and results in SQLite under DIR (default: memory)',
+    },
+    lease: {
+      type: 'string',
+      valueName: 'DURATION',
+      description: 'how long a disconnected worker keeps its tasks (default 30s)',
+    },
     'auth-token': { type: 'string', valueName: 'TOKEN', description: 'require this bearer token on every call' },
     'log-level': { type: 'string', valueName: 'LEVEL', description: 'trace, debug, info, warn, error (default info)' },
     'log-format': { type: 'string', valueName: 'FORMAT', description: 'json or text (default text)' },
@@ -73,7 +89,12 @@ const statusCommand: CommandSpec = {
   maxPositionals: 1,
 };
 
-const SUBCOMMANDS: Record<string, CommandSpec> = { serve: serveCommand, exec: execCommand, workers: workersCommand, status: statusCommand };
+const SUBCOMMANDS: Record<string, CommandSpec> = {
+  serve: serveCommand,
+  exec: execCommand,
+  workers: workersCommand,
+  status: statusCommand,
+};
 
 const rootCommand: CommandSpec = {
   name: 'orchestrator',
@@ -104,7 +125,7 @@ export async function orchestratorCli(argv: readonly string[], io: CliIo): Promi
     await writeOut(parsed.help ? io.stdout : io.stderr, renderHelp(rootCommand));
     return parsed.help ? 0 : 2;
   }
-  const spec = first === 'help' ? SUBCOMMANDS[argv[1] ?? ''] ?? rootCommand : SUBCOMMANDS[first];
+  const spec = first === 'help' ? (SUBCOMMANDS[argv[1] ?? ''] ?? rootCommand) : SUBCOMMANDS[first];
   if (spec === undefined) throw usageError(`unknown command ${JSON.stringify(first)} (see orchestrator --help)`);
   if (first === 'help') {
     await writeOut(io.stdout, renderHelp(spec));
@@ -130,8 +151,9 @@ export async function orchestratorCli(argv: readonly string[], io: CliIo): Promi
 function flagOption<T>(flag: string, value: string | undefined, fallback: T): T {
   if (value === undefined) return fallback;
   const option = OPTIONS.find((o) => o.flag === flag);
+  if (option === undefined) throw new WorkerCliError('INTERNAL', `no option --${flag}`);
   try {
-    return parseOptionValue(option!, value) as T; // eslint-disable-line @typescript-eslint/no-non-null-assertion
+    return parseOptionValue(option, value) as T;
   } catch (err) {
     if (err instanceof InvalidValue) throw configError(`--${flag}`, err.message);
     throw err;
@@ -142,7 +164,8 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const listen = stringValue(parsed.values, 'listen') ?? DEFAULT_ADDR;
   const leaseText = stringValue(parsed.values, 'lease');
   const leaseMs = leaseText === undefined ? 30_000 : parseDuration(leaseText);
-  if (leaseMs === undefined || leaseMs <= 0) throw configError('--lease', `invalid duration ${JSON.stringify(leaseText)} (expected e.g. 30s)`);
+  if (leaseMs === undefined || leaseMs <= 0)
+    throw configError('--lease', `invalid duration ${JSON.stringify(leaseText)} (expected e.g. 30s)`);
   const level = flagOption<LogLevel>('log-level', stringValue(parsed.values, 'log-level'), 'info');
   const format = flagOption<LogFormat>('log-format', stringValue(parsed.values, 'log-format'), 'text');
   const logger = createLogger({ level, format, output: 'stdout', base: { component: 'orchestrator' } });
@@ -152,7 +175,9 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
     leaseMs,
     logger,
     version: workerVersion(),
-    knownTools: workerCatalog({}).catalog.all().map((s) => s.name),
+    knownTools: workerCatalog({})
+      .catalog.all()
+      .map((s) => s.name),
     ...(dataDir !== undefined ? { dataDir: path.resolve(dataDir) } : {}),
     ...(token !== undefined ? { bearerToken: token } : {}),
   });
@@ -205,7 +230,11 @@ function clientFor(parsed: ParsedCommand, io: CliIo): HubClient {
   }
 }
 
-async function withClient(parsed: ParsedCommand, io: CliIo, fn: (client: HubClient) => Promise<number>): Promise<number> {
+async function withClient(
+  parsed: ParsedCommand,
+  io: CliIo,
+  fn: (client: HubClient) => Promise<number>,
+): Promise<number> {
   const client = clientFor(parsed, io);
   try {
     return await fn(client);
@@ -218,7 +247,8 @@ async function withClient(parsed: ParsedCommand, io: CliIo, fn: (client: HubClie
 
 function hubFailure(err: unknown): unknown {
   if (!(err instanceof HubError)) return err;
-  if (err.code === 'INVALID_ARGUMENT' || err.code === 'UNKNOWN_TOOL') return new WorkerCliError('INVALID_PARAMS', err.message, { cause: err });
+  if (err.code === 'INVALID_ARGUMENT' || err.code === 'UNKNOWN_TOOL')
+    return new WorkerCliError('INVALID_PARAMS', err.message, { cause: err });
   if (err.code === 'TASK_NOT_FOUND') return new WorkerCliError('USAGE', err.message, { cause: err });
   return new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', `${err.code}: ${err.message}`, { cause: err });
 }
@@ -239,7 +269,10 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
     throw err;
   }
   const client = clientFor(parsed, io);
-  const progress = createProgress({ stream: io.stderr as NodeJS.WriteStream, enabled: !json && io.stderr.isTTY === true });
+  const progress = createProgress({
+    stream: io.stderr as NodeJS.WriteStream,
+    enabled: !json && io.stderr.isTTY === true,
+  });
   let report: TaskReport | undefined;
   try {
     const submitted = await client.submit({
@@ -262,7 +295,9 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
         case 'output':
           if (!json) {
             progress.stop();
-            (payload.value.stream === OutputStream.OUTPUT_STREAM_STDERR ? io.stderr : io.stdout).write(payload.value.data);
+            (payload.value.stream === OutputStream.OUTPUT_STREAM_STDERR ? io.stderr : io.stdout).write(
+              payload.value.data,
+            );
           }
           break;
         case 'finished':
@@ -311,10 +346,20 @@ async function listWorkers(client: HubClient, parsed: ParsedCommand, io: CliIo):
     await writeOut(io.stdout, 'no workers\n');
     return 0;
   }
-  const rows = workers.map((w) => [w.name, w.id, w.connected ? (w.draining ? 'draining' : 'connected') : 'disconnected', String(w.freeSlots), String(w.activeTasks.length)]);
+  const rows = workers.map((w) => [
+    w.name,
+    w.id,
+    w.connected ? (w.draining ? 'draining' : 'connected') : 'disconnected',
+    String(w.freeSlots),
+    String(w.activeTasks.length),
+  ]);
   const header = ['NAME', 'ID', 'STATE', 'FREE', 'RUNNING'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   await writeOut(io.stdout, [line(header), ...rows.map(line)].join('\n') + '\n');
   return 0;
 }

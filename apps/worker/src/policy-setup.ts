@@ -24,10 +24,15 @@ export function createWorkerPolicy(options: WorkerPolicyOptions): WorkerPolicy {
     store = PolicyStore.create(
       options.file !== undefined
         ? { file: options.file, env: options.env, logger: options.logger }
-        : { policy: defaultPolicy({ workspaceRoots: options.workspaceRoots }), env: options.env, logger: options.logger },
+        : {
+            policy: defaultPolicy({ workspaceRoots: options.workspaceRoots }),
+            env: options.env,
+            logger: options.logger,
+          },
     );
   } catch (err) {
-    if (err instanceof PolicyError) throw new WorkerCliError('POLICY_INVALID', err.message, { source: '--policy', cause: err });
+    if (err instanceof PolicyError)
+      throw new WorkerCliError('POLICY_INVALID', err.message, { source: '--policy', cause: err });
     throw err;
   }
   const enforcer: PolicyEnforcer = {

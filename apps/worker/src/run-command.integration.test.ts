@@ -4,7 +4,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, containersWithLabel, createTempWorkspace } from '@baaaht/test-utils';
+import {
+  OFFLINE_BUSYBOX_IMAGE,
+  OFFLINE_CURL_IMAGE,
+  containersWithLabel,
+  createTempWorkspace,
+} from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { allToolSpecs } from '@baaaht/tool-specs';
 import { cleanEnv, runCli } from './test-support/cli-process';
@@ -14,9 +19,21 @@ import type { FakeWeb } from './test-support/fake-web';
 jest.setTimeout(120_000);
 
 const OWNER = { uid: 1234, gid: 1234 };
-const FILE_IMAGES = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list'].map((t) => `${t}=${OFFLINE_BUSYBOX_IMAGE}`).join(',');
+const FILE_IMAGES = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list']
+  .map((t) => `${t}=${OFFLINE_BUSYBOX_IMAGE}`)
+  .join(',');
 const WEB_IMAGES = `fetch_url=${OFFLINE_CURL_IMAGE},web_search=${OFFLINE_CURL_IMAGE}`;
-const REPORT_KEYS = ['containerId', 'durationMs', 'error', 'exitCode', 'status', 'stderr', 'stdout', 'tool', 'truncated'];
+const REPORT_KEYS = [
+  'containerId',
+  'durationMs',
+  'error',
+  'exitCode',
+  'status',
+  'stderr',
+  'stdout',
+  'tool',
+  'truncated',
+];
 
 let ws: TempWorkspace;
 let web: FakeWeb;
@@ -36,8 +53,13 @@ interface Report {
   structured?: unknown;
 }
 
-async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; report: Report; stderr: string }> {
-  const r = await runCli('worker', ['run', ...args, '--json'], { env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, ...env }) });
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; report: Report; stderr: string }> {
+  const r = await runCli('worker', ['run', ...args, '--json'], {
+    env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, ...env }),
+  });
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(1);
   const report = JSON.parse(lines[0] as string) as Report;
@@ -47,7 +69,11 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<{ 
 
 beforeAll(async () => {
   ws = createTempWorkspace({
-    files: { 'notes.txt': 'alpha\nbeta TODO\ngamma\n', 'src/main.ts': 'export const x = 1; // TODO\n', 'edit.txt': 'hello old world\n' },
+    files: {
+      'notes.txt': 'alpha\nbeta TODO\ngamma\n',
+      'src/main.ts': 'export const x = 1; // TODO\n',
+      'edit.txt': 'hello old world\n',
+    },
     owner: OWNER,
   });
   web = await startFakeWeb();
@@ -66,28 +92,75 @@ describe('worker run --json (real binary, real containers)', () => {
     const { code, report } = await run(['file_read', '--mount', ws.dir, '--param', 'path=notes.txt']);
     expect(code).toBe(0);
     expect(Object.keys(report).sort()).toEqual(REPORT_KEYS);
-    expect(report).toMatchObject({ tool: 'file_read', status: 'completed', exitCode: 0, stdout: 'alpha\nbeta TODO\ngamma\n', truncated: false, error: null });
+    expect(report).toMatchObject({
+      tool: 'file_read',
+      status: 'completed',
+      exitCode: 0,
+      stdout: 'alpha\nbeta TODO\ngamma\n',
+      truncated: false,
+      error: null,
+    });
     expect(report.containerId).toMatch(/^[0-9a-f]{12,64}$/);
     expect(report.durationMs).toBeGreaterThan(0);
   });
 
   it('file_read coerces --param integers from the schema', async () => {
-    const { code, report } = await run(['file_read', '--mount', ws.dir, '--param', 'path=notes.txt', '--param', 'offset=2', '--param', 'limit=1']);
+    const { code, report } = await run([
+      'file_read',
+      '--mount',
+      ws.dir,
+      '--param',
+      'path=notes.txt',
+      '--param',
+      'offset=2',
+      '--param',
+      'limit=1',
+    ]);
     expect(code).toBe(0);
     expect(report.stdout).toBe('beta TODO\n');
   });
 
   it('file_write then file_edit change the workspace (tool images from --tool-image)', async () => {
-    const write = await run(['file_write', '--mount', ws.dir, '--param', 'path=out/new.txt', '--param', 'content=written by the cli\n', '--tool-image', `file_write=${OFFLINE_BUSYBOX_IMAGE}`]);
+    const write = await run([
+      'file_write',
+      '--mount',
+      ws.dir,
+      '--param',
+      'path=out/new.txt',
+      '--param',
+      'content=written by the cli\n',
+      '--tool-image',
+      `file_write=${OFFLINE_BUSYBOX_IMAGE}`,
+    ]);
     expect(write.code).toBe(0);
     expect(ws.read('out/new.txt')).toBe('written by the cli\n');
-    const edit = await run(['file_edit', '--mount', ws.dir, '--param', 'path=edit.txt', '--param', 'old_string=old', '--param', 'new_string=new']);
+    const edit = await run([
+      'file_edit',
+      '--mount',
+      ws.dir,
+      '--param',
+      'path=edit.txt',
+      '--param',
+      'old_string=old',
+      '--param',
+      'new_string=new',
+    ]);
     expect(edit.code).toBe(0);
     expect(ws.read('edit.txt')).toBe('hello new world\n');
   });
 
   it('file_edit that matches nothing reports a failure and exits 1', async () => {
-    const { code, report } = await run(['file_edit', '--mount', ws.dir, '--param', 'path=edit.txt', '--param', 'old_string=absent', '--param', 'new_string=x']);
+    const { code, report } = await run([
+      'file_edit',
+      '--mount',
+      ws.dir,
+      '--param',
+      'path=edit.txt',
+      '--param',
+      'old_string=absent',
+      '--param',
+      'new_string=x',
+    ]);
     expect(code).toBe(1);
     expect(report.status).not.toBe('completed');
     expect(report.error?.code).toBeTruthy();
@@ -116,7 +189,17 @@ describe('worker run --json (real binary, real containers)', () => {
   });
 
   it('web_search queries the --search-backend-url (a fake SearXNG on 127.0.0.1)', async () => {
-    const { code, report } = await run(['web_search', '--param', 'query=baaaht worker', '--param', 'max_results=2', '--policy', policyFile, '--search-backend-url', web.url('')]);
+    const { code, report } = await run([
+      'web_search',
+      '--param',
+      'query=baaaht worker',
+      '--param',
+      'max_results=2',
+      '--policy',
+      policyFile,
+      '--search-backend-url',
+      web.url(''),
+    ]);
     expect(code).toBe(0);
     expect(report.structured).toEqual({
       results: [
@@ -128,7 +211,11 @@ describe('worker run --json (real binary, real containers)', () => {
   });
 
   it('every catalog tool ran to completion above', () => {
-    expect([...covered].sort()).toEqual(allToolSpecs().map((s) => s.name).sort());
+    expect([...covered].sort()).toEqual(
+      allToolSpecs()
+        .map((s) => s.name)
+        .sort(),
+    );
   });
 
   it.each([
@@ -144,7 +231,20 @@ describe('worker run --json (real binary, real containers)', () => {
   });
 
   it('without --json streams the tool output and ends with a summary line on stderr', async () => {
-    const r = await runCli('worker', ['run', 'file_read', '--mount', ws.dir, '--param', 'path=notes.txt', '--tool-image', `*=${OFFLINE_BUSYBOX_IMAGE}`], { env: cleanEnv() });
+    const r = await runCli(
+      'worker',
+      [
+        'run',
+        'file_read',
+        '--mount',
+        ws.dir,
+        '--param',
+        'path=notes.txt',
+        '--tool-image',
+        `*=${OFFLINE_BUSYBOX_IMAGE}`,
+      ],
+      { env: cleanEnv() },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('alpha\nbeta TODO\ngamma\n');
     expect(r.stderr).toMatch(/^file_read completed in \S+ \(exit 0, container [0-9a-f]{12}\)\n$/);

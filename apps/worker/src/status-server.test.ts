@@ -10,7 +10,11 @@ describe('status server', () => {
   it('answers health, readiness, metrics and status on 127.0.0.1', async () => {
     let t = 1_000;
     const metrics = new WorkerMetrics({ name: 'w1', version: '1.2.3', now: () => t });
-    const server = await startStatusServer({ address: '127.0.0.1:0', snapshot: () => metrics.snapshot(), ready: () => metrics.ready });
+    const server = await startStatusServer({
+      address: '127.0.0.1:0',
+      snapshot: () => metrics.snapshot(),
+      ready: () => metrics.ready,
+    });
     try {
       const { port } = server.address;
       expect(await get(port, '/healthz')).toMatchObject({ status: 200, body: 'ok\n' });
@@ -38,7 +42,14 @@ describe('status server', () => {
       expect(m.body).toMatch(/# TYPE baaaht_worker_reconnects_total counter\nbaaaht_worker_reconnects_total 0\n/);
 
       const status = JSON.parse((await get(port, '/status.json')).body);
-      expect(status).toMatchObject({ ready: true, name: 'w1', workerId: 'wid-1', runningTasks: 1, tasksByStatus: { completed: 1 }, tasksByTool: { grep: 2 } });
+      expect(status).toMatchObject({
+        ready: true,
+        name: 'w1',
+        workerId: 'wid-1',
+        runningTasks: 1,
+        tasksByStatus: { completed: 1 },
+        tasksByTool: { grep: 2 },
+      });
 
       metrics.setConnection('transient_failure');
       metrics.setConnection('connecting');

@@ -47,11 +47,17 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         case '/healthz':
           return send(200, 'text/plain', 'ok\n');
         case '/readyz':
-          return options.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', `not ready: ${notReadyReason(options.snapshot())}\n`);
+          return options.ready()
+            ? send(200, 'text/plain', 'ready\n')
+            : send(503, 'text/plain', `not ready: ${notReadyReason(options.snapshot())}\n`);
         case '/metrics':
           return send(200, 'text/plain; version=0.0.4; charset=utf-8', renderPrometheus(options.snapshot()));
         case '/status.json':
-          return send(200, 'application/json', JSON.stringify({ ready: options.ready(), ...options.snapshot() }, null, 2) + '\n');
+          return send(
+            200,
+            'application/json',
+            JSON.stringify({ ready: options.ready(), ...options.snapshot() }, null, 2) + '\n',
+          );
         default:
           return send(404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /status.json\n');
       }

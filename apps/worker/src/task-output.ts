@@ -51,7 +51,17 @@ export function toTaskReport(tool: string, result: ResultLike): TaskReport {
 
 /** The report for a task that never ran (unknown tool, bad parameters, ...). */
 export function errorReport(tool: string, code: string, message: string): TaskReport {
-  return { tool, status: 'error', exitCode: null, stdout: '', stderr: '', truncated: false, durationMs: 0, containerId: null, error: { code, message } };
+  return {
+    tool,
+    status: 'error',
+    exitCode: null,
+    stdout: '',
+    stderr: '',
+    truncated: false,
+    durationMs: 0,
+    containerId: null,
+    error: { code, message },
+  };
 }
 
 export function toErrorField(error: unknown): TaskReport['error'] {
@@ -59,7 +69,10 @@ export function toErrorField(error: unknown): TaskReport['error'] {
   if (typeof error === 'string') return { code: 'ERROR', message: error };
   if (typeof error === 'object') {
     const e = error as { code?: unknown; message?: unknown };
-    return { code: typeof e.code === 'string' && e.code ? e.code : 'ERROR', message: typeof e.message === 'string' ? e.message : String(error) };
+    return {
+      code: typeof e.code === 'string' && e.code ? e.code : 'ERROR',
+      message: typeof e.message === 'string' ? e.message : String(error),
+    };
   }
   return { code: 'ERROR', message: String(error) };
 }

@@ -3,13 +3,30 @@ import { formatTextLine } from './text-log-format';
 describe('formatTextLine', () => {
   it('puts the ids first and quotes values with spaces', () => {
     const line = formatTextLine(
-      JSON.stringify({ level: 'info', time: '2026-01-01T00:00:00.000Z', msg: 'task done', durationMs: 12, containerId: 'abcdef123456', taskId: 't1', note: 'a b' }),
+      JSON.stringify({
+        level: 'info',
+        time: '2026-01-01T00:00:00.000Z',
+        msg: 'task done',
+        durationMs: 12,
+        containerId: 'abcdef123456',
+        taskId: 't1',
+        note: 'a b',
+      }),
     );
-    expect(line).toBe('2026-01-01T00:00:00.000Z INFO  task done taskId=t1 containerId=abcdef123456 durationMs=12 note="a b"\n');
+    expect(line).toBe(
+      '2026-01-01T00:00:00.000Z INFO  task done taskId=t1 containerId=abcdef123456 durationMs=12 note="a b"\n',
+    );
   });
 
   it('prints error stacks indented under the line', () => {
-    const line = formatTextLine(JSON.stringify({ level: 'error', time: 't', msg: 'boom', err: { message: 'bad', stack: 'Error: bad\n    at x' } }));
+    const line = formatTextLine(
+      JSON.stringify({
+        level: 'error',
+        time: 't',
+        msg: 'boom',
+        err: { message: 'bad', stack: 'Error: bad\n    at x' },
+      }),
+    );
     expect(line).toBe('t ERROR boom err=bad\n    Error: bad\n        at x\n');
   });
 

@@ -12,10 +12,15 @@ export function formatTextLine(jsonLine: string): string {
   } catch {
     return jsonLine.endsWith('\n') ? jsonLine : `${jsonLine}\n`;
   }
-  const level = String(rec['level'] ?? 'info').toUpperCase().padEnd(5);
+  const level = String(rec['level'] ?? 'info')
+    .toUpperCase()
+    .padEnd(5);
   const time = typeof rec['time'] === 'string' ? rec['time'] : new Date().toISOString();
   const parts = [time, level, String(rec['msg'] ?? '')];
-  const keys = [...FIRST_KEYS.filter((k) => k in rec), ...Object.keys(rec).filter((k) => !FIRST_KEYS.includes(k) && !SKIP.has(k))];
+  const keys = [
+    ...FIRST_KEYS.filter((k) => k in rec),
+    ...Object.keys(rec).filter((k) => !FIRST_KEYS.includes(k) && !SKIP.has(k)),
+  ];
   for (const key of keys) parts.push(`${key}=${renderValue(rec[key])}`);
   let line = parts.join(' ');
   const err = rec['err'] as { message?: string; stack?: string } | undefined;

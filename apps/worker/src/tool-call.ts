@@ -21,10 +21,19 @@ export interface PreparedToolCall {
 /** The flags both commands share. */
 export const TOOL_CALL_FLAGS = {
   mount: { type: 'string', valueName: 'DIR', description: 'host directory mounted at /workspace (file tools)' },
-  param: { type: 'string', multiple: true, valueName: 'KEY=VALUE', description: 'a tool parameter, coerced to the schema\'s type' },
+  param: {
+    type: 'string',
+    multiple: true,
+    valueName: 'KEY=VALUE',
+    description: "a tool parameter, coerced to the schema's type",
+  },
   'param-json': { type: 'string', multiple: true, valueName: 'KEY=JSON', description: 'a tool parameter as JSON' },
-  timeout: { type: 'string', valueName: 'DURATION', description: 'whole-task timeout (default: the tool\'s)' },
-  json: { type: 'boolean', description: 'print one JSON object {tool, status, exitCode, stdout, stderr, truncated, durationMs, containerId, error}' },
+  timeout: { type: 'string', valueName: 'DURATION', description: "whole-task timeout (default: the tool's)" },
+  json: {
+    type: 'boolean',
+    description:
+      'print one JSON object {tool, status, exitCode, stdout, stderr, truncated, durationMs, containerId, error}',
+  },
 } as const;
 
 /**
@@ -32,14 +41,29 @@ export const TOOL_CALL_FLAGS = {
  * (`UNKNOWN_TOOL`), malformed or invalid parameters (`USAGE` / `INVALID_PARAMS`),
  * bad `--timeout` or `--mount`. Every failure exits 2.
  */
-export function prepareToolCall(parsed: ParsedCommand, toolImages: Readonly<Record<string, string>>, toolImagesSource: string): PreparedToolCall {
+export function prepareToolCall(
+  parsed: ParsedCommand,
+  toolImages: Readonly<Record<string, string>>,
+  toolImagesSource: string,
+): PreparedToolCall {
   const tool = parsed.positionals[0] as string;
   const { catalog, images } = workerCatalog(toolImages, toolImagesSource);
   if (!catalog.has(tool)) {
-    throw new WorkerCliError('UNKNOWN_TOOL', `unknown tool ${JSON.stringify(tool)} (tools: ${catalog.all().map((s) => s.name).join(', ')})`, { tool });
+    throw new WorkerCliError(
+      'UNKNOWN_TOOL',
+      `unknown tool ${JSON.stringify(tool)} (tools: ${catalog
+        .all()
+        .map((s) => s.name)
+        .join(', ')})`,
+      { tool },
+    );
   }
   const spec = catalog.get(tool);
-  const params = buildToolParams(spec.parameters, listValue(parsed.values, 'param'), listValue(parsed.values, 'param-json'));
+  const params = buildToolParams(
+    spec.parameters,
+    listValue(parsed.values, 'param'),
+    listValue(parsed.values, 'param-json'),
+  );
   const checked = catalog.validate(tool, params);
   if (!checked.ok) {
     const problems = checked.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
@@ -49,13 +73,18 @@ export function prepareToolCall(parsed: ParsedCommand, toolImages: Readonly<Reco
   let timeoutMs: number | undefined;
   if (timeoutText !== undefined) {
     timeoutMs = parseDuration(timeoutText);
-    if (timeoutMs === undefined || timeoutMs === 0) throw usageError(`invalid duration ${JSON.stringify(timeoutText)} (expected e.g. 30s, 1m30s, 500ms)`, '--timeout');
+    if (timeoutMs === undefined || timeoutMs === 0)
+      throw usageError(
+        `invalid duration ${JSON.stringify(timeoutText)} (expected e.g. 30s, 1m30s, 500ms)`,
+        '--timeout',
+      );
   }
   const mount = stringValue(parsed.values, 'mount');
   let mountSource: string | undefined;
   if (mount !== undefined) {
     const abs = path.resolve(mount);
-    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw usageError(`${mount} is not a directory`, '--mount');
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
+      throw usageError(`${mount} is not a directory`, '--mount');
     mountSource = fs.realpathSync(abs);
   } else if (spec.workspace !== 'none') {
     throw usageError(`${tool} works on a workspace: give --mount DIR`);

@@ -16,12 +16,26 @@ const schema: JsonSchema = {
 describe('buildToolParams', () => {
   it('coerces strings to the schema types and keeps values containing =', () => {
     expect(
-      buildToolParams(schema, ['path=a=b.txt', 'max_results=5', 'ratio=0.5', 'ignore_case=true', 'include=*.ts', 'include=*.js', 'other=x'], []),
-    ).toEqual({ path: 'a=b.txt', max_results: 5, ratio: 0.5, ignore_case: true, include: ['*.ts', '*.js'], other: 'x' });
+      buildToolParams(
+        schema,
+        ['path=a=b.txt', 'max_results=5', 'ratio=0.5', 'ignore_case=true', 'include=*.ts', 'include=*.js', 'other=x'],
+        [],
+      ),
+    ).toEqual({
+      path: 'a=b.txt',
+      max_results: 5,
+      ratio: 0.5,
+      ignore_case: true,
+      include: ['*.ts', '*.js'],
+      other: 'x',
+    });
   });
 
   it('takes JSON values from --param-json', () => {
-    expect(buildToolParams(schema, [], ['include=["a","b"]', 'max_results=3'])).toEqual({ include: ['a', 'b'], max_results: 3 });
+    expect(buildToolParams(schema, [], ['include=["a","b"]', 'max_results=3'])).toEqual({
+      include: ['a', 'b'],
+      max_results: 3,
+    });
   });
 
   it.each([

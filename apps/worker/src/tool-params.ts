@@ -6,13 +6,18 @@ import { usageError } from './errors';
  * schema's type) and `--param-json key=JSON` flags. Only the shape is checked
  * here; the catalog validates the result against the full schema.
  */
-export function buildToolParams(schema: JsonSchema, params: readonly string[], paramJson: readonly string[]): Record<string, unknown> {
+export function buildToolParams(
+  schema: JsonSchema,
+  params: readonly string[],
+  paramJson: readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const entry of params) {
     const [key, value] = splitPair(entry, '--param');
     const property = schema.properties?.[key];
     const coerced = coerce(value, property, `--param ${key}`);
-    if (property?.type === 'array') out[key] = [...((out[key] as unknown[] | undefined) ?? []), ...(coerced as unknown[])];
+    if (property?.type === 'array')
+      out[key] = [...((out[key] as unknown[] | undefined) ?? []), ...(coerced as unknown[])];
     else out[key] = coerced;
   }
   for (const entry of paramJson) {
@@ -39,7 +44,8 @@ function coerce(value: string, schema: JsonSchema | undefined, source: string): 
       return Number(value);
     case 'number': {
       const n = Number(value);
-      if (value.trim() === '' || !Number.isFinite(n)) throw usageError(`expected a number, got ${JSON.stringify(value)}`, source);
+      if (value.trim() === '' || !Number.isFinite(n))
+        throw usageError(`expected a number, got ${JSON.stringify(value)}`, source);
       return n;
     }
     case 'boolean': {

@@ -6,7 +6,13 @@
 /** Connection states as the seed names them. */
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'transient_failure' | 'shutdown';
 
-export const CONNECTION_STATES: readonly ConnectionState[] = ['idle', 'connecting', 'ready', 'transient_failure', 'shutdown'];
+export const CONNECTION_STATES: readonly ConnectionState[] = [
+  'idle',
+  'connecting',
+  'ready',
+  'transient_failure',
+  'shutdown',
+];
 
 /** Everything the status endpoints report, as one plain object. */
 export interface WorkerStatusSnapshot {
@@ -52,7 +58,8 @@ export class WorkerMetrics {
 
   setConnection(state: ConnectionState): void {
     // Counting here rather than trusting the agent keeps the number honest across agent versions.
-    if (state === 'connecting' && (this.connection === 'transient_failure' || this.connection === 'ready')) this.reconnects++;
+    if (state === 'connecting' && (this.connection === 'transient_failure' || this.connection === 'ready'))
+      this.reconnects++;
     this.connection = state;
     if (state !== 'ready') this.registered = false;
   }
@@ -117,7 +124,9 @@ export function renderPrometheus(s: WorkerStatusSnapshot): string {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) out.push(`${name}${labels} ${value}`);
   };
-  metric('baaaht_worker_info', 'gauge', 'Worker identity.', [[`{name=${label(s.name)},version=${label(s.version)}}`, 1]]);
+  metric('baaaht_worker_info', 'gauge', 'Worker identity.', [
+    [`{name=${label(s.name)},version=${label(s.version)}}`, 1],
+  ]);
   const statuses = [...new Set([...TASK_STATUSES, ...Object.keys(s.tasksByStatus)])];
   metric(
     'baaaht_worker_tasks_total',
@@ -147,7 +156,9 @@ export function renderPrometheus(s: WorkerStatusSnapshot): string {
       ['{decision="denied"}', s.egress.denied],
     ]);
   }
-  metric('baaaht_worker_uptime_seconds', 'gauge', 'Seconds since the worker started.', [['', Math.floor(s.uptimeMs / 1000)]]);
+  metric('baaaht_worker_uptime_seconds', 'gauge', 'Seconds since the worker started.', [
+    ['', Math.floor(s.uptimeMs / 1000)],
+  ]);
   return out.join('\n') + '\n';
 }
 

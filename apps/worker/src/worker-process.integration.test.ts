@@ -6,7 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, containersWithLabel, createTempWorkspace } from '@baaaht/test-utils';
+import {
+  OFFLINE_BUSYBOX_IMAGE,
+  OFFLINE_CURL_IMAGE,
+  containersWithLabel,
+  createTempWorkspace,
+} from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { cleanEnv, runCli, startCli, tempSocketPath } from './test-support/cli-process';
 import type { CliProcess } from './test-support/cli-process';
@@ -58,7 +63,22 @@ beforeAll(async () => {
   await orchestrator.waitFor(/"msg":"orchestrator listening"/);
   worker = startCli(
     'worker',
-    ['--orchestrator-addr', addr, '--name', workerName, '--policy', policyFile, '--status-addr', '127.0.0.1:0', '--log-format', 'json', '--log-level', 'debug', '--heartbeat-interval', '2s'],
+    [
+      '--orchestrator-addr',
+      addr,
+      '--name',
+      workerName,
+      '--policy',
+      policyFile,
+      '--status-addr',
+      '127.0.0.1:0',
+      '--log-format',
+      'json',
+      '--log-level',
+      'debug',
+      '--heartbeat-interval',
+      '2s',
+    ],
     { env: cleanEnv({ WORKER_TOOL_IMAGE: IMAGES }) },
   );
   const m = await worker.waitFor(/"address":"([^"]+)","msg":"status server ready"/);
@@ -82,37 +102,97 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
   it('the orchestrator lists the connected worker', async () => {
     const r = await runCli('orchestrator', ['workers', '--addr', addr, '--json']);
     expect(r.code).toBe(0);
-    const workers = JSON.parse(r.stdout) as Array<{ name: string; connected: boolean; draining: boolean; freeSlots: number }>;
-    expect(workers).toEqual([expect.objectContaining({ name: workerName, connected: true, draining: false, freeSlots: 4 })]);
+    const workers = JSON.parse(r.stdout) as Array<{
+      name: string;
+      connected: boolean;
+      draining: boolean;
+      freeSlots: number;
+    }>;
+    expect(workers).toEqual([
+      expect.objectContaining({ name: workerName, connected: true, draining: false, freeSlots: 4 }),
+    ]);
     const text = await runCli('orchestrator', ['workers', '--addr', addr]);
-    expect(text.stdout).toMatch(new RegExp(`^NAME +ID +STATE +FREE +RUNNING\\n${workerName} +\\S+ +connected +4 +0\\n$`));
+    expect(text.stdout).toMatch(
+      new RegExp(`^NAME +ID +STATE +FREE +RUNNING\\n${workerName} +\\S+ +connected +4 +0\\n$`),
+    );
   });
 
   it('orchestrator exec --json runs a task on the worker and prints the worker-run JSON', async () => {
-    const r = await runCli('orchestrator', ['exec', 'file_read', '--addr', addr, '--mount', ws.dir, '--param', 'path=notes.txt', '--json']);
+    const r = await runCli('orchestrator', [
+      'exec',
+      'file_read',
+      '--addr',
+      addr,
+      '--mount',
+      ws.dir,
+      '--param',
+      'path=notes.txt',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(Object.keys(report).sort()).toEqual(['containerId', 'durationMs', 'error', 'exitCode', 'status', 'stderr', 'stdout', 'tool', 'truncated']);
-    expect(report).toMatchObject({ tool: 'file_read', status: 'completed', exitCode: 0, stdout: 'alpha\nbeta\n', error: null });
+    expect(Object.keys(report).sort()).toEqual([
+      'containerId',
+      'durationMs',
+      'error',
+      'exitCode',
+      'status',
+      'stderr',
+      'stdout',
+      'tool',
+      'truncated',
+    ]);
+    expect(report).toMatchObject({
+      tool: 'file_read',
+      status: 'completed',
+      exitCode: 0,
+      stdout: 'alpha\nbeta\n',
+      error: null,
+    });
     expect(report.containerId).toMatch(/^[0-9a-f]{12,64}$/);
 
     // Every task log line carries taskId, tool and a 12-character containerId.
-    const done = logLines(worker).find((l) => l.msg === 'task completed' && l['component'] === 'task' && l['tool'] === 'file_read');
+    const done = logLines(worker).find(
+      (l) => l.msg === 'task completed' && l['component'] === 'task' && l['tool'] === 'file_read',
+    );
     expect(done).toMatchObject({ component: 'task', tool: 'file_read', status: 'completed' });
     expect(String(done?.['containerId'])).toBe(String(report.containerId).slice(0, 12));
     const taskId = String(done?.['taskId']);
 
     const status = await runCli('orchestrator', ['status', taskId, '--addr', addr, '--json']);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ taskId, tool: 'file_read', state: 'TASK_STATE_COMPLETED', attempts: 1, result: { status: 'completed', stdout: 'alpha\nbeta\n' } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      taskId,
+      tool: 'file_read',
+      state: 'TASK_STATE_COMPLETED',
+      attempts: 1,
+      result: { status: 'completed', stdout: 'alpha\nbeta\n' },
+    });
   });
 
   it('orchestrator exec without --json streams the output; a failing task exits 1', async () => {
-    const ok = await runCli('orchestrator', ['exec', 'fetch_url', '--addr', addr, '--param', `url=${web.url('/page')}`]);
+    const ok = await runCli('orchestrator', [
+      'exec',
+      'fetch_url',
+      '--addr',
+      addr,
+      '--param',
+      `url=${web.url('/page')}`,
+    ]);
     expect(ok.stdout).toBe('hello from the loopback test server\n');
     expect(ok.stderr).toMatch(/^fetch_url completed in /m);
     expect(ok.code).toBe(0);
-    const bad = await runCli('orchestrator', ['exec', 'file_read', '--addr', addr, '--mount', ws.dir, '--param', 'path=missing.txt', '--json']);
+    const bad = await runCli('orchestrator', [
+      'exec',
+      'file_read',
+      '--addr',
+      addr,
+      '--mount',
+      ws.dir,
+      '--param',
+      'path=missing.txt',
+      '--json',
+    ]);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).status).not.toBe('completed');
     const usage = await runCli('orchestrator', ['exec', 'nope', '--addr', addr, '--json']);
@@ -133,7 +213,14 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
     expect(metrics).toMatch(/^baaaht_worker_reconnects_total 0$/m);
     expect(metrics).toMatch(/^baaaht_worker_egress_decisions_total\{decision="allowed"\} [1-9]\d*$/m);
     const status = (await (await fetch(`${statusBase}/status.json`)).json()) as Record<string, unknown>;
-    expect(status).toMatchObject({ ready: true, name: workerName, connection: 'ready', registered: true, draining: false, runningTasks: 0 });
+    expect(status).toMatchObject({
+      ready: true,
+      name: workerName,
+      connection: 'ready',
+      registered: true,
+      draining: false,
+      runningTasks: 0,
+    });
   });
 
   it('SIGHUP reloads the policy, and keeps the old one when the new file is bad', async () => {
@@ -147,19 +234,37 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
   });
 
   it('SIGTERM drains: the task in flight finishes and is reported, then the worker exits 0', async () => {
-    const exec = startCli('orchestrator', ['exec', 'fetch_url', '--addr', addr, '--param', `url=${web.url('/slow?ms=3000')}`, '--json']);
+    const exec = startCli('orchestrator', [
+      'exec',
+      'fetch_url',
+      '--addr',
+      addr,
+      '--param',
+      `url=${web.url('/slow?ms=3000')}`,
+      '--json',
+    ]);
     // The request reaching the test server means the tool's container is running right now.
     await waitUntil(() => web.requests.includes('/slow?ms=3000'));
     worker.child.kill('SIGTERM');
     await worker.waitFor(/"msg":"draining, send again to force"/);
     const result = await exec.exited;
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ tool: 'fetch_url', status: 'completed', stdout: 'slow page done\n' });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      tool: 'fetch_url',
+      status: 'completed',
+      stdout: 'slow page done\n',
+    });
     const exited = await worker.exited;
     expect(exited.code).toBe(0);
     const msgs = logLines(worker).map((l) => l.msg);
     const drainAt = msgs.indexOf('draining, send again to force');
-    const fetchDone = logLines(worker).findIndex((l) => l.msg === 'task completed' && l['component'] === 'task' && l['tool'] === 'fetch_url' && l['durationMs'] as number >= 2000);
+    const fetchDone = logLines(worker).findIndex(
+      (l) =>
+        l.msg === 'task completed' &&
+        l['component'] === 'task' &&
+        l['tool'] === 'fetch_url' &&
+        (l['durationMs'] as number) >= 2000,
+    );
     expect(drainAt).toBeGreaterThan(-1);
     expect(drainAt).toBeLessThan(fetchDone);
     expect(msgs).toContain('drained');

@@ -8,7 +8,8 @@ import { formatDuration } from '../durations';
 export const configCommand: CommandSpec = {
   name: 'worker config',
   usage: 'worker config [options] [--json]',
-  summary: 'Prints the effective configuration and where each value came from (flag, environment, config file, default).',
+  summary:
+    'Prints the effective configuration and where each value came from (flag, environment, config file, default).',
   flags: { json: { type: 'boolean', description: 'print {config, sources, configFile} as JSON' } },
   configFlags: true,
   minPositionals: 0,
@@ -21,13 +22,26 @@ export async function runConfigCommand(resolved: ResolvedWorkerConfig, json: boo
   const config: Record<string, unknown> = { ...resolved.config };
   for (const field of SECRET_FIELDS) if (config[field] !== undefined) config[field] = '<redacted>';
   if (json) {
-    await writeOut(io.stdout, JSON.stringify({ config, sources: resolved.sources, configFile: resolved.configFile ?? null }, null, 2) + '\n');
+    await writeOut(
+      io.stdout,
+      JSON.stringify({ config, sources: resolved.sources, configFile: resolved.configFile ?? null }, null, 2) + '\n',
+    );
     return 0;
   }
-  const rows = OPTIONS.map((o) => [o.flag, o.type === 'duration' ? formatDuration(config[o.field] as number) : render(config[o.field]), resolved.sources[o.field]] as const);
+  const rows = OPTIONS.map(
+    (o) =>
+      [
+        o.flag,
+        o.type === 'duration' ? formatDuration(config[o.field] as number) : render(config[o.field]),
+        resolved.sources[o.field],
+      ] as const,
+  );
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.min(48, Math.max(...rows.map((r) => r[1].length)));
-  const lines = [`config file: ${resolved.configFile ?? '(none)'}`, ...rows.map(([k, v, s]) => `${k.padEnd(w0)}  ${v.padEnd(w1)}  (${s})`)];
+  const lines = [
+    `config file: ${resolved.configFile ?? '(none)'}`,
+    ...rows.map(([k, v, s]) => `${k.padEnd(w0)}  ${v.padEnd(w1)}  (${s})`),
+  ];
   await writeOut(io.stdout, lines.join('\n') + '\n');
   return 0;
 }

@@ -49,7 +49,11 @@ async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promi
   try {
     const version = await withTimeout(docker.version(), DOCKER_TIMEOUT_MS, 'docker version');
     info = (await withTimeout(docker.info(), DOCKER_TIMEOUT_MS, 'docker info')) as typeof info;
-    checks.push({ name: 'docker', ok: true, detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${display}` });
+    checks.push({
+      name: 'docker',
+      ok: true,
+      detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${display}`,
+    });
   } catch (err) {
     checks.push({
       name: 'docker',
@@ -57,7 +61,12 @@ async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promi
       detail: `no Docker engine answers at ${display}: ${(err as Error).message}`,
       fix: 'start dockerd (e.g. `dockerd --bridge=none --iptables=false &`), check DOCKER_HOST, and make sure this user may use the socket (docker group)',
     });
-    checks.push({ name: 'images', ok: false, detail: 'not checked: Docker is unreachable', fix: 'fix the docker check first' });
+    checks.push({
+      name: 'images',
+      ok: false,
+      detail: 'not checked: Docker is unreachable',
+      fix: 'fix the docker check first',
+    });
     return checks;
   }
 
@@ -86,8 +95,12 @@ async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promi
     checks.push({
       name: 'runtime',
       ok,
-      detail: ok ? `${config.runtime} is registered` : `${config.runtime} is not registered with the engine (available: ${runtimes.join(', ')})`,
-      ...(ok ? {} : { fix: `install and register ${config.runtime} in /etc/docker/daemon.json, or use --runtime runc` }),
+      detail: ok
+        ? `${config.runtime} is registered`
+        : `${config.runtime} is not registered with the engine (available: ${runtimes.join(', ')})`,
+      ...(ok
+        ? {}
+        : { fix: `install and register ${config.runtime} in /etc/docker/daemon.json, or use --runtime runc` }),
     });
   }
   return checks;
@@ -130,22 +143,33 @@ async function orchestratorCheck(address: string): Promise<DoctorCheck> {
     });
     socket.once('error', (err) => resolve(err));
   });
-  return error ? { name, ok: false, detail: `cannot connect to ${address}: ${error.message}`, fix } : { name, ok: true, detail: `${address} accepts connections` };
+  return error
+    ? { name, ok: false, detail: `cannot connect to ${address}: ${error.message}`, fix }
+    : { name, ok: true, detail: `${address} accepts connections` };
 }
 
 function policyCheck(config: WorkerConfig, env: NodeJS.ProcessEnv): DoctorCheck {
   if (config.policy === undefined) {
-    const roots = config.workspaceRoots.length > 0 ? config.workspaceRoots.join(', ') : 'none: file tools cannot mount anything';
+    const roots =
+      config.workspaceRoots.length > 0 ? config.workspaceRoots.join(', ') : 'none: file tools cannot mount anything';
     return { name: 'policy', ok: true, detail: `default policy (workspace roots: ${roots})` };
   }
   const problems = checkPolicyFile(config.policy, { env });
   if (problems.length === 0) return { name: 'policy', ok: true, detail: `${config.policy} loads` };
-  return { name: 'policy', ok: false, detail: `${config.policy}: ${problems.join('; ')}`, fix: `fix the file (worker policy check ${config.policy} lists every problem)` };
+  return {
+    name: 'policy',
+    ok: false,
+    detail: `${config.policy}: ${problems.join('; ')}`,
+    fix: `fix the file (worker policy check ${config.policy} lists every problem)`,
+  };
 }
 
 /** Runs every check; never throws for a failing check. */
 export async function runDoctorChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> {
-  const [docker, orchestrator] = await Promise.all([dockerChecks(config, env), orchestratorCheck(config.orchestratorAddr)]);
+  const [docker, orchestrator] = await Promise.all([
+    dockerChecks(config, env),
+    orchestratorCheck(config.orchestratorAddr),
+  ]);
   return [...docker, orchestrator, policyCheck(config, env)];
 }
 

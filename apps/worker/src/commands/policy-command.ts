@@ -16,7 +16,8 @@ export const policyCommand: CommandSpec = {
 
 export async function runPolicyCommand(positionals: readonly string[], io: CliIo): Promise<number> {
   const [action, file] = positionals;
-  if (action !== 'check' || file === undefined) throw usageError(`unknown policy action ${JSON.stringify(action)}: usage: ${policyCommand.usage}`);
+  if (action !== 'check' || file === undefined)
+    throw usageError(`unknown policy action ${JSON.stringify(action)}: usage: ${policyCommand.usage}`);
   const problems = checkPolicyFile(file, { env: io.env });
   if (problems.length === 0) {
     await writeOut(io.stdout, 'ok\n');

@@ -18,12 +18,13 @@ export const runCommand: CommandSpec = {
   usage: 'worker run <tool> [--mount DIR] [--param key=value]... [--param-json key=JSON]... [--timeout 30s] [--json]',
   summary:
     'Runs one tool locally through the same executor and policy as the worker, without an orchestrator.\n' +
-    '--param values are coerced to the type the tool\'s schema declares; --mount DIR counts as allowed by the operator.',
+    "--param values are coerced to the type the tool's schema declares; --mount DIR counts as allowed by the operator.",
   flags: TOOL_CALL_FLAGS,
   configFlags: true,
   minPositionals: 1,
   maxPositionals: 1,
-  epilog: 'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.\nExample: worker run grep --mount . --param pattern=TODO --param path=src',
+  epilog:
+    'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.\nExample: worker run grep --mount . --param pattern=TODO --param path=src',
 };
 
 /** `worker run <tool>`: one task through the real executor and policy; exit 0 only when it completed. */
@@ -52,7 +53,9 @@ export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: Pars
     output: config.logOutput === 'stdout' ? 'stderr' : config.logOutput,
     base: { component: 'worker-run' },
   });
-  const workspaceRoots = prepared.mountSource ? [...config.workspaceRoots, prepared.mountSource] : config.workspaceRoots;
+  const workspaceRoots = prepared.mountSource
+    ? [...config.workspaceRoots, prepared.mountSource]
+    : config.workspaceRoots;
   const policy = createWorkerPolicy({ file: config.policy, workspaceRoots, env: io.env, logger });
   const executor = await createWorkerExecutor({
     policy: policy.enforcer,

@@ -30,7 +30,12 @@ const STATE_NAMES: Record<AgentConnectionState, ConnectionState> = {
 export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo): Promise<number> {
   const { config } = resolved;
   const version = workerVersion();
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat, output: config.logOutput, base: { worker: config.name } });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    output: config.logOutput,
+    base: { worker: config.name },
+  });
   const log = logger.child({ component: 'worker' });
   log.info('starting worker', {
     version,
@@ -41,8 +46,16 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     maxConcurrentTasks: config.maxConcurrentTasks,
   });
 
-  const { catalog, images } = workerCatalog(config.toolImages, resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages);
-  const policy = createWorkerPolicy({ file: config.policy, workspaceRoots: config.workspaceRoots, env: io.env, logger });
+  const { catalog, images } = workerCatalog(
+    config.toolImages,
+    resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages,
+  );
+  const policy = createWorkerPolicy({
+    file: config.policy,
+    workspaceRoots: config.workspaceRoots,
+    env: io.env,
+    logger,
+  });
   const executor = await createWorkerExecutor({
     policy: policy.enforcer,
     sessionId: config.name,
@@ -56,7 +69,12 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     env: io.env,
   });
   const metrics = new WorkerMetrics({ name: config.name, version });
-  const handler = createExecutorTaskHandler({ executor, tools: catalog.all().map((s) => s.name), logger: logger.child({ component: 'task' }), metrics });
+  const handler = createExecutorTaskHandler({
+    executor,
+    tools: catalog.all().map((s) => s.name),
+    logger: logger.child({ component: 'task' }),
+    metrics,
+  });
 
   const agentOptions: AgentOptions = {
     handler,
@@ -110,7 +128,12 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     return metrics.snapshot();
   };
   if (config.statusAddr !== undefined) {
-    statusServer = await startStatusServer({ address: config.statusAddr, snapshot, ready: () => metrics.ready, logger });
+    statusServer = await startStatusServer({
+      address: config.statusAddr,
+      snapshot,
+      ready: () => metrics.ready,
+      logger,
+    });
     log.info('status server ready', { address: `${statusServer.address.host}:${statusServer.address.port}` });
   }
 
@@ -133,7 +156,11 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
       signals++;
       if (signals === 1) {
         metrics.setDraining(true);
-        log.info('draining, send again to force', { signal, timeoutMs: config.shutdownTimeoutMs, running: metrics.snapshot().runningTasks });
+        log.info('draining, send again to force', {
+          signal,
+          timeoutMs: config.shutdownTimeoutMs,
+          running: metrics.snapshot().runningTasks,
+        });
         stopping = agent.drain({ timeoutMs: config.shutdownTimeoutMs }).then(
           () => log.info('drained'),
           (err: unknown) => {
@@ -153,7 +180,11 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
       const result = policy.store.reload();
       if (!config.policy) log.info('SIGHUP: no policy file configured; the default policy stays in force');
       else if (result.ok) log.info('SIGHUP: policy reloaded', { file: config.policy });
-      else log.error('SIGHUP: policy rejected; previous policy stays in force', { file: config.policy, error: result.error.message });
+      else
+        log.error('SIGHUP: policy rejected; previous policy stays in force', {
+          file: config.policy,
+          error: result.error.message,
+        });
     };
     io.signals.on('SIGINT', onStop);
     io.signals.on('SIGTERM', onStop);
@@ -164,7 +195,10 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
       (err: unknown) => {
         if (stopping) return;
         exitCode = 1;
-        log.error('worker could not connect to the orchestrator; giving up', { err, orchestratorAddr: config.orchestratorAddr });
+        log.error('worker could not connect to the orchestrator; giving up', {
+          err,
+          orchestratorAddr: config.orchestratorAddr,
+        });
         stopping = agent.close({ force: true }).catch(() => undefined);
         void stopping.then(finish);
       },

@@ -12,7 +12,10 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const TSX_LOADER = `file://${path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')}`;
-const ENTRY = { worker: path.join(REPO_ROOT, 'apps/worker/src/cli.ts'), orchestrator: path.join(REPO_ROOT, 'apps/worker/src/orchestrator-cli.ts') };
+const ENTRY = {
+  worker: path.join(REPO_ROOT, 'apps/worker/src/cli.ts'),
+  orchestrator: path.join(REPO_ROOT, 'apps/worker/src/orchestrator-cli.ts'),
+};
 
 export type Program = keyof typeof ENTRY;
 
@@ -20,7 +23,14 @@ export type Program = keyof typeof ENTRY;
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('WORKER_') || k === 'ORCHESTRATOR_URL' || k === 'XDG_CONFIG_HOME' || k.startsWith('JEST') || k === 'NODE_OPTIONS') continue;
+    if (
+      k.startsWith('WORKER_') ||
+      k === 'ORCHESTRATOR_URL' ||
+      k === 'XDG_CONFIG_HOME' ||
+      k.startsWith('JEST') ||
+      k === 'NODE_OPTIONS'
+    )
+      continue;
     env[k] = v;
   }
   env['HOME'] = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-home-'));
@@ -46,7 +56,11 @@ export interface CliProcess {
   kill(): Promise<void>;
 }
 
-export function startCli(program: Program, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliProcess {
+export function startCli(
+  program: Program,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): CliProcess {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY[program], ...args], {
     env: options.env ?? cleanEnv(),
     cwd: options.cwd ?? REPO_ROOT,
@@ -112,7 +126,11 @@ export function startCli(program: Program, args: readonly string[], options: { e
 }
 
 /** Runs a CLI to completion. */
-export function runCli(program: Program, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  program: Program,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
   return startCli(program, args, options).exited;
 }
 

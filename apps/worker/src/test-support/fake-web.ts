@@ -19,11 +19,14 @@ export async function startFakeWeb(): Promise<FakeWeb> {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('hello from the loopback test server\n');
     } else if (url.pathname === '/slow') {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end('slow page done\n');
-      }, Number(url.searchParams.get('ms') ?? '1000'));
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('slow page done\n');
+        },
+        Number(url.searchParams.get('ms') ?? '1000'),
+      );
       timers.add(timer);
     } else if (url.pathname === '/search' && url.searchParams.get('format') === 'json') {
       const q = url.searchParams.get('q') ?? '';
