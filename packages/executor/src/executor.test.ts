@@ -501,3 +501,22 @@ describe('helpers', () => {
     });
   });
 });
+
+describe('events isolation', () => {
+  it('a refused duplicate id does not end the live task event stream', async () => {
+    const { ex, docker } = await open();
+    docker.program = () => undefined;
+    const types: string[] = [];
+    const reading = (async () => {
+      for await (const e of ex.events('shared')) types.push(e.type);
+    })();
+    const first = ex.executeTask({ tool: 'echo', params: { text: 'hang' }, taskId: 'shared' });
+    await until(() => docker.containers[0]?.started === true);
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'shared' });
+    expect(types).toEqual(['queued', 'started']);
+    ex.cancelTask('shared', { force: true });
+    await first;
+    await reading;
+    expect(types).toEqual(['queued', 'started', 'exited']);
+  });
+});

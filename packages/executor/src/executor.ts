@@ -195,13 +195,15 @@ export class Executor {
     const tool = String(request.tool);
     const log = (level: keyof Logger, message: string, meta: Record<string, unknown> = {}): void =>
       this.logger[level](message, { component: 'executor', taskId, tool, ...meta });
+    // Until the task is registered its id may belong to another live task, whose subscribers must not see our events.
+    let registered = false;
     const emit = (event: TaskEvent): void => {
       try {
         request.onEvent?.(event);
       } catch (err) {
         log('warn', 'onEvent callback threw', { error: String(err) });
       }
-      this.events_.publish(event);
+      if (registered) this.events_.publish(event);
     };
     const finish = (task: LiveTask | undefined, outcome: Outcome): TaskResult => {
       const dropped = (task?.collectors ?? []).reduce(
@@ -257,6 +259,7 @@ export class Executor {
       done: new Promise((r) => (resolveDone = r)),
     };
     this.tasks.set(taskId, task);
+    registered = true;
     const onCallerAbort = (): void => this.stopTask(task, 'cancelled', 'graceful', this.options.gracePeriodMs);
     if (request.signal?.aborted) onCallerAbort();
     else request.signal?.addEventListener('abort', onCallerAbort, { once: true });
