@@ -1,0 +1,163 @@
+import type { Executor, TaskRequest, TaskResult } from '@baaaht/executor';
+import type { AgentTask, TaskHandlerEvent } from '@baaaht/agent';
+import { createExecutorTaskHandler } from './executor-task-handler';
+import type { CliLogger } from './logger';
+import { WorkerMetrics } from './worker-metrics';
+
+interface Line {
+  level: string;
+  message: string;
+  meta: Record<string, unknown>;
+}
+
+function recordingLogger(lines: Line[], bound: Record<string, unknown> = {}): CliLogger {
+  const at =
+    (level: string) =>
+    (message: string, meta: Record<string, unknown> = {}): void => {
+      lines.push({ level, message, meta: { ...bound, ...meta } });
+    };
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (b) => recordingLogger(lines, { ...bound, ...b }),
+    flush: () => undefined,
+  };
+}
+
+const task: AgentTask = {
+  taskId: 't-1',
+  sessionId: 's',
+  tool: 'grep',
+  params: { pattern: 'x' },
+  mountSource: '/ws',
+  labels: {},
+  attempt: 1,
+};
+
+function fakeExecutor(run: (req: TaskRequest) => Promise<TaskResult>): {
+  executor: Executor;
+  requests: TaskRequest[];
+  cancels: unknown[];
+} {
+  const requests: TaskRequest[] = [];
+  const cancels: unknown[] = [];
+  const executor = {
+    executeTask: (req: TaskRequest) => {
+      requests.push(req);
+      return run(req);
+    },
+    cancelTask: (taskId: string, options: unknown) => {
+      cancels.push([taskId, options]);
+      return true;
+    },
+  } as unknown as Executor;
+  return { executor, requests, cancels };
+}
+
+const result = (over: Partial<TaskResult> = {}): TaskResult => ({
+  taskId: 't-1',
+  tool: 'grep',
+  status: 'completed',
+  exitCode: 0,
+  stdout: 'out',
+  stderr: '',
+  truncated: false,
+  stdoutDroppedBytes: 0,
+  stderrDroppedBytes: 0,
+  durationMs: 12,
+  containerId: 'abcdef0123456789abcdef',
+  ...over,
+});
+
+describe('executor task handler', () => {
+  it('forwards the task, streams events, maps the result and logs ids', async () => {
+    const lines: Line[] = [];
+    const { executor, requests } = fakeExecutor(async (req) => {
+      req.onEvent?.({ type: 'started', taskId: 't-1', tool: 'grep', containerId: 'abcdef0123456789abcdef', step: 0 });
+      req.onEvent?.({ type: 'stdout', taskId: 't-1', chunk: Buffer.from('out') });
+      return result({ structured: { matches: 1 } });
+    });
+    const metrics = new WorkerMetrics({ name: 'w', version: '0' });
+    const handler = createExecutorTaskHandler({ executor, tools: ['grep'], logger: recordingLogger(lines), metrics });
+    const events: TaskHandlerEvent[] = [];
+    const signal = new AbortController().signal;
+    const outcome = await handler.run(task, { signal, emit: (e) => events.push(e) });
+
+    expect(requests[0]).toMatchObject({
+      tool: 'grep',
+      params: { pattern: 'x' },
+      mountSource: '/ws',
+      taskId: 't-1',
+      signal,
+    });
+    expect(events).toEqual([
+      { type: 'started', containerId: 'abcdef0123456789abcdef' },
+      { type: 'stdout', data: Buffer.from('out') },
+    ]);
+    expect(outcome).toEqual({
+      status: 'completed',
+      exitCode: 0,
+      stdout: 'out',
+      stderr: '',
+      truncated: false,
+      durationMs: 12,
+      containerId: 'abcdef0123456789abcdef',
+      structured: { matches: 1 },
+      stdoutDroppedBytes: 0,
+      stderrDroppedBytes: 0,
+    });
+    const done = lines.find((l) => l.message === 'task completed');
+    expect(done?.meta).toMatchObject({
+      taskId: 't-1',
+      tool: 'grep',
+      containerId: 'abcdef0123456789abcdef',
+      status: 'completed',
+    });
+    expect(metrics.snapshot()).toMatchObject({
+      runningTasks: 0,
+      tasksByStatus: { completed: 1 },
+      tasksByTool: { grep: 1 },
+    });
+    expect(handler.tools()).toEqual(['grep']);
+  });
+
+  it('turns a thrown executor error into an error outcome and a warning', async () => {
+    const lines: Line[] = [];
+    const { executor } = fakeExecutor(async () => {
+      throw Object.assign(new Error('engine gone'), { code: 'DOCKER_ERROR' });
+    });
+    const handler = createExecutorTaskHandler({
+      executor,
+      tools: ['grep'],
+      logger: recordingLogger(lines),
+      metrics: new WorkerMetrics({ name: 'w', version: '0' }),
+    });
+    const outcome = await handler.run(task, { signal: new AbortController().signal, emit: () => undefined });
+    expect(outcome).toMatchObject({
+      status: 'error',
+      exitCode: -1,
+      error: { code: 'DOCKER_ERROR', message: 'engine gone' },
+    });
+    expect(lines.find((l) => l.level === 'warn')?.meta).toMatchObject({ taskId: 't-1', errorCode: 'DOCKER_ERROR' });
+  });
+
+  it('maps a null exit code and passes cancel through', async () => {
+    const { executor, cancels } = fakeExecutor(async () =>
+      result({ status: 'cancelled', exitCode: null, containerId: null, stopMode: 'force' }),
+    );
+    const handler = createExecutorTaskHandler({
+      executor,
+      tools: ['grep'],
+      logger: recordingLogger([]),
+      metrics: new WorkerMetrics({ name: 'w', version: '0' }),
+    });
+    const outcome = await handler.run(task, { signal: new AbortController().signal, emit: () => undefined });
+    expect(outcome).toMatchObject({ status: 'cancelled', exitCode: -1, stopMode: 'force' });
+    expect(outcome.containerId).toBeUndefined();
+    await handler.cancel('t-1', { force: true });
+    expect(cancels).toEqual([['t-1', { force: true }]]);
+  });
+});

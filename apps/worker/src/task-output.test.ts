@@ -1,0 +1,45 @@
+import { errorReport, summaryLine, toErrorField, toTaskReport } from './task-output';
+
+describe('task reports', () => {
+  it('normalises results into the fixed JSON shape', () => {
+    expect(
+      toTaskReport('grep', {
+        status: 'failed',
+        exitCode: 2,
+        stdout: Buffer.from('o'),
+        stderr: 'e',
+        durationMs: 10.6,
+        containerId: 'c',
+        error: { code: 'TOOL_FAILED', message: 'm' },
+      }),
+    ).toEqual({
+      tool: 'grep',
+      status: 'failed',
+      exitCode: 2,
+      stdout: 'o',
+      stderr: 'e',
+      truncated: false,
+      durationMs: 11,
+      containerId: 'c',
+      error: { code: 'TOOL_FAILED', message: 'm' },
+    });
+    expect(toTaskReport('x', {})).toMatchObject({ status: 'error', exitCode: null, containerId: null, error: null });
+  });
+
+  it('summarises in one line', () => {
+    expect(
+      summaryLine(
+        toTaskReport('grep', { status: 'completed', exitCode: 0, durationMs: 1500, containerId: '0123456789abcdef' }),
+      ),
+    ).toBe('grep completed in 1.5s (exit 0, container 0123456789ab)');
+    expect(summaryLine(errorReport('nope', 'UNKNOWN_TOOL', 'unknown tool'))).toBe(
+      'nope error in 0s (exit -): UNKNOWN_TOOL: unknown tool',
+    );
+  });
+
+  it('accepts errors of any shape', () => {
+    expect(toErrorField('boom')).toEqual({ code: 'ERROR', message: 'boom' });
+    expect(toErrorField(new Error('x'))).toEqual({ code: 'ERROR', message: 'x' });
+    expect(toErrorField(undefined)).toBeNull();
+  });
+});
