@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent } from '@baaaht/agent';
 import type { AgentOptions } from '@baaaht/agent';
 import { TaskState } from '@baaaht/proto';
@@ -103,6 +104,41 @@ describe('hub <-> agent over a Unix socket', () => {
     const median = latencies[10] as number;
     console.log(`dispatch latency median ${median.toFixed(2)} ms, max ${(latencies[19] as number).toFixed(2)} ms`);
     expect(median).toBeLessThan(200);
+  });
+
+  test('with the durable store: dispatch latency and throughput (measured, loosely asserted)', async () => {
+    const durable = createHub({ dataDir: join(sock.dir, 'data') });
+    const durableAddress = await durable.listen(`unix://${join(sock.dir, 'durable.sock')}`);
+    const handler = new FakeHandler();
+    const agent = Agent.create({ handler, address: durableAddress, maxConcurrentTasks: 4 });
+    agents.push(agent);
+    try {
+      await agent.start();
+      const latencies: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const taskId = `dlat-${i}`;
+        const t0 = performance.now();
+        const running = handler.waitForRun(taskId);
+        const handle = durable.submit({ taskId, tool: 'echo' });
+        await running;
+        latencies.push(performance.now() - t0);
+        await handle.result;
+      }
+      latencies.sort((a, b) => a - b);
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) => durable.submit({ taskId: `dbulk-${i}`, tool: 'echo' }).result),
+      );
+      const elapsed = performance.now() - t0;
+      console.log(
+        `durable (SQLite, FULL fsync on submit and result): dispatch median ${(latencies[10] as number).toFixed(2)} ms; 200 tasks in ${elapsed.toFixed(0)} ms`,
+      );
+      expect(latencies[10]).toBeLessThan(200);
+    } finally {
+      await agent.close();
+      agents.splice(agents.indexOf(agent), 1);
+      await durable.close();
+    }
   });
 
   test('cancel from the hub reaches the handler quickly', async () => {

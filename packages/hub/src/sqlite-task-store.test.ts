@@ -36,11 +36,21 @@ describe('SqliteTaskStore durability', () => {
     second.close();
   });
 
-  test('runs in WAL mode', () => {
+  test('runs in WAL mode and writes results with synchronous=FULL', () => {
     const store = new SqliteTaskStore({ dataDir: freshDir() });
-    const db = (store as unknown as { db: { pragma(s: string, o: { simple: boolean }): unknown } }).db;
+    const db = (store as unknown as { db: { pragma(s: string, o?: { simple: boolean }): unknown } }).db;
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    const seen: unknown[] = [];
+    const pragma = db.pragma.bind(db);
+    db.pragma = (s: string, o?: { simple: boolean }) => {
+      if (s.startsWith('synchronous =')) seen.push(s);
+      return pragma(s, o);
+    };
+    store.createTask(taskRecord('a'));
+    store.updateTask('a', { state: TaskState.TASK_STATE_ASSIGNED });
+    store.finishTask('a', finishedOf('a', 'x'), 1);
+    expect(seen).toEqual(['synchronous = FULL', 'synchronous = NORMAL', 'synchronous = FULL', 'synchronous = NORMAL']);
+    expect(pragma('synchronous', { simple: true })).toBe(1);
     store.close();
   });
 });

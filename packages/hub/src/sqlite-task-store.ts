@@ -77,9 +77,12 @@ const PATCH_COLUMNS: Record<keyof TaskPatch, string> = {
 };
 
 /**
- * Durable store on SQLite (WAL, synchronous=FULL): a hub killed at any point
- * restarts with every queued task, every recorded result and every worker
- * session. Messages are stored as their protobuf encoding.
+ * Durable store on SQLite in WAL mode: a hub killed at any point restarts
+ * with every queued task, every recorded result and every worker session.
+ * Submissions, results and sessions are written with synchronous=FULL (they
+ * also survive power loss); dispatch state changes use NORMAL, because a lost
+ * ASSIGNED/RUNNING mark is repaired by the worker's hello. Messages are stored
+ * as their protobuf encoding.
  */
 export class SqliteTaskStore implements TaskStore {
   readonly durable = true;
@@ -94,8 +97,9 @@ export class SqliteTaskStore implements TaskStore {
     try {
       this.db = new Database(this.path);
       this.db.pragma('journal_mode = WAL');
-      // A result acknowledged to a worker must survive power loss, not just a crash.
-      this.db.pragma('synchronous = FULL');
+      // NORMAL in WAL mode survives a killed process; FULL (see durably()) also survives power
+      // loss and is used for what a peer is told we keep: submissions, results, sessions.
+      this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(SCHEMA);
     } catch (err) {
@@ -127,18 +131,30 @@ export class SqliteTaskStore implements TaskStore {
     };
   }
 
+  /** Runs one write with synchronous=FULL: the WAL is fsynced before it returns. */
+  private durably<T>(write: () => T): T {
+    this.db.pragma('synchronous = FULL');
+    try {
+      return write();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
   createTask(record: TaskRecord): boolean {
-    const result = this.stmts.insertTask.run({
-      task_id: record.taskId,
-      assignment: Buffer.from(TaskAssignment.encode(record.assignment).finish()),
-      selector: JSON.stringify(record.selector),
-      state: record.state,
-      agent_id: record.agentId,
-      attempts: record.attempts,
-      created_at: record.createdAt,
-      started_at: record.startedAt ?? null,
-      cancel_requested: record.cancelRequested ? 1 : 0,
-    });
+    const result = this.durably(() =>
+      this.stmts.insertTask.run({
+        task_id: record.taskId,
+        assignment: Buffer.from(TaskAssignment.encode(record.assignment).finish()),
+        selector: JSON.stringify(record.selector),
+        state: record.state,
+        agent_id: record.agentId,
+        attempts: record.attempts,
+        created_at: record.createdAt,
+        started_at: record.startedAt ?? null,
+        cancel_requested: record.cancelRequested ? 1 : 0,
+      }),
+    );
     return result.changes === 1;
   }
 
@@ -167,12 +183,14 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   finishTask(taskId: string, finished: TaskFinished, completedAt: number): boolean {
-    const result = this.stmts.finishTask.run({
-      task_id: taskId,
-      finished: Buffer.from(TaskFinished.encode(finished).finish()),
-      state: isTerminalTaskState(finished.state) ? finished.state : TaskState.TASK_STATE_ERROR,
-      completed_at: completedAt,
-    });
+    const result = this.durably(() =>
+      this.stmts.finishTask.run({
+        task_id: taskId,
+        finished: Buffer.from(TaskFinished.encode(finished).finish()),
+        state: isTerminalTaskState(finished.state) ? finished.state : TaskState.TASK_STATE_ERROR,
+        completed_at: completedAt,
+      }),
+    );
     return result.changes === 1;
   }
 
@@ -181,14 +199,16 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   saveAgent(record: AgentRecord): void {
-    this.stmts.saveAgent.run({
-      agent_id: record.agentId,
-      token: record.token,
-      name: record.name,
-      registered_at: record.registeredAt,
-      metadata: Buffer.from(AgentMetadata.encode(record.metadata).finish()),
-      capabilities: Buffer.from(AgentCapabilities.encode(record.capabilities).finish()),
-    });
+    this.durably(() =>
+      this.stmts.saveAgent.run({
+        agent_id: record.agentId,
+        token: record.token,
+        name: record.name,
+        registered_at: record.registeredAt,
+        metadata: Buffer.from(AgentMetadata.encode(record.metadata).finish()),
+        capabilities: Buffer.from(AgentCapabilities.encode(record.capabilities).finish()),
+      }),
+    );
   }
 
   getAgent(agentId: string): AgentRecord | undefined {
