@@ -52,7 +52,7 @@ module.exports = {
       testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.fault\\.test\\.ts$'],
       testMatch: ['**/*.integration.test.ts'],
       globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/packages/test-utils/jest/long-timeout.js'],
       slowTestThreshold: 30,
     },
     {
@@ -62,7 +62,7 @@ module.exports = {
       displayName: 'fault',
       testMatch: ['<rootDir>/tests/fault/**/*.fault.test.ts'],
       globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
-      testTimeout: 600000,
+      setupFilesAfterEnv: ['<rootDir>/packages/test-utils/jest/long-timeout.js'],
     },
   ],
 };
