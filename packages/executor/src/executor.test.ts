@@ -322,6 +322,29 @@ describe('policy', () => {
     await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
     expect(docker.containers[0]?.body.HostConfig.Memory).toBe(16 * MiB);
   });
+
+  it('takes one snapshot of a reloadable policy per task and keeps it for the whole task', async () => {
+    let generation = 0;
+    const used: number[] = [];
+    const policy: PolicyEnforcer = {
+      enforce: () => {
+        throw new Error('the live enforcer must not be used when a snapshot exists');
+      },
+      snapshot() {
+        const mine = ++generation;
+        return {
+          enforce: (req) => {
+            used.push(mine);
+            return req;
+          },
+        };
+      },
+    };
+    const { ex } = await open({ policy });
+    expect((await ex.executeTask({ tool: 'echo', params: { text: 'a' } })).status).toBe('completed');
+    expect((await ex.executeTask({ tool: 'echo', params: { text: 'b' } })).status).toBe('completed');
+    expect(used).toEqual([1, 2]);
+  });
 });
 
 describe('queue, cancel, timeout, oom', () => {

@@ -432,8 +432,10 @@ export class Executor {
     if (sessionId !== undefined) plan.sessionId = sessionId;
     if (workspaceSource !== undefined) plan.workspaceSource = workspaceSource;
 
-    if (options.policy !== undefined) {
-      const denied = await this.enforcePolicy(options.policy, plan, spec, (p) => (plan = p));
+    // The task keeps the policy it started with, even if the enforcer is reloaded meanwhile.
+    const policy = options.policy?.snapshot?.() ?? options.policy;
+    if (policy !== undefined) {
+      const denied = await this.enforcePolicy(policy, plan, spec, (p) => (plan = p));
       if (denied !== undefined) return denied;
     }
 
@@ -473,8 +475,8 @@ export class Executor {
         const egress = await startEgressSession({
           root: options.egressSocketRoot,
           check:
-            options.policy?.checkEgress !== undefined
-              ? options.policy.checkEgress.bind(options.policy)
+            policy?.checkEgress !== undefined
+              ? policy.checkEgress.bind(policy)
               : builtinEgressCheck,
           context: sessionId === undefined ? { taskId: task.id, tool } : { taskId: task.id, tool, sessionId },
           logger: this.logger,

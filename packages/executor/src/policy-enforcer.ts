@@ -70,4 +70,10 @@ export interface PolicyEnforcer {
   enforce(request: ContainerRequest): ContainerRequest | Promise<ContainerRequest>;
   /** Omitted: the executor's built-in egress rules apply (public addresses on ports 80/443 only). */
   checkEgress?(request: EgressRequest): EgressDecision | Promise<EgressDecision>;
+  /**
+   * A reloadable policy returns the enforcer in force now. The executor calls it once
+   * at the start of each task and uses the result for all of that task's checks, so a
+   * reload never changes the rules under a running task. Omitted: the enforcer is used as is.
+   */
+  snapshot?(): PolicyEnforcer;
 }
