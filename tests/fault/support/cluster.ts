@@ -1,0 +1,105 @@
+/**
+ * A hub (`orchestrator serve`) and workers (`worker`) as child processes on a
+ * temp unix socket, with JSON logs on stdout, plus the policy file that lets
+ * tools mount one workspace and reach one loopback port.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, containersWithLabel } from '@baaaht/test-utils';
+import { cleanEnv, startCli, tempDir, tempSocketPath } from './processes';
+import type { CliProcess } from './processes';
+
+export const MANAGED = 'org.baaaht.managed';
+export const WORKER_ID_LABEL = 'org.baaaht.worker-id';
+export const TOOL_IMAGES = `*=${OFFLINE_BUSYBOX_IMAGE},fetch_url=${OFFLINE_CURL_IMAGE},web_search=${OFFLINE_CURL_IMAGE}`;
+/** Tool containers run as this owner in the test workspaces (nobody-like, not root). */
+export const OWNER = { uid: 1234, gid: 1234 };
+
+export interface HubProcessOptions {
+  /** `unix:///…` address; a fresh temp socket when omitted. */
+  addr?: string;
+  /** Durable store directory (`--data`); memory when omitted. */
+  dataDir?: string;
+  /** `--lease`, e.g. `3s`. */
+  lease?: string;
+}
+
+export interface HubProcess {
+  proc: CliProcess;
+  addr: string;
+}
+
+export async function startHub(options: HubProcessOptions = {}): Promise<HubProcess> {
+  const addr = options.addr ?? `unix://${tempSocketPath('hub')}`;
+  const args = ['serve', '--listen', addr, '--log-format', 'json'];
+  if (options.dataDir) args.push('--data', options.dataDir);
+  if (options.lease) args.push('--lease', options.lease);
+  const proc = startCli('orchestrator', args);
+  await proc.waitFor(/"msg":"orchestrator listening"/, 90_000);
+  return { proc, addr };
+}
+
+export interface WorkerProcessOptions {
+  addr: string;
+  name: string;
+  policyFile?: string;
+  slots?: number;
+  /** Extra CLI flags. */
+  args?: string[];
+}
+
+export async function startWorker(options: WorkerProcessOptions): Promise<CliProcess> {
+  const args = [
+    '--orchestrator-addr',
+    options.addr,
+    '--name',
+    options.name,
+    '--log-format',
+    'json',
+    '--reconnect-interval',
+    '1s',
+    '--heartbeat-interval',
+    '2s',
+    '--max-concurrent-tasks',
+    String(options.slots ?? 4),
+    '--pull-policy',
+    'never',
+    ...(options.policyFile ? ['--policy', options.policyFile] : []),
+    ...(options.args ?? []),
+  ];
+  const proc = startCli('worker', args, { env: cleanEnv({ WORKER_TOOL_IMAGE: TOOL_IMAGES }) });
+  await proc.waitFor(/"msg":"worker ready"/, 90_000);
+  return proc;
+}
+
+/** A policy that lets tools mount `workspace` read-write and reach 127.0.0.1 on `ports` (the default forbids loopback). */
+export function writeLoopbackPolicy(workspace: string, ports: number[]): string {
+  const file = path.join(tempDir('policy'), 'policy.yaml');
+  fs.writeFileSync(
+    file,
+    [
+      'id: fault-suite',
+      'mode: strict',
+      'mounts:',
+      '  allow_bind_mounts: true',
+      '  mount_allowlist:',
+      `    - path: ${JSON.stringify(workspace)}`,
+      '      mode: readwrite',
+      'network:',
+      '  allow_network: true',
+      '  allow_private: true',
+      '  allowed_networks: ["127.0.0.0/8"]',
+      `  allowed_ports: [${ports.join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+export function managedContainers(): string[] {
+  return containersWithLabel(MANAGED);
+}
+
+export function workerContainers(workerId: string): string[] {
+  return containersWithLabel(`${WORKER_ID_LABEL}=${workerId}`);
+}
