@@ -1,4 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { AgentServiceService } from '@baaaht/proto';
+import type { AgentServiceServer, OrchestratorMessage, WorkerMessage } from '@baaaht/proto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from './agent';
@@ -111,5 +115,103 @@ describe('Agent reconnect policy (manual clock, nothing listening)', () => {
     expect(agent.state).toBe('Shutdown');
     await expect(agent.closed()).resolves.toBeUndefined();
     await expect(started).rejects.toMatchObject({ code: 'SHUTDOWN' });
+  });
+});
+
+/** The smallest hub that welcomes a worker: enough to end an outage. */
+async function miniHub(
+  path: string,
+): Promise<{ server: Server; streams: ServerDuplexStream<WorkerMessage, OrchestratorMessage>[] }> {
+  const streams: ServerDuplexStream<WorkerMessage, OrchestratorMessage>[] = [];
+  const unimplemented = (_call: unknown, cb: (err: { code: number }) => void): void =>
+    cb({ code: status.UNIMPLEMENTED });
+  const impl: AgentServiceServer = {
+    register: (call, cb) =>
+      cb(null, {
+        agentId: call.request.resumeAgentId || 'a1',
+        registrationToken: 't',
+        resumed: !!call.request.resumeAgentId,
+        agent: undefined,
+      }),
+    heartbeat: (_call, cb) => cb(null, { timestamp: new Date(), pendingTasks: [], reregister: false }),
+    unregister: (_call, cb) => cb(null, { success: true, message: '' }),
+    work: (call) => {
+      streams.push(call);
+      call.on('data', (m: WorkerMessage) => {
+        if (m.payload?.$case === 'hello')
+          call.write({
+            payload: { $case: 'welcome', value: { agentId: m.payload.value.agentId, expectedTaskIds: [] } },
+          });
+      });
+      call.on('error', () => undefined);
+    },
+    cancelTask: unimplemented,
+    getTaskStatus: unimplemented,
+    healthCheck: unimplemented,
+    getCapabilities: unimplemented,
+  };
+  const server = new Server();
+  server.addService(AgentServiceService, impl);
+  try {
+    unlinkSync(path);
+  } catch {
+    // no stale socket
+  }
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix:${path}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+  return { server, streams };
+}
+
+describe('Agent reconnect budget per outage (manual clock, a minimal hub)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-outage-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('each outage gets the whole budget again; the session is resumed after each', async () => {
+    const path = join(dir, 'hub.sock');
+    let hub = await miniHub(path);
+    const clock = new ManualClock();
+    const agent = Agent.create({
+      handler,
+      address: `unix://${path}`,
+      clock,
+      reconnectIntervalMs: 1000,
+      reconnectMaxIntervalMs: 8000,
+      reconnectMaxAttempts: 3,
+      reconnectJitter: 'full',
+      random: () => 0.5,
+      heartbeatIntervalMs: 999999,
+    });
+    const resumed: boolean[] = [];
+    agent.on('registered', (_id: string, r: boolean) => resumed.push(r));
+    await agent.start();
+    const backoffTimer = (ms: number): boolean => ms !== 999999;
+    try {
+      for (let outage = 0; outage < 3; outage++) {
+        hub.server.forceShutdown();
+        // Three attempts in each outage, two failing: 9 in all, three times the budget.
+        const delays: number[] = [];
+        const pending = (): boolean => [...clock.timers.values()].some((t) => backoffTimer(t.ms));
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await until(pending);
+          if (attempt === 2) {
+            expect(agent.state).toBe('TransientFailure');
+            hub = await miniHub(path);
+          }
+          delays.push(clock.fire(backoffTimer) as number);
+        }
+        // Full jitter at 0.5 is half the ceiling: the exponent restarted with the outage.
+        expect(delays).toEqual([500, 1000, 2000]);
+        await until(() => agent.state === 'Ready');
+      }
+      expect(agent.metrics().reconnects).toBe(3);
+      expect(resumed).toEqual([false, true, true, true]);
+    } finally {
+      await agent.close({ force: true });
+      hub.server.forceShutdown();
+    }
   });
 });
