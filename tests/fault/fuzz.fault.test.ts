@@ -64,9 +64,9 @@ describe('protocol decoders under random bytes', () => {
 
   it('a real message survives a round trip and any one-byte corruption is a value or an Error', () => {
     const good = TaskAssignment.encode(
-      TaskAssignment.fromPartial({ taskId: 't-1', toolName: 'file_read', timeoutMs: 1000 } as Parameters<typeof TaskAssignment.fromPartial>[0]),
+      TaskAssignment.fromPartial({ taskId: 't-1', tool: 'file_read', params: { path: 'a.txt' }, timeoutMs: 1000 }),
     ).finish();
-    expect(TaskAssignment.decode(good)).toMatchObject({ taskId: 't-1' });
+    expect(TaskAssignment.decode(good)).toMatchObject({ taskId: 't-1', tool: 'file_read', params: { path: 'a.txt' } });
     fc.assert(
       fc.property(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 }), (at, byte) => {
         const bad = Uint8Array.from(good);
