@@ -9,7 +9,6 @@
  * - `INVALID_PARAMS`: the tool's parameters fail validation.
  * - `DOCKER_UNAVAILABLE`: no Docker engine answers.
  * - `ORCHESTRATOR_UNAVAILABLE`: the orchestrator cannot be reached.
- * - `TASK_FAILED`: a task ended in a status other than `completed`.
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
  */
 export type WorkerCliErrorCode =
@@ -21,7 +20,6 @@ export type WorkerCliErrorCode =
   | 'INVALID_PARAMS'
   | 'DOCKER_UNAVAILABLE'
   | 'ORCHESTRATOR_UNAVAILABLE'
-  | 'TASK_FAILED'
   | 'INTERNAL';
 
 /** Codes that mean "the operator asked for something malformed": exit code 2. */

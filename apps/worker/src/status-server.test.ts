@@ -61,6 +61,25 @@ describe('status server', () => {
     }
   });
 
+  it('names --status-addr when the port is taken', async () => {
+    const first = await startStatusServer({
+      address: '127.0.0.1:0',
+      snapshot: () => new WorkerMetrics({ name: 'w', version: '0' }).snapshot(),
+      ready: () => false,
+    });
+    try {
+      await expect(
+        startStatusServer({
+          address: `127.0.0.1:${first.address.port}`,
+          snapshot: () => new WorkerMetrics({ name: 'w', version: '0' }).snapshot(),
+          ready: () => false,
+        }),
+      ).rejects.toThrow(/^--status-addr: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    } finally {
+      await first.close();
+    }
+  });
+
   it('parses host:port and refuses junk', () => {
     expect(parseHostPort('127.0.0.1:9090')).toEqual({ host: '127.0.0.1', port: 9090 });
     expect(parseHostPort(':0')).toEqual({ host: '127.0.0.1', port: 0 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { usageError } from './errors';
+import { configError, usageError } from './errors';
 import type { Logger } from './logger';
 import { quietLogger } from './logger';
 import { renderPrometheus } from './worker-metrics';
@@ -67,9 +67,11 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) =>
+      reject(configError('--status-addr', `cannot listen on ${host}:${port}: ${err.message}`)),
+    );
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

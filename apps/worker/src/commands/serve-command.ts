@@ -119,7 +119,6 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     metrics.setRegistered(agentId);
     log.info('registered with orchestrator', { agentId, resumed, orchestratorAddr: config.orchestratorAddr });
   });
-  agent.on('error', (err: Error) => log.error('agent error', { err }));
 
   let statusServer: StatusServer | undefined;
   const snapshot = (): ReturnType<WorkerMetrics['snapshot']> => {
@@ -138,6 +137,8 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
   }
 
   return new Promise<number>((resolve) => {
+    // The agent's backoff timers do not hold the event loop open; the worker must stay up between reconnects.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     let stopping: Promise<void> | undefined;
     let signals = 0;
     let exitCode = 0;
@@ -150,6 +151,7 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
       await statusServer?.close();
       log.info('worker stopped', { exitCode });
       logger.flush();
+      clearInterval(keepAlive);
       resolve(exitCode);
     };
     const onStop = (signal: NodeJS.Signals): void => {
@@ -190,18 +192,21 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     io.signals.on('SIGTERM', onStop);
     io.signals.on('SIGHUP', onReload);
 
-    agent.start().then(
-      () => log.info('worker ready', { agentId: agent.getAgentId(), tools: handler.tools() }),
-      (err: unknown) => {
-        if (stopping) return;
-        exitCode = 1;
-        log.error('worker could not connect to the orchestrator; giving up', {
-          err,
-          orchestratorAddr: config.orchestratorAddr,
-        });
-        stopping = agent.close({ force: true }).catch(() => undefined);
-        void stopping.then(finish);
-      },
-    );
+    // Out of reconnect attempts, before the first welcome (start() rejects) or later (an 'error' event).
+    const giveUp = (err: unknown): void => {
+      if (stopping) return;
+      exitCode = 1;
+      log.error('worker could not connect to the orchestrator; giving up', {
+        err,
+        orchestratorAddr: config.orchestratorAddr,
+      });
+      stopping = agent.close({ force: true }).catch(() => undefined);
+      void stopping.then(finish);
+    };
+    agent.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'RECONNECT_EXHAUSTED') giveUp(err);
+      else log.error('agent error', { err });
+    });
+    agent.start().then(() => log.info('worker ready', { agentId: agent.getAgentId(), tools: handler.tools() }), giveUp);
   });
 }

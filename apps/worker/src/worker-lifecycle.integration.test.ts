@@ -1,0 +1,117 @@
+/**
+ * The worker process's edges through the real binaries: giving up on an
+ * unreachable orchestrator, Docker down at start-up, and a second SIGTERM
+ * forcing a shutdown while a task runs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  OFFLINE_BUSYBOX_IMAGE,
+  OFFLINE_CURL_IMAGE,
+  containersWithLabel,
+  createTempWorkspace,
+} from '@baaaht/test-utils';
+import { cleanEnv, runCli, startCli, tempSocketPath } from './test-support/cli-process';
+import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
+
+jest.setTimeout(120_000);
+
+afterAll(() => {
+  expect(containersWithLabel('org.baaaht.managed')).toEqual([]);
+});
+
+describe('worker process lifecycle', () => {
+  it('gives up after --reconnect-max-attempts and exits 1', async () => {
+    const r = await runCli(
+      'worker',
+      [
+        '--orchestrator-addr',
+        `unix://${tempSocketPath('absent')}`,
+        '--reconnect-max-attempts',
+        '1',
+        '--reconnect-interval',
+        '100ms',
+        '--dial-timeout',
+        '500ms',
+        '--log-format',
+        'json',
+        '--name',
+        `cli-giveup-${process.pid}`,
+      ],
+      { env: cleanEnv({ WORKER_TOOL_IMAGE: `*=${OFFLINE_BUSYBOX_IMAGE}` }) },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('"msg":"worker could not connect to the orchestrator; giving up"');
+    expect(r.stdout).toContain('"msg":"worker stopped"');
+  });
+
+  it('exits 1 with a hint when Docker does not answer', async () => {
+    const r = await runCli('worker', ['--orchestrator-addr', `unix://${tempSocketPath('absent')}`], {
+      env: cleanEnv({ DOCKER_HOST: 'unix:///nonexistent.sock' }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^worker: .*\(is dockerd running\? try: worker doctor\)\n$/);
+  });
+
+  it('a second SIGTERM forces: the running task is cancelled and the worker exits 1', async () => {
+    const web = await startFakeWeb();
+    const ws = createTempWorkspace();
+    const policyFile = path.join(cleanEnv()['HOME'] as string, 'policy.yaml');
+    fs.writeFileSync(policyFile, loopbackPolicyYaml(ws.dir, web.port));
+    const addr = `unix://${tempSocketPath('hub')}`;
+    const orchestrator = startCli('orchestrator', ['serve', '--listen', addr, '--log-format', 'json']);
+    try {
+      await orchestrator.waitFor(/"msg":"orchestrator listening"/);
+      const worker = startCli(
+        'worker',
+        [
+          '--orchestrator-addr',
+          addr,
+          '--name',
+          `cli-force-${process.pid}`,
+          '--policy',
+          policyFile,
+          '--log-format',
+          'json',
+          '--shutdown-timeout',
+          '1m',
+        ],
+        {
+          env: cleanEnv({ WORKER_TOOL_IMAGE: `*=${OFFLINE_CURL_IMAGE}` }),
+        },
+      );
+      try {
+        await worker.waitFor(/"msg":"worker ready"/);
+        const exec = startCli('orchestrator', [
+          'exec',
+          'fetch_url',
+          '--addr',
+          addr,
+          '--param',
+          `url=${web.url('/slow?ms=30000')}`,
+          '--json',
+        ]);
+        const deadline = Date.now() + 60_000;
+        while (!web.requests.includes('/slow?ms=30000') && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
+        worker.child.kill('SIGTERM');
+        await worker.waitFor(/"msg":"draining, send again to force"/);
+        worker.child.kill('SIGTERM');
+        const exited = await worker.exited;
+        expect(exited.code).toBe(1);
+        expect(exited.stdout).toContain('"msg":"forcing shutdown"');
+        const result = await exec.exited;
+        expect(result.code).toBe(1);
+        expect(JSON.parse(result.stdout)).toMatchObject({ tool: 'fetch_url', status: 'cancelled' });
+      } finally {
+        await worker.kill();
+      }
+    } finally {
+      orchestrator.child.kill('SIGTERM');
+      await orchestrator.exited;
+      await web.close();
+      ws.cleanup();
+    }
+  });
+});
