@@ -138,7 +138,7 @@ export class Agent extends EventEmitter {
       state: this.currentState,
       agentId: this.session?.agentId,
       connectedSince: this.connectedSince,
-      tasks: { running: this.running.size, ...pick(this.counters, 'completed', 'failed') },
+      tasks: { running: this.running.size, completed: this.counters.completed, failed: this.counters.failed },
       reconnects: this.counters.reconnects,
       lastHeartbeatAt: this.lastHeartbeatAt,
       unacknowledged: this.outbox.size,
@@ -650,12 +650,6 @@ export class Agent extends EventEmitter {
       else waiter.resolve();
     }
   }
-}
-
-function pick<T extends object, K extends keyof T>(obj: T, ...keys: K[]): Pick<T, K> {
-  const out = {} as Pick<T, K>;
-  for (const key of keys) out[key] = obj[key];
-  return out;
 }
 
 function rpcError(code: 'REGISTER_FAILED' | 'RPC_FAILED', what: string, err: ServiceError): AgentError {
