@@ -1,0 +1,74 @@
+/**
+ * SIGTERM to a worker with tasks in flight: it stops taking work, lets the
+ * running tasks finish, reports every outcome to the hub, unregisters and
+ * exits 0; no container is left behind.
+ */
+import { createHubClient } from '@baaaht/hub';
+import { TaskState } from '@baaaht/proto';
+import { managedContainers, startHub, startWorker, writeLoopbackPolicy } from './support/cluster';
+import type { HubProcess } from './support/cluster';
+import { waitResult } from './support/hub-checks';
+import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
+import type { CliProcess } from './support/processes';
+import { startTestWeb } from './support/web';
+import type { TestWeb } from './support/web';
+
+jest.setTimeout(300_000);
+
+const TASKS = 4;
+const HOLD_MS = 3_000;
+
+let web: TestWeb;
+let hub: HubProcess;
+let worker: CliProcess;
+const workerName = `fault-drain-${process.pid}`;
+
+beforeAll(async () => {
+  web = await startTestWeb();
+  hub = await startHub({ lease: '30s' });
+  worker = await startWorker({ addr: hub.addr, name: workerName, policyFile: writeLoopbackPolicy(tempDir('ws'), [web.port]), slots: TASKS });
+});
+
+afterAll(async () => {
+  await killAllChildren();
+  await web?.close();
+  removeTempDirs();
+  expect(managedContainers()).toEqual([]);
+});
+
+describe('worker SIGTERM with tasks in flight', () => {
+  it('drains, reports every outcome, unregisters and exits 0', async () => {
+    const client = createHubClient(hub.addr);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < TASKS; i++) {
+        const taskId = `drain-${process.pid}-${i}`;
+        await client.submit({ taskId, tool: 'fetch_url', params: { url: web.url(`/slow?ms=${HOLD_MS}&id=${taskId}`) } });
+        ids.push(taskId);
+      }
+      await waitUntil('tasks in flight', () => ids.every((id) => web.hits(id) === 1), 60_000);
+      worker.child.kill('SIGTERM');
+      const exit = await worker.exited;
+      expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+
+      // Reported before the exit: the hub has every result without any worker connected.
+      for (const taskId of ids) {
+        const finished = await waitResult(hub.addr, taskId, 10_000);
+        expect({ taskId, state: finished.state }).toEqual({ taskId, state: TaskState.TASK_STATE_COMPLETED });
+        expect(finished.stdout.toString()).toBe(`slow page done ${taskId}\n`);
+        expect(web.hits(taskId)).toBe(1);
+      }
+      const msgs = worker.logs().map((l) => l.msg);
+      expect(msgs.indexOf('draining, send again to force')).toBeGreaterThan(-1);
+      expect(msgs.indexOf('drained')).toBeGreaterThan(msgs.indexOf('draining, send again to force'));
+      expect(msgs.at(-1)).toBe('worker stopped');
+      await waitUntil('hub saw the unregister', () => hub.proc.logs().some((l) => l.msg === 'worker unregistered'), 10_000);
+      expect(hub.proc.logs().some((l) => l.msg === 'worker lease expired')).toBe(false);
+      // Unregistered, not merely disconnected: the hub no longer lists it at all.
+      expect((await client.workers()).filter((w) => w.name === workerName)).toEqual([]);
+      expect(managedContainers()).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+});
