@@ -8,7 +8,7 @@
 import { createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
 import { TaskState } from '@baaaht/proto';
-import { managedContainers, startHub, startWorker, writeLoopbackPolicy } from './support/cluster';
+import { expectNoManagedContainers, startHub, startWorker, writeLoopbackPolicy } from './support/cluster';
 import type { HubProcess } from './support/cluster';
 import { readStore, waitResult, watchAll } from './support/hub-checks';
 import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
@@ -39,7 +39,7 @@ afterAll(async () => {
   await killAllChildren();
   await web?.close();
   removeTempDirs();
-  expect(managedContainers()).toEqual([]);
+  await expectNoManagedContainers();
 });
 
 describe('hub SIGKILLed and restarted with tasks in flight, three times', () => {

@@ -5,7 +5,7 @@
  */
 import { createHubClient } from '@baaaht/hub';
 import { TaskState } from '@baaaht/proto';
-import { managedContainers, startHub, startWorker, writeLoopbackPolicy } from './support/cluster';
+import { expectNoManagedContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
 import type { HubProcess } from './support/cluster';
 import { waitResult } from './support/hub-checks';
 import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
@@ -33,7 +33,7 @@ afterAll(async () => {
   await killAllChildren();
   await web?.close();
   removeTempDirs();
-  expect(managedContainers()).toEqual([]);
+  await expectNoManagedContainers();
 });
 
 describe('worker SIGTERM with tasks in flight', () => {
@@ -66,7 +66,7 @@ describe('worker SIGTERM with tasks in flight', () => {
       expect(hub.proc.logs().some((l) => l.msg === 'worker lease expired')).toBe(false);
       // Unregistered, not merely disconnected: the hub no longer lists it at all.
       expect((await client.workers()).filter((w) => w.name === workerName)).toEqual([]);
-      expect(managedContainers()).toEqual([]);
+      expect(workerContainers(workerName)).toEqual([]);
     } finally {
       client.close();
     }

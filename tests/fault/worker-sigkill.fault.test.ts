@@ -6,7 +6,7 @@
  */
 import { createHubClient } from '@baaaht/hub';
 import { TaskState } from '@baaaht/proto';
-import { managedContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
+import { expectNoManagedContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
 import type { HubProcess } from './support/cluster';
 import { waitResult, watchAll } from './support/hub-checks';
 import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
@@ -36,7 +36,7 @@ afterAll(async () => {
   await killAllChildren();
   await web?.close();
   removeTempDirs();
-  expect(managedContainers()).toEqual([]);
+  await expectNoManagedContainers();
 });
 
 describe('worker SIGKILLed with tasks in flight', () => {

@@ -103,3 +103,15 @@ export function managedContainers(): string[] {
 export function workerContainers(workerId: string): string[] {
   return containersWithLabel(`${WORKER_ID_LABEL}=${workerId}`);
 }
+
+/**
+ * The suite's closing check: no `org.baaaht.managed` container at all. Other
+ * suites on a shared machine may have short-lived containers of their own, so
+ * this waits (bounded) for the set to drain before asserting it is empty; the
+ * tests assert their own worker's containers immediately and strictly.
+ */
+export async function expectNoManagedContainers(limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (managedContainers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  expect(managedContainers()).toEqual([]);
+}
