@@ -12,7 +12,7 @@ import {
 } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { allToolSpecs } from '@baaaht/tool-specs';
-import { cleanEnv, runCli } from './test-support/cli-process';
+import { cleanEnv, leftoverContainers, runCli } from './test-support/cli-process';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 import type { FakeWeb } from './test-support/fake-web';
 
@@ -23,6 +23,8 @@ const FILE_IMAGES = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'li
   .map((t) => `${t}=${OFFLINE_BUSYBOX_IMAGE}`)
   .join(',');
 const WEB_IMAGES = `fetch_url=${OFFLINE_CURL_IMAGE},web_search=${OFFLINE_CURL_IMAGE}`;
+// worker run labels its containers `<name>-run-<pid>`.
+const NAME = `cli-run-${process.pid}`;
 const REPORT_KEYS = [
   'containerId',
   'durationMs',
@@ -58,7 +60,7 @@ async function run(
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; report: Report; stderr: string }> {
   const r = await runCli('worker', ['run', ...args, '--json'], {
-    env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, ...env }),
+    env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, WORKER_NAME: NAME, ...env }),
   });
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(1);
@@ -84,7 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web.close();
   ws.cleanup();
-  expect(containersWithLabel('org.baaaht.managed')).toEqual([]);
+  expect(leftoverContainers(NAME)).toEqual([]);
 });
 
 describe('worker run --json (real binary, real containers)', () => {
@@ -243,7 +245,7 @@ describe('worker run --json (real binary, real containers)', () => {
         '--tool-image',
         `*=${OFFLINE_BUSYBOX_IMAGE}`,
       ],
-      { env: cleanEnv() },
+      { env: cleanEnv({ WORKER_NAME: NAME }) },
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('alpha\nbeta TODO\ngamma\n');

@@ -11,13 +11,14 @@ import {
   containersWithLabel,
   createTempWorkspace,
 } from '@baaaht/test-utils';
-import { cleanEnv, runCli, startCli, tempSocketPath } from './test-support/cli-process';
+import { cleanEnv, leftoverContainers, runCli, startCli, tempSocketPath } from './test-support/cli-process';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 
 jest.setTimeout(120_000);
 
 afterAll(() => {
-  expect(containersWithLabel('org.baaaht.managed')).toEqual([]);
+  expect(leftoverContainers(`cli-force-${process.pid}`)).toEqual([]);
+  expect(leftoverContainers(`cli-giveup-${process.pid}`)).toEqual([]);
 });
 
 describe('worker process lifecycle', () => {

@@ -13,7 +13,7 @@ import {
   createTempWorkspace,
 } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
-import { cleanEnv, runCli, startCli, tempSocketPath } from './test-support/cli-process';
+import { cleanEnv, leftoverContainers, runCli, startCli, tempSocketPath } from './test-support/cli-process';
 import type { CliProcess } from './test-support/cli-process';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 import type { FakeWeb } from './test-support/fake-web';
@@ -95,7 +95,7 @@ afterAll(async () => {
   }
   await web?.close();
   ws?.cleanup();
-  expect(containersWithLabel('org.baaaht.managed')).toEqual([]);
+  expect(leftoverContainers(workerName)).toEqual([]);
 });
 
 describe('orchestrator + worker (real binaries, real containers)', () => {

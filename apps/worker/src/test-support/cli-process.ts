@@ -3,7 +3,7 @@
  * their sources through the root tsconfig's paths), so a test run never needs
  * a stale build and signals reach the CLI process itself.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -150,4 +150,22 @@ export function freePort(): Promise<number> {
 export function tempSocketPath(name: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bw-'));
   return path.join(dir, `${name}.sock`);
+}
+
+/**
+ * Containers (running or not) left by workers whose id starts with `workerIdPrefix`. Scoped by worker id,
+ * not the global managed label, because other suites' containers may legitimately be running in parallel.
+ */
+export function leftoverContainers(workerIdPrefix: string): string[] {
+  const out = execFileSync(
+    'docker',
+    ['ps', '-a', '--filter', 'label=org.baaaht.managed', '--format', '{{.ID}} {{.Label "org.baaaht.worker-id"}}'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .filter((line) => (line.split(' ')[1] ?? '').startsWith(workerIdPrefix));
 }
