@@ -112,6 +112,17 @@ describe('worker configuration (real binary)', () => {
     expect(lines[0]?.startsWith('worker: ')).toBe(true);
   });
 
+  it('refuses a bad --policy file at start-up with exit 2 and one line', async () => {
+    const env = envWithConfig(undefined);
+    const file = path.join(env['HOME'] as string, 'bad-policy.yaml');
+    fs.writeFileSync(file, 'mode: sometimes\nnetwork:\n  allow_network: maybe\n');
+    const r = await runCli('worker', ['--policy', file], { env });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^worker: --policy: invalid policy .*mode: .*; network\.allow_network: /);
+  });
+
   it('prints help and version', async () => {
     const help = await runCli('worker', ['--help'], { env: cleanEnv() });
     expect(help.code).toBe(0);

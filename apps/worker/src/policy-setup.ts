@@ -1,4 +1,4 @@
-import { PolicyError, PolicyStore, defaultPolicy } from '@baaaht/policy';
+import { PolicyError, PolicyStore, PolicyValidationError, defaultPolicy, formatIssue } from '@baaaht/policy';
 import type { PolicyEnforcer } from '@baaaht/executor';
 import { WorkerCliError } from './errors';
 import type { Logger } from './logger';
@@ -31,8 +31,17 @@ export function createWorkerPolicy(options: WorkerPolicyOptions): WorkerPolicy {
           },
     );
   } catch (err) {
-    if (err instanceof PolicyError)
+    if (err instanceof PolicyValidationError) {
+      // One line, like every other configuration error; `worker policy check` lists them one per line.
+      const problems = err.issues.map((i) => formatIssue(i)).join('; ');
+      throw new WorkerCliError('POLICY_INVALID', `invalid policy ${err.source}: ${problems}`, {
+        source: '--policy',
+        cause: err,
+      });
+    }
+    if (err instanceof PolicyError) {
       throw new WorkerCliError('POLICY_INVALID', err.message, { source: '--policy', cause: err });
+    }
     throw err;
   }
   const enforcer: PolicyEnforcer = {

@@ -232,6 +232,14 @@ describe('worker run --json (real binary, real containers)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('with Docker down still prints one JSON object (DOCKER_UNAVAILABLE) and exits 1', async () => {
+    const r = await run(['file_read', '--mount', ws.dir, '--param', 'path=notes.txt'], {
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+    });
+    expect(r.code).toBe(1);
+    expect(r.report).toMatchObject({ status: 'error', error: { code: 'DOCKER_UNAVAILABLE' } });
+  });
+
   it('without --json streams the tool output and ends with a summary line on stderr', async () => {
     const r = await runCli(
       'worker',

@@ -27,25 +27,11 @@ export const runCommand: CommandSpec = {
     'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.\nExample: worker run grep --mount . --param pattern=TODO --param path=src',
 };
 
-/** `worker run <tool>`: one task through the real executor and policy; exit 0 only when it completed. */
-export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: CliIo): Promise<number> {
-  const json = parsed.values['json'] === true;
-  const toolName = parsed.positionals[0] ?? '';
-  let prepared: PreparedToolCall;
-  try {
-    const source = resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages;
-    prepared = prepareToolCall(parsed, resolved.config.toolImages, source);
-  } catch (err) {
-    // With --json a script always gets its one object, even for a usage error.
-    if (json && err instanceof WorkerCliError) {
-      await writeOut(io.stdout, JSON.stringify(errorReport(toolName, err.code, err.message)) + '\n');
-      io.stderr.write(`worker: ${err.message}\n`);
-      return err.exitCode;
-    }
-    throw err;
-  }
-
+/** Validates the call, then loads the policy and opens the executor (closing what was opened if a later step fails). */
+async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: CliIo) {
   const { config } = resolved;
+  const source = resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages;
+  const prepared: PreparedToolCall = prepareToolCall(parsed, config.toolImages, source);
   // stdout belongs to the tool's output (or the JSON object), so logs go to stderr unless a file was asked for.
   const logger = createLogger({
     level: resolved.sources.logLevel === 'default' ? 'warn' : config.logLevel,
@@ -57,18 +43,43 @@ export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: Pars
     ? [...config.workspaceRoots, prepared.mountSource]
     : config.workspaceRoots;
   const policy = createWorkerPolicy({ file: config.policy, workspaceRoots, env: io.env, logger });
-  const executor = await createWorkerExecutor({
-    policy: policy.enforcer,
-    sessionId: 'worker-run',
-    workerId: `${config.name}-run-${process.pid}`,
-    logger,
-    imageOverrides: prepared.images,
-    pullPolicy: config.pullPolicy,
-    runtime: config.runtime,
-    maxConcurrentTasks: 1,
-    searchBackendUrl: config.searchBackendUrl,
-    env: io.env,
-  });
+  try {
+    const executor = await createWorkerExecutor({
+      policy: policy.enforcer,
+      sessionId: 'worker-run',
+      workerId: `${config.name}-run-${process.pid}`,
+      logger,
+      imageOverrides: prepared.images,
+      pullPolicy: config.pullPolicy,
+      runtime: config.runtime,
+      maxConcurrentTasks: 1,
+      searchBackendUrl: config.searchBackendUrl,
+      env: io.env,
+    });
+    return { prepared, logger, policy, executor };
+  } catch (err) {
+    policy.store.close();
+    throw err;
+  }
+}
+
+/** `worker run <tool>`: one task through the real executor and policy; exit 0 only when it completed. */
+export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const json = parsed.values['json'] === true;
+  const toolName = parsed.positionals[0] ?? '';
+  let setup: Awaited<ReturnType<typeof setUp>>;
+  try {
+    setup = await setUp(resolved, parsed, io);
+  } catch (err) {
+    // With --json a script always gets its one object, even for a usage error or Docker being down.
+    if (json && err instanceof WorkerCliError) {
+      await writeOut(io.stdout, JSON.stringify(errorReport(toolName, err.code, err.message)) + '\n');
+      io.stderr.write(`worker: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  const { prepared, logger, policy, executor } = setup;
 
   const abort = new AbortController();
   let interrupts = 0;
