@@ -274,6 +274,14 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
     enabled: !json && io.stderr.isTTY === true,
   });
   let report: TaskReport | undefined;
+  let interrupts = 0;
+  let onInterrupt: (() => void) | undefined;
+  let abandon: (() => void) | undefined;
+  const detach = (): void => {
+    if (onInterrupt === undefined) return;
+    io.signals.off('SIGINT', onInterrupt);
+    io.signals.off('SIGTERM', onInterrupt);
+  };
   try {
     const submitted = await client.submit({
       tool: call.tool,
@@ -282,38 +290,65 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
       ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
     });
     progress.update(`task ${submitted.taskId}: waiting for a worker…`);
-    for await (const event of client.watch(submitted.taskId)) {
-      const payload = event.payload;
-      if (payload === undefined) continue;
-      switch (payload.$case) {
-        case 'assigned':
-          progress.update(`task ${submitted.taskId}: running on ${payload.value.agentId}…`);
-          break;
-        case 'requeued':
-          progress.update(`task ${submitted.taskId}: requeued (${payload.value.reason}), waiting for a worker…`);
-          break;
-        case 'output':
-          if (!json) {
-            progress.stop();
-            (payload.value.stream === OutputStream.OUTPUT_STREAM_STDERR ? io.stderr : io.stdout).write(
-              payload.value.data,
-            );
-          }
-          break;
-        case 'finished':
-          report = reportFromFinished(call.tool, payload.value);
-          break;
-        default:
-          break;
+    // Ctrl-C cancels the task on the orchestrator and still waits for its final report; a second one leaves.
+    interrupts = 0;
+    onInterrupt = (): void => {
+      interrupts++;
+      if (interrupts === 1) {
+        progress.update(`task ${submitted.taskId}: cancelling…`);
+        client.cancel(submitted.taskId, { reason: 'interrupted from orchestrator exec' }).catch(() => undefined);
+      } else {
+        progress.stop();
+        io.stderr.write(`orchestrator: left task ${submitted.taskId} without waiting for its result\n`);
+        abandon?.();
       }
+    };
+    io.signals.on('SIGINT', onInterrupt);
+    io.signals.on('SIGTERM', onInterrupt);
+    const abandoned = new Promise<'abandoned'>((resolve) => {
+      abandon = () => resolve('abandoned');
+    });
+    const watching = (async () => {
+      for await (const event of client.watch(submitted.taskId)) {
+        const payload = event.payload;
+        if (payload === undefined) continue;
+        switch (payload.$case) {
+          case 'assigned':
+            progress.update(`task ${submitted.taskId}: running on ${payload.value.agentId}…`);
+            break;
+          case 'requeued':
+            progress.update(`task ${submitted.taskId}: requeued (${payload.value.reason}), waiting for a worker…`);
+            break;
+          case 'output':
+            if (!json) {
+              progress.stop();
+              (payload.value.stream === OutputStream.OUTPUT_STREAM_STDERR ? io.stderr : io.stdout).write(
+                payload.value.data,
+              );
+            }
+            break;
+          case 'finished':
+            report = reportFromFinished(call.tool, payload.value);
+            break;
+          default:
+            break;
+        }
+      }
+    })();
+    if ((await Promise.race([watching, abandoned])) === 'abandoned') {
+      detach();
+      client.close();
+      return 130;
     }
   } catch (err) {
+    detach();
     progress.stop();
     client.close();
     const failure = hubFailure(err);
     if (failure instanceof WorkerCliError) return fail(failure.code, failure.message, failure.exitCode);
     throw failure;
   }
+  detach();
   progress.stop();
   client.close();
   if (report === undefined) return fail('ORCHESTRATOR_UNAVAILABLE', 'the task stream ended without a result', 1);

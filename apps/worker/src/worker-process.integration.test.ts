@@ -233,6 +233,23 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
     await worker.waitFor(/"msg":"SIGHUP: policy reloaded"/);
   });
 
+  it('Ctrl-C on orchestrator exec cancels the task on the worker and reports it', async () => {
+    const exec = startCli('orchestrator', [
+      'exec',
+      'fetch_url',
+      '--addr',
+      addr,
+      '--param',
+      `url=${web.url('/slow?ms=30001')}`,
+      '--json',
+    ]);
+    await waitUntil(() => web.requests.includes('/slow?ms=30001'));
+    exec.child.kill('SIGINT');
+    const r = await exec.exited;
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ tool: 'fetch_url', status: 'cancelled' });
+  });
+
   it('SIGTERM drains: the task in flight finishes and is reported, then the worker exits 0', async () => {
     const exec = startCli('orchestrator', [
       'exec',
