@@ -4,12 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  OFFLINE_BUSYBOX_IMAGE,
-  OFFLINE_CURL_IMAGE,
-  containersWithLabel,
-  createTempWorkspace,
-} from '@baaaht/test-utils';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { allToolSpecs } from '@baaaht/tool-specs';
 import { cleanEnv, leftoverContainers, runCli } from './test-support/cli-process';

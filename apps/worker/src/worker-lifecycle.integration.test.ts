@@ -5,12 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  OFFLINE_BUSYBOX_IMAGE,
-  OFFLINE_CURL_IMAGE,
-  containersWithLabel,
-  createTempWorkspace,
-} from '@baaaht/test-utils';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
 import { cleanEnv, leftoverContainers, runCli, startCli, tempSocketPath } from './test-support/cli-process';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 
