@@ -23,6 +23,8 @@ export { WorkerMetrics, renderPrometheus } from './worker-metrics';
 export type { ConnectionState, WorkerStatusSnapshot } from './worker-metrics';
 export { createExecutorTaskHandler } from './executor-task-handler';
 export type { ExecutorTaskHandlerOptions } from './executor-task-handler';
+export { WorkerProcess } from './worker-process';
+export type { WorkerProcessOptions, WorkerProcessState } from './worker-process';
 export { runDoctorChecks } from './commands/doctor-command';
 export type { DoctorCheck } from './commands/doctor-command';
 export type { TaskReport } from './task-output';
