@@ -110,4 +110,68 @@ describe('worker process lifecycle', () => {
       ws.cleanup();
     }
   });
+
+  it('orchestrator serve --data keeps results across a restart', async () => {
+    const ws = createTempWorkspace({ files: { 'a.txt': 'kept\n' }, owner: { uid: 1234, gid: 1234 } });
+    const data = fs.mkdtempSync(path.join(cleanEnv()['HOME'] as string, 'data-'));
+    const addr = `unix://${tempSocketPath('hub')}`;
+    const serve = (): ReturnType<typeof startCli> =>
+      startCli('orchestrator', ['serve', '--listen', addr, '--data', data, '--log-format', 'json']);
+    let orchestrator = serve();
+    const worker = startCli(
+      'worker',
+      [
+        '--orchestrator-addr',
+        addr,
+        '--name',
+        `cli-data-${process.pid}`,
+        '--workspace-root',
+        ws.dir,
+        '--log-format',
+        'json',
+        '--reconnect-interval',
+        '200ms',
+      ],
+      { env: cleanEnv({ WORKER_TOOL_IMAGE: `*=${OFFLINE_BUSYBOX_IMAGE}` }) },
+    );
+    try {
+      await orchestrator.waitFor(/"msg":"orchestrator listening"/);
+      await worker.waitFor(/"msg":"worker ready"/);
+      const r = await runCli('orchestrator', [
+        'exec',
+        'file_read',
+        '--addr',
+        addr,
+        '--mount',
+        ws.dir,
+        '--param',
+        'path=a.txt',
+        '--json',
+      ]);
+      expect(r.code).toBe(0);
+      const taskId = (
+        await worker.waitFor(/"taskId":"([^"]+)","tool":"file_read"[^\n]*"msg":"task completed"/)
+      )[1] as string;
+      orchestrator.child.kill('SIGTERM');
+      expect((await orchestrator.exited).code).toBe(0);
+      orchestrator = serve();
+      await orchestrator.waitFor(/"msg":"orchestrator listening"/);
+      const status = await runCli('orchestrator', ['status', taskId, '--addr', addr, '--json']);
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({
+        taskId,
+        state: 'TASK_STATE_COMPLETED',
+        result: { status: 'completed', stdout: 'kept\n' },
+      });
+      const missing = await runCli('orchestrator', ['status', 'no-such-task', '--addr', addr]);
+      expect(missing.code).toBe(2);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      orchestrator.child.kill('SIGTERM');
+      await orchestrator.exited;
+      ws.cleanup();
+    }
+    expect(leftoverContainers(`cli-data-${process.pid}`)).toEqual([]);
+  });
 });
