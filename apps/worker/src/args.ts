@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { OPTIONS } from './config-schema';
+import { OPTIONS, envName } from './config-schema';
 import { usageError } from './errors';
 
 /** One flag of a command (besides the shared configuration flags). */
@@ -49,7 +49,7 @@ function allFlags(spec: CommandSpec): Record<string, FlagSpec> {
         type: 'string',
         multiple: repeatable,
         valueName: o.valueName,
-        description: `${o.description} (default ${o.defaultText})`,
+        description: `${o.description}${o.choices ? ` [${o.choices.join('|')}]` : ''} (default ${o.defaultText}; env ${envName(o.flag)})`,
       };
     }
   }
