@@ -58,7 +58,9 @@ describe('parseCommand', () => {
     const help = renderHelp(spec);
     expect(help).toContain('Usage: worker run <tool>');
     expect(help).toMatch(/--param KEY=VALUE\s+a parameter \[repeatable\]/);
-    expect(help).toMatch(/--dial-timeout DURATION\s+timeout for connecting to the orchestrator \(default 30s; env WORKER_DIAL_TIMEOUT\)/);
+    expect(help).toMatch(
+      /--dial-timeout DURATION\s+timeout for connecting to the orchestrator \(default 30s; env WORKER_DIAL_TIMEOUT\)/,
+    );
     expect(help).toContain('-h, --help');
   });
 });

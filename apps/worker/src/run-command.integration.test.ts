@@ -10,6 +10,7 @@ import { allToolSpecs } from '@baaaht/tool-specs';
 import { cleanEnv, leftoverContainers, runCli } from './test-support/cli-process';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 import type { FakeWeb } from './test-support/fake-web';
+import type { TaskReport } from './task-output';
 
 jest.setTimeout(120_000);
 
@@ -37,18 +38,7 @@ let web: FakeWeb;
 let policyFile: string;
 const covered = new Set<string>();
 
-interface Report {
-  tool: string;
-  status: string;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  durationMs: number;
-  containerId: string | null;
-  error: { code: string; message: string } | null;
-  structured?: unknown;
-}
+type Report = TaskReport;
 
 async function run(
   args: string[],

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import Docker from 'dockerode';
+import { dockerConnectionFromEnv } from '@baaaht/executor';
 import { checkPolicyFile } from '@baaaht/policy';
 import type { CommandSpec } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import type { WorkerConfig } from '../config-schema';
-import { dockerOptionsFromEnv } from '../docker-host';
 import { workerCatalog } from '../tool-catalog';
 
 export const doctorCommand: CommandSpec = {
@@ -42,9 +42,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> {
-  const { options, display } = dockerOptionsFromEnv(env);
-  const docker = new Docker(options);
+  const display = env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
   const checks: DoctorCheck[] = [];
+  let docker: Docker;
+  try {
+    docker = new Docker(dockerConnectionFromEnv(env));
+  } catch (err) {
+    return [
+      {
+        name: 'docker',
+        ok: false,
+        detail: `DOCKER_HOST=${display}: ${(err as Error).message}`,
+        fix: 'set DOCKER_HOST to unix:///path or tcp://host:port',
+      },
+    ];
+  }
   let info: { Runtimes?: Record<string, unknown> } | undefined;
   try {
     const version = await withTimeout(docker.version(), DOCKER_TIMEOUT_MS, 'docker version');
