@@ -124,6 +124,28 @@ describe('executor task handler', () => {
     expect(handler.tools()).toEqual(['grep']);
   });
 
+  it('does not forward the intermediate output of multi-step tools', async () => {
+    const { executor } = fakeExecutor(async (req) => {
+      req.onEvent?.({ type: 'started', taskId: 't-1', tool: 'file_edit', containerId: 'c1', step: 0 });
+      req.onEvent?.({ type: 'stdout', taskId: 't-1', chunk: Buffer.from('the whole file') });
+      return result({ tool: 'file_edit', stdout: 'a.txt: 1 replacement\n' });
+    });
+    const handler = createExecutorTaskHandler({
+      executor,
+      tools: ['file_edit'],
+      multiStep: new Set(['file_edit']),
+      logger: recordingLogger([]),
+      metrics: new WorkerMetrics({ name: 'w', version: '0' }),
+    });
+    const events: TaskHandlerEvent[] = [];
+    const outcome = await handler.run(
+      { ...task, tool: 'file_edit' },
+      { signal: new AbortController().signal, emit: (e) => events.push(e) },
+    );
+    expect(events).toEqual([{ type: 'started', containerId: 'c1' }]);
+    expect(outcome.stdout).toBe('a.txt: 1 replacement\n');
+  });
+
   it('turns a thrown executor error into an error outcome and a warning', async () => {
     const lines: Line[] = [];
     const { executor } = fakeExecutor(async () => {

@@ -16,6 +16,8 @@ const OUTCOME_STATUSES: ReadonlySet<string> = new Set([
 export interface ExecutorTaskHandlerOptions {
   executor: Executor;
   tools: readonly string[];
+  /** Tools whose live output is not their result (several commands per task); their output is not forwarded. */
+  multiStep?: ReadonlySet<string>;
   logger: CliLogger;
   metrics: WorkerMetrics;
 }
@@ -45,7 +47,8 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
           boundContainer = event.containerId;
           log.debug('container started', { step: event.step });
           ctx.emit({ type: 'started', containerId: event.containerId });
-        } else if (event.type === 'stdout' || event.type === 'stderr') {
+        } else if ((event.type === 'stdout' || event.type === 'stderr') && !options.multiStep?.has(task.tool)) {
+          // A multi-step tool's intermediate output (file_edit reading the file) is not its result.
           ctx.emit({ type: event.type, data: event.chunk });
         }
       };

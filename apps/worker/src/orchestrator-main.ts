@@ -274,6 +274,7 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
     enabled: !json && io.stderr.isTTY === true,
   });
   let report: TaskReport | undefined;
+  let streamed = false;
   let interrupts = 0;
   let onInterrupt: (() => void) | undefined;
   let abandon: (() => void) | undefined;
@@ -320,7 +321,8 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
             progress.update(`task ${submitted.taskId}: requeued (${payload.value.reason}), waiting for a worker…`);
             break;
           case 'output':
-            if (!json) {
+            if (!json && call.streamable) {
+              streamed = true;
               progress.stop();
               (payload.value.stream === OutputStream.OUTPUT_STREAM_STDERR ? io.stderr : io.stdout).write(
                 payload.value.data,
@@ -352,8 +354,15 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
   progress.stop();
   client.close();
   if (report === undefined) return fail('ORCHESTRATOR_UNAVAILABLE', 'the task stream ended without a result', 1);
-  if (json) await writeOut(io.stdout, JSON.stringify(report) + '\n');
-  else io.stderr.write(`${summaryLine(report)}\n`);
+  if (json) {
+    await writeOut(io.stdout, JSON.stringify(report) + '\n');
+  } else {
+    if (!streamed) {
+      if (report.stdout) await writeOut(io.stdout, report.stdout);
+      if (report.stderr) io.stderr.write(report.stderr);
+    }
+    io.stderr.write(`${summaryLine(report)}\n`);
+  }
   return report.status === 'completed' ? 0 : 1;
 }
 

@@ -136,6 +136,31 @@ describe('worker run --json (real binary, real containers)', () => {
     expect(ws.read('edit.txt')).toBe('hello new world\n');
   });
 
+  it('file_edit without --json prints its result, not the file it read on the way', async () => {
+    fs.writeFileSync(ws.path('plain.txt'), 'one two\n');
+    fs.chownSync(ws.path('plain.txt'), OWNER.uid, OWNER.gid);
+    const r = await runCli(
+      'worker',
+      [
+        'run',
+        'file_edit',
+        '--mount',
+        ws.dir,
+        '--param',
+        'path=plain.txt',
+        '--param',
+        'old_string=two',
+        '--param',
+        'new_string=2',
+      ],
+      { env: cleanEnv({ WORKER_TOOL_IMAGE: FILE_IMAGES, WORKER_NAME: NAME }) },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('one two');
+    expect(r.stderr).toMatch(/^file_edit completed in /m);
+    expect(ws.read('plain.txt')).toBe('one 2\n');
+  });
+
   it('file_edit that matches nothing reports a failure and exits 1', async () => {
     const { code, report } = await run([
       'file_edit',

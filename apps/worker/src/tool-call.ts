@@ -16,6 +16,11 @@ export interface PreparedToolCall {
   timeoutMs: number | undefined;
   /** Per-tool image overrides in force. */
   images: Record<string, string>;
+  /**
+   * Whether the tool's live output is its output. Multi-step tools (file_edit: read, then write) run
+   * several commands whose intermediate output is not the result, so only their final result is shown.
+   */
+  streamable: boolean;
 }
 
 /** The flags both commands share. */
@@ -89,5 +94,5 @@ export function prepareToolCall(
   } else if (spec.workspace !== 'none') {
     throw usageError(`${tool} works on a workspace: give --mount DIR`);
   }
-  return { tool, params: checked.params, mountSource, timeoutMs, images };
+  return { tool, params: checked.params, mountSource, timeoutMs, images, streamable: spec.run === undefined };
 }

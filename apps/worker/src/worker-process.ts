@@ -88,9 +88,16 @@ export class WorkerProcess {
     }
     const metrics = new WorkerMetrics({ name: config.name, version });
     const tools = catalog.all().map((s) => s.name);
+    const multiStep = new Set(
+      catalog
+        .all()
+        .filter((spec) => spec.run !== undefined)
+        .map((spec) => spec.name),
+    );
     const handler = createExecutorTaskHandler({
       executor,
       tools,
+      multiStep,
       logger: logger.child({ component: 'task' }),
       metrics,
     });

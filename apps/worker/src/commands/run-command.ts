@@ -94,7 +94,7 @@ export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: Pars
 
   let streamed = false;
   const onEvent = (event: TaskEvent): void => {
-    if (json || (event.type !== 'stdout' && event.type !== 'stderr')) return;
+    if (json || !prepared.streamable || (event.type !== 'stdout' && event.type !== 'stderr')) return;
     streamed = true;
     (event.type === 'stdout' ? io.stdout : io.stderr).write(event.chunk);
   };
