@@ -112,7 +112,7 @@ async function cliRun(tool: string, params: Record<string, string>, extra: strin
   const r = await runCli('worker', args, { env: cleanEnv({ WORKER_TOOL_IMAGE: TOOL_IMAGES, ...env }) });
   seen.push(r.stdout, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  if (lines.length !== 1) throw new Error(`worker run ${tool} printed ${lines.length} lines:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`);
+  if (lines.length !== 1 || lines[0] === '') throw new Error(`worker run ${tool} printed ${lines.length} lines:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`);
   return { code: r.code, report: JSON.parse(lines[0] as string) as Report };
 }
 
@@ -162,7 +162,8 @@ describe('worker run --json (real CLI)', () => {
     await pool(cases, 3, async ([tool, params]) => {
       const { report } = await cliRun(tool, params, ['--mount', ws.dir, '--policy', policyFile]);
       expect(JSON.stringify(report)).not.toContain(SECRET);
-      expect(report.status).toMatch(/^(completed|failed|error|denied)$/);
+      // grep over '.' also meets the 1 GB sparse file (one 1 GB line): oom or timeout is a bounded outcome.
+      expect(report.status).toMatch(/^(completed|failed|error|denied|oom|timeout)$/);
     });
     // The host file is untouched by the write/edit attempts through the link.
     expect(fs.readFileSync(path.join(secretDir, 'secret.txt'), 'utf8')).toBe(`${SECRET}\n`);
@@ -187,7 +188,7 @@ describe('worker run --json (real CLI)', () => {
       const text = JSON.stringify(report);
       expect(text).not.toMatch(/uid=\d+/);
       expect(text).not.toMatch(/BusyBox v\d|Usage: (cat|ls|grep|find|curl)/);
-      expect(report.status).toMatch(/^(completed|failed|error|denied)$/);
+      expect(report.status).toMatch(/^(completed|failed|error|denied|oom|timeout)$/);
       if (report.status !== 'completed') expect(report.error?.code).toMatch(/^[A-Z_]+$/);
     });
     const w = await cliRun('file_write', { path: 'inj.txt', content: '$(id) `id`; rm -rf / --help -rf' }, ['--mount', ws.dir, '--policy', policyFile]);
@@ -199,7 +200,7 @@ describe('worker run --json (real CLI)', () => {
   it('bounds large parameters, lone surrogates and unknown tools', async () => {
     // A single argv string caps at 128 KiB (MAX_ARG_STRLEN), so the CLI gets the largest one allowed.
     const big = await cliRun('grep', { pattern: 'x'.repeat(120_000), path: '.' }, ['--mount', ws.dir, '--policy', policyFile]);
-    expect(big.report.status).toMatch(/^(completed|failed|error)$/);
+    expect(big.report.status).toMatch(/^(completed|failed|error|oom|timeout)$/);
     const surrogate = await cliRun('file_read', { path: 'a\ud800b' }, ['--mount', ws.dir, '--policy', policyFile]);
     expectTypedRefusal(surrogate.report);
     const unknown = await cliRun('no_such_tool', {}, []);
@@ -212,6 +213,8 @@ describe('worker run --json (real CLI)', () => {
       const { report } = await cliRun('fetch_url', { url });
       expect([url, report.status]).toEqual([url, expect.stringMatching(/^(denied|failed|error)$/)]);
       expect(report.error?.code).toMatch(/^(POLICY_DENIED|EGRESS_ERROR|TOOL_FAILED|INVALID_PARAMS)$/);
+      // The proxy refused the CONNECT: curl says so (the policy rule itself is in the worker log).
+      if (report.error?.code === 'TOOL_FAILED') expect(report.stderr).toMatch(/SOCKS5|refused|denied/i);
       expect(report.stdout).not.toContain('hello from the loopback test server');
     }
     // The loopback server was never reached under the default policy.
@@ -263,10 +266,20 @@ function expectRefused(o: HubOutcome, label: string): void {
 
 describe('through the hub (client.submit to a real worker)', () => {
   it('refuses path traversal, NUL bytes, newlines and lone surrogates in every file tool', async () => {
-    const paths = [...TRAVERSALS, 'a\0b', '\0', 'ok\0/../../etc/passwd', '\ud800', 'a\udfffb/../../..'];
+    const paths = [...TRAVERSALS, 'a\0b', '\0', 'ok\0/../../etc/passwd', 'a\udfffb/../../..', 'x\n/../../etc'];
     for (const tool of FILE_TOOLS) {
       for (const p of paths) expectRefused(await viaHub(tool, fileParams(tool, p)), `${tool} ${JSON.stringify(p)}`);
     }
+  });
+
+  it('bounds lone surrogates: they travel as U+FFFD and stay inside the workspace', async () => {
+    for (const tool of FILE_TOOLS) {
+      const o = await viaHub(tool, fileParams(tool, '\ud800'));
+      if ('finished' in o) expect(o.finished.state).not.toBe(TaskState.TASK_STATE_UNSPECIFIED);
+    }
+    // Whatever file_write created is inside the workspace, under the replacement character's name.
+    expect(fs.readdirSync(ws.dir).filter((n) => /[\ud800-\udfff]/.test(n))).toEqual([]);
+    expect(fs.readdirSync(path.dirname(ws.dir)).filter((n) => n.includes('\ufffd'))).toEqual([]);
   });
 
   it('does not leak the planted symlink target', async () => {
@@ -280,12 +293,17 @@ describe('through the hub (client.submit to a real worker)', () => {
     }
   });
 
-  it('bounds a 10 MB parameter', async () => {
-    const o = await viaHub('file_write', { path: 'huge.txt', content: 'y'.repeat(10 * 1024 * 1024) });
-    expectRefused(o, '10 MB content');
-    expect(fs.existsSync(ws.path('huge.txt'))).toBe(false);
-    const o2 = await viaHub('grep', { pattern: 'z'.repeat(10 * 1024 * 1024), path: '.' });
-    expectRefused(o2, '10 MB pattern');
+  it('bounds 10 MB parameters: within the 16 MiB file_write cap it is written, elsewhere refused', async () => {
+    const ten = 10 * 1024 * 1024;
+    const ok = await viaHub('file_write', { path: 'huge.txt', content: 'y'.repeat(ten) });
+    expect('finished' in ok && ok.finished.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(fs.statSync(ws.path('huge.txt')).size).toBe(ten);
+    fs.rmSync(ws.path('huge.txt'));
+    expectRefused(await viaHub('file_write', { path: 'huger.txt', content: 'y'.repeat(2 * ten) }), '20 MB content');
+    expect(fs.existsSync(ws.path('huger.txt'))).toBe(false);
+    expectRefused(await viaHub('grep', { pattern: 'z'.repeat(ten), path: '.' }), '10 MB pattern');
+    expectRefused(await viaHub('file_read', { path: 'p'.repeat(ten) }), '10 MB path');
+    expectRefused(await viaHub('fetch_url', { url: `http://127.0.0.1:${web.port}/${'u'.repeat(ten)}` }, false), '10 MB url');
   });
 
   it('treats injection strings as data and refuses unknown tools', async () => {
