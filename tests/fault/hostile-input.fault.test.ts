@@ -19,6 +19,7 @@ import { TaskState } from '@baaaht/proto';
 import type { TaskFinished } from '@baaaht/proto';
 import { createTempWorkspace } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
+import type { TaskReport as Report } from '../../apps/worker/src/task-output';
 import { openTestExecutor, testWorkerId, workerContainers as executorContainers } from '../../packages/executor/src/test-support/integration';
 import { OWNER, TOOL_IMAGES, expectNoManagedContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
 import type { HubProcess } from './support/cluster';
@@ -52,15 +53,6 @@ function fileParams(tool: FileTool, p: string): Record<string, unknown> {
   }
 }
 
-interface Report {
-  tool: string;
-  status: string;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  error: { code: string; message: string } | null;
-}
 
 let ws: TempWorkspace;
 let secretDir: string;
@@ -87,7 +79,7 @@ beforeAll(async () => {
   execFileSync('truncate', ['-s', '1G', ws.path('big.bin')]);
   fs.lchownSync(ws.path('big.bin'), OWNER.uid, OWNER.gid);
   web = await startTestWeb();
-  policyFile = writeLoopbackPolicy(ws.dir, [web.port]);
+  policyFile = writeLoopbackPolicy(ws.dir, web.port);
   hub = await startHub({ lease: '30s' });
   worker = await startWorker({ addr: hub.addr, name: workerName, policyFile });
   client = createHubClient(hub.addr, { rpcTimeoutMs: 60_000 });

@@ -32,7 +32,7 @@ beforeAll(async () => {
   web = await startTestWeb();
   dataDir = tempDir('hubdata');
   hub = await startHub({ dataDir, lease: '30s' });
-  worker = await startWorker({ addr: hub.addr, name: workerName, policyFile: writeLoopbackPolicy(tempDir('ws'), [web.port]) });
+  worker = await startWorker({ addr: hub.addr, name: workerName, policyFile: writeLoopbackPolicy(tempDir('ws'), web.port) });
 });
 
 afterAll(async () => {

@@ -26,7 +26,7 @@ const workerName = `fault-drain-${process.pid}`;
 beforeAll(async () => {
   web = await startTestWeb();
   hub = await startHub({ lease: '30s' });
-  worker = await startWorker({ addr: hub.addr, name: workerName, policyFile: writeLoopbackPolicy(tempDir('ws'), [web.port]), slots: TASKS });
+  worker = await startWorker({ addr: hub.addr, name: workerName, policyFile: writeLoopbackPolicy(tempDir('ws'), web.port), slots: TASKS });
 });
 
 afterAll(async () => {

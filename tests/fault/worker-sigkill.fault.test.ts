@@ -28,7 +28,7 @@ const workerName = `fault-sigkill-${process.pid}`;
 beforeAll(async () => {
   web = await startTestWeb();
   hub = await startHub({ lease: '3s' });
-  policyFile = writeLoopbackPolicy(tempDir('ws'), [web.port]);
+  policyFile = writeLoopbackPolicy(tempDir('ws'), web.port);
   worker = await startWorker({ addr: hub.addr, name: workerName, policyFile });
 });
 

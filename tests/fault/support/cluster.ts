@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, containersWithLabel } from '@baaaht/test-utils';
+import { loopbackPolicyYaml } from '../../../apps/worker/src/test-support/fake-web';
 import { cleanEnv, startCli, tempDir, tempSocketPath } from './processes';
 import type { CliProcess } from './processes';
 
@@ -72,27 +73,10 @@ export async function startWorker(options: WorkerProcessOptions): Promise<CliPro
   return proc;
 }
 
-/** A policy that lets tools mount `workspace` read-write and reach 127.0.0.1 on `ports` (the default forbids loopback). */
-export function writeLoopbackPolicy(workspace: string, ports: number[]): string {
+/** A policy file that lets tools mount `workspace` read-write and reach 127.0.0.1 on `port` (the default forbids loopback). */
+export function writeLoopbackPolicy(workspace: string, port: number): string {
   const file = path.join(tempDir('policy'), 'policy.yaml');
-  fs.writeFileSync(
-    file,
-    [
-      'id: fault-suite',
-      'mode: strict',
-      'mounts:',
-      '  allow_bind_mounts: true',
-      '  mount_allowlist:',
-      `    - path: ${JSON.stringify(workspace)}`,
-      '      mode: readwrite',
-      'network:',
-      '  allow_network: true',
-      '  allow_private: true',
-      '  allowed_networks: ["127.0.0.0/8"]',
-      `  allowed_ports: [${ports.join(', ')}]`,
-      '',
-    ].join('\n'),
-  );
+  fs.writeFileSync(file, loopbackPolicyYaml(workspace, port));
   return file;
 }
 

@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cleanEnv as workerCleanEnv } from '../../../apps/worker/src/test-support/cli-process';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const TSX_LOADER = `file://${path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')}`;
@@ -34,16 +35,11 @@ export function removeTempDirs(): void {
   for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
-/** No WORKER_* or JEST variables from the developer's shell, a HOME without a config file. */
+/** The worker app's clean environment (no WORKER_* / JEST leaking in, a fresh HOME), its HOME removed with our temp dirs. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('WORKER_') || k === 'ORCHESTRATOR_URL' || k === 'XDG_CONFIG_HOME' || k.startsWith('JEST') || k === 'NODE_OPTIONS') continue;
-    env[k] = v;
-  }
-  env['HOME'] = tempDir('home');
-  env['TSX_TSCONFIG_PATH'] = path.join(REPO_ROOT, 'tsconfig.json');
-  return { ...env, ...extra };
+  const env = workerCleanEnv(extra);
+  if (env['HOME']) tempDirs.push(env['HOME']);
+  return env;
 }
 
 export interface CliResult {
