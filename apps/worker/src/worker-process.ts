@@ -5,7 +5,7 @@ import type { ReloadResult } from '@baaaht/policy';
 import type { ResolvedWorkerConfig } from './config';
 import { WorkerCliError } from './errors';
 import { createExecutorTaskHandler } from './executor-task-handler';
-import { createWorkerExecutor } from './executor-port';
+import { createWorkerExecutor } from './worker-executor';
 import type { CliLogger } from './logger';
 import { createWorkerPolicy } from './policy-setup';
 import type { WorkerPolicy } from './policy-setup';

@@ -4,7 +4,7 @@ import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import type { ResolvedWorkerConfig } from '../config';
 import { WorkerCliError } from '../errors';
-import { createWorkerExecutor } from '../executor-port';
+import { createWorkerExecutor } from '../worker-executor';
 import type { TaskEvent } from '@baaaht/executor';
 import { createLogger } from '../logger';
 import { createWorkerPolicy } from '../policy-setup';
