@@ -11,7 +11,7 @@ export interface WorkerPolicyOptions {
   logger: Logger;
 }
 
-/** The policy store plus an enforcer that always asks the current snapshot, so SIGHUP reloads reach the executor. */
+/** The policy store plus an enforcer whose per-task snapshot is the policy in force when the task starts. */
 export interface WorkerPolicy {
   store: PolicyStore;
   enforcer: PolicyEnforcer;
@@ -44,9 +44,12 @@ export function createWorkerPolicy(options: WorkerPolicyOptions): WorkerPolicy {
     }
     throw err;
   }
+  // Reloads reach the next task, never a running one: the executor takes one
+  // snapshot per task and keeps it for all of that task's checks.
   const enforcer: PolicyEnforcer = {
     enforce: (request) => store.current().enforce(request),
     checkEgress: (request) => store.current().checkEgress(request),
+    snapshot: () => store.current(),
   };
   return { store, enforcer };
 }
