@@ -6,7 +6,16 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/proto/src/gen/**', '**/*.js', '**/*.mjs', 'bench/results/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'packages/proto/src/gen/**',
+      '**/*.js',
+      '**/*.mjs',
+      'bench/results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -28,7 +37,14 @@ export default tseslint.config(
   },
   {
     // CLIs, benchmarks, scripts and tests may print.
-    files: ['apps/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '**/*.test.ts', '**/test/**/*.ts', '**/fixtures/**/*.ts'],
+    files: [
+      'apps/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+      '**/*.test.ts',
+      '**/test/**/*.ts',
+      '**/fixtures/**/*.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

@@ -78,8 +78,19 @@ async function caseEndToEnd(ws: string): Promise<void> {
   const hub = startBin('orchestrator', ['serve', '--listen', addr, '--log-level', 'warn']);
   const images = Object.entries(offlineToolImages()).flatMap(([t, i]) => ['--tool-image', `${t}=${i}`]);
   const worker = startBin('worker', [
-    '--orchestrator-addr', addr, '--name', 'bench-worker', '--workspace-root', ws, '--max-concurrent-tasks', '4',
-    '--log-level', 'warn', '--pull-policy', 'never', ...images,
+    '--orchestrator-addr',
+    addr,
+    '--name',
+    'bench-worker',
+    '--workspace-root',
+    ws,
+    '--max-concurrent-tasks',
+    '4',
+    '--log-level',
+    'warn',
+    '--pull-policy',
+    'never',
+    ...images,
   ]);
   const client = createHubClient(addr);
   const executor = await benchExecutor();
@@ -95,7 +106,11 @@ async function caseEndToEnd(ws: string): Promise<void> {
       {
         'hub + worker': () =>
           timeMs(async () => {
-            const { taskId } = await client.submit({ tool: 'file_read', params: { path: 'file.txt' }, mountSource: ws });
+            const { taskId } = await client.submit({
+              tool: 'file_read',
+              params: { path: 'file.txt' },
+              mountSource: ws,
+            });
             const r = await client.wait(taskId);
             if (r.state !== 5 /* COMPLETED */) throw new Error(`e2e: state ${r.state} ${r.error?.message}`);
           }),
@@ -198,15 +213,26 @@ async function caseThroughput(ws: string): Promise<void> {
 
 async function caseFlood(): Promise<void> {
   log('50 MB of tool output');
-  const child = spawn(path.join(REPO, 'node_modules', '.bin', 'tsx'), [path.join(__dirname, 'fixtures', 'flood-child.ts'), String(50 * MiB)], {
-    env: { ...process.env, TSX_TSCONFIG_PATH: path.join(REPO, 'tsconfig.json') },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    path.join(REPO, 'node_modules', '.bin', 'tsx'),
+    [path.join(__dirname, 'fixtures', 'flood-child.ts'), String(50 * MiB)],
+    {
+      env: { ...process.env, TSX_TSCONFIG_PATH: path.join(REPO, 'tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
   if (code !== 0) throw new Error('flood child failed');
-  const r = JSON.parse(out) as { ms: number; before: number; peak: number; status: string; truncated: boolean; dropped: number };
+  const r = JSON.parse(out) as {
+    ms: number;
+    before: number;
+    peak: number;
+    status: string;
+    truncated: boolean;
+    dropped: number;
+  };
   const growth = (r.peak - r.before) / MiB;
   results.push({
     name: '50 MB stdout',
@@ -230,11 +256,18 @@ async function caseGrep(): Promise<void> {
   });
   const grep = (ex: typeof seed) => () =>
     timeMs(async () => {
-      const r = await ex.executeTask({ tool: 'grep', params: { pattern: 'needle', path: '.', regex: false }, mountSource: ws });
+      const r = await ex.executeTask({
+        tool: 'grep',
+        params: { pattern: 'needle', path: '.', regex: false },
+        mountSource: ws,
+      });
       if (r.status !== 'completed') throw new Error(`grep: ${r.status} ${r.error?.message}`);
     });
   try {
-    const samples = await interleave({ '0.2 CPU (seed)': grep(seed), '1 CPU': grep(oneCpu) }, Math.max(3, Math.floor(ROUNDS / 4)));
+    const samples = await interleave(
+      { '0.2 CPU (seed)': grep(seed), '1 CPU': grep(oneCpu) },
+      Math.max(3, Math.floor(ROUNDS / 4)),
+    );
     const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
     results.push({
       name: 'grep over 5,000 files',
@@ -251,13 +284,16 @@ async function caseGrep(): Promise<void> {
 function render(machine: Record<string, string | number>): string {
   const lines: string[] = [];
   lines.push(`# Benchmark results, ${machine.date}`, '');
-  lines.push(`Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.os}, Docker ${machine.docker}, Node ${machine.node}.`);
+  lines.push(
+    `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.os}, Docker ${machine.docker}, Node ${machine.node}.`,
+  );
   lines.push(`Rounds per comparison: ${ROUNDS}, interleaved. Times in ms.`, '');
   for (const c of results) {
     lines.push(`## ${c.name}`, '');
     if (c.summaries) {
       lines.push('| variant | min | median | p95 |', '| --- | ---: | ---: | ---: |');
-      for (const [k, s] of Object.entries(c.summaries)) lines.push(`| ${k} | ${s.min.toFixed(1)} | ${s.median.toFixed(1)} | ${s.p95.toFixed(1)} |`);
+      for (const [k, s] of Object.entries(c.summaries))
+        lines.push(`| ${k} | ${s.min.toFixed(1)} | ${s.median.toFixed(1)} | ${s.p95.toFixed(1)} |`);
       lines.push('');
     }
     if (c.values) {
@@ -268,7 +304,9 @@ function render(machine: Record<string, string | number>): string {
     if (c.ratios) {
       lines.push('| ratio (medians) | value | target | met |', '| --- | ---: | --- | --- |');
       for (const [k, r] of Object.entries(c.ratios))
-        lines.push(`| ${k} | ${r.value.toFixed(2)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'NO'} |`);
+        lines.push(
+          `| ${k} | ${r.value.toFixed(2)} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'NO'} |`,
+        );
       lines.push('');
     }
   }
@@ -301,7 +339,10 @@ async function main(): Promise<void> {
   const outDir = path.join(REPO, 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const stamp = date.slice(0, 10);
-  fs.writeFileSync(path.join(outDir, `${stamp}.json`), JSON.stringify({ machine, rounds: ROUNDS, results }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(outDir, `${stamp}.json`),
+    JSON.stringify({ machine, rounds: ROUNDS, results }, null, 2) + '\n',
+  );
   const md = render(machine);
   fs.writeFileSync(path.join(outDir, 'latest.md'), md + '\n');
   process.stdout.write(md + '\n');

@@ -22,7 +22,8 @@ import { statusFromTaskState } from '@baaaht/proto';
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '..');
 const tty = process.stderr.isTTY;
-const say = (s: string): void => void process.stderr.write(`${tty ? '\x1b[1m' : ''}demo:${tty ? '\x1b[0m' : ''} ${s}\n`);
+const say = (s: string): void =>
+  void process.stderr.write(`${tty ? '\x1b[1m' : ''}demo:${tty ? '\x1b[0m' : ''} ${s}\n`);
 
 const DEFAULT_IMAGES = { busybox: 'alpine:3.19', curl: 'curlimages/curl:8.6.0' };
 const OFFLINE_IMAGES = { busybox: 'baaaht/tools-busybox:offline', curl: 'baaaht/tools-curl:offline' };
@@ -48,7 +49,9 @@ async function chooseImages(): Promise<{ busybox: string; curl: string; offline:
   try {
     await run('docker', ['info']);
   } catch {
-    throw new Error('no Docker engine answers. Start one (Debian: apt-get install -y docker.io && dockerd --bridge=none --iptables=false &)');
+    throw new Error(
+      'no Docker engine answers. Start one (Debian: apt-get install -y docker.io && dockerd --bridge=none --iptables=false &)',
+    );
   }
   let ok = true;
   for (const image of Object.values(DEFAULT_IMAGES)) {
@@ -62,7 +65,9 @@ async function chooseImages(): Promise<{ busybox: string; curl: string; offline:
   if (ok) return { ...DEFAULT_IMAGES, offline: false };
   say('no registry reachable: building offline tool images from this host (scripts/build-offline-images.sh)');
   await new Promise<void>((resolve, reject) => {
-    const p = spawn('bash', [path.join(REPO, 'scripts', 'build-offline-images.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const p = spawn('bash', [path.join(REPO, 'scripts', 'build-offline-images.sh')], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build-offline-images.sh exited ${code}`))));
   });
   return { ...OFFLINE_IMAGES, offline: true };
@@ -153,7 +158,8 @@ async function stop(child: ChildProcess): Promise<number | null> {
 }
 
 function excerpt(f: TaskFinished): string {
-  const text = Buffer.from(f.stdout).toString('utf8') || Buffer.from(f.stderr).toString('utf8') || f.error?.message || '';
+  const text =
+    Buffer.from(f.stdout).toString('utf8') || Buffer.from(f.stderr).toString('utf8') || f.error?.message || '';
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > 60 ? flat.slice(0, 57) + '...' : flat;
 }
@@ -171,8 +177,18 @@ async function main(): Promise<void> {
   const worker = bin(
     'worker',
     [
-      '--orchestrator-addr', addr, '--name', 'demo-worker', '--policy', policyFile(dir, ws, web.port),
-      '--search-backend-url', `http://127.0.0.1:${web.port}`, '--pull-policy', 'never', '--log-format', 'json',
+      '--orchestrator-addr',
+      addr,
+      '--name',
+      'demo-worker',
+      '--policy',
+      policyFile(dir, ws, web.port),
+      '--search-backend-url',
+      `http://127.0.0.1:${web.port}`,
+      '--pull-policy',
+      'never',
+      '--log-format',
+      'json',
       ...imageFlags,
     ],
     logs,
@@ -184,7 +200,10 @@ async function main(): Promise<void> {
     say('starting the dev orchestrator and a worker...');
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const ready = await client.workers().then((w) => w.some((x) => x.connected), () => false);
+      const ready = await client.workers().then(
+        (w) => w.some((x) => x.connected),
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`the worker did not connect within 60 s; see ${logs}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -218,7 +237,9 @@ async function main(): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
-  say(`${rows.length - failures}/${rows.length} tools completed${images.offline ? ' (offline images)' : ''}; sample workspace left at ${ws}`);
+  say(
+    `${rows.length - failures}/${rows.length} tools completed${images.offline ? ' (offline images)' : ''}; sample workspace left at ${ws}`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(failures === 0 ? 0 : 1);
 }

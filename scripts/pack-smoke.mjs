@@ -11,7 +11,10 @@ const pkgsDir = path.join(repo, 'packages');
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-pack-'));
 const pkgs = fs
   .readdirSync(pkgsDir)
-  .map((d) => ({ dir: path.join(pkgsDir, d), json: JSON.parse(fs.readFileSync(path.join(pkgsDir, d, 'package.json'), 'utf8')) }))
+  .map((d) => ({
+    dir: path.join(pkgsDir, d),
+    json: JSON.parse(fs.readFileSync(path.join(pkgsDir, d, 'package.json'), 'utf8')),
+  }))
   .filter((p) => !p.json.private);
 
 const tarballs = {};
@@ -30,7 +33,10 @@ fs.writeFileSync(
   path.join(app, 'package.json'),
   JSON.stringify({ name: 'consumer', private: true, dependencies: deps, overrides: deps }, null, 2),
 );
-execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: app, stdio: 'inherit' });
+execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], {
+  cwd: app,
+  stdio: 'inherit',
+});
 
 let failed = 0;
 for (const name of Object.keys(tarballs)) {

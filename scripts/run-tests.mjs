@@ -19,7 +19,9 @@ const totals = { passed: 0, failed: 0, skipped: 0, total: 0 };
 let status = 0;
 for (const run of runs) {
   const out = path.join(tmp, `${run.name}.json`);
-  const r = spawnSync('pnpm', ['exec', 'jest', '--ci', '--json', `--outputFile=${out}`, ...run.args, ...extra], { stdio: 'inherit' });
+  const r = spawnSync('pnpm', ['exec', 'jest', '--ci', '--json', `--outputFile=${out}`, ...run.args, ...extra], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) status = r.status ?? 1;
   if (!fs.existsSync(out)) {
     console.log(`tests (${run.name}): no results file (jest crashed before reporting)`);

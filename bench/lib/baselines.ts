@@ -13,11 +13,37 @@ const run = promisify(execFile);
  */
 export function dockerRunCli(image: string, workspace: string, argv: string[], cpus = 0.1): () => Promise<void> {
   const args = [
-    'run', '--rm', '--network', 'none', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-    '--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=16m', '--init', '--pids-limit', '10',
-    '--memory', '64m', '--memory-swap', '64m', `--cpus=${cpus}`, '--user', '65534:65534',
-    '--label', 'org.baaaht.managed=true', '--label', 'org.baaaht.bench=cli',
-    '-v', `${workspace}:/workspace:ro`, '-w', '/workspace', image, ...argv,
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--read-only',
+    '--tmpfs',
+    '/tmp:rw,noexec,nosuid,size=16m',
+    '--init',
+    '--pids-limit',
+    '10',
+    '--memory',
+    '64m',
+    '--memory-swap',
+    '64m',
+    `--cpus=${cpus}`,
+    '--user',
+    '65534:65534',
+    '--label',
+    'org.baaaht.managed=true',
+    '--label',
+    'org.baaaht.bench=cli',
+    '-v',
+    `${workspace}:/workspace:ro`,
+    '-w',
+    '/workspace',
+    image,
+    ...argv,
   ];
   return async () => {
     await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });
@@ -28,7 +54,11 @@ export function dockerRunCli(image: string, workspace: string, argv: string[], c
  * The runtime floor: `runc run` on an OCI bundle made from the same image's
  * filesystem, with the same mount and limits, no Docker in the path.
  */
-export async function prepareRuncBundle(image: string, workspace: string, argv: string[]): Promise<{
+export async function prepareRuncBundle(
+  image: string,
+  workspace: string,
+  argv: string[],
+): Promise<{
   run: () => Promise<void>;
   cleanup: () => Promise<void>;
 }> {
@@ -65,7 +95,9 @@ export async function prepareRuncBundle(image: string, workspace: string, argv: 
   let n = 0;
   return {
     run: async () => {
-      await run('runc', ['run', '--bundle', dir, `baaaht-bench-${process.pid}-${n++}`], { maxBuffer: 64 * 1024 * 1024 });
+      await run('runc', ['run', '--bundle', dir, `baaaht-bench-${process.pid}-${n++}`], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
     },
     cleanup: async () => {
       fs.rmSync(dir, { recursive: true, force: true });

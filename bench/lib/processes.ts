@@ -5,7 +5,11 @@ import path from 'node:path';
 export const REPO = path.resolve(__dirname, '..', '..');
 
 /** Starts `bin/<name>` with args; output goes to the given log file descriptor or is ignored. */
-export function startBin(name: 'worker' | 'orchestrator', args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+export function startBin(
+  name: 'worker' | 'orchestrator',
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess {
   return spawn(path.join(REPO, 'bin', name), args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -19,7 +23,11 @@ export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promis
   clearTimeout(timer);
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -474,10 +474,7 @@ export class Executor {
       if (spec.network === 'egress') {
         const egress = await startEgressSession({
           root: options.egressSocketRoot,
-          check:
-            policy?.checkEgress !== undefined
-              ? policy.checkEgress.bind(policy)
-              : builtinEgressCheck,
+          check: policy?.checkEgress !== undefined ? policy.checkEgress.bind(policy) : builtinEgressCheck,
           context: sessionId === undefined ? { taskId: task.id, tool } : { taskId: task.id, tool, sessionId },
           logger: this.logger,
           onDecision: (allowed) => this.metricsRecorder.egress(allowed),
