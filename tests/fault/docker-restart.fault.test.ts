@@ -77,7 +77,9 @@ describe('dockerd restarted while tasks run', () => {
       dockerd = { ...dockerd, pid };
     }
     const restartMs = Date.now() - t0;
-    console.log(`dockerd stop+start took ${restartMs} ms; in-flight results: ${JSON.stringify(results.map((r) => [r.status, r.error]))}`);
+    console.log(
+      `dockerd stop+start took ${restartMs} ms; in-flight results: ${JSON.stringify(results.map((r) => [r.status, r.error]))}`,
+    );
 
     for (const r of results) {
       expect(['failed', 'error']).toContain(r.status);
@@ -91,7 +93,9 @@ describe('dockerd restarted while tasks run', () => {
     const after = await executor.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir });
     expect(after).toMatchObject({ status: 'completed', stdout: 'after the restart\n' });
     const burst = await Promise.all(
-      [0, 1, 2, 3].map(() => executor.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir })),
+      [0, 1, 2, 3].map(() =>
+        executor.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir }),
+      ),
     );
     expect(burst.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
     await executor.idle();

@@ -31,13 +31,23 @@ const protobufish = fc
   .array(
     fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
-      fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 5 }), fc.uint8Array({ maxLength: 48 })).map(([field, wire, body]) => {
-        const tag = (field << 3) | wire;
-        const len = wire === 2 ? [body.length & 0x7f] : [];
-        return Uint8Array.from([tag & 0x7f | (tag > 0x7f ? 0x80 : 0), ...(tag > 0x7f ? [tag >> 7] : []), ...len, ...body]);
-      }),
+      fc
+        .tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 5 }), fc.uint8Array({ maxLength: 48 }))
+        .map(([field, wire, body]) => {
+          const tag = (field << 3) | wire;
+          const len = wire === 2 ? [body.length & 0x7f] : [];
+          return Uint8Array.from([
+            (tag & 0x7f) | (tag > 0x7f ? 0x80 : 0),
+            ...(tag > 0x7f ? [tag >> 7] : []),
+            ...len,
+            ...body,
+          ]);
+        }),
       // Varints that claim huge lengths, the classic decoder trap.
-      fc.constantFrom(Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), Uint8Array.from([0x12, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])),
+      fc.constantFrom(
+        Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+        Uint8Array.from([0x12, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+      ),
     ),
     { maxLength: 12 },
   )
@@ -104,7 +114,9 @@ const hostileString = fc.oneof(
     'a/./../..',
     '',
   ),
-  fc.array(fc.constantFrom('..', '.', 'a', '', 'workspace', 'etc', '/'), { maxLength: 8 }).map((segs) => segs.join('/')),
+  fc
+    .array(fc.constantFrom('..', '.', 'a', '', 'workspace', 'etc', '/'), { maxLength: 8 })
+    .map((segs) => segs.join('/')),
 );
 const toolishParams = fc.record(
   {
@@ -113,7 +125,10 @@ const toolishParams = fc.record(
     content: fc.oneof(hostileString, fc.jsonValue()),
     old_string: hostileString,
     new_string: hostileString,
-    url: fc.oneof(hostileString, fc.constantFrom('http://127.0.0.1/', 'http://169.254.169.254/', 'file:///etc/passwd', 'http://[::1]/')),
+    url: fc.oneof(
+      hostileString,
+      fc.constantFrom('http://127.0.0.1/', 'http://169.254.169.254/', 'file:///etc/passwd', 'http://[::1]/'),
+    ),
     query: hostileString,
     offset: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
     limit: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),

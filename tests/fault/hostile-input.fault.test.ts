@@ -20,8 +20,20 @@ import type { TaskFinished } from '@baaaht/proto';
 import { createTempWorkspace } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import type { TaskReport as Report } from '../../apps/worker/src/task-output';
-import { openTestExecutor, testWorkerId, workerContainers as executorContainers } from '../../packages/executor/src/test-support/integration';
-import { OWNER, TOOL_IMAGES, expectNoManagedContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
+import {
+  openTestExecutor,
+  testWorkerId,
+  workerContainers as executorContainers,
+} from '../../packages/executor/src/test-support/integration';
+import {
+  OWNER,
+  TOOL_IMAGES,
+  expectNoManagedContainers,
+  startHub,
+  startWorker,
+  workerContainers,
+  writeLoopbackPolicy,
+} from './support/cluster';
 import type { HubProcess } from './support/cluster';
 import { rawGrpcCall, sendRaw } from './support/grpc-raw';
 import { waitResult } from './support/hub-checks';
@@ -52,7 +64,6 @@ function fileParams(tool: FileTool, p: string): Record<string, unknown> {
       return { path: p };
   }
 }
-
 
 let ws: TempWorkspace;
 let secretDir: string;
@@ -98,13 +109,21 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // worker run --json
 
-async function cliRun(tool: string, params: Record<string, string>, extra: string[] = [], env: Record<string, string> = {}): Promise<{ code: number | null; report: Report }> {
+async function cliRun(
+  tool: string,
+  params: Record<string, string>,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; report: Report }> {
   const args = ['run', tool, '--json', ...extra];
   for (const [k, v] of Object.entries(params)) args.push('--param', `${k}=${v}`);
   const r = await runCli('worker', args, { env: cleanEnv({ WORKER_TOOL_IMAGE: TOOL_IMAGES, ...env }) });
   seen.push(r.stdout, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  if (lines.length !== 1 || lines[0] === '') throw new Error(`worker run ${tool} printed ${lines.length} lines:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`);
+  if (lines.length !== 1 || lines[0] === '')
+    throw new Error(
+      `worker run ${tool} printed ${lines.length} lines:\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`,
+    );
   return { code: r.code, report: JSON.parse(lines[0] as string) as Report };
 }
 
@@ -162,7 +181,12 @@ describe('worker run --json (real CLI)', () => {
   });
 
   it('refuses a workspace mount that is a symlink to a directory outside the allowlist', async () => {
-    const { report } = await cliRun('file_read', { path: 'secret.txt' }, ['--mount', ws.path('leakdir'), '--policy', policyFile]);
+    const { report } = await cliRun('file_read', { path: 'secret.txt' }, [
+      '--mount',
+      ws.path('leakdir'),
+      '--policy',
+      policyFile,
+    ]);
     expectTypedRefusal(report);
     expect(JSON.stringify(report)).not.toContain(SECRET);
   });
@@ -174,7 +198,11 @@ describe('worker run --json (real CLI)', () => {
       ['list', { path: s }] as [string, Record<string, string>],
       ['find', { path: '.', name: s }] as [string, Record<string, string>],
     ]);
-    cases.push(['fetch_url', { url: '--help' }], ['fetch_url', { url: '$(id)' }], ['web_search', { query: '$(id); `id` --help' }]);
+    cases.push(
+      ['fetch_url', { url: '--help' }],
+      ['fetch_url', { url: '$(id)' }],
+      ['web_search', { query: '$(id); `id` --help' }],
+    );
     await pool(cases, 3, async ([tool, params]) => {
       const { report } = await cliRun(tool, params, ['--mount', ws.dir, '--policy', policyFile]);
       const text = JSON.stringify(report);
@@ -183,7 +211,12 @@ describe('worker run --json (real CLI)', () => {
       expect(report.status).toMatch(/^(completed|failed|error|denied|oom|timeout)$/);
       if (report.status !== 'completed') expect(report.error?.code).toMatch(/^[A-Z_]+$/);
     });
-    const w = await cliRun('file_write', { path: 'inj.txt', content: '$(id) `id`; rm -rf / --help -rf' }, ['--mount', ws.dir, '--policy', policyFile]);
+    const w = await cliRun('file_write', { path: 'inj.txt', content: '$(id) `id`; rm -rf / --help -rf' }, [
+      '--mount',
+      ws.dir,
+      '--policy',
+      policyFile,
+    ]);
     expect(w.report.status).toBe('completed');
     expect(ws.read('inj.txt')).toBe('$(id) `id`; rm -rf / --help -rf');
     expect(ws.read('sentinel.txt')).toBe('still here\n');
@@ -191,7 +224,12 @@ describe('worker run --json (real CLI)', () => {
 
   it('bounds large parameters, lone surrogates and unknown tools', async () => {
     // A single argv string caps at 128 KiB (MAX_ARG_STRLEN), so the CLI gets the largest one allowed.
-    const big = await cliRun('grep', { pattern: 'x'.repeat(120_000), path: '.' }, ['--mount', ws.dir, '--policy', policyFile]);
+    const big = await cliRun('grep', { pattern: 'x'.repeat(120_000), path: '.' }, [
+      '--mount',
+      ws.dir,
+      '--policy',
+      policyFile,
+    ]);
     expect(big.report.status).toMatch(/^(completed|failed|error|oom|timeout)$/);
     const surrogate = await cliRun('file_read', { path: 'a\ud800b' }, ['--mount', ws.dir, '--policy', policyFile]);
     expectTypedRefusal(surrogate.report);
@@ -201,7 +239,12 @@ describe('worker run --json (real CLI)', () => {
   });
 
   it('refuses fetch_url to loopback, private, link-local and ::1 under the default policy', async () => {
-    for (const url of [web.url('/page'), 'http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]:80/']) {
+    for (const url of [
+      web.url('/page'),
+      'http://10.0.0.1/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::1]:80/',
+    ]) {
       const { report } = await cliRun('fetch_url', { url });
       expect([url, report.status]).toEqual([url, expect.stringMatching(/^(denied|failed|error)$/)]);
       expect(report.error?.code).toMatch(/^(POLICY_DENIED|EGRESS_ERROR|TOOL_FAILED|INVALID_PARAMS)$/);
@@ -214,7 +257,11 @@ describe('worker run --json (real CLI)', () => {
   });
 
   it('refuses a redirect from an allowed loopback server to 169.254.169.254', async () => {
-    const { report } = await cliRun('fetch_url', { url: web.url('/redirect?to=http://169.254.169.254/latest/meta-data/') }, ['--policy', policyFile]);
+    const { report } = await cliRun(
+      'fetch_url',
+      { url: web.url('/redirect?to=http://169.254.169.254/latest/meta-data/') },
+      ['--policy', policyFile],
+    );
     expect(report.status).not.toBe('completed');
     expect(report.error?.code).toMatch(/^[A-Z_]+$/);
     expect(web.requests.some((r) => r.startsWith('/redirect'))).toBe(true);
@@ -243,7 +290,11 @@ async function viaHub(tool: string, params: Record<string, unknown>, mount = tru
     return { rejected: (err as HubError).code };
   }
   const finished = await waitResult(hub.addr, taskId, 120_000);
-  seen.push(finished.stdout.toString('latin1'), finished.stderr.toString('latin1'), JSON.stringify(finished.error ?? null));
+  seen.push(
+    finished.stdout.toString('latin1'),
+    finished.stderr.toString('latin1'),
+    JSON.stringify(finished.error ?? null),
+  );
   return { finished };
 }
 
@@ -295,7 +346,10 @@ describe('through the hub (client.submit to a real worker)', () => {
     expect(fs.existsSync(ws.path('huger.txt'))).toBe(false);
     expectRefused(await viaHub('grep', { pattern: 'z'.repeat(ten), path: '.' }), '10 MB pattern');
     expectRefused(await viaHub('file_read', { path: 'p'.repeat(ten) }), '10 MB path');
-    expectRefused(await viaHub('fetch_url', { url: `http://127.0.0.1:${web.port}/${'u'.repeat(ten)}` }, false), '10 MB url');
+    expectRefused(
+      await viaHub('fetch_url', { url: `http://127.0.0.1:${web.port}/${'u'.repeat(ten)}` }, false),
+      '10 MB url',
+    );
   });
 
   it('treats injection strings as data and refuses unknown tools', async () => {
@@ -308,15 +362,22 @@ describe('through the hub (client.submit to a real worker)', () => {
   });
 
   it('refuses egress to 10.0.0.1, 169.254.169.254, [::1] and a redirect to metadata, even with loopback allowed', async () => {
-    for (const url of ['http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data/', `http://[::1]:${web.port}/page`, web.url('/redirect?to=http://169.254.169.254/')]) {
+    for (const url of [
+      'http://10.0.0.1/',
+      'http://169.254.169.254/latest/meta-data/',
+      `http://[::1]:${web.port}/page`,
+      web.url('/redirect?to=http://169.254.169.254/'),
+    ]) {
       const o = await viaHub('fetch_url', { url }, false);
       expectRefused(o, url);
     }
   });
 
   it('caps a 1 GB output and keeps the worker RSS bounded', async () => {
-    const hwm = (): number => Number(/^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1]) * 1024;
-    const rss = (): number => Number(/^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1]) * 1024;
+    const hwm = (): number =>
+      Number(/^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1]) * 1024;
+    const rss = (): number =>
+      Number(/^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1]) * 1024;
     const before = rss();
     const o = await viaHub('file_read', { path: 'big.bin' });
     expect('finished' in o).toBe(true);
@@ -324,7 +385,9 @@ describe('through the hub (client.submit to a real worker)', () => {
       expect(o.finished.truncated).toBe(true);
       expect(o.finished.stdout.length).toBeLessThan(64 * 1024 * 1024);
     }
-    console.log(`1 GB file_read through the worker: RSS ${(before / 2 ** 20).toFixed(1)} MiB before, peak ${(hwm() / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `1 GB file_read through the worker: RSS ${(before / 2 ** 20).toFixed(1)} MiB before, peak ${(hwm() / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(hwm()).toBeLessThan(before + 200 * 1024 * 1024);
   });
 
@@ -336,12 +399,17 @@ describe('through the hub (client.submit to a real worker)', () => {
     const junk = await rawGrpcCall(socket, '/agent.v1.TaskService/SubmitTask', randomBytes(1024));
     expect(junk.grpcStatus ?? junk.error).toBeDefined();
     expect(junk.grpcStatus).not.toBe(0);
-    const lying = await rawGrpcCall(socket, '/agent.v1.TaskService/SubmitTask', randomBytes(16), { declaredLength: 0xffffffff, limitMs: 15_000 });
+    const lying = await rawGrpcCall(socket, '/agent.v1.TaskService/SubmitTask', randomBytes(16), {
+      declaredLength: 0xffffffff,
+      limitMs: 15_000,
+    });
     expect(lying.grpcStatus).not.toBe(0);
     const unknownMethod = await rawGrpcCall(socket, '/agent.v1.Nope/Nothing', Buffer.alloc(0));
     expect(unknownMethod.grpcStatus).toBe(12); // UNIMPLEMENTED
     // 200 MB, twice the hub's limit: RESOURCE_EXHAUSTED or a reset, never a dead hub.
-    const huge = await rawGrpcCall(socket, '/agent.v1.TaskService/SubmitTask', Buffer.alloc(200 * 1024 * 1024, 0x41), { limitMs: 120_000 });
+    const huge = await rawGrpcCall(socket, '/agent.v1.TaskService/SubmitTask', Buffer.alloc(200 * 1024 * 1024, 0x41), {
+      limitMs: 120_000,
+    });
     expect(huge.grpcStatus === 8 || huge.error !== undefined).toBe(true);
     expect(hub.proc.running()).toBe(true);
     expect(Array.isArray(await client.workers())).toBe(true);

@@ -32,7 +32,11 @@ beforeAll(async () => {
   web = await startTestWeb();
   dataDir = tempDir('hubdata');
   hub = await startHub({ dataDir, lease: '30s' });
-  worker = await startWorker({ addr: hub.addr, name: workerName, policyFile: writeLoopbackPolicy(tempDir('ws'), web.port) });
+  worker = await startWorker({
+    addr: hub.addr,
+    name: workerName,
+    policyFile: writeLoopbackPolicy(tempDir('ws'), web.port),
+  });
 });
 
 afterAll(async () => {
@@ -50,7 +54,11 @@ describe('hub SIGKILLed and restarted with tasks in flight, three times', () => 
       const ids: string[] = [];
       for (let i = 0; i < PER_ROUND; i++) {
         const taskId = `hubrestart-${process.pid}-r${round}-${i}`;
-        const res = await client.submit({ taskId, tool: 'fetch_url', params: { url: web.url(`/slow?ms=${HOLD_MS}&id=${taskId}`) } });
+        const res = await client.submit({
+          taskId,
+          tool: 'fetch_url',
+          params: { url: web.url(`/slow?ms=${HOLD_MS}&id=${taskId}`) },
+        });
         expect(res).toMatchObject({ taskId, created: true });
         ids.push(taskId);
       }
@@ -89,7 +97,8 @@ describe('hub SIGKILLed and restarted with tasks in flight, three times', () => 
     hub.proc.child.kill('SIGTERM');
     expect((await hub.proc.exited).code).toBe(0);
     const store = readStore(dataDir, submitted);
-    for (const taskId of submitted) expect([taskId, store.states.get(taskId)]).toEqual([taskId, TaskState.TASK_STATE_COMPLETED]);
+    for (const taskId of submitted)
+      expect([taskId, store.states.get(taskId)]).toEqual([taskId, TaskState.TASK_STATE_COMPLETED]);
     expect(store.unfinished).toEqual([]);
 
     // A task the worker ran twice would have hit the server twice; the worker reports each once.

@@ -36,10 +36,22 @@ const names = [`fault-load-a-${process.pid}`, `fault-load-b-${process.pid}`];
 beforeAll(async () => {
   ws = createTempWorkspace({ files: { 'one-kb.txt': CONTENT }, owner: OWNER });
   hub = await startHub({ lease: '30s' });
-  for (const name of names) workers.push(await startWorker({ addr: hub.addr, name, slots: SLOTS, args: ['--workspace-root', ws.dir, '--log-level', 'info'] }));
+  for (const name of names)
+    workers.push(
+      await startWorker({
+        addr: hub.addr,
+        name,
+        slots: SLOTS,
+        args: ['--workspace-root', ws.dir, '--log-level', 'info'],
+      }),
+    );
   const client = createHubClient(hub.addr);
   try {
-    await waitUntil('both workers registered', async () => (await client.workers()).filter((w) => w.connected).length === 2, 60_000);
+    await waitUntil(
+      'both workers registered',
+      async () => (await client.workers()).filter((w) => w.connected).length === 2,
+      60_000,
+    );
   } finally {
     client.close();
   }
@@ -59,13 +71,24 @@ interface Outcome {
   stdout: string;
 }
 
-async function runRange(client: HubClient, from: number, to: number, deadline: number, out: Map<string, Outcome[]>): Promise<void> {
+async function runRange(
+  client: HubClient,
+  from: number,
+  to: number,
+  deadline: number,
+  out: Map<string, Outcome[]>,
+): Promise<void> {
   let next = from;
   const loop = async (): Promise<void> => {
     while (next < to) {
       if (Date.now() > deadline) throw new Error(`load run exceeded ${RUN_LIMIT_MS} ms at task ${next}`);
       const taskId = `load-${process.pid}-${next++}`;
-      const submitted = await client.submit({ taskId, tool: 'file_read', params: { path: 'one-kb.txt' }, mountSource: ws.dir });
+      const submitted = await client.submit({
+        taskId,
+        tool: 'file_read',
+        params: { path: 'one-kb.txt' },
+        mountSource: ws.dir,
+      });
       expect(submitted.created).toBe(true);
       const finished = await client.wait(taskId);
       const list = out.get(taskId) ?? [];
@@ -92,7 +115,11 @@ describe(`load: ${TASKS} file_read tasks over 2 workers x ${SLOTS} slots`, () =>
       const elapsedMs = Date.now() - t0;
       const measured = TASKS - WARMUP;
       // Let removals that run after each result finish before sampling.
-      await waitUntil('workers idle (no containers)', () => names.every((n) => workerContainers(n).length === 0), 60_000);
+      await waitUntil(
+        'workers idle (no containers)',
+        () => names.every((n) => workerContainers(n).length === 0),
+        60_000,
+      );
       await sleep(2_000);
       const end = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procSample(pid)]));
       const rows = Object.keys(pids).map((k) => {
@@ -106,7 +133,9 @@ describe(`load: ${TASKS} file_read tasks over 2 workers x ${SLOTS} slots`, () =>
 
       // Exactly once, all completed, each with the file's bytes.
       expect(results.size).toBe(TASKS);
-      const bad = [...results.values()].filter((l) => l.length !== 1 || l[0]!.state !== TaskState.TASK_STATE_COMPLETED || l[0]!.stdout !== CONTENT);
+      const bad = [...results.values()].filter(
+        (l) => l.length !== 1 || l[0]!.state !== TaskState.TASK_STATE_COMPLETED || l[0]!.stdout !== CONTENT,
+      );
       expect(bad.slice(0, 5)).toEqual([]);
 
       // The hub handed each task out once; the workers between them ran each once.

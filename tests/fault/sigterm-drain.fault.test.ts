@@ -5,7 +5,13 @@
  */
 import { createHubClient } from '@baaaht/hub';
 import { TaskState } from '@baaaht/proto';
-import { expectNoManagedContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
+import {
+  expectNoManagedContainers,
+  startHub,
+  startWorker,
+  workerContainers,
+  writeLoopbackPolicy,
+} from './support/cluster';
 import type { HubProcess } from './support/cluster';
 import { waitResult } from './support/hub-checks';
 import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
@@ -26,7 +32,12 @@ const workerName = `fault-drain-${process.pid}`;
 beforeAll(async () => {
   web = await startTestWeb();
   hub = await startHub({ lease: '30s' });
-  worker = await startWorker({ addr: hub.addr, name: workerName, policyFile: writeLoopbackPolicy(tempDir('ws'), web.port), slots: TASKS });
+  worker = await startWorker({
+    addr: hub.addr,
+    name: workerName,
+    policyFile: writeLoopbackPolicy(tempDir('ws'), web.port),
+    slots: TASKS,
+  });
 });
 
 afterAll(async () => {
@@ -43,7 +54,11 @@ describe('worker SIGTERM with tasks in flight', () => {
       const ids: string[] = [];
       for (let i = 0; i < TASKS; i++) {
         const taskId = `drain-${process.pid}-${i}`;
-        await client.submit({ taskId, tool: 'fetch_url', params: { url: web.url(`/slow?ms=${HOLD_MS}&id=${taskId}`) } });
+        await client.submit({
+          taskId,
+          tool: 'fetch_url',
+          params: { url: web.url(`/slow?ms=${HOLD_MS}&id=${taskId}`) },
+        });
         ids.push(taskId);
       }
       await waitUntil('tasks in flight', () => ids.every((id) => web.hits(id) === 1), 60_000);
@@ -62,7 +77,11 @@ describe('worker SIGTERM with tasks in flight', () => {
       expect(msgs.indexOf('draining, send again to force')).toBeGreaterThan(-1);
       expect(msgs.indexOf('drained')).toBeGreaterThan(msgs.indexOf('draining, send again to force'));
       expect(msgs.at(-1)).toBe('worker stopped');
-      await waitUntil('hub saw the unregister', () => hub.proc.logs().some((l) => l.msg === 'worker unregistered'), 10_000);
+      await waitUntil(
+        'hub saw the unregister',
+        () => hub.proc.logs().some((l) => l.msg === 'worker unregistered'),
+        10_000,
+      );
       expect(hub.proc.logs().some((l) => l.msg === 'worker lease expired')).toBe(false);
       // Unregistered, not merely disconnected: the hub no longer lists it at all.
       expect((await client.workers()).filter((w) => w.name === workerName)).toEqual([]);

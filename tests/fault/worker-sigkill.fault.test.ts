@@ -6,7 +6,13 @@
  */
 import { createHubClient } from '@baaaht/hub';
 import { TaskState } from '@baaaht/proto';
-import { expectNoManagedContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
+import {
+  expectNoManagedContainers,
+  startHub,
+  startWorker,
+  workerContainers,
+  writeLoopbackPolicy,
+} from './support/cluster';
 import type { HubProcess } from './support/cluster';
 import { waitResult, watchAll } from './support/hub-checks';
 import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
@@ -46,7 +52,11 @@ describe('worker SIGKILLed with tasks in flight', () => {
     try {
       for (let i = 0; i < TASKS; i++) {
         const taskId = `sigkill-${process.pid}-${i}`;
-        await client.submit({ taskId, tool: 'fetch_url', params: { url: web.url(`/slow?ms=${HOLD_MS}&id=${taskId}`) } });
+        await client.submit({
+          taskId,
+          tool: 'fetch_url',
+          params: { url: web.url(`/slow?ms=${HOLD_MS}&id=${taskId}`) },
+        });
         ids.push(taskId);
       }
       await waitUntil('tasks in flight', () => ids.every((id) => web.hits(id) === 1), 60_000);
@@ -60,7 +70,9 @@ describe('worker SIGKILLed with tasks in flight', () => {
       worker = await startWorker({ addr: hub.addr, name: workerName, policyFile });
       // The start-up reap runs before "worker ready"; allow the re-queued reruns' own containers
       // to come and go, but none of the orphans may survive.
-      const stillThere = workerContainers(workerName).filter((id) => orphans.some((o) => o.startsWith(id) || id.startsWith(o)));
+      const stillThere = workerContainers(workerName).filter((id) =>
+        orphans.some((o) => o.startsWith(id) || id.startsWith(o)),
+      );
       expect(stillThere).toEqual([]);
 
       for (const taskId of ids) {
@@ -74,7 +86,10 @@ describe('worker SIGKILLed with tasks in flight', () => {
         expect(web.hits(taskId)).toBe(2);
       }
       await waitUntil('no containers of the worker', () => workerContainers(workerName).length === 0, 30_000);
-      const requeued = hub.proc.logs().filter((l) => l.msg === 'task requeued').map((l) => l['taskId']);
+      const requeued = hub.proc
+        .logs()
+        .filter((l) => l.msg === 'task requeued')
+        .map((l) => l['taskId']);
       for (const taskId of ids) expect(requeued.filter((r) => r === taskId)).toHaveLength(1);
     } finally {
       client.close();

@@ -7,7 +7,11 @@ import http2 from 'node:http2';
 import net from 'node:net';
 
 /** Writes `bytes` to the socket and resolves once the server closes it or `limitMs` passes. */
-export function sendRaw(socketPath: string, bytes: Buffer, limitMs = 10_000): Promise<{ closedByServer: boolean; received: number }> {
+export function sendRaw(
+  socketPath: string,
+  bytes: Buffer,
+  limitMs = 10_000,
+): Promise<{ closedByServer: boolean; received: number }> {
   return new Promise((resolve) => {
     let received = 0;
     const s = net.connect(socketPath);
@@ -37,7 +41,12 @@ export interface RawGrpcResult {
  * One unary call with a hand-made gRPC frame: 5-byte prefix (flag, big-endian length) then `body`.
  * `declaredLength` lets the prefix lie about the size.
  */
-export function rawGrpcCall(socketPath: string, method: string, body: Buffer, options: { declaredLength?: number; limitMs?: number } = {}): Promise<RawGrpcResult> {
+export function rawGrpcCall(
+  socketPath: string,
+  method: string,
+  body: Buffer,
+  options: { declaredLength?: number; limitMs?: number } = {},
+): Promise<RawGrpcResult> {
   return new Promise((resolve) => {
     const session = http2.connect('http://localhost', { createConnection: () => net.connect(socketPath) });
     let grpcStatus: number | undefined;

@@ -72,7 +72,11 @@ export interface CliProcess {
 /** Keeps at most this much of each stream in memory: a 2,000-task run must not grow the test process. */
 const MAX_KEPT = 8 * 1024 * 1024;
 
-export function startCli(program: Program, args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
+export function startCli(
+  program: Program,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): CliProcess {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY[program], ...args], {
     env: options.env ?? cleanEnv(),
     cwd: REPO_ROOT,
@@ -124,7 +128,11 @@ export function startCli(program: Program, args: readonly string[], options: { e
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`${program}: timed out waiting for ${pattern}\nstdout tail:\n${out.slice(-4000)}\nstderr tail:\n${err.slice(-4000)}`));
+          reject(
+            new Error(
+              `${program}: timed out waiting for ${pattern}\nstdout tail:\n${out.slice(-4000)}\nstderr tail:\n${err.slice(-4000)}`,
+            ),
+          );
         }, timeoutMs);
         const cleanup = (): void => {
           clearTimeout(timer);
@@ -137,7 +145,11 @@ export function startCli(program: Program, args: readonly string[], options: { e
             resolve(m);
           } else if (done) {
             cleanup();
-            reject(new Error(`${program} exited before ${pattern} appeared\nstdout tail:\n${out.slice(-4000)}\nstderr tail:\n${err.slice(-4000)}`));
+            reject(
+              new Error(
+                `${program} exited before ${pattern} appeared\nstdout tail:\n${out.slice(-4000)}\nstderr tail:\n${err.slice(-4000)}`,
+              ),
+            );
           }
         };
         waiters.add(check);
@@ -157,7 +169,11 @@ export function startCli(program: Program, args: readonly string[], options: { e
 }
 
 /** Runs a CLI to completion. */
-export function runCli(program: Program, args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(
+  program: Program,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return startCli(program, args, options).exited;
 }
 
@@ -180,7 +196,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `predicate` every 50 ms until it holds; fails naming `what` after `timeoutMs`. */
-export async function waitUntil(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitUntil(
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -25,11 +25,14 @@ export async function startTestWeb(): Promise<TestWeb> {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('hello from the loopback test server\n');
     } else if (url.pathname === '/slow') {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end(`slow page done ${url.searchParams.get('id') ?? ''}\n`);
-      }, Number(url.searchParams.get('ms') ?? '3000'));
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end(`slow page done ${url.searchParams.get('id') ?? ''}\n`);
+        },
+        Number(url.searchParams.get('ms') ?? '3000'),
+      );
       timers.add(timer);
     } else if (url.pathname === '/redirect') {
       res.writeHead(302, { location: url.searchParams.get('to') ?? '/' });
