@@ -14,7 +14,7 @@ import { WorkerCliError, configError, usageError } from './errors';
 import { reportFromFinished } from './hub-results';
 import { createLogger } from './logger';
 import { createProgress } from './progress';
-import { errorReport, summaryLine } from './task-output';
+import { errorReport, printTaskReport, summaryLine } from './task-output';
 import type { TaskReport } from './task-output';
 import { TOOL_CALL_FLAGS, prepareToolCall } from './tool-call';
 import { workerCatalog } from './tool-catalog';
@@ -354,16 +354,7 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
   progress.stop();
   client.close();
   if (report === undefined) return fail('ORCHESTRATOR_UNAVAILABLE', 'the task stream ended without a result', 1);
-  if (json) {
-    await writeOut(io.stdout, JSON.stringify(report) + '\n');
-  } else {
-    if (!streamed) {
-      if (report.stdout) await writeOut(io.stdout, report.stdout);
-      if (report.stderr) io.stderr.write(report.stderr);
-    }
-    io.stderr.write(`${summaryLine(report)}\n`);
-  }
-  return report.status === 'completed' ? 0 : 1;
+  return printTaskReport(io, report, { json, streamed });
 }
 
 function workerJson(w: WorkerRecord): Record<string, unknown> {

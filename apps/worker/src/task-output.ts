@@ -2,6 +2,7 @@
  * The one JSON object `worker run --json` and `orchestrator exec --json` print,
  * and the one-line human summary printed otherwise.
  */
+import { writeOut } from './cli-io';
 import { formatDuration } from './durations';
 
 /** A task's outcome as the CLI reports it. */
@@ -90,4 +91,26 @@ export function summaryLine(report: TaskReport): string {
   let line = `${report.tool} ${report.status} in ${formatDuration(report.durationMs)} (${parts.join(', ')})`;
   if (report.error) line += `: ${report.error.code}: ${report.error.message}`;
   return line;
+}
+
+/**
+ * Prints a finished task the way `run` and `exec` both do: the JSON object with
+ * `json`, else any output not already streamed and the summary line on stderr.
+ * Returns the exit code: 0 only for `completed`.
+ */
+export async function printTaskReport(
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  report: TaskReport,
+  options: { json: boolean; streamed: boolean },
+): Promise<number> {
+  if (options.json) {
+    await writeOut(io.stdout, JSON.stringify(report) + '\n');
+  } else {
+    if (!options.streamed) {
+      if (report.stdout) await writeOut(io.stdout, report.stdout);
+      if (report.stderr) io.stderr.write(report.stderr);
+    }
+    io.stderr.write(`${summaryLine(report)}\n`);
+  }
+  return report.status === 'completed' ? 0 : 1;
 }

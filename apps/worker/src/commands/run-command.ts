@@ -8,7 +8,7 @@ import { createWorkerExecutor } from '../worker-executor';
 import type { TaskEvent } from '@baaaht/executor';
 import { createLogger } from '../logger';
 import { createWorkerPolicy } from '../policy-setup';
-import { errorReport, summaryLine, toTaskReport } from '../task-output';
+import { errorReport, printTaskReport, toTaskReport } from '../task-output';
 import type { TaskReport } from '../task-output';
 import { TOOL_CALL_FLAGS, prepareToolCall } from '../tool-call';
 import type { PreparedToolCall } from '../tool-call';
@@ -124,14 +124,5 @@ export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: Pars
     logger.flush();
   }
 
-  if (json) {
-    await writeOut(io.stdout, JSON.stringify(report) + '\n');
-  } else {
-    if (!streamed) {
-      if (report.stdout) await writeOut(io.stdout, report.stdout);
-      if (report.stderr) io.stderr.write(report.stderr);
-    }
-    io.stderr.write(`${summaryLine(report)}\n`);
-  }
-  return report.status === 'completed' ? 0 : 1;
+  return printTaskReport(io, report, { json, streamed });
 }
