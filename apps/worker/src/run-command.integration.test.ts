@@ -197,7 +197,8 @@ describe('worker run --json (real binary, real containers)', () => {
     expect(allowed.report.stdout).toBe('hello from the loopback test server\n');
     const denied = await run(['fetch_url', '--param', `url=${web.url('/page')}`]);
     expect(denied.code).toBe(1);
-    expect(denied.report.status).not.toBe('completed');
+    expect(denied.report.status).toBe('denied');
+    expect(denied.report.error?.code).toBe('EGRESS_DENIED');
   });
 
   it('web_search queries the --search-backend-url (a fake SearXNG on 127.0.0.1)', async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EGRESS_SOCKET_NAME } from './container-config';
 import { EgressProxy } from './egress-proxy';
+import type { EgressDecisionEvent } from './egress-proxy';
 import { ExecutorError } from './errors';
 import type { Logger } from './logger';
 import type { EgressDecision, EgressRequest } from './policy-enforcer';
@@ -18,7 +19,7 @@ export async function startEgressSession(options: {
   check(request: EgressRequest): EgressDecision | Promise<EgressDecision>;
   context: { taskId: string; tool: string; sessionId?: string };
   logger: Logger;
-  onDecision(allowed: boolean): void;
+  onDecision(event: EgressDecisionEvent): void;
 }): Promise<EgressSession> {
   const base = fs.mkdtempSync(path.join(options.root, 'baaaht-egress-'));
   // base is 0700 and ours, which keeps other host users away from the socket; the inner directory is
@@ -33,7 +34,7 @@ export async function startEgressSession(options: {
       check: options.check,
       context: options.context,
       logger: options.logger,
-      onDecision: (d) => options.onDecision(d.allowed),
+      onDecision: (d) => options.onDecision(d),
     });
   } catch (err) {
     fs.rmSync(base, { recursive: true, force: true });

@@ -70,7 +70,9 @@ describe('without a policy (built-in rules)', () => {
   it('refuses a loopback server', async () => {
     requests.length = 0;
     const r = await ex.executeTask({ tool: 'fetch_url', params: { url: `${base}/hello` } });
-    expect(r.status).toBe('failed');
+    expect(r.status).toBe('denied');
+    expect(r.error).toMatchObject({ code: 'EGRESS_DENIED', detail: expect.stringMatching(/^egress\./) });
+    expect(r.error?.message).toContain('127.0.0.1');
     expect(r.stdout).not.toContain('hello from loopback');
     expect(requests).toEqual([]);
     expect(egressLogs(entries).some((e) => e.message === 'egress denied' && e.meta.host === '127.0.0.1')).toBe(true);
@@ -84,7 +86,9 @@ describe('without a policy (built-in rules)', () => {
       params: { url: `http://${host}/latest/meta-data/` },
       taskId: `meta-${host}`,
     });
-    expect(r.status).toBe('failed');
+    expect(r.status).toBe('denied');
+    expect(r.error?.code).toBe('EGRESS_DENIED');
+    expect(r.error?.message).toContain(host);
     const after = ex.metrics();
     expect(after.egressAllowed).toBe(before.egressAllowed);
     expect(after.egressDenied).toBeGreaterThan(before.egressDenied);
@@ -122,7 +126,8 @@ describe('with a policy that allows loopback', () => {
     requests.length = 0;
     entries.length = 0;
     const r = await ex.executeTask({ tool: 'fetch_url', params: { url: `${base}/redirect-metadata` } });
-    expect(r.status).toBe('failed');
+    expect(r.status).toBe('denied');
+    expect(r.error).toMatchObject({ code: 'EGRESS_DENIED', detail: 'egress.deny_link_local' });
     expect(requests).toEqual(['/redirect-metadata']);
     const denied = egressLogs(entries).filter((e) => e.message === 'egress denied');
     expect(denied.map((d) => d.meta.host)).toContain('169.254.169.254');
@@ -131,7 +136,8 @@ describe('with a policy that allows loopback', () => {
 
   it('private addresses stay refused', async () => {
     const r = await ex.executeTask({ tool: 'fetch_url', params: { url: 'http://10.0.0.1/' } });
-    expect(r.status).toBe('failed');
+    expect(r.status).toBe('denied');
+    expect(r.error?.code).toBe('EGRESS_DENIED');
   });
 
   it('web_search returns structured results from a SearXNG-compatible backend', async () => {

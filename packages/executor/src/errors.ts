@@ -31,6 +31,7 @@ export type ExecutorErrorCode =
   | 'QUEUE_FULL'
   | 'EXECUTOR_CLOSED'
   | 'EGRESS_ERROR'
+  | 'EGRESS_DENIED'
   | 'DOCKER_ERROR'
   | 'INTERNAL';
 

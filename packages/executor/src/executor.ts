@@ -16,6 +16,7 @@ import type { ContainerPlan } from './container-config';
 import { createDockerClient } from './docker-client';
 import type { DockerClient, ManagedContainer } from './docker-client';
 import { startEgressSession } from './egress-session';
+import type { EgressDecisionEvent } from './egress-proxy';
 import { builtinEgressCheck } from './egress-rules';
 import { dockerError, dockerStatus, ExecutorError } from './errors';
 import type { ExecutorErrorCode } from './errors';
@@ -84,6 +85,16 @@ const errorOutcome = (status: TaskStatus, code: ExecutorErrorCode, message: stri
   truncated: false,
   error: detail === undefined ? { code, message } : { code, message, detail },
 });
+
+/** A web tool failed after the egress proxy refused one of its connections: report the refusal, keep the output. */
+function egressDeniedOutcome(outcome: Outcome, d: EgressDecisionEvent): Outcome {
+  const target = `${d.address !== undefined && d.address !== d.host ? `${d.host} (${d.address})` : d.host}:${d.port}`;
+  return {
+    ...outcome,
+    status: 'denied',
+    error: { code: 'EGRESS_DENIED', message: `egress to ${target} refused by ${d.rule}: ${d.reason}`, detail: d.rule },
+  };
+}
 
 /**
  * Runs validated tool calls in hardened, bounded Docker containers and always cleans up after them.
@@ -469,6 +480,10 @@ export class Executor {
       timeoutMs,
     );
     let proxy: { close(): Promise<void> } | undefined;
+    // The first connection the egress proxy refused: a web tool that then fails was denied, not broken.
+    let egressDenial: EgressDecisionEvent | undefined;
+    const finish = (outcome: Outcome): Outcome =>
+      egressDenial !== undefined && outcome.status === 'failed' ? egressDeniedOutcome(outcome, egressDenial) : outcome;
     try {
       await this.images.ensure(plan.image, { taskId: task.id, tool, signal: task.controller.signal });
       if (spec.network === 'egress') {
@@ -477,7 +492,10 @@ export class Executor {
           check: policy?.checkEgress !== undefined ? policy.checkEgress.bind(policy) : builtinEgressCheck,
           context: sessionId === undefined ? { taskId: task.id, tool } : { taskId: task.id, tool, sessionId },
           logger: this.logger,
-          onDecision: (allowed) => this.metricsRecorder.egress(allowed),
+          onDecision: (d) => {
+            this.metricsRecorder.egress(d.allowed);
+            egressDenial ??= d.allowed ? undefined : d;
+          },
         });
         proxy = egress;
         plan.egressDir = egress.dir;
@@ -487,10 +505,10 @@ export class Executor {
       if (single !== undefined) {
         const r = await exec(single);
         const ok = (single.successExitCodes ?? [0]).includes(r.exitCode);
-        return this.completeOutcome(spec, params, r, ok);
+        return finish(this.completeOutcome(spec, params, r, ok));
       }
       const outcome: ToolRunOutcome = await (spec.run as NonNullable<ToolSpec['run']>)(params, ctx, exec);
-      return this.completeOutcome(spec, params, outcome, outcome.error === undefined && outcome.exitCode === 0);
+      return finish(this.completeOutcome(spec, params, outcome, outcome.error === undefined && outcome.exitCode === 0));
     } catch (err) {
       // Whatever was thrown mid-step (an aborted pull, a killed container), a stop or OOM decides the status.
       if (task.stop !== undefined) return this.stoppedOutcome(task);
