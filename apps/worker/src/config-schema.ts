@@ -42,6 +42,8 @@ export interface WorkerConfig {
   shutdownTimeoutMs: number;
   /** Policy file; absent means the default policy over `workspaceRoots`. */
   policy: string | undefined;
+  /** File every policy decision is appended to as a JSON line (fsynced). @default none */
+  auditLog: string | undefined;
   /** Directories tools may mount (the default policy's mount allowlist). @default [] */
   workspaceRoots: string[];
   /** Image per tool; the key `*` applies to every tool without its own entry. @default {} */
@@ -204,6 +206,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'security policy file (YAML or JSON); SIGHUP reloads it',
   },
   {
+    flag: 'audit-log',
+    field: 'auditLog',
+    type: 'string',
+    defaultText: '(off)',
+    valueName: 'FILE',
+    description: 'append every policy decision (allowed and denied) to FILE as a JSON line',
+  },
+  {
     flag: 'workspace-root',
     field: 'workspaceRoots',
     type: 'list',
@@ -312,6 +322,7 @@ export function defaultWorkerConfig(hostname: string): WorkerConfig {
     maxConcurrentTasks: 4,
     shutdownTimeoutMs: 30_000,
     policy: undefined,
+    auditLog: undefined,
     workspaceRoots: [],
     toolImages: {},
     pullPolicy: 'if-missing',

@@ -7,6 +7,8 @@ export interface WorkerPolicyOptions {
   /** Policy file; absent means `defaultPolicy({ workspaceRoots })`. */
   file: string | undefined;
   workspaceRoots: readonly string[];
+  /** Audit log file for every decision. @default none */
+  auditLog?: string | undefined;
   env: NodeJS.ProcessEnv;
   logger: Logger;
 }
@@ -21,13 +23,15 @@ export interface WorkerPolicy {
 export function createWorkerPolicy(options: WorkerPolicyOptions): WorkerPolicy {
   let store: PolicyStore;
   try {
+    const enforcer = options.auditLog !== undefined ? { auditLog: options.auditLog } : {};
     store = PolicyStore.create(
       options.file !== undefined
-        ? { file: options.file, env: options.env, logger: options.logger }
+        ? { file: options.file, env: options.env, logger: options.logger, enforcer }
         : {
             policy: defaultPolicy({ workspaceRoots: options.workspaceRoots }),
             env: options.env,
             logger: options.logger,
+            enforcer,
           },
     );
   } catch (err) {

@@ -201,6 +201,39 @@ describe('worker run --json (real binary, real containers)', () => {
     expect(denied.report.error?.code).toBe('EGRESS_DENIED');
   });
 
+  it('--audit-log records the policy decision of a denied mount as a JSON line', async () => {
+    const audit = path.join(ws.dir, '..', `audit-${process.pid}.jsonl`);
+    try {
+      const mounted = await runCli(
+        'worker',
+        [
+          'run',
+          'file_read',
+          '--mount',
+          '/etc',
+          '--param',
+          'path=hostname',
+          '--policy',
+          policyFile,
+          '--audit-log',
+          audit,
+          '--json',
+        ],
+        { env: cleanEnv({ WORKER_TOOL_IMAGE: FILE_IMAGES, WORKER_NAME: NAME }) },
+      );
+      const report = JSON.parse(mounted.stdout) as Report;
+      expect(report).toMatchObject({ status: 'denied', error: { code: 'POLICY_DENIED' }, containerId: null });
+      const lines = fs
+        .readFileSync(audit, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.at(-1)).toMatchObject({ kind: 'container', tool: 'file_read', outcome: 'denied' });
+    } finally {
+      fs.rmSync(audit, { force: true });
+    }
+  });
+
   it('web_search queries the --search-backend-url (a fake SearXNG on 127.0.0.1)', async () => {
     const { code, report } = await run([
       'web_search',

@@ -67,7 +67,13 @@ export class WorkerProcess {
     const { config } = resolved;
     const source = resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages;
     const { catalog, images } = workerCatalog(config.toolImages, source);
-    const policy = createWorkerPolicy({ file: config.policy, workspaceRoots: config.workspaceRoots, env, logger });
+    const policy = createWorkerPolicy({
+      file: config.policy,
+      workspaceRoots: config.workspaceRoots,
+      auditLog: config.auditLog,
+      env,
+      logger,
+    });
     let executor: Executor;
     try {
       executor = await createWorkerExecutor({

@@ -42,7 +42,13 @@ async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: 
   const workspaceRoots = prepared.mountSource
     ? [...config.workspaceRoots, prepared.mountSource]
     : config.workspaceRoots;
-  const policy = createWorkerPolicy({ file: config.policy, workspaceRoots, env: io.env, logger });
+  const policy = createWorkerPolicy({
+    file: config.policy,
+    workspaceRoots,
+    auditLog: config.auditLog,
+    env: io.env,
+    logger,
+  });
   try {
     const executor = await createWorkerExecutor({
       policy: policy.enforcer,
