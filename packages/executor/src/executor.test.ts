@@ -219,6 +219,14 @@ describe('executeTask', () => {
     }
   });
 
+  it('says when a signal the worker did not send stopped the tool (e.g. the Docker daemon shutting down)', async () => {
+    const { ex, docker } = await open();
+    docker.program = (c) => c.exit(143);
+    const r = await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
+    expect(r).toMatchObject({ status: 'failed', exitCode: 143, error: { code: 'TOOL_FAILED' } });
+    expect(r.error?.message).toMatch(/killed by SIGTERM \(exit code 143\), not by the worker/);
+  });
+
   it('caps output per stream and reports dropped bytes', async () => {
     const { ex, docker } = await open({ maxStdoutBytes: 10, maxStderrBytes: 2 });
     docker.program = (c) => {

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { createToolCatalog, ToolSpecError } from '@baaaht/tool-specs';
 import type { CommandResult, RunCommand, ToolCommand, ToolContext, ToolRunOutcome, ToolSpec } from '@baaaht/tool-specs';
 import { sleep, systemClock } from './clock';
@@ -85,6 +86,19 @@ const errorOutcome = (status: TaskStatus, code: ExecutorErrorCode, message: stri
   truncated: false,
   error: detail === undefined ? { code, message } : { code, message, detail },
 });
+
+/**
+ * Exit codes above 128 mean a signal. The executor's own stops end as `cancelled` or `timeout`, so a
+ * signal here came from elsewhere: the kernel, or the Docker daemon stopping its containers.
+ */
+function exitMessage(tool: string, exitCode: number): string {
+  if (exitCode > 128 && exitCode < 160) {
+    const signal =
+      Object.entries(os.constants.signals).find(([, n]) => n === exitCode - 128)?.[0] ?? `signal ${exitCode - 128}`;
+    return `${tool} was killed by ${signal} (exit code ${exitCode}), not by the worker: the Docker daemon or the host stopped it`;
+  }
+  return `${tool} exited with code ${exitCode}`;
+}
 
 /** A web tool failed after the egress proxy refused one of its connections: report the refusal, keep the output. */
 function egressDeniedOutcome(outcome: Outcome, d: EgressDecisionEvent): Outcome {
@@ -566,7 +580,7 @@ export class Executor {
   ): Outcome {
     const base = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
     if (!ok) {
-      const message = r.error?.message ?? `${spec.name} exited with code ${r.exitCode}`;
+      const message = r.error?.message ?? exitMessage(spec.name, r.exitCode);
       return {
         ...base,
         status: 'failed',
