@@ -338,15 +338,17 @@ async function main(): Promise<void> {
   };
   const outDir = path.join(REPO, 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
-  const stamp = date.slice(0, 10);
+  // A partial run (BENCH_ONLY) never replaces the full results the README links to.
+  const stamp = date.slice(0, 10) + (ONLY ? '-partial' : '');
+  const mdName = ONLY ? 'partial.md' : 'latest.md';
   fs.writeFileSync(
     path.join(outDir, `${stamp}.json`),
     JSON.stringify({ machine, rounds: ROUNDS, results }, null, 2) + '\n',
   );
   const md = render(machine);
-  fs.writeFileSync(path.join(outDir, 'latest.md'), md + '\n');
+  fs.writeFileSync(path.join(outDir, mdName), md + '\n');
   process.stdout.write(md + '\n');
-  log(`wrote bench/results/${stamp}.json and bench/results/latest.md`);
+  log(`wrote bench/results/${stamp}.json and bench/results/${mdName}`);
 }
 
 main().catch((err) => {
