@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createToolCatalog } from '@baaaht/tool-specs';
-import { createHubClient } from '@baaaht/hub';
+import { Agent } from '@baaaht/agent';
+import type { TaskHandler } from '@baaaht/agent';
+import { createHub, createHubClient } from '@baaaht/hub';
 import { OFFLINE_BUSYBOX_IMAGE, offlineToolImages } from '@baaaht/test-utils';
 import { dockerRunCli, prepareRuncBundle } from './lib/baselines';
 import { cpuBusyShare, cpuSecondsOf, cpuSnapshot, rssOf } from './lib/cpu';
@@ -165,6 +167,50 @@ async function workerNodePid(pid: number): Promise<number> {
   return pid;
 }
 
+async function caseDispatch(): Promise<void> {
+  log('dispatch latency: submit on the hub to the task handler on an idle worker (Unix socket)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-bench-dispatch-'));
+  const rounds = Math.max(20, ROUNDS * 2);
+  const values: Record<string, number | boolean> = {};
+  for (const store of ['memory', 'sqlite'] as const) {
+    const hub = createHub(store === 'sqlite' ? { dataDir: path.join(dir, 'data') } : {});
+    const address = await hub.listen(`unix://${dir}/${store}.sock`);
+    const arrived = new Map<string, () => void>();
+    // A handler that only notes when each task reaches it: the protocol's cost, no container.
+    const handler: TaskHandler = {
+      tools: () => ['file_read'],
+      run: async (task) => {
+        arrived.get(task.taskId)?.();
+        return { status: 'completed', exitCode: 0, stdout: '', stderr: '', truncated: false, durationMs: 0 };
+      },
+      cancel: () => undefined,
+    };
+    const agent = Agent.create({ handler, address, maxConcurrentTasks: 4 });
+    try {
+      await agent.start();
+      const samples: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const taskId = `dispatch-${store}-${i}`;
+        const reached = new Promise<void>((resolve) => arrived.set(taskId, resolve));
+        const t0 = process.hrtime.bigint();
+        const handle = hub.submit({ taskId, tool: 'file_read', params: { path: 'x' } });
+        await reached;
+        samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        await handle.result;
+      }
+      const s = summarize(samples);
+      values[`${store} store median ms`] = +s.median.toFixed(2);
+      values[`${store} store p95 ms`] = +s.p95.toFixed(2);
+      values[`${store} store median < 20 ms`] = s.median < 20;
+    } finally {
+      await agent.close();
+      await hub.close();
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  results.push({ name: `dispatch latency (${rounds} tasks, submit to handler)`, values });
+}
+
 async function caseThroughput(ws: string): Promise<void> {
   log('throughput at 1, 2, 4, 8 concurrent tasks');
   const executor = await benchExecutor();
@@ -320,6 +366,7 @@ async function main(): Promise<void> {
   try {
     if (want('cold')) await caseCold(ws);
     if (want('e2e')) await caseEndToEnd(ws);
+    if (want('dispatch')) await caseDispatch();
     if (want('throughput')) await caseThroughput(ws);
     if (want('flood')) await caseFlood();
     if (want('grep')) await caseGrep();
