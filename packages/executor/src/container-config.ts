@@ -1,6 +1,8 @@
 import type { ToolCommand } from '@baaaht/tool-specs';
 import type { ContainerCreateBody } from './docker-client';
 import { LABELS } from './labels';
+import { gatedCommand } from './mount-gate';
+import type { MountPin } from './mount-gate';
 import type { ContainerRequest } from './policy-enforcer';
 
 /** Where tools see the workspace. */
@@ -25,6 +27,12 @@ export interface ContainerPlan {
   /** Real (symlink-resolved) host path of the workspace, when the tool mounts one. */
   workspaceSource?: string;
   workspaceMode: 'readonly' | 'readwrite';
+  /**
+   * Identities every bind target must have before the tool may run (the mount identity gate), and the
+   * per-task nonce of the gate's refusal marker. Empty: no gate (no bind mounts).
+   */
+  pins?: MountPin[];
+  gateNonce?: string;
   /** Host directory holding the egress proxy socket, for web tools. */
   egressDir?: string;
   cpus: number;
@@ -120,13 +128,17 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
   };
   if (plan.sessionId !== undefined) labels[LABELS.sessionId] = plan.sessionId;
   const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const gated =
+    plan.pins !== undefined && plan.pins.length > 0
+      ? gatedCommand(command.argv, plan.pins, plan.gateNonce ?? '')
+      : { argv: [...command.argv], env: [] };
   return {
     name,
     Image: plan.image,
     // The image's entrypoint would otherwise get our argv as arguments; argv[0] must be the program.
     Entrypoint: [],
-    Cmd: [...command.argv],
-    Env: ['HOME=/tmp', ...env],
+    Cmd: gated.argv,
+    Env: ['HOME=/tmp', ...env, ...gated.env],
     User: plan.user,
     WorkingDir: plan.workspaceSource === undefined ? '/' : WORKSPACE_TARGET,
     Labels: labels,

@@ -14,6 +14,9 @@
  * - `QUEUE_FULL`: all slots are busy and the wait queue is at `maxQueuedTasks`.
  * - `EXECUTOR_CLOSED`: the executor is closing or closed.
  * - `EGRESS_ERROR`: the egress proxy for a web tool could not be set up.
+ * - `WORKSPACE_CHANGED`: the mount identity gate found that the container's workspace is not the directory the
+ *   policy judged (it was swapped between the check and the mount); the tool never ran (status `denied`).
+ * - `MOUNT_PIN_UNAVAILABLE`: the runtime cannot prove a workspace mount's identity (gVisor), so file tools refuse.
  * - `DOCKER_ERROR`: the Docker engine failed a call.
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
  */
@@ -32,6 +35,8 @@ export type ExecutorErrorCode =
   | 'EXECUTOR_CLOSED'
   | 'EGRESS_ERROR'
   | 'EGRESS_DENIED'
+  | 'WORKSPACE_CHANGED'
+  | 'MOUNT_PIN_UNAVAILABLE'
   | 'DOCKER_ERROR'
   | 'INTERNAL';
 

@@ -219,6 +219,66 @@ describe('executeTask', () => {
     }
   });
 
+  it('gates every workspace container on the identity of the directory that was judged', async () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'exec-unit-')));
+    try {
+      const { ex, docker } = await open({ imageOverrides: { '*': 'img:echo' } });
+      await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: dir });
+      const body = docker.containers[0]?.body;
+      const st = fs.statSync(dir);
+      expect(body?.Cmd.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+      expect(body?.Cmd.slice(4)).toEqual(['cat', '--', '/workspace/a.txt']);
+      expect(body?.Env).toEqual(
+        expect.arrayContaining(['BAAAHT_PIN_PATHS=/workspace', `BAAAHT_PIN_IDS=${st.dev}:${st.ino}`]),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('a gate refusal is status denied with WORKSPACE_CHANGED; a tool cannot forge one without the nonce', async () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'exec-unit-')));
+    try {
+      const { ex, docker } = await open({ imageOverrides: { '*': 'img:echo' } });
+      docker.program = (c) => {
+        const nonce = (c.body.Env ?? []).find((e) => e.startsWith('BAAAHT_GATE_NONCE='))?.split('=')[1] ?? '';
+        c.stderr(`baaaht-gate:${nonce}\n`);
+        c.exit(213);
+      };
+      const r = await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: dir });
+      expect(r).toMatchObject({ status: 'denied', error: { code: 'WORKSPACE_CHANGED' } });
+      docker.program = (c) => {
+        c.stderr('baaaht-gate:guessed\n');
+        c.exit(213);
+      };
+      const forged = await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: dir });
+      expect(forged).toMatchObject({ status: 'failed', error: { code: 'TOOL_FAILED' } });
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('under gVisor (runsc) workspace tools are refused with MOUNT_PIN_UNAVAILABLE; others run', async () => {
+    const { docker, make } = setup();
+    docker.runtimesList = ['runc', 'runsc'];
+    const ex = await make({ runtime: 'runsc', imageOverrides: { '*': 'img:echo' } });
+    const r = await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: os.tmpdir() });
+    expect(r).toMatchObject({ status: 'error', error: { code: 'MOUNT_PIN_UNAVAILABLE' } });
+    expect(r.error?.message).toMatch(/runsc.*hides host inode numbers/);
+    expect(docker.calls).not.toContain('create');
+    expect(await ex.executeTask({ tool: 'echo', params: { text: 'hi' } })).toMatchObject({ status: 'completed' });
+    await ex.close();
+  });
+
+  it('without a policy a workspace that is or exposes a system or engine path is denied', async () => {
+    const { ex, docker } = await open({ imageOverrides: { '*': 'img:echo' } });
+    for (const source of ['/', '/etc', '/proc/self']) {
+      const r = await ex.executeTask({ tool: 'file_read', params: { path: 'x' }, mountSource: source });
+      expect(r).toMatchObject({ status: 'denied', error: { code: 'POLICY_DENIED', detail: 'executor.always_denied' } });
+    }
+    expect(docker.calls).not.toContain('create');
+  });
+
   it('says when a signal the worker did not send stopped the tool (e.g. the Docker daemon shutting down)', async () => {
     const { ex, docker } = await open();
     docker.program = (c) => c.exit(143);

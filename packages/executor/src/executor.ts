@@ -37,7 +37,10 @@ import { Reaper } from './reaper';
 import { Slots, SlotWaitAborted } from './slots';
 import { TaskEventHub } from './task-events';
 import type { StopMode, TaskError, TaskEvent, TaskRequest, TaskResult, TaskState, TaskStatus } from './task-types';
-import { resolveWorkspace } from './workspace-source';
+import { gateRefused, GATE_EXIT_CODE, mountPinSupport } from './mount-gate';
+import { pinWorkspace } from './workspace-source';
+import type { PinnedWorkspace } from './workspace-source';
+import { engineMountDenial } from './engine-paths';
 
 /**
  * Lifecycle: `running` (accepting tasks) -> `closing` (close() called: new tasks are refused, live ones
@@ -62,6 +65,8 @@ interface LiveTask {
   running: Set<string>;
   lastContainerId: string | null;
   oom: boolean;
+  /** The workspace directory held open while the task lives (see workspace-source.ts). */
+  workspace?: PinnedWorkspace;
   collectors: OutputCollector[];
   emit(event: TaskEvent): void;
   done: Promise<TaskResult>;
@@ -297,6 +302,7 @@ export class Executor {
       result = finish(task, errorOutcome('error', 'INTERNAL', err instanceof Error ? err.message : String(err)));
     } finally {
       request.signal?.removeEventListener('abort', onCallerAbort);
+      task.workspace?.close();
       task.state = 'done';
       this.tasks.delete(taskId);
     }
@@ -432,8 +438,17 @@ export class Executor {
     let workspaceSource: string | undefined;
     let user = NOBODY_USER;
     if (spec.workspace !== 'none') {
-      const ws = resolveWorkspace(request.mountSource);
+      if (mountPinSupport(options.runtime) === 'unsupported')
+        return errorOutcome(
+          'error',
+          'MOUNT_PIN_UNAVAILABLE',
+          `${tool} mounts a workspace, and runtime '${options.runtime}' hides host inode numbers from the ` +
+            'mount identity gate, so the mount cannot be proven to be the directory the policy judged; ' +
+            'run file tools with runc (web tools may use any runtime)',
+        );
+      const ws = pinWorkspace(request.mountSource);
       if ('error' in ws) return errorOutcome('error', 'INVALID_REQUEST', ws.error);
+      task.workspace = ws;
       workspaceSource = ws.path;
       // Files the tool writes must belong to the workspace owner, and root is never the answer.
       if (ws.uid !== 0) user = `${ws.uid}:${ws.gid}`;
@@ -455,7 +470,11 @@ export class Executor {
       deadlineMs: this.clock.now() + timeoutMs,
     };
     if (sessionId !== undefined) plan.sessionId = sessionId;
-    if (workspaceSource !== undefined) plan.workspaceSource = workspaceSource;
+    if (workspaceSource !== undefined && task.workspace !== undefined) {
+      plan.workspaceSource = workspaceSource;
+      plan.pins = [{ target: WORKSPACE_TARGET, dev: task.workspace.dev, ino: task.workspace.ino }];
+      plan.gateNonce = randomBytes(12).toString('hex');
+    }
 
     // The task keeps the policy it started with, even if the enforcer is reloaded meanwhile.
     const policy = options.policy?.snapshot?.() ?? options.policy;
@@ -463,6 +482,11 @@ export class Executor {
       const denied = await this.enforcePolicy(policy, plan, spec, (p) => (plan = p));
       if (denied !== undefined) return denied;
     }
+    // The executor's floor, after the policy (so its audit sees the request) and whether or not there is one.
+    const engineDenial =
+      plan.workspaceSource === undefined ? undefined : engineMountDenial(plan.workspaceSource, options.env);
+    if (engineDenial !== undefined)
+      return errorOutcome('denied', 'POLICY_DENIED', engineDenial, 'executor.always_denied');
 
     const ctx: ToolContext = { workspaceDir: WORKSPACE_TARGET };
     if (spec.network === 'egress') ctx.egressProxy = EGRESS_PROXY_URL;
@@ -527,7 +551,8 @@ export class Executor {
       // Whatever was thrown mid-step (an aborted pull, a killed container), a stop or OOM decides the status.
       if (task.stop !== undefined) return this.stoppedOutcome(task);
       if (task.oom) return this.oomOutcome(task);
-      if (err instanceof ExecutorError) return errorOutcome('error', err.code, err.message, err.detail);
+      if (err instanceof ExecutorError)
+        return errorOutcome(err.code === 'WORKSPACE_CHANGED' ? 'denied' : 'error', err.code, err.message, err.detail);
       if (err instanceof ToolSpecError) return toolSpecOutcome(err, tool);
       throw err;
     } finally {
@@ -732,6 +757,19 @@ export class Executor {
     if (oomKilled) {
       task.oom = true;
       throw new TaskInterrupted('oom');
+    }
+    if (exitCode === GATE_EXIT_CODE && gateRefused(exitCode, collector.text('stderr'), plan.gateNonce ?? '')) {
+      this.logger.warn('mount identity gate refused: the mount source changed after the policy check', {
+        ...meta,
+        containerId: shortId(id),
+        source: plan.workspaceSource,
+      });
+      throw new ExecutorError(
+        'WORKSPACE_CHANGED',
+        `the workspace '${plan.workspaceSource ?? ''}' was replaced between the policy check and the container start ` +
+          '(a path component was renamed or swapped for a symlink); the tool did not run',
+        { taskId: task.id, tool: task.tool, containerId: id },
+      );
     }
     return {
       exitCode,

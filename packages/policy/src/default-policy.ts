@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Policy, PolicyMode } from './model';
+import { alwaysDeniedPaths } from './system-paths';
 
 export interface DefaultPolicyOptions {
   /**
@@ -10,23 +11,12 @@ export interface DefaultPolicyOptions {
   workspaceRoots?: readonly string[];
   /** @default 'strict' */
   mode?: PolicyMode;
+  /** Read for `DOCKER_HOST`, whose socket is denied too. @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
-
-/** Host paths that no workspace root may expose, whatever the operator passed. */
-const ALWAYS_DENIED = [
-  '/etc',
-  '/proc',
-  '/sys',
-  '/dev',
-  '/boot',
-  '/root',
-  '/var/run/docker.sock',
-  '/run/docker.sock',
-  '/run/containerd',
-];
 
 /**
  * The policy used when the operator configured none: safe for the seed's
@@ -45,7 +35,7 @@ export function defaultPolicy(options: DefaultPolicyOptions = {}): Policy {
       allow_bind_mounts: roots.length > 0,
       mount_allowlist: [
         ...roots.map((path) => ({ path, mode: 'readwrite' as const })),
-        ...ALWAYS_DENIED.map((path) => ({ path, mode: 'denied' as const })),
+        ...alwaysDeniedPaths(options.env).map((path) => ({ path, mode: 'denied' as const })),
       ],
       allow_volumes: false,
       allow_tmpfs: true,

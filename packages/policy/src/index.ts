@@ -18,6 +18,7 @@ export type {
   PolicyEnforcerContract,
 } from './contract';
 export { defaultPolicy } from './default-policy';
+export { ALWAYS_DENIED_PATHS, alwaysDeniedPaths, exposedDeniedPath } from './system-paths';
 export type { DefaultPolicyOptions } from './default-policy';
 export {
   PolicyDeniedError,
