@@ -19,6 +19,13 @@ export interface WorkerExecutorOptions {
   maxConcurrentTasks: number;
   searchBackendUrl: string | undefined;
   env: NodeJS.ProcessEnv;
+  /** Written to each container's version label. */
+  version?: string;
+  /**
+   * When a live worker on this host already has the name: an explicit `--name` is refused, a defaulted one
+   * becomes `<name>-2`... (see the executor's `workerIdConflict`). @default 'share'
+   */
+  workerIdConflict?: 'share' | 'refuse' | 'suffix';
 }
 
 /** Creates the executor; a Docker engine that does not answer is `DOCKER_UNAVAILABLE`, bad options `CONFIG_INVALID`. */
@@ -34,12 +41,18 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
       runtime: options.runtime,
       maxConcurrentTasks: options.maxConcurrentTasks,
       env: options.env,
+      ...(options.version !== undefined ? { version: options.version } : {}),
+      ...(options.workerIdConflict !== undefined ? { workerIdConflict: options.workerIdConflict } : {}),
       ...(options.searchBackendUrl !== undefined ? { searchBackendUrl: options.searchBackendUrl } : {}),
     });
   } catch (err) {
     if (err instanceof TypeError) throw new WorkerCliError('CONFIG_INVALID', err.message, { cause: err });
     if (err instanceof ExecutorError && err.code === 'RUNTIME_UNAVAILABLE')
       throw new WorkerCliError('CONFIG_INVALID', err.message, { source: '--runtime', cause: err });
+    if (err instanceof ExecutorError && err.code === 'WORKER_ID_IN_USE')
+      throw new WorkerCliError('CONFIG_INVALID', err.message, { source: '--name', cause: err });
+    if (err instanceof ExecutorError && err.code === 'INSTANCE_DIR_UNSAFE')
+      throw new WorkerCliError('CONFIG_INVALID', err.message, { cause: err });
     if (err instanceof ExecutorError) {
       throw new WorkerCliError('DOCKER_UNAVAILABLE', `${err.message} (is dockerd running? try: worker doctor)`, {
         cause: err,

@@ -63,7 +63,8 @@ export class WorkerProcess {
 
   /** Loads the policy, opens the executor (Docker), creates the agent and starts the status server. */
   static async create(options: WorkerProcessOptions): Promise<WorkerProcess> {
-    const { resolved, env, logger, version } = options;
+    const { env, logger, version } = options;
+    let { resolved } = options;
     const { config } = resolved;
     const source = resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages;
     const { catalog, images } = workerCatalog(config.toolImages, source);
@@ -87,12 +88,22 @@ export class WorkerProcess {
         maxConcurrentTasks: config.maxConcurrentTasks,
         searchBackendUrl: config.searchBackendUrl,
         env,
+        version,
+        // Two plain workers on one host share the default name: the second takes `<name>-2` and says so.
+        workerIdConflict: resolved.sources.name === 'default' ? 'suffix' : 'refuse',
       });
     } catch (err) {
       policy.store.close();
       throw err;
     }
-    const metrics = new WorkerMetrics({ name: config.name, version });
+    if (executor.workerId !== config.name) {
+      logger.warn(`another live worker on this host is named '${config.name}'; this one is '${executor.workerId}'`, {
+        component: 'worker',
+        instanceId: executor.instanceId,
+      });
+      resolved = { ...resolved, config: { ...config, name: executor.workerId } };
+    }
+    const metrics = new WorkerMetrics({ name: resolved.config.name, version });
     const tools = catalog.all().map((s) => s.name);
     const multiStep = new Set(
       catalog

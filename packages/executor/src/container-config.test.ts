@@ -4,6 +4,8 @@ import { LABELS } from './labels';
 
 const plan: ContainerPlan = {
   workerId: 'w1',
+  instanceId: 'inst-1',
+  version: '1.2.3',
   sessionId: 's1',
   taskId: 'task-123456789abcdef',
   tool: 'file_read',
@@ -60,6 +62,8 @@ describe('buildCreateBody', () => {
     expect(body.Labels).toEqual({
       [LABELS.managed]: 'true',
       [LABELS.workerId]: 'w1',
+      [LABELS.instanceId]: 'inst-1',
+      [LABELS.version]: '1.2.3',
       [LABELS.sessionId]: 's1',
       [LABELS.taskId]: 'task-123456789abcdef',
       [LABELS.tool]: 'file_read',

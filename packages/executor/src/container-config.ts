@@ -18,6 +18,8 @@ export const NOBODY_USER = '65534:65534';
 /** Everything about one task's containers that is the same for each of its commands. */
 export interface ContainerPlan {
   workerId: string;
+  instanceId: string;
+  version: string;
   sessionId?: string;
   taskId: string;
   tool: string;
@@ -122,6 +124,8 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
   const labels: Record<string, string> = {
     [LABELS.managed]: 'true',
     [LABELS.workerId]: plan.workerId,
+    [LABELS.instanceId]: plan.instanceId,
+    [LABELS.version]: plan.version,
     [LABELS.taskId]: plan.taskId,
     [LABELS.tool]: plan.tool,
     [LABELS.deadline]: String(Math.round(plan.deadlineMs)),

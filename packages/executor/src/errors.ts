@@ -17,6 +17,8 @@
  * - `WORKSPACE_CHANGED`: the mount identity gate found that the container's workspace is not the directory the
  *   policy judged (it was swapped between the check and the mount); the tool never ran (status `denied`).
  * - `MOUNT_PIN_UNAVAILABLE`: the runtime cannot prove a workspace mount's identity (gVisor), so file tools refuse.
+ * - `WORKER_ID_IN_USE`: `workerIdConflict: 'refuse'` and a live instance on this host holds the worker id.
+ * - `INSTANCE_DIR_UNSAFE`: the instance lease directory cannot be created or is writable by others.
  * - `DOCKER_ERROR`: the Docker engine failed a call.
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
  */
@@ -37,6 +39,8 @@ export type ExecutorErrorCode =
   | 'EGRESS_DENIED'
   | 'WORKSPACE_CHANGED'
   | 'MOUNT_PIN_UNAVAILABLE'
+  | 'WORKER_ID_IN_USE'
+  | 'INSTANCE_DIR_UNSAFE'
   | 'DOCKER_ERROR'
   | 'INTERNAL';
 

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { ToolCatalog } from '@baaaht/tool-specs';
 import type { Clock } from './clock';
 import type { DockerClient } from './docker-client';
+import { defaultInstanceDir } from './instance-registry';
 import type { Logger } from './logger';
 import type { PolicyEnforcer } from './policy-enforcer';
 
@@ -67,10 +68,28 @@ export interface ExecutorOptions {
   egressSocketRoot?: string;
   /** @default the system clock */
   clock?: Clock;
+  /**
+   * Where this instance writes its lease (see instance-registry.ts): a reaper removes another instance's
+   * containers only when its lease there names a dead process.
+   * @default `$XDG_RUNTIME_DIR/baaaht/instances`, `/run/baaaht/instances` as root, else `$TMPDIR/baaaht-<uid>/instances`
+   */
+  instanceDir?: string;
+  /** Written to every container's `org.baaaht.version` label. @default this package's version */
+  version?: string;
+  /**
+   * When a live instance on this host already holds `workerId`: `share` it (safe: reaping is per
+   * instance; a warning is logged), `refuse` (`WORKER_ID_IN_USE`), or take the first free `<id>-2`, `<id>-3`...
+   * (`suffix`; `executor.workerId` says which).
+   * @default 'share'
+   */
+  workerIdConflict?: 'share' | 'refuse' | 'suffix';
 }
 
 export interface ResolvedExecutorOptions extends Required<
-  Omit<ExecutorOptions, 'docker' | 'policy' | 'sessionId' | 'searchBackendUrl' | 'catalog' | 'clock' | 'logger'>
+  Omit<
+    ExecutorOptions,
+    'docker' | 'policy' | 'sessionId' | 'searchBackendUrl' | 'catalog' | 'clock' | 'logger' | 'version'
+  >
 > {
   docker?: DockerClient;
   policy?: PolicyEnforcer;
@@ -79,6 +98,7 @@ export interface ResolvedExecutorOptions extends Required<
   catalog?: ExecutorCatalog;
   clock?: Clock;
   logger?: Logger;
+  version?: string;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
@@ -128,7 +148,15 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
     maxTimeoutMs: positiveInt('maxTimeoutMs', options.maxTimeoutMs, 600_000),
     tmpfsBytes: positiveInt('tmpfsBytes', options.tmpfsBytes, 16 * MiB, 64 * 1024),
     egressSocketRoot: options.egressSocketRoot ?? os.tmpdir(),
+    instanceDir: options.instanceDir ?? defaultInstanceDir(options.env ?? process.env),
+    workerIdConflict: options.workerIdConflict ?? 'share',
   };
+  if (!['share', 'refuse', 'suffix'].includes(resolved.workerIdConflict))
+    throw new TypeError(
+      `workerIdConflict must be 'share', 'refuse' or 'suffix' (got '${String(resolved.workerIdConflict)}')`,
+    );
+  nonEmpty('version', options.version);
+  if (options.version !== undefined) resolved.version = options.version;
   if (options.docker !== undefined) resolved.docker = options.docker;
   if (options.policy !== undefined) {
     if (typeof options.policy.enforce !== 'function') throw new TypeError('policy.enforce must be a function');

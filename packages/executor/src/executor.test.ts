@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,10 +107,22 @@ describe('createExecutor', () => {
     await expect(make({ pullPolicy: 'sometimes' as never })).rejects.toThrow(/pullPolicy/);
   });
 
-  it('reaps this worker orphans at start-up, and other workers only past their deadline', async () => {
+  it('reaps a dead predecessor orphans at start-up, a live instance with the same worker id never, others past their deadline', async () => {
     const docker = new FakeDocker();
     const now = Date.now();
-    const c = (id: string, worker: string, deadline: number) => ({
+    const instanceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-unit-instances-'));
+    // A predecessor whose process is gone (a pid that exited) and a live one (this process) with the same id.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const lease = (instanceId: string, pid: number, startTime: string) =>
+      fs.writeFileSync(
+        path.join(instanceDir, `${instanceId}.json`),
+        JSON.stringify({ instanceId, workerId: 'w-unit', version: '0', pid, startTime, createdAt: '' }),
+      );
+    const dead = '00000000-0000-4000-8000-000000000001';
+    const live = '00000000-0000-4000-8000-000000000002';
+    lease(dead, deadPid, '1');
+    lease(live, process.pid, '');
+    const c = (id: string, worker: string, deadline: number, instance?: string) => ({
       id,
       state: 'running',
       labels: {
@@ -117,10 +130,12 @@ describe('createExecutor', () => {
         [LABELS.workerId]: worker,
         [LABELS.taskId]: id,
         [LABELS.deadline]: String(deadline),
+        ...(instance === undefined ? {} : { [LABELS.instanceId]: instance }),
       },
     });
     docker.extraListed = [
-      c('mine', 'w-unit', now + 60_000),
+      c('mine', 'w-unit', now + 60_000, dead),
+      c('same-name-live', 'w-unit', now + 60_000, live),
       c('theirs-live', 'w-other', now + 60_000),
       c('theirs-expired', 'w-other', now - 120_000),
     ];
@@ -128,9 +143,51 @@ describe('createExecutor', () => {
     docker.removeContainer = async (id) => {
       removed.push(id);
     };
-    const { ex } = await open({}, docker);
-    expect(removed.sort()).toEqual(['mine', 'theirs-expired']);
-    expect(ex.metrics().containersReaped).toBe(2);
+    try {
+      const { ex } = await open({ instanceDir }, docker);
+      expect(removed.sort()).toEqual(['mine', 'theirs-expired']);
+      expect(ex.metrics().containersReaped).toBe(2);
+      // The dead lease is pruned once nothing refers to it; the live one and ours stay.
+      expect(fs.existsSync(path.join(instanceDir, `${dead}.json`))).toBe(false);
+      expect(fs.existsSync(path.join(instanceDir, `${live}.json`))).toBe(true);
+      expect(fs.existsSync(path.join(instanceDir, `${ex.instanceId}.json`))).toBe(true);
+      await ex.close();
+      expect(fs.existsSync(path.join(instanceDir, `${ex.instanceId}.json`))).toBe(false);
+    } finally {
+      fs.rmSync(instanceDir, { recursive: true, force: true });
+    }
+  });
+
+  it('workerIdConflict: share (default), refuse or suffix when a live instance holds the worker id', async () => {
+    const instanceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-unit-instances-'));
+    try {
+      const first = (await open({ instanceDir })).ex;
+      const shared = (await open({ instanceDir })).ex;
+      expect(shared.workerId).toBe('w-unit');
+      expect(shared.instanceId).not.toBe(first.instanceId);
+      await expect(open({ instanceDir, workerIdConflict: 'refuse' })).rejects.toMatchObject({
+        code: 'WORKER_ID_IN_USE',
+        message: expect.stringContaining(`held by live instance`),
+      });
+      const second = (await open({ instanceDir, workerIdConflict: 'suffix' })).ex;
+      expect(second.workerId).toBe('w-unit-2');
+      const third = (await open({ instanceDir, workerIdConflict: 'suffix' })).ex;
+      expect(third.workerId).toBe('w-unit-3');
+      for (const ex of [first, shared, second, third]) await ex.close();
+      expect((await open({ instanceDir, workerIdConflict: 'refuse' })).ex.workerId).toBe('w-unit');
+    } finally {
+      fs.rmSync(instanceDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an instance directory another user could write', async () => {
+    const instanceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exec-unit-instances-'));
+    fs.chmodSync(instanceDir, 0o777);
+    try {
+      await expect(open({ instanceDir })).rejects.toMatchObject({ code: 'INSTANCE_DIR_UNSAFE' });
+    } finally {
+      fs.rmSync(instanceDir, { recursive: true, force: true });
+    }
   });
 });
 

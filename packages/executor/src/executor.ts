@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { createToolCatalog, ToolSpecError } from '@baaaht/tool-specs';
 import type { CommandResult, RunCommand, ToolCommand, ToolContext, ToolRunOutcome, ToolSpec } from '@baaaht/tool-specs';
 import { sleep, systemClock } from './clock';
@@ -24,6 +26,8 @@ import type { ExecutorErrorCode } from './errors';
 import { resolveExecutorOptions } from './executor-options';
 import type { ExecutorCatalog, ExecutorOptions, ResolvedExecutorOptions } from './executor-options';
 import { ImageResolver, imageNotFound } from './image-resolver';
+import { InstanceRegistry } from './instance-registry';
+import type { InstanceLease } from './instance-registry';
 import { LABELS } from './labels';
 import { quietLogger, shortId } from './logger';
 import type { Logger } from './logger';
@@ -139,6 +143,8 @@ export class Executor {
     private readonly catalog: ExecutorCatalog,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly registry: InstanceRegistry,
+    private readonly lease: InstanceLease,
   ) {
     this.slots = new Slots(options.maxConcurrentTasks, options.maxQueuedTasks);
     this.starts = new Slots(options.maxConcurrentStarts);
@@ -146,11 +152,14 @@ export class Executor {
     this.reaper = new Reaper({
       docker,
       workerId: options.workerId,
+      instanceId: lease.instanceId,
+      liveness: (id) => registry.liveness(id),
       marginMs: options.reapMarginMs,
       clock,
       logger,
       isLive: (c) => this.owns(c),
       onReaped: () => this.metricsRecorder.containerReaped(),
+      afterPass: (referenced) => registry.prune(referenced),
     });
   }
 
@@ -175,17 +184,23 @@ export class Executor {
           'install and register it with dockerd, or choose another runtime. The executor never falls back to a weaker one.',
       );
     }
+    const registry = InstanceRegistry.open(resolved.instanceDir);
+    const workerId = claimWorkerId(registry, resolved, logger);
+    const lease = registry.acquire(workerId, resolved.version ?? packageVersion());
     const executor = new Executor(
-      resolved,
+      { ...resolved, workerId },
       docker,
       resolved.catalog ?? createToolCatalog(),
       resolved.clock ?? systemClock,
       logger,
+      registry,
+      lease,
     );
     const reaped = await executor.reaper.reapOnce();
     logger.info('executor ready', {
       component: 'executor',
-      workerId: resolved.workerId,
+      workerId,
+      instanceId: lease.instanceId,
       runtime: resolved.runtime,
       reaped,
     });
@@ -197,8 +212,14 @@ export class Executor {
     return this.stateValue;
   }
 
+  /** The worker id this instance labels its containers with (with `workerIdConflict: 'suffix'`, maybe `<id>-2`). */
   get workerId(): string {
     return this.options.workerId;
+  }
+
+  /** This instance's id (`org.baaaht.instance-id`), unique per executor object. */
+  get instanceId(): string {
+    return this.lease.instanceId;
   }
 
   /** Lifecycle state of a live task, or undefined once it is done (or was never seen). */
@@ -342,6 +363,7 @@ export class Executor {
       await Promise.allSettled(live.map((t) => t.done));
       await this.idle();
       this.events_.closeAll();
+      this.registry.release(this.lease.instanceId);
       this.stateValue = 'closed';
       this.logger.info('executor closed', { component: 'executor', workerId: this.options.workerId });
     })();
@@ -456,6 +478,8 @@ export class Executor {
 
     let plan: ContainerPlan = {
       workerId: options.workerId,
+      instanceId: this.lease.instanceId,
+      version: this.lease.version,
       taskId: task.id,
       tool,
       image: options.imageOverrides[tool] ?? options.imageOverrides['*'] ?? spec.image,
@@ -820,6 +844,43 @@ function toolSpecOutcome(err: unknown, tool: string): Outcome {
         ? 'INTERNAL'
         : 'INVALID_REQUEST';
   return errorOutcome('error', code, e.message, e.code);
+}
+
+/** Applies `workerIdConflict` when a live instance on this host already holds the worker id. */
+function claimWorkerId(registry: InstanceRegistry, options: ResolvedExecutorOptions, logger: Logger): string {
+  const base = options.workerId;
+  const holders = registry.liveHolders(base);
+  if (holders.length === 0) return base;
+  const holder = holders[0] as InstanceLease;
+  const held = `worker id '${base}' is held by live instance ${holder.instanceId} (pid ${holder.pid})`;
+  if (options.workerIdConflict === 'refuse')
+    throw new ExecutorError('WORKER_ID_IN_USE', `${held}; choose another name (--name) or stop that worker`);
+  if (options.workerIdConflict === 'share') {
+    logger.warn(`${held}; sharing it (each instance reaps only its own containers)`, { component: 'executor' });
+    return base;
+  }
+  for (let n = 2; ; n++) {
+    const candidate = `${base}-${n}`;
+    if (registry.liveHolders(candidate).length === 0) {
+      logger.info(`${held}; this instance takes '${candidate}'`, { component: 'executor', workerId: candidate });
+      return candidate;
+    }
+  }
+}
+
+let cachedVersion: string | undefined;
+function packageVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
+        version?: string;
+      };
+      cachedVersion = pkg.version ?? '0.0.0';
+    } catch {
+      cachedVersion = '0.0.0';
+    }
+  }
+  return cachedVersion;
 }
 
 /** Creates an executor (the seed's NewExecutor); see `Executor.create`. */

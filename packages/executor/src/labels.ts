@@ -2,6 +2,10 @@
 export const LABELS = Object.freeze({
   managed: 'org.baaaht.managed',
   workerId: 'org.baaaht.worker-id',
+  /** The executor instance (one per process object) that created the container; see instance-registry.ts. */
+  instanceId: 'org.baaaht.instance-id',
+  /** The version of the worker (or embedder) that created it. */
+  version: 'org.baaaht.version',
   sessionId: 'org.baaaht.session-id',
   taskId: 'org.baaaht.task-id',
   tool: 'org.baaaht.tool',

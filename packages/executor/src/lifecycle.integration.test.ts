@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { systemClock } from './clock';
 import type { Clock } from './clock';
@@ -14,10 +16,10 @@ jest.setTimeout(120_000);
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 /** Runs the orphan fixture (an executor in a child process) until its container runs, then SIGKILLs it. */
-async function runAndKillWorker(workerId: string): Promise<void> {
+async function runAndKillWorker(workerId: string, instanceDir: string): Promise<void> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), workerId],
+    ['--import', 'tsx', path.join(__dirname, 'test-support', 'orphan-child.ts'), workerId, instanceDir],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,13 +89,20 @@ it('a missing image fails fast with IMAGE_NOT_FOUND and says how to provide it',
   }
 });
 
+/** A private lease directory per test, removed afterwards. */
+let instanceDir: string;
+beforeEach(() => {
+  instanceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-it-instances-'));
+});
+afterEach(() => fs.rmSync(instanceDir, { recursive: true, force: true }));
+
 it('a worker SIGKILLed mid-task leaves an orphan that its successor reaps at start-up', async () => {
   const workerId = testWorkerId('orphan');
-  await runAndKillWorker(workerId);
+  await runAndKillWorker(workerId, instanceDir);
   // Nothing ran the dead worker's cleanup: the container is still there.
   expect(workerContainers(workerId)).toHaveLength(1);
 
-  const successor = await openTestExecutor(workerId);
+  const successor = await openTestExecutor(workerId, { instanceDir });
   try {
     expect(successor.metrics().containersReaped).toBe(1);
     expect(workerContainers(workerId)).toEqual([]);
@@ -102,9 +111,51 @@ it('a worker SIGKILLed mid-task leaves an orphan that its successor reaps at sta
   }
 });
 
+it('a dead instance is reaped by any worker sharing its lease directory, whatever its name', async () => {
+  const deadId = testWorkerId('dead-other-name');
+  await runAndKillWorker(deadId, instanceDir);
+  expect(workerContainers(deadId)).toHaveLength(1);
+  const other = await openTestExecutor(testWorkerId('survivor'), { instanceDir });
+  try {
+    expect(workerContainers(deadId)).toEqual([]);
+  } finally {
+    await other.close();
+  }
+});
+
+it('two live workers with one name on one engine never reap each other', async () => {
+  const workerId = testWorkerId('same-name');
+  const first = await openTestExecutor(workerId, { instanceDir });
+  const second = await openTestExecutor(workerId, { instanceDir });
+  try {
+    expect(second.workerId).toBe(workerId);
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const taskId = `same-name-${process.pid}`;
+    const task = first.executeTask({
+      tool: 'hostile',
+      taskId,
+      params: { case: 'sleep' },
+      timeoutMs: 60_000,
+      onEvent: (e) => e.type === 'started' && started(),
+    });
+    await running;
+    // The second instance's reaper sees a container with its own worker id and no task of its own.
+    expect(await second.reap()).toBe(0);
+    expect(workerContainers(workerId)).toHaveLength(1);
+    expect(first.cancelTask(taskId, { force: true })).toBe(true);
+    expect(await task).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(second.metrics().containersReaped).toBe(0);
+  } finally {
+    await first.close();
+    await second.close();
+  }
+  expect(workerContainers(workerId)).toEqual([]);
+});
+
 it("another worker reaps a dead worker's container once it is past its deadline + margin", async () => {
   const deadId = testWorkerId('expired');
-  await runAndKillWorker(deadId);
+  await runAndKillWorker(deadId, instanceDir);
   expect(workerContainers(deadId)).toHaveLength(1);
   // The reaper reads the deadline label (now + 120 s here); a clock 10 minutes ahead makes it expired.
   // Its view is narrowed to the dead worker's containers so suites running alongside are never touched.

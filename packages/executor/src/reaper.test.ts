@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import type { InstanceLiveness } from './instance-registry';
 import { LABELS } from './labels';
 import { quietLogger } from './logger';
 import { Reaper, selectOrphans } from './reaper';
@@ -12,18 +13,46 @@ const container = (id: string, labels: Record<string, string>) => ({
 });
 
 describe('selectOrphans', () => {
+  const liveness = (id: string): InstanceLiveness =>
+    id === 'dead-inst' ? 'gone' : id === 'live-inst' ? 'live' : 'unknown';
   const options = {
-    workerId: 'me',
+    instanceId: 'my-inst',
     marginMs: 1000,
+    liveness,
     isLive: (c: { labels: Record<string, string> }) => c.labels[LABELS.taskId] === 'live',
   };
+  const future = String(NOW + 60_000);
 
-  it('takes this worker containers without a live task', () => {
+  it('takes this instance containers without a live task', () => {
     const list = [
-      container('a', { [LABELS.workerId]: 'me', [LABELS.taskId]: 'gone', [LABELS.deadline]: String(NOW + 60_000) }),
-      container('b', { [LABELS.workerId]: 'me', [LABELS.taskId]: 'live', [LABELS.deadline]: String(NOW - 60_000) }),
+      container('a', { [LABELS.instanceId]: 'my-inst', [LABELS.taskId]: 'gone', [LABELS.deadline]: future }),
+      container('b', {
+        [LABELS.instanceId]: 'my-inst',
+        [LABELS.taskId]: 'live',
+        [LABELS.deadline]: String(NOW - 60_000),
+      }),
     ];
     expect(selectOrphans(list, options, NOW).map((c) => c.id)).toEqual(['a']);
+  });
+
+  it('takes the containers of a provably gone instance, whatever its worker id', () => {
+    const list = [
+      container('dead', { [LABELS.workerId]: 'other', [LABELS.instanceId]: 'dead-inst', [LABELS.deadline]: future }),
+      container('dead-same-name', { [LABELS.workerId]: 'me', [LABELS.instanceId]: 'dead-inst' }),
+    ];
+    expect(selectOrphans(list, options, NOW).map((c) => c.id)).toEqual(['dead', 'dead-same-name']);
+  });
+
+  it('leaves a live instance with the same worker id alone (two workers with one name on one engine)', () => {
+    const list = [
+      container('theirs', { [LABELS.workerId]: 'me', [LABELS.instanceId]: 'live-inst', [LABELS.deadline]: future }),
+      container('unproven', { [LABELS.workerId]: 'me', [LABELS.instanceId]: 'elsewhere', [LABELS.deadline]: future }),
+      container('legacy', { [LABELS.workerId]: 'me', [LABELS.taskId]: 'x', [LABELS.deadline]: future }),
+    ];
+    expect(selectOrphans(list, options, NOW)).toEqual([]);
+    // ...until their deadline passes.
+    const expired = list.map((c) => ({ ...c, labels: { ...c.labels, [LABELS.deadline]: String(NOW - 1500) } }));
+    expect(selectOrphans(expired, options, NOW).map((c) => c.id)).toEqual(['theirs', 'unproven', 'legacy']);
   });
 
   it('takes other workers containers only past deadline + margin', () => {
@@ -44,14 +73,23 @@ describe('selectOrphans', () => {
 describe('Reaper', () => {
   it('removes orphans and keeps going when one removal fails', async () => {
     const docker = new FakeDocker();
-    docker.extraListed = [container('a', { [LABELS.workerId]: 'me' }), container('b', { [LABELS.workerId]: 'me' })];
+    docker.extraListed = [container('a', { [LABELS.instanceId]: 'me' }), container('b', { [LABELS.instanceId]: 'me' })];
     const removed: string[] = [];
     docker.removeContainer = async (id) => {
       if (id === 'a') throw new Error('engine busy');
       removed.push(id);
     };
     const clock: Clock = { now: () => NOW, setTimeout: () => 0, clearTimeout: () => undefined };
-    const reaper = new Reaper({ docker, workerId: 'me', marginMs: 0, isLive: () => false, clock, logger: quietLogger });
+    const reaper = new Reaper({
+      docker,
+      workerId: 'w',
+      instanceId: 'me',
+      liveness: () => 'unknown',
+      marginMs: 0,
+      isLive: () => false,
+      clock,
+      logger: quietLogger,
+    });
     expect(await reaper.reapOnce()).toBe(1);
     expect(removed).toEqual(['b']);
   });
@@ -61,7 +99,9 @@ describe('Reaper', () => {
     docker.listContainers = () => Promise.reject(new Error('down'));
     const reaper = new Reaper({
       docker,
-      workerId: 'me',
+      workerId: 'w',
+      instanceId: 'me',
+      liveness: () => 'unknown',
       marginMs: 0,
       isLive: () => false,
       clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined },

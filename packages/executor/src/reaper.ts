@@ -1,12 +1,17 @@
 import type { Clock } from './clock';
 import type { DockerClient, ManagedContainer } from './docker-client';
 import { LABELS, MANAGED_SELECTOR } from './labels';
+import type { InstanceLiveness } from './instance-registry';
 import type { Logger } from './logger';
 import { shortId } from './logger';
 
 export interface ReaperOptions {
   docker: DockerClient;
   workerId: string;
+  /** This executor's instance id: its own containers are reaped when no live task owns them. */
+  instanceId: string;
+  /** Whether another instance is provably gone (its lease names a dead process). */
+  liveness(instanceId: string): InstanceLiveness;
   /** True while a task or container of this process still owns the container. */
   isLive(container: ManagedContainer): boolean;
   /** How long past its deadline label any worker's container is left alone. */
@@ -14,23 +19,28 @@ export interface ReaperOptions {
   clock: Clock;
   logger: Logger;
   onReaped?(container: ManagedContainer): void;
+  /** After each pass, with the instance ids the remaining containers carry (so dead leases can be pruned). */
+  afterPass?(referencedInstances: Set<string>): void;
 }
 
 /**
- * Which managed containers to remove: this worker's containers that no live task in this process owns
- * (a predecessor with the same worker id was killed), and any worker's containers past deadline + margin.
+ * Which managed containers to remove: this instance's containers that no live task owns, containers of
+ * an instance that is provably gone (a killed predecessor, whatever its worker id), and any container
+ * past deadline + margin. A container of another live instance, or of one whose fate cannot be proven
+ * (no lease here: another host, another user, or a version without instance labels), is left alone
+ * until its deadline passes, even when it carries the same worker id.
  */
 export function selectOrphans(
   containers: ManagedContainer[],
-  options: Pick<ReaperOptions, 'workerId' | 'isLive' | 'marginMs'>,
+  options: Pick<ReaperOptions, 'instanceId' | 'isLive' | 'liveness' | 'marginMs'>,
   now: number,
 ): ManagedContainer[] {
   return containers.filter((c) => {
     if (c.labels[LABELS.managed] !== 'true') return false;
-    const mine = c.labels[LABELS.workerId] === options.workerId;
-    if (mine && !options.isLive(c)) return true;
+    const instance = c.labels[LABELS.instanceId];
+    if (instance === options.instanceId) return !options.isLive(c);
+    if (instance !== undefined && options.liveness(instance) === 'gone') return true;
     const deadline = Number(c.labels[LABELS.deadline]);
-    if (mine && options.isLive(c)) return false;
     return Number.isFinite(deadline) && deadline + options.marginMs < now;
   });
 }
@@ -66,6 +76,7 @@ export class Reaper {
         containerId: shortId(c.id),
         taskId: c.labels[LABELS.taskId],
         workerId: c.labels[LABELS.workerId],
+        instanceId: c.labels[LABELS.instanceId],
       };
       try {
         await docker.removeContainer(c.id);
@@ -75,6 +86,18 @@ export class Reaper {
       } catch (err) {
         logger.warn('reaper: could not remove container', { ...meta, error: String(err) });
       }
+    }
+    const removedIds = new Set(orphans.map((c) => c.id));
+    const referenced = new Set(
+      containers
+        .filter((c) => !removedIds.has(c.id))
+        .map((c) => c.labels[LABELS.instanceId])
+        .filter((id): id is string => id !== undefined),
+    );
+    try {
+      this.options.afterPass?.(referenced);
+    } catch (err) {
+      logger.warn('reaper: after-pass hook failed', { component: 'reaper', error: String(err) });
     }
     return removed;
   }
