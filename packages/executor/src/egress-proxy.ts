@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import fs from 'node:fs';
 import net from 'node:net';
-import { stripBrackets } from './egress-rules';
+import { classifyHost } from '@baaaht/policy';
 import { quietLogger } from './logger';
 import type { Logger } from './logger';
 import type { EgressDecision, EgressRequest } from './policy-enforcer';
@@ -23,9 +23,17 @@ export interface EgressProxyOptions {
   context?: Pick<EgressRequest, 'taskId' | 'tool' | 'sessionId'>;
   onDecision?(event: EgressDecisionEvent): void;
   logger?: Logger;
-  /** Name resolution; all addresses. @default dns.promises.lookup with `all: true` */
+  /**
+   * Name resolution; all addresses. Only host names reach it (IP literals in any spelling are
+   * classified, not resolved). Inject it to test without DNS.
+   * @default dns.promises.lookup with `all: true, verbatim: true`
+   */
   lookup?(host: string): Promise<Array<{ address: string; family: number }>>;
-  /** Opens the upstream connection to an address that passed the check. @default net.connect */
+  /**
+   * Opens the upstream connection to an address that passed the check; the only place a packet leaves.
+   * Inject it to record or fake connections in tests.
+   * @default net.connect({ host: address, port })
+   */
   connect?(address: string, port: number): net.Socket;
   /** Concurrent client connections. @default 16 */
   maxConnections?: number;
@@ -191,12 +199,15 @@ export class EgressProxy {
   private async decideAndConnect(host: string, port: number): Promise<net.Socket | number> {
     const byName = await this.decide({ host, port });
     if (!byName.allowed) return REP.notAllowed;
-    const bare = stripBrackets(host);
+    const verdict = classifyHost(host);
+    // An IP literal in any spelling (`0x7f.1`, `[::1]`) is dialled as the address it denotes, never
+    // handed to the resolver, whose reading of odd spellings may differ from the check's.
+    if (verdict.kind === 'invalid') return REP.notAllowed;
     let addresses: string[];
-    if (net.isIP(bare) !== 0) addresses = [bare];
+    if (verdict.kind === 'address') addresses = [verdict.address];
     else {
       try {
-        addresses = (await (this.options.lookup ?? defaultLookup)(bare)).map((a) => a.address);
+        addresses = (await (this.options.lookup ?? defaultLookup)(verdict.name)).map((a) => a.address);
       } catch (err) {
         this.logger.info('egress: name did not resolve', { ...this.options.context, host, error: String(err) });
         return REP.hostUnreachable;

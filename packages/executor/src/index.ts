@@ -34,8 +34,6 @@ export type { ContainerPlan } from './container-config';
 export { EgressProxy } from './egress-proxy';
 export type { EgressProxyOptions, EgressDecisionEvent } from './egress-proxy';
 export { builtinEgressCheck, BUILTIN_EGRESS_PORTS } from './egress-rules';
-export { classifyAddress } from './ip-classify';
-export type { AddressClass } from './ip-classify';
 export { LABELS, MANAGED_SELECTOR } from './labels';
 export { quietLogger } from './logger';
 export type { Logger } from './logger';

@@ -1,6 +1,8 @@
+import { egressCorpus } from '@baaaht/test-utils';
 import { defaultPolicy } from './default-policy';
 import type { NetworkPolicy } from './model';
 import { evaluateEgress } from './egress-rules';
+import { createPolicyEnforcer } from './policy-enforcer';
 
 const defaults = defaultPolicy().network as NetworkPolicy;
 const check = (net: NetworkPolicy, host: string, port = 443, address?: string) =>
@@ -39,9 +41,14 @@ describe('default egress: public hosts on 80/443 only', () => {
     expect(check(defaults, 'example.com', 22)).toMatchObject({ allowed: false, rule: 'network.allowed_ports' });
   });
 
-  it('denies numeric hosts in non-standard forms before resolution', () => {
+  it('judges numeric hosts in non-standard forms as the address they denote, before resolution', () => {
     for (const host of ['2130706433', '0x7f.1', '127.1'])
-      expect(check(defaults, host)).toMatchObject({ allowed: false, rule: 'network.host' });
+      expect(check(defaults, host)).toMatchObject({
+        allowed: false,
+        rule: 'network.deny_private',
+        reason: expect.stringContaining('127.0.0.1 is loopback'),
+      });
+    expect(check(defaults, '08.0.0.1')).toMatchObject({ allowed: false, rule: 'network.host' });
   });
 
   it('rejects an unparsable resolved address and invalid ports', () => {
@@ -97,5 +104,91 @@ describe('host and CIDR rules', () => {
   it('the seed example (deny 0.0.0.0/0) blocks all IPv4 egress', () => {
     const net: NetworkPolicy = { allowed_networks: ['10.0.0.0/8'], denied_networks: ['0.0.0.0/0'] };
     expect(check(net, 'x', 443, '10.0.0.1')).toMatchObject({ allowed: false, rule: 'network.denied_networks' });
+  });
+});
+
+describe('a catch-all allow does not admit internal ranges', () => {
+  const catchAll: NetworkPolicy = { allowed_networks: ['0.0.0.0/0', '::/0'] };
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['169.254.169.254', 'linkLocal'],
+    ['10.0.0.1', 'private'],
+    ['100.64.0.1', 'cgnat'],
+    ['fd00::1', 'uniqueLocal'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['2002:a9fe:a9fe::', 'linkLocal'],
+  ])('0.0.0.0/0 + ::/0 still deny %s (%s)', (address, cls) => {
+    expect(check(catchAll, 'x', 443, address)).toMatchObject({
+      allowed: false,
+      rule: 'network.deny_private',
+      reason: expect.stringContaining(`is ${cls}`),
+    });
+  });
+
+  it('huge CIDRs that contain a range are catch-alls too', () => {
+    expect(check({ allowed_networks: ['0.0.0.0/1'] }, 'x', 443, '10.0.0.1')).toMatchObject({ allowed: false });
+    expect(check({ allowed_networks: ['8.0.0.0/7'] }, 'x', 443, '10.0.0.1')).toMatchObject({ allowed: false });
+  });
+
+  it('names the allowing entry for a public address', () => {
+    expect(check(catchAll, 'x', 443, '8.8.8.8')).toMatchObject({
+      allowed: true,
+      rule: 'network.allowed_networks',
+      reason: expect.stringContaining('0.0.0.0/0'),
+    });
+    expect(check({}, 'x', 443, '8.8.8.8')).toMatchObject({ allowed: true, rule: 'network.public' });
+  });
+
+  it('an entry inside the range admits it: 127.0.0.0/8 reaches a loopback test server', () => {
+    const net: NetworkPolicy = { allowed_networks: ['0.0.0.0/0', '127.0.0.0/8'] };
+    expect(check(net, '127.0.0.1', 8080, '127.0.0.1')).toMatchObject({
+      allowed: true,
+      rule: 'network.allowed_networks',
+      reason: expect.stringContaining('allowed explicitly by 127.0.0.0/8'),
+    });
+    expect(check(net, 'x', 443, '::ffff:127.0.0.1')).toMatchObject({ allowed: true });
+    // ...but not the same address wrapped in a form that leaves through a relay or translator.
+    expect(check(net, 'x', 443, '2002:7f00:1::')).toMatchObject({ allowed: false, rule: 'network.deny_private' });
+    expect(check(net, 'x', 443, '10.0.0.1')).toMatchObject({ allowed: false, rule: 'network.deny_private' });
+  });
+
+  it('allow_private admits every internal range, and denied networks still win', () => {
+    const net: NetworkPolicy = {
+      allowed_networks: ['0.0.0.0/0'],
+      allow_private: true,
+      denied_networks: ['169.254.0.0/16'],
+    };
+    expect(check(net, 'x', 443, '10.0.0.1')).toMatchObject({ allowed: true, rule: 'network.allow_private' });
+    expect(check(net, 'x', 443, '169.254.169.254')).toMatchObject({ allowed: false, rule: 'network.denied_networks' });
+  });
+
+  it('reserved names are refused unless named in allowed_hosts or allow_private is set', () => {
+    expect(check(defaults, 'localhost')).toMatchObject({ allowed: false, rule: 'network.deny_private' });
+    expect(check({ allowed_hosts: ['*'] }, 'metadata.google.internal')).toMatchObject({ allowed: false });
+    expect(check({ allowed_hosts: ['localhost'] }, 'localhost')).toMatchObject({ allowed: true, rule: 'network.host' });
+    expect(check({ allow_private: true }, 'localhost')).toMatchObject({ allowed: true });
+  });
+});
+
+describe('the egress corpus against checkEgress', () => {
+  const corpus = egressCorpus();
+  const policies = {
+    default: defaultPolicy(),
+    'catch-all allow': {
+      ...defaultPolicy(),
+      network: { ...defaultPolicy().network, allowed_networks: ['0.0.0.0/0', '::/0'] },
+    },
+  };
+  describe.each(Object.entries(policies))('with the %s policy', (_name, policy) => {
+    const enforcer = createPolicyEnforcer(policy);
+    it.each(corpus.map((e) => [e.input, e] as const))('%j', (_input, e) => {
+      const byName = enforcer.checkEgress({ host: e.input, port: 443 });
+      // The proxy's second call: the literal itself, or what the name resolved to.
+      const address = e.kind === 'address' ? e.input : e.resolvesTo;
+      const final =
+        byName.allowed && address !== undefined ? enforcer.checkEgress({ host: e.input, port: 443, address }) : byName;
+      expect(final.allowed).toBe(e.egress === 'allow');
+      expect(final.rule).toMatch(/^network\./);
+    });
   });
 });

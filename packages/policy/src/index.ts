@@ -3,9 +3,20 @@
  * format (YAML/JSON, one JSON Schema), the loader, the fail-closed enforcer
  * the executor calls before every container and the egress proxy calls for
  * every connection, the JSON-lines audit log and a hot-reloadable store.
- * Depends on neither Docker nor gRPC.
+ * Depends on neither Docker nor gRPC. `classifyHost` / `classifyAddress` are the one egress address
+ * classifier of the worker: the executor's proxy and built-in rules use it too.
  */
 
+export { classifyAddress, classifyHost, describeVerdict } from './address-class';
+export type {
+  AddressClass,
+  AddressVerdict,
+  HostVerdict,
+  InvalidAddressCode,
+  InvalidVerdict,
+  Ipv4Embedding,
+  NameVerdict,
+} from './address-class';
 export { AuditLog } from './audit-log';
 export type { AuditLogOptions, AuditRecord, AuditTarget } from './audit-log';
 export { isRootUser } from './container-rules';

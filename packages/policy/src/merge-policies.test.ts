@@ -98,8 +98,12 @@ describe('mergePolicies', () => {
   });
 
   it('session CIDRs must not open private ranges the global policy blocks', () => {
-    const m = mergePolicies({}, { network: { allowed_networks: ['10.0.0.0/8', '203.0.113.0/24', '0.0.0.0/0'] } });
-    expect(m.network?.allowed_networks).toEqual(['203.0.113.0/24']);
+    const m = mergePolicies(
+      {},
+      { network: { allowed_networks: ['10.0.0.0/8', '203.0.113.0/24', '8.8.8.0/24', '0.0.0.0/0'] } },
+    );
+    // 203.0.113.0/24 is TEST-NET-3 (documentation), as non-public as 10/8.
+    expect(m.network?.allowed_networks).toEqual(['8.8.8.0/24']);
     const g: Policy = { network: { allowed_networks: ['10.0.0.0/8'] } };
     expect(
       mergePolicies(g, { network: { allowed_networks: ['10.1.0.0/16', '11.0.0.0/8'] } }).network?.allowed_networks,

@@ -1,4 +1,4 @@
-import { cidrCovers, cidrOverlapsNonPublic, parseCidr } from './ip';
+import { cidrCovers, cidrOverlapsNonPublic, parseCidr } from './cidr';
 import type { Logger } from './logger';
 import { quietLogger } from './logger';
 import type {

@@ -1,5 +1,5 @@
 import type { PolicyIssue } from './errors';
-import { parseCidr } from './ip';
+import { parseCidr } from './cidr';
 import type { MountPolicy, NetworkPolicy, Policy, QuotaPolicy } from './model';
 import { joinPath } from './schema-validate';
 
