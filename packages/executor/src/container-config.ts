@@ -2,6 +2,7 @@ import type { ToolCommand } from '@baaaht/tool-specs';
 import type { ContainerCreateBody } from './docker-client';
 import { LABELS } from './labels';
 import type { ContainerRequest } from './policy-enforcer';
+import type { ProtectedMount } from './protected-paths';
 
 /** Where tools see the workspace. */
 export const WORKSPACE_TARGET = '/workspace';
@@ -25,6 +26,12 @@ export interface ContainerPlan {
   /** Real (symlink-resolved) host path of the workspace, when the tool mounts one. */
   workspaceSource?: string;
   workspaceMode: 'readonly' | 'readwrite';
+  /** Workspace-relative paths tools may never write (executor option, then the policy's answer). */
+  protectedPaths: string[];
+  /** Whether file tools may touch a regular file with more than one hard link. */
+  allowHardlinks: boolean;
+  /** Read-only binds nested over the read-write workspace, one per protected path that exists. */
+  protectedMounts?: ProtectedMount[];
   /** Host directory holding the egress proxy socket, for web tools. */
   egressDir?: string;
   cpus: number;
@@ -60,6 +67,8 @@ export function toContainerRequest(plan: ContainerPlan, network: 'none' | 'egres
     },
     tmpfsBytes: plan.tmpfsBytes,
     network,
+    protectedPaths: [...plan.protectedPaths],
+    allowHardlinks: plan.allowHardlinks,
   };
   if (plan.sessionId !== undefined) request.sessionId = plan.sessionId;
   return request;
@@ -86,6 +95,9 @@ export function applyEnforced(plan: ContainerPlan, enforced: ContainerRequest): 
     tmpfsBytes: tighter(plan.tmpfsBytes, enforced.tmpfsBytes),
     readOnlyRootfs: plan.readOnlyRootfs || enforced.readOnlyRootfs,
     workspaceMode: mount?.mode === 'readonly' ? 'readonly' : plan.workspaceMode,
+    // Policy-owned: when the policy answers, its lists decide (an enforcer without them keeps ours).
+    protectedPaths: Array.isArray(enforced.protectedPaths) ? [...enforced.protectedPaths] : plan.protectedPaths,
+    allowHardlinks: typeof enforced.allowHardlinks === 'boolean' ? enforced.allowHardlinks : plan.allowHardlinks,
   };
   if (enforced.user !== '' && !isRootUser(enforced.user)) next.user = enforced.user;
   return next;
@@ -108,6 +120,9 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
       Target: WORKSPACE_TARGET,
       ReadOnly: plan.workspaceMode !== 'readwrite',
     });
+    // After the workspace: each protected path is a read-only bind over the read-write one.
+    for (const p of plan.protectedMounts ?? [])
+      mounts.push({ Type: 'bind', Source: p.source, Target: p.target, ReadOnly: true });
   }
   if (plan.egressDir !== undefined)
     mounts.push({ Type: 'bind', Source: plan.egressDir, Target: EGRESS_TARGET, ReadOnly: true });

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { checkProtectedPath } from '@baaaht/tool-specs';
 import type { ToolCatalog } from '@baaaht/tool-specs';
 import type { Clock } from './clock';
 import type { DockerClient } from './docker-client';
@@ -67,11 +68,27 @@ export interface ExecutorOptions {
   egressSocketRoot?: string;
   /** @default the system clock */
   clock?: Clock;
+  /**
+   * Workspace-relative paths tools may never write: mounted read-only over the read-write workspace
+   * and refused by file_write/file_edit. A policy's `mounts.protected_paths` replaces it when set.
+   * @default ['.git']
+   */
+  protectedPaths?: readonly string[];
+  /**
+   * Let file tools read or write a regular file with more than one hard link (possibly an inode from
+   * outside the workspace). A policy's `mounts.allow_hardlinks` replaces it when set.
+   * @default false
+   */
+  allowHardlinks?: boolean;
 }
 
 export interface ResolvedExecutorOptions extends Required<
-  Omit<ExecutorOptions, 'docker' | 'policy' | 'sessionId' | 'searchBackendUrl' | 'catalog' | 'clock' | 'logger'>
+  Omit<
+    ExecutorOptions,
+    'docker' | 'policy' | 'sessionId' | 'searchBackendUrl' | 'catalog' | 'clock' | 'logger' | 'protectedPaths'
+  >
 > {
+  protectedPaths: string[];
   docker?: DockerClient;
   policy?: PolicyEnforcer;
   sessionId?: string;
@@ -91,6 +108,17 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
 function nonEmpty(name: string, value: string | undefined): void {
   if (value !== undefined && (typeof value !== 'string' || value.trim() === ''))
     throw new TypeError(`${name} must be a non-empty string`);
+}
+
+function resolveProtectedPaths(list: readonly string[] | undefined): string[] {
+  if (list === undefined) return ['.git'];
+  if (!Array.isArray(list)) throw new TypeError('protectedPaths must be an array of workspace-relative paths');
+  return list.map((entry, i) => {
+    const checked =
+      typeof entry === 'string' ? checkProtectedPath(entry) : { ok: false as const, message: 'must be a string' };
+    if (!checked.ok) throw new TypeError(`protectedPaths[${i}] ${checked.message}`);
+    return checked.path;
+  });
 }
 
 /** Fills defaults and rejects bad values with a TypeError naming the field. */
@@ -128,7 +156,10 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
     maxTimeoutMs: positiveInt('maxTimeoutMs', options.maxTimeoutMs, 600_000),
     tmpfsBytes: positiveInt('tmpfsBytes', options.tmpfsBytes, 16 * MiB, 64 * 1024),
     egressSocketRoot: options.egressSocketRoot ?? os.tmpdir(),
+    protectedPaths: resolveProtectedPaths(options.protectedPaths),
+    allowHardlinks: options.allowHardlinks ?? false,
   };
+  if (typeof resolved.allowHardlinks !== 'boolean') throw new TypeError('allowHardlinks must be a boolean');
   if (options.docker !== undefined) resolved.docker = options.docker;
   if (options.policy !== undefined) {
     if (typeof options.policy.enforce !== 'function') throw new TypeError('policy.enforce must be a function');

@@ -38,6 +38,7 @@ import { Slots, SlotWaitAborted } from './slots';
 import { TaskEventHub } from './task-events';
 import type { StopMode, TaskError, TaskEvent, TaskRequest, TaskResult, TaskState, TaskStatus } from './task-types';
 import { resolveWorkspace } from './workspace-source';
+import { guardWorkspace } from './workspace-guards';
 
 /**
  * Lifecycle: `running` (accepting tasks) -> `closing` (close() called: new tasks are refused, live ones
@@ -453,6 +454,8 @@ export class Executor {
       readOnlyRootfs: true,
       runtime: options.runtime,
       deadlineMs: this.clock.now() + timeoutMs,
+      protectedPaths: options.protectedPaths,
+      allowHardlinks: options.allowHardlinks,
     };
     if (sessionId !== undefined) plan.sessionId = sessionId;
     if (workspaceSource !== undefined) plan.workspaceSource = workspaceSource;
@@ -464,7 +467,15 @@ export class Executor {
       if (denied !== undefined) return denied;
     }
 
-    const ctx: ToolContext = { workspaceDir: WORKSPACE_TARGET };
+    // Protected paths and hard links are judged on the host, after the policy had its say, before any container.
+    const guarded = guardWorkspace(spec, params, plan);
+    if ('refusal' in guarded) {
+      const { code, message, detail } = guarded.refusal;
+      return errorOutcome('denied', code, message, detail);
+    }
+    plan = guarded.plan;
+
+    const ctx: ToolContext = { workspaceDir: WORKSPACE_TARGET, allowHardlinks: plan.allowHardlinks };
     if (spec.network === 'egress') ctx.egressProxy = EGRESS_PROXY_URL;
     if (options.searchBackendUrl !== undefined) ctx.searchBackendUrl = options.searchBackendUrl;
     // Single-command tools are planned before queueing, so a bad call fails without waiting for a slot.
