@@ -26,7 +26,23 @@ describe('worker policy check', () => {
   it('says ok and exits 0 for a good file', async () => {
     const file = writeTemp('good.yaml', 'id: good\nmode: strict\nnetwork:\n  allow_network: false\n');
     const r = await runCli('worker', ['policy', 'check', file], { env: cleanEnv() });
-    expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'ok\nprotected paths: .git (the executor default; set mounts.protected_paths)\n' +
+        'hard links: refused (the executor default; set mounts.allow_hardlinks)\n',
+    );
+  });
+
+  it('shows the protected paths and the hard-link switch the policy sets', async () => {
+    const file = writeTemp(
+      'protect.yaml',
+      'mounts:\n  protected_paths: [".git", ".env"]\n  allow_hardlinks: true\ntools:\n  file_write:\n    mounts:\n      protected_paths: [docs]\n',
+    );
+    const r = await runCli('worker', ['policy', 'check', file], { env: cleanEnv() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'ok\nprotected paths: .git, .env\nhard links: allowed\ntools.file_write: also protected: docs\n',
+    );
   });
 
   it('lists every problem as path: message and exits 1', async () => {

@@ -20,6 +20,8 @@ const plan: ContainerPlan = {
   readOnlyRootfs: true,
   runtime: 'runc',
   deadlineMs: 1_700_000_000_000,
+  protectedPaths: ['.git'],
+  allowHardlinks: false,
 };
 
 describe('buildCreateBody', () => {
@@ -143,5 +145,37 @@ describe('containerName', () => {
       /^baaaht-file_read-[a-zA-Z0-9_.-]{1,12}-abc123$/,
     );
     expect(containerName('x', '///', 'r')).toBe('baaaht-x-task-r');
+  });
+});
+
+describe('protected paths', () => {
+  const rw: ContainerPlan = {
+    ...plan,
+    workspaceMode: 'readwrite',
+    protectedMounts: [{ source: '/real/ws/.git', target: '/workspace/.git', dev: 1, ino: 2 }],
+  };
+
+  it('mounts each protected path read-only after the read-write workspace', () => {
+    const mounts = buildCreateBody(rw, { argv: ['true'] }, 'n').HostConfig.Mounts;
+    expect(mounts).toEqual([
+      { Type: 'bind', Source: '/real/ws', Target: '/workspace', ReadOnly: false },
+      { Type: 'bind', Source: '/real/ws/.git', Target: '/workspace/.git', ReadOnly: true },
+    ]);
+  });
+
+  it('sends the list to the policy and takes its answer, or keeps ours when it has none', () => {
+    const request = toContainerRequest(rw, 'none');
+    expect(request).toMatchObject({ protectedPaths: ['.git'], allowHardlinks: false });
+    expect(applyEnforced(rw, { ...request, protectedPaths: [], allowHardlinks: true })).toMatchObject({
+      protectedPaths: [],
+      allowHardlinks: true,
+    });
+    const legacy = { ...request } as Partial<typeof request>;
+    delete legacy.protectedPaths;
+    delete legacy.allowHardlinks;
+    expect(applyEnforced(rw, legacy as typeof request)).toMatchObject({
+      protectedPaths: ['.git'],
+      allowHardlinks: false,
+    });
   });
 });

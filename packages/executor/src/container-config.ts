@@ -4,6 +4,7 @@ import { LABELS } from './labels';
 import { gatedCommand } from './mount-gate';
 import type { MountPin } from './mount-gate';
 import type { ContainerRequest } from './policy-enforcer';
+import type { ProtectedMount } from './protected-paths';
 
 /** Where tools see the workspace. */
 export const WORKSPACE_TARGET = '/workspace';
@@ -35,6 +36,12 @@ export interface ContainerPlan {
    */
   pins?: MountPin[];
   gateNonce?: string;
+  /** Workspace-relative paths tools may never write (executor option, then the policy's answer). */
+  protectedPaths: string[];
+  /** Whether file tools may touch a regular file with more than one hard link. */
+  allowHardlinks: boolean;
+  /** Read-only binds nested over the read-write workspace, one per protected path that exists. */
+  protectedMounts?: ProtectedMount[];
   /** Host directory holding the egress proxy socket, for web tools. */
   egressDir?: string;
   cpus: number;
@@ -70,6 +77,8 @@ export function toContainerRequest(plan: ContainerPlan, network: 'none' | 'egres
     },
     tmpfsBytes: plan.tmpfsBytes,
     network,
+    protectedPaths: [...plan.protectedPaths],
+    allowHardlinks: plan.allowHardlinks,
   };
   if (plan.sessionId !== undefined) request.sessionId = plan.sessionId;
   return request;
@@ -96,6 +105,9 @@ export function applyEnforced(plan: ContainerPlan, enforced: ContainerRequest): 
     tmpfsBytes: tighter(plan.tmpfsBytes, enforced.tmpfsBytes),
     readOnlyRootfs: plan.readOnlyRootfs || enforced.readOnlyRootfs,
     workspaceMode: mount?.mode === 'readonly' ? 'readonly' : plan.workspaceMode,
+    // Policy-owned: when the policy answers, its lists decide (an enforcer without them keeps ours).
+    protectedPaths: Array.isArray(enforced.protectedPaths) ? [...enforced.protectedPaths] : plan.protectedPaths,
+    allowHardlinks: typeof enforced.allowHardlinks === 'boolean' ? enforced.allowHardlinks : plan.allowHardlinks,
   };
   if (enforced.user !== '' && !isRootUser(enforced.user)) next.user = enforced.user;
   return next;
@@ -118,6 +130,9 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
       Target: WORKSPACE_TARGET,
       ReadOnly: plan.workspaceMode !== 'readwrite',
     });
+    // After the workspace: each protected path is a read-only bind over the read-write one.
+    for (const p of plan.protectedMounts ?? [])
+      mounts.push({ Type: 'bind', Source: p.source, Target: p.target, ReadOnly: true });
   }
   if (plan.egressDir !== undefined)
     mounts.push({ Type: 'bind', Source: plan.egressDir, Target: EGRESS_TARGET, ReadOnly: true });

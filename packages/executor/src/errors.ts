@@ -13,6 +13,9 @@
  * - `RUNTIME_UNAVAILABLE`: the requested OCI runtime is not registered with the Docker engine.
  * - `QUEUE_FULL`: all slots are busy and the wait queue is at `maxQueuedTasks`.
  * - `EXECUTOR_CLOSED`: the executor is closing or closed.
+ * - `PROTECTED_PATH`: a write tool targeted a protected workspace path (`mounts.protected_paths`, e.g. `.git`), directly
+ *   or through a symlink, or a protected path is itself a symlink (status `denied`).
+ * - `HARDLINK_REFUSED`: a file tool targeted a regular file with more than one hard link (status `denied`).
  * - `EGRESS_ERROR`: the egress proxy for a web tool could not be set up.
  * - `WORKSPACE_CHANGED`: the mount identity gate found that the container's workspace is not the directory the
  *   policy judged (it was swapped between the check and the mount); the tool never ran (status `denied`).
@@ -36,6 +39,8 @@ export type ExecutorErrorCode =
   | 'QUEUE_FULL'
   | 'EXECUTOR_CLOSED'
   | 'EGRESS_ERROR'
+  | 'PROTECTED_PATH'
+  | 'HARDLINK_REFUSED'
   | 'EGRESS_DENIED'
   | 'WORKSPACE_CHANGED'
   | 'MOUNT_PIN_UNAVAILABLE'

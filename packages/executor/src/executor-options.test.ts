@@ -33,8 +33,21 @@ describe('resolveExecutorOptions', () => {
     [{ pullPolicy: 'sometimes' }, /pullPolicy/],
     [{ imageOverrides: { file_read: 'has space' } }, /imageOverrides\.file_read/],
     [{ policy: {} }, /policy\.enforce/],
+    [{ protectedPaths: ['/abs'] }, /protectedPaths\[0\]/],
+    [{ protectedPaths: ['.git', 'a/../b'] }, /protectedPaths\[1\]/],
+    [{ protectedPaths: '.git' }, /protectedPaths/],
+    [{ allowHardlinks: 'yes' }, /allowHardlinks/],
   ])('rejects %j with a TypeError naming the field', (bad, field) => {
     expect(() => resolveExecutorOptions(bad as never)).toThrow(TypeError);
     expect(() => resolveExecutorOptions(bad as never)).toThrow(field);
+  });
+});
+
+it('protects .git and refuses hard links by default; protectedPaths is normalised', () => {
+  expect(resolveExecutorOptions()).toMatchObject({ protectedPaths: ['.git'], allowHardlinks: false });
+  expect(resolveExecutorOptions({ protectedPaths: ['./.git/', 'cfg'] }).protectedPaths).toEqual(['.git', 'cfg']);
+  expect(resolveExecutorOptions({ protectedPaths: [], allowHardlinks: true })).toMatchObject({
+    protectedPaths: [],
+    allowHardlinks: true,
   });
 });

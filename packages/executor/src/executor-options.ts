@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { checkProtectedPath } from '@baaaht/tool-specs';
 import type { ToolCatalog } from '@baaaht/tool-specs';
 import type { Clock } from './clock';
 import type { DockerClient } from './docker-client';
@@ -83,14 +84,35 @@ export interface ExecutorOptions {
    * @default 'share'
    */
   workerIdConflict?: 'share' | 'refuse' | 'suffix';
+  /**
+   * Workspace-relative paths tools may never write: mounted read-only over the read-write workspace
+   * and refused by file_write/file_edit. A policy's `mounts.protected_paths` replaces it when set.
+   * @default ['.git']
+   */
+  protectedPaths?: readonly string[];
+  /**
+   * Let file tools read or write a regular file with more than one hard link (possibly an inode from
+   * outside the workspace). A policy's `mounts.allow_hardlinks` replaces it when set.
+   * @default false
+   */
+  allowHardlinks?: boolean;
 }
 
 export interface ResolvedExecutorOptions extends Required<
   Omit<
     ExecutorOptions,
-    'docker' | 'policy' | 'sessionId' | 'searchBackendUrl' | 'catalog' | 'clock' | 'logger' | 'version'
+    | 'docker'
+    | 'policy'
+    | 'sessionId'
+    | 'searchBackendUrl'
+    | 'catalog'
+    | 'clock'
+    | 'logger'
+    | 'version'
+    | 'protectedPaths'
   >
 > {
+  protectedPaths: string[];
   docker?: DockerClient;
   policy?: PolicyEnforcer;
   sessionId?: string;
@@ -111,6 +133,17 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
 function nonEmpty(name: string, value: string | undefined): void {
   if (value !== undefined && (typeof value !== 'string' || value.trim() === ''))
     throw new TypeError(`${name} must be a non-empty string`);
+}
+
+function resolveProtectedPaths(list: readonly string[] | undefined): string[] {
+  if (list === undefined) return ['.git'];
+  if (!Array.isArray(list)) throw new TypeError('protectedPaths must be an array of workspace-relative paths');
+  return list.map((entry, i) => {
+    const checked =
+      typeof entry === 'string' ? checkProtectedPath(entry) : { ok: false as const, message: 'must be a string' };
+    if (!checked.ok) throw new TypeError(`protectedPaths[${i}] ${checked.message}`);
+    return checked.path;
+  });
 }
 
 /** Fills defaults and rejects bad values with a TypeError naming the field. */
@@ -150,6 +183,8 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
     egressSocketRoot: options.egressSocketRoot ?? os.tmpdir(),
     instanceDir: options.instanceDir ?? defaultInstanceDir(options.env ?? process.env),
     workerIdConflict: options.workerIdConflict ?? 'share',
+    protectedPaths: resolveProtectedPaths(options.protectedPaths),
+    allowHardlinks: options.allowHardlinks ?? false,
   };
   if (!['share', 'refuse', 'suffix'].includes(resolved.workerIdConflict))
     throw new TypeError(
@@ -157,6 +192,7 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
     );
   nonEmpty('version', options.version);
   if (options.version !== undefined) resolved.version = options.version;
+  if (typeof resolved.allowHardlinks !== 'boolean') throw new TypeError('allowHardlinks must be a boolean');
   if (options.docker !== undefined) resolved.docker = options.docker;
   if (options.policy !== undefined) {
     if (typeof options.policy.enforce !== 'function') throw new TypeError('policy.enforce must be a function');

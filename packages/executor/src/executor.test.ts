@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createToolCatalog } from '@baaaht/tool-specs';
+import { createToolCatalog, getToolSpec } from '@baaaht/tool-specs';
 import type { ToolSpec } from '@baaaht/tool-specs';
 import { createExecutor } from './executor';
 import { fetchUrl } from './helpers';
@@ -284,7 +284,9 @@ describe('executeTask', () => {
       const body = docker.containers[0]?.body;
       const st = fs.statSync(dir);
       expect(body?.Cmd.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-      expect(body?.Cmd.slice(4)).toEqual(['cat', '--', '/workspace/a.txt']);
+      const argv = getToolSpec('file_read').command?.({ path: 'a.txt' }, { workspaceDir: '/workspace' }).argv;
+      expect(body?.Cmd.slice(4)).toEqual(argv);
+      expect(argv).toContain('/workspace/a.txt');
       expect(body?.Env).toEqual(
         expect.arrayContaining(['BAAAHT_PIN_PATHS=/workspace', `BAAAHT_PIN_IDS=${st.dev}:${st.ino}`]),
       );

@@ -45,6 +45,7 @@ import { gateRefused, GATE_EXIT_CODE, mountPinSupport } from './mount-gate';
 import { pinWorkspace } from './workspace-source';
 import type { PinnedWorkspace } from './workspace-source';
 import { engineMountDenial } from './engine-paths';
+import { guardWorkspace } from './workspace-guards';
 
 /**
  * Lifecycle: `running` (accepting tasks) -> `closing` (close() called: new tasks are refused, live ones
@@ -492,6 +493,8 @@ export class Executor {
       readOnlyRootfs: true,
       runtime: options.runtime,
       deadlineMs: this.clock.now() + timeoutMs,
+      protectedPaths: options.protectedPaths,
+      allowHardlinks: options.allowHardlinks,
     };
     if (sessionId !== undefined) plan.sessionId = sessionId;
     if (workspaceSource !== undefined && task.workspace !== undefined) {
@@ -512,7 +515,17 @@ export class Executor {
     if (engineDenial !== undefined)
       return errorOutcome('denied', 'POLICY_DENIED', engineDenial, 'executor.always_denied');
 
-    const ctx: ToolContext = { workspaceDir: WORKSPACE_TARGET };
+    // Protected paths and hard links are judged on the host, after the policy had its say, before any container.
+    const guarded = guardWorkspace(spec, params, plan);
+    if ('refusal' in guarded) {
+      const { code, message, detail } = guarded.refusal;
+      return errorOutcome('denied', code, message, detail);
+    }
+    plan = guarded.plan;
+    // The nested read-only binds are gated like the workspace: each must be the inode that was judged.
+    for (const m of plan.protectedMounts ?? []) plan.pins?.push({ target: m.target, dev: m.dev, ino: m.ino });
+
+    const ctx: ToolContext = { workspaceDir: WORKSPACE_TARGET, allowHardlinks: plan.allowHardlinks };
     if (spec.network === 'egress') ctx.egressProxy = EGRESS_PROXY_URL;
     if (options.searchBackendUrl !== undefined) ctx.searchBackendUrl = options.searchBackendUrl;
     // Single-command tools are planned before queueing, so a bad call fails without waiting for a slot.

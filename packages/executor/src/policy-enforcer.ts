@@ -36,6 +36,14 @@ export interface ContainerRequest {
   /** Size of the /tmp tmpfs in bytes. */
   tmpfsBytes: number;
   network: 'none' | 'egress';
+  /**
+   * Workspace-relative paths tools may never write (mounted read-only, refused by file_write and
+   * file_edit). The executor sends its `protectedPaths` option; the enforced request carries the
+   * policy's `mounts.protected_paths` when it sets one (`[]` protects nothing).
+   */
+  protectedPaths: string[];
+  /** Whether file tools may read or write a regular file with more than one hard link (`mounts.allow_hardlinks`). */
+  allowHardlinks: boolean;
 }
 
 /** One outbound connection a web tool asks the egress proxy for. */

@@ -162,6 +162,8 @@ export function evaluateContainer(
   const mounts = checkMounts(req.mounts, policy.mounts ?? {}, identity, realpath);
   v.push(...mounts.violations);
   out.mounts = mounts.mounts;
+  out.protectedPaths = [...(policy.mounts?.protected_paths ?? req.protectedPaths ?? [])];
+  out.allowHardlinks = policy.mounts?.allow_hardlinks ?? req.allowHardlinks === true;
   if (req.network === 'egress' && policy.network?.allow_network === false) {
     v.push(soft('network.allow_network', 'network access is not allowed'));
     out.network = 'none';

@@ -34,6 +34,13 @@ export interface ContainerRequest {
   /** Size of the /tmp tmpfs in bytes. */
   tmpfsBytes: number;
   network: 'none' | 'egress';
+  /**
+   * Workspace-relative paths tools may never write (`mounts.protected_paths`). The executor sends its
+   * own list; the enforced request carries the policy's when it sets one.
+   */
+  protectedPaths: string[];
+  /** Whether file tools may touch a file with more than one hard link (`mounts.allow_hardlinks`). */
+  allowHardlinks: boolean;
 }
 
 export interface EgressRequest {

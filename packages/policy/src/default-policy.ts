@@ -40,6 +40,8 @@ export function defaultPolicy(options: DefaultPolicyOptions = {}): Policy {
       allow_volumes: false,
       allow_tmpfs: true,
       max_tmpfs_size: 256 * MiB,
+      protected_paths: ['.git'],
+      allow_hardlinks: false,
     },
     network: {
       allow_network: true,

@@ -177,6 +177,9 @@ function mergeMounts(g: MountPolicy | undefined, s: MountPolicy | undefined, dro
       max_tmpfs_size: smaller(g?.max_tmpfs_size, s.max_tmpfs_size),
       enforce_read_only_rootfs: requirement(g?.enforce_read_only_rootfs, s.enforce_read_only_rootfs),
       mount_allowlist: allowlist,
+      // A session may protect more paths, never fewer.
+      protected_paths: union(g?.protected_paths, s.protected_paths),
+      allow_hardlinks: grant(g?.allow_hardlinks, s.allow_hardlinks),
     },
   );
 }

@@ -44,6 +44,17 @@ export interface MountPolicy {
   enforce_read_only_rootfs?: boolean;
   /** When non-empty it alone decides which host paths may be mounted, and how. */
   mount_allowlist?: MountAllowlistEntry[];
+  /**
+   * Paths relative to the workspace root that tools may never write (mounted read-only inside the
+   * container, refused by file_write/file_edit): commands git runs on the host live in `.git`.
+   * Unset: the executor's own list (`['.git']`). `[]` protects nothing.
+   */
+  protected_paths?: string[];
+  /**
+   * Whether file tools may read or write a regular file with more than one hard link (such a file
+   * may be an inode from outside the workspace). Unset: the executor's option (false).
+   */
+  allow_hardlinks?: boolean;
 }
 
 export interface NetworkPolicy {

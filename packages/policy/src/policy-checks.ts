@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { PolicyIssue } from './errors';
 import { parseCidr } from './cidr';
 import type { MountPolicy, NetworkPolicy, Policy, QuotaPolicy } from './model';
@@ -31,6 +32,13 @@ function checkMounts(m: MountPolicy | undefined, path: string, issues: PolicyIss
     if (entry.user !== undefined && entry.group !== undefined) {
       issues.push({ path: joinPath(joinPath(path, 'mount_allowlist'), i), message: 'set user or group, not both' });
     }
+  });
+  m?.protected_paths?.forEach((p, i) => {
+    if (posix.normalize(p).replace(/\/+$/, '') === '.')
+      issues.push({
+        path: joinPath(joinPath(path, 'protected_paths'), i),
+        message: 'must name a path inside the workspace, not its root',
+      });
   });
   for (const key of ['allowed_bind_sources', 'denied_bind_sources'] as const) {
     m?.[key]?.forEach((p, i) => {

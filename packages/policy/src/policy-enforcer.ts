@@ -98,7 +98,11 @@ export class PolicyEnforcer {
       mode: this.mode,
       policyId: this.policy.id,
       violations: violations.length > 0 ? violations : undefined,
-      details: { image: request.image, mounts: adjusted.mounts.map((m) => `${m.source}:${m.target}:${m.mode}`) },
+      details: {
+        image: request.image,
+        mounts: adjusted.mounts.map((m) => `${m.source}:${m.target}:${m.mode}`),
+        protectedPaths: adjusted.protectedPaths,
+      },
     };
     if (denying.length > 0) {
       this.writeAudit({ ...record, rule: denying[0]?.rule ?? 'policy', outcome: 'denied' });

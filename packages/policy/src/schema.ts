@@ -23,6 +23,9 @@ export interface PolicySchemaNode {
   pattern?: string;
 }
 
+/** A `mounts.protected_paths` entry: relative, no `..` segment, no NUL. */
+export const PROTECTED_PATH_PATTERN = '^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$';
+
 const strings = (description: string): PolicySchemaNode => ({
   type: 'array',
   items: { type: 'string', minLength: 1 },
@@ -79,6 +82,20 @@ const mounts = section(
     max_tmpfs_size: int('Maximum tmpfs size in bytes.'),
     enforce_read_only_rootfs: bool('Containers must have a read-only root filesystem.'),
     mount_allowlist: { type: 'array', items: mountAllowlistEntry, description: 'Per-user/group host path allowlist.' },
+    protected_paths: {
+      type: 'array',
+      items: {
+        type: 'string',
+        // Non-empty, relative (no leading `/`), no `..` segment, no NUL.
+        pattern: PROTECTED_PATH_PATTERN,
+        description: 'A path relative to the workspace root, without `..`.',
+      },
+      description:
+        'Workspace paths tools may never write: mounted read-only in the container and refused by file_write/file_edit. Default [".git"]; [] protects nothing.',
+    },
+    allow_hardlinks: bool(
+      'Whether file tools may read or write a regular file with more than one hard link (it may be an inode from outside the workspace).',
+    ),
   },
   'Mount policy.',
 );

@@ -21,6 +21,8 @@ export function containerRequest(overrides: Partial<ContainerRequest> = {}): Con
     },
     tmpfsBytes: 16 * 1024 * 1024,
     network: 'none',
+    protectedPaths: ['.git'],
+    allowHardlinks: false,
     ...overrides,
   };
 }

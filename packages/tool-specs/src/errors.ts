@@ -42,7 +42,8 @@ export type ToolOutcomeCode =
   | 'FILE_EXISTS'
   | 'READ_FAILED'
   | 'WRITE_FAILED'
-  | 'MKDIR_FAILED';
+  | 'MKDIR_FAILED'
+  | 'HARDLINK_REFUSED';
 
 export interface ToolSpecErrorOptions {
   /** The tool concerned, when known. */

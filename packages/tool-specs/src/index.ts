@@ -18,6 +18,7 @@ export type {
   ToolRunOutcome,
   ToolSpec,
   ParamIssue,
+  WorkspaceTarget,
 } from './types';
 
 export { createToolCatalog, DEFAULT_MAX_PARAMS_BYTES } from './tool-catalog';
@@ -48,6 +49,15 @@ export {
   MAX_PATH_BYTES,
 } from './workspace-path';
 export { checkHttpUrl, MAX_URL_LENGTH } from './http-url';
+export { checkProtectedPath, protectedPathOf } from './protected-path';
+export {
+  GUARDED_READ_SCRIPT,
+  GUARDED_WRITE_SCRIPT,
+  HARDLINK_EXIT_CODE,
+  readFileCommand,
+  refusedHardlink,
+  writeFileCommand,
+} from './hardlink-guard';
 
 export { BUILTIN_TOOLS } from './builtin-tools';
 export { fileRead } from './tools/file-read';

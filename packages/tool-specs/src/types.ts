@@ -73,6 +73,19 @@ export interface ToolContext {
   egressProxy?: string;
   /** Base URL of the web_search backend (a SearXNG-compatible JSON endpoint). */
   searchBackendUrl?: string;
+  /**
+   * File tools refuse, inside the container, to read or write a regular file with more than one hard
+   * link (it may be an inode from outside the workspace). True turns that check off.
+   * @default false
+   */
+  allowHardlinks?: boolean;
+}
+
+/** A workspace file a call reads or writes, declared so the runner can check it on the host first. */
+export interface WorkspaceTarget {
+  /** The parameter value as the model sent it (validated: relative to the workspace, or under `/workspace`). */
+  path: string;
+  access: 'read' | 'write';
 }
 
 /** Runs one command in a fresh container with the tool's limits. Used by multi-step tools. */
@@ -118,6 +131,11 @@ export interface ToolSpec<P extends Record<string, unknown> = Record<string, unk
    * when present the runner calls this instead of running `command` once.
    */
   run?(params: P, ctx: ToolContext, exec: RunCommand): Promise<ToolRunOutcome>;
+  /**
+   * The workspace files this call touches (file_read: its path, read; file_write/file_edit: written).
+   * The runner checks them on the host before any container exists (protected paths, hard links).
+   */
+  workspaceTargets?(params: P): WorkspaceTarget[];
   /** Structured result from the raw output (e.g. web_search items). */
   parseOutput?(result: CommandResult, params: P): unknown;
   /** Legacy raw `args` (the seed's TaskConfig.Args) to parameters, through an allowlist. */

@@ -6,7 +6,12 @@ export const ctx: ToolContext = {
   workspaceDir: '/workspace',
   egressProxy: 'socks5h://localhost/run/baaaht/egress.sock',
   searchBackendUrl: 'http://searx.internal:8080',
+  // The plain argv (cat/tee/sed on the path); the in-container hard-link guard has its own tests.
+  allowHardlinks: true,
 };
+
+/** The same context with the in-container hard-link guard on (the default). */
+export const guardedCtx: ToolContext = { ...ctx, allowHardlinks: false };
 
 /** Inputs a model might send to break out of argv: shell syntax, option-looking values, escapes. */
 export const HOSTILE = [

@@ -1,5 +1,6 @@
 import { failedStep } from '../argv-helpers';
 import { applyExactEdit } from '../apply-exact-edit';
+import { readFileCommand, refusedHardlink } from '../hardlink-guard';
 import { READWRITE_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
 import type { ToolSpec } from '../types';
@@ -51,6 +52,7 @@ export const fileEdit: ToolSpec<FileEditParams> = {
   },
   ...READWRITE_FILE_RUNTIME,
   maxParamsBytes: 2 * MAX_EDIT_STRING_BYTES + 64 * 1024,
+  workspaceTargets: (params) => [{ path: params.path, access: 'write' }],
   validateParams(params) {
     return params.old_string === params.new_string
       ? [{ path: '/new_string', message: 'must differ from old_string' }]
@@ -58,11 +60,13 @@ export const fileEdit: ToolSpec<FileEditParams> = {
   },
   // The read step; the edit itself needs run().
   command(params, ctx) {
-    return { argv: ['cat', '--', containerPath(params.path, ctx.workspaceDir, 'path', 'file_edit')] };
+    return readFileCommand(containerPath(params.path, ctx.workspaceDir, 'path', 'file_edit'), ['cat'], ctx);
   },
   async run(params, ctx, exec) {
     const file = containerPath(params.path, ctx.workspaceDir, 'path', 'file_edit');
-    const read = await exec({ argv: ['cat', '--', file] });
+    const read = await exec(readFileCommand(file, ['cat'], ctx));
+    if (refusedHardlink(read))
+      return failedStep(read, 'HARDLINK_REFUSED', `refusing to edit ${params.path}: it has more than one hard link`);
     if (read.exitCode !== 0) return failedStep(read, 'READ_FAILED', `could not read ${params.path}`);
     if (read.truncated || Buffer.byteLength(read.stdout, 'utf8') > MAX_EDIT_FILE_BYTES) {
       return failedStep(
@@ -78,6 +82,6 @@ export const fileEdit: ToolSpec<FileEditParams> = {
     const edit = applyExactEdit(read.stdout, params.old_string, params.new_string, params.replace_all === true);
     if (!edit.ok) return failedStep(read, edit.code, `${params.path}: ${edit.message}`);
     const noun = edit.replacements === 1 ? 'replacement' : 'replacements';
-    return writeBack(exec, file, edit.content, read.stderr, `${params.path}: ${edit.replacements} ${noun}\n`);
+    return writeBack(exec, ctx, file, edit.content, read.stderr, `${params.path}: ${edit.replacements} ${noun}\n`);
   },
 };

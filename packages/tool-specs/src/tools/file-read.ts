@@ -1,4 +1,5 @@
-import { intArg } from '../argv-helpers';
+import { failedStep, intArg } from '../argv-helpers';
+import { readFileCommand, refusedHardlink } from '../hardlink-guard';
 import { expectPositionals, parseLegacyArgs } from '../legacy-args';
 import { READONLY_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
@@ -42,14 +43,22 @@ export const fileRead: ToolSpec<FileReadParams> = {
     additionalProperties: false,
   },
   ...READONLY_FILE_RUNTIME,
+  workspaceTargets: (params) => [{ path: params.path, access: 'read' }],
   command(params, ctx) {
     const file = containerPath(params.path, ctx.workspaceDir, 'path', 'file_read');
-    if (params.offset === undefined && params.limit === undefined) return { argv: ['cat', '--', file] };
+    if (params.offset === undefined && params.limit === undefined) return readFileCommand(file, ['cat'], ctx);
     const first = Number(intArg(params.offset ?? 1, 'offset', 'file_read', 1, MAX_LINE));
-    if (params.limit === undefined) return { argv: ['sed', '-n', '-e', `${first},$p`, '--', file] };
+    if (params.limit === undefined) return readFileCommand(file, ['sed', '-n', '-e', `${first},$p`], ctx);
     const last = first + Number(intArg(params.limit, 'limit', 'file_read', 1, 1_000_000)) - 1;
     // The script is built only from integers we formatted; `q` stops reading a huge file early.
-    return { argv: ['sed', '-n', '-e', `${first},${last}p`, '-e', `${last}q`, '--', file] };
+    return readFileCommand(file, ['sed', '-n', '-e', `${first},${last}p`, '-e', `${last}q`], ctx);
+  },
+  // One command, run through run() only to give the in-container hard-link refusal its stable code.
+  async run(params, ctx, exec) {
+    const result = await exec(fileRead.command(params, ctx));
+    if (refusedHardlink(result))
+      return failedStep(result, 'HARDLINK_REFUSED', `refusing to read ${params.path}: it has more than one hard link`);
+    return result;
   },
   fromArgs(args) {
     const { positionals } = parseLegacyArgs('file_read', args, { booleans: '' });

@@ -1,7 +1,8 @@
 import { failedStep } from '../argv-helpers';
+import { refusedHardlink, writeFileCommand } from '../hardlink-guard';
 import { READWRITE_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
-import type { CommandResult, RunCommand, ToolCommand, ToolRunOutcome, ToolSpec } from '../types';
+import type { CommandResult, RunCommand, ToolContext, ToolRunOutcome, ToolSpec } from '../types';
 import { posix } from 'node:path';
 
 export type FileWriteParams = {
@@ -17,22 +18,20 @@ export type FileWriteParams = {
 export const MAX_WRITE_BYTES = 16 * 1024 * 1024;
 
 /**
- * The write step shared with file_edit: content goes to `tee` on stdin, never on a command line.
- * tee echoes its input, so callers drop the step's stdout.
+ * Runs the write step shared with file_edit (content on stdin, never on a command line) and turns its
+ * result into an outcome that does not echo the content back (tee does), so callers drop its stdout.
  */
-export function writeFileCommand(file: string, content: string): ToolCommand {
-  return { argv: ['tee', '--', file], stdin: content };
-}
-
-/** Runs the write step and turns its result into an outcome that does not echo the content back. */
 export async function writeBack(
   exec: RunCommand,
+  ctx: ToolContext,
   file: string,
   content: string,
   stderrSoFar: string,
   summary: string,
 ): Promise<ToolRunOutcome> {
-  const written: CommandResult = await exec(writeFileCommand(file, content));
+  const written: CommandResult = await exec(writeFileCommand(file, content, ctx));
+  if (refusedHardlink(written))
+    return failedStep(written, 'HARDLINK_REFUSED', `refusing to write ${file}: it has more than one hard link`);
   if (written.exitCode !== 0) return failedStep(written, 'WRITE_FAILED', `could not write ${file}`, stderrSoFar);
   return { exitCode: 0, stdout: summary, stderr: stderrSoFar + written.stderr, truncated: false };
 }
@@ -62,12 +61,13 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
   },
   ...READWRITE_FILE_RUNTIME,
   maxParamsBytes: MAX_WRITE_BYTES + 64 * 1024,
+  workspaceTargets: (params) => [{ path: params.path, access: 'write' }],
   validateParams(params) {
     return params.path === '.' ? [{ path: '/path', message: 'must name a file, not the workspace root' }] : [];
   },
   // A single-command view of the tool (the write step); the runner uses run() because it is present.
   command(params, ctx) {
-    return writeFileCommand(containerPath(params.path, ctx.workspaceDir, 'path', 'file_write'), params.content);
+    return writeFileCommand(containerPath(params.path, ctx.workspaceDir, 'path', 'file_write'), params.content, ctx);
   },
   async run(params, ctx, exec) {
     const file = containerPath(params.path, ctx.workspaceDir, 'path', 'file_write');
@@ -88,6 +88,6 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
       stderr += made.stderr;
     }
     const bytes = Buffer.byteLength(params.content, 'utf8');
-    return writeBack(exec, file, params.content, stderr, `wrote ${bytes} bytes to ${params.path}\n`);
+    return writeBack(exec, ctx, file, params.content, stderr, `wrote ${bytes} bytes to ${params.path}\n`);
   },
 };
