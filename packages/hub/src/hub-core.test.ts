@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { AgentCapabilities, AgentMetadata, AgentType, RegisterRequest, TaskFinished, TaskState } from '@baaaht/proto';
 import type { OrchestratorMessage, WorkerMessage } from '@baaaht/proto';
-import type { HubClock } from './clock';
 import type { HubError } from './errors';
 import { HubCore } from './hub-core';
 import type { WorkConnection } from './hub-core';
@@ -10,37 +9,10 @@ import type { Logger } from './logger';
 import { MemoryTaskStore } from './memory-task-store';
 import type { HubCoreLimits } from './registration-limits';
 import type { TaskStore } from './task-store';
+import { ManualClock } from './test-support/manual-clock';
 
 type Payload = NonNullable<OrchestratorMessage['payload']>;
 type PayloadOf = { [P in Payload as P['$case']]: P['value'] };
-
-class ManualClock implements HubClock {
-  t = 1_000_000;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const next = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-    }
-    this.t = end;
-  }
-}
 
 /** A worker seen from the hub: registers, opens a Work stream with fake channels, records what it is sent. */
 class FakeWorker {
