@@ -22,6 +22,7 @@ import type {
 import { createHub, createHubClient, silentLogger } from './index';
 import type { Hub, HubOptions, Logger } from './index';
 import { FakeHandler } from './test-support/fake-handler';
+import { fastAgentOptions } from './test-support/fast-agent-options';
 import { ManualClock } from './test-support/manual-clock';
 import { eventually, tempSocketDir } from './test-support/temp-socket';
 
@@ -138,11 +139,8 @@ describe('worker identity on the wire (rogue clients)', () => {
       handler,
       address,
       name: 'real-worker',
-      reconnectIntervalMs: 50,
-      reconnectMaxIntervalMs: 200,
+      ...fastAgentOptions,
       heartbeatIntervalMs: 100,
-      shutdownTimeoutMs: 2000,
-      ackTimeoutMs: 2000,
       ...options,
     });
     agents.push(agent);
