@@ -93,6 +93,7 @@ export class Agent extends EventEmitter {
   private readonly readyWaiters: Waiter[] = [];
   private readonly loopAbort = new AbortController();
   private currentState: ConnectionState = 'Idle';
+  /** The hub's id for us and the secret token that proves it on Heartbeat, Unregister and Work hello. */
   private session: { agentId: string; token: string } | undefined;
   private client: AgentServiceClient | undefined;
   private stream: ClientDuplexStream<WorkerMessage, OrchestratorMessage> | undefined;
@@ -406,6 +407,8 @@ export class Agent extends EventEmitter {
             activeTasks: [...this.running.keys()],
             freeSlots: this.freeSlots(),
             draining: this.draining,
+            // The registration token proves this heartbeat is ours; the agent id alone is public.
+            token: session.token,
           },
           this.metadata(),
           { deadline: this.deadline() },
@@ -622,7 +625,7 @@ export class Agent extends EventEmitter {
     try {
       await new Promise<UnregisterResponse>((resolve, reject) => {
         client.unregister(
-          { agentId: session.agentId, reason: 'shutdown' },
+          { agentId: session.agentId, reason: 'shutdown', token: session.token },
           this.metadata(),
           { deadline: this.deadline() },
           (err, res) => (err ? reject(rpcError('RPC_FAILED', 'unregister', err)) : resolve(res)),

@@ -5,6 +5,7 @@ export type HubErrorCode =
   | 'TASK_NOT_FOUND'
   | 'AGENT_NOT_FOUND'
   | 'UNAUTHENTICATED'
+  | 'RESOURCE_EXHAUSTED'
   | 'SUPERSEDED'
   | 'HUB_CLOSED'
   | 'STORE_FAILED'

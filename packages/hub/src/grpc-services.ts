@@ -54,7 +54,7 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
   return {
     register: unary(ctx, 'Register', (req) => core.register(req)),
     unregister: unary(ctx, 'Unregister', (req) => {
-      const ok = core.unregister(req.agentId);
+      const ok = core.unregister(req.agentId, req.token);
       return { success: ok, message: ok ? 'unregistered' : 'unknown agent' };
     }),
     heartbeat: unary(ctx, 'Heartbeat', (req) => core.heartbeat(req)),
@@ -127,7 +127,7 @@ export function taskService(ctx: ServiceContext): TaskServiceServer {
   const { core } = ctx;
   return {
     submitTask: unary(ctx, 'SubmitTask', (req) => core.submit(fromAssignment(req.task, req.selector))),
-    listWorkers: unary(ctx, 'ListWorkers', () => ({ workers: core.listWorkers() })),
+    listWorkers: unary(ctx, 'ListWorkers', (req) => core.listWorkersPage(req.pageSize, req.pageToken)),
     watchTask: (call: ServerWritableStream<{ taskId: string }, TaskEvent>) => {
       try {
         if (!authorized(ctx.bearerToken, call.metadata)) throw unauthenticated();

@@ -9,6 +9,7 @@ describe('gRPC status mapping', () => {
     ['UNKNOWN_TOOL', status.INVALID_ARGUMENT],
     ['TASK_NOT_FOUND', status.NOT_FOUND],
     ['UNAUTHENTICATED', status.UNAUTHENTICATED],
+    ['RESOURCE_EXHAUSTED', status.RESOURCE_EXHAUSTED],
     ['SUPERSEDED', status.ABORTED],
     ['HUB_CLOSED', status.UNAVAILABLE],
     ['INTERNAL', status.INTERNAL],

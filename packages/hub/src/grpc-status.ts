@@ -10,6 +10,7 @@ const TO_GRPC: Record<HubErrorCode, status> = {
   TASK_NOT_FOUND: status.NOT_FOUND,
   AGENT_NOT_FOUND: status.NOT_FOUND,
   UNAUTHENTICATED: status.UNAUTHENTICATED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
   SUPERSEDED: status.ABORTED,
   HUB_CLOSED: status.UNAVAILABLE,
   STORE_FAILED: status.INTERNAL,
@@ -37,6 +38,7 @@ export function fromGrpcError(err: ServiceError, context: { taskId?: string } = 
     [status.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
     [status.NOT_FOUND]: 'TASK_NOT_FOUND',
     [status.UNAUTHENTICATED]: 'UNAUTHENTICATED',
+    [status.RESOURCE_EXHAUSTED]: 'RESOURCE_EXHAUSTED',
   };
   return new HubError(byStatus[err.code] ?? 'RPC_FAILED', err.details || err.message, { ...context, cause: err });
 }

@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import type { ChannelCredentials, ServiceError } from '@grpc/grpc-js';
 import { AgentServiceClient, DEFAULT_MAX_MESSAGE_BYTES, TaskServiceClient } from '@baaaht/proto';
-import type { Agent, CancelTaskResponse, SubmitTaskResponse, Task, TaskEvent, TaskFinished } from '@baaaht/proto';
+import type {
+  Agent,
+  CancelTaskResponse,
+  ListWorkersResponse,
+  SubmitTaskResponse,
+  Task,
+  TaskEvent,
+  TaskFinished,
+} from '@baaaht/proto';
 import { HubError } from './errors';
 import { fromGrpcError } from './grpc-status';
 import { parseListenAddress } from './listen-address';
@@ -37,7 +45,13 @@ export interface HubClient {
   wait(taskId: string): Promise<TaskFinished>;
   cancel(taskId: string, options?: { force?: boolean; reason?: string }): Promise<CancelTaskResponse>;
   status(taskId: string): Promise<Task>;
+  /** Every worker, following ListWorkers pages. */
   workers(): Promise<Agent[]>;
+  /** One ListWorkers page; pass `nextPageToken` back for the next (empty on the last page). */
+  workersPage(options?: {
+    pageSize?: number;
+    pageToken?: string;
+  }): Promise<{ workers: Agent[]; nextPageToken: string }>;
   close(): void;
 }
 
@@ -94,6 +108,11 @@ export function createHubClient(address: string, options: HubClientOptions = {})
     },
   });
 
+  const workersPage = (opts: { pageSize?: number; pageToken?: string } = {}) =>
+    call<ListWorkersResponse>(undefined, (md, o, cb) =>
+      tasks.listWorkers({ pageSize: opts.pageSize ?? 0, pageToken: opts.pageToken ?? '' }, md, o, cb),
+    );
+
   return {
     async submit(input) {
       // Validate locally first so a bad field fails with the same message without a round trip.
@@ -122,9 +141,18 @@ export function createHubClient(address: string, options: HubClientOptions = {})
       if (!res.task) throw new HubError('TASK_NOT_FOUND', `task not found: ${taskId}`, { taskId });
       return res.task;
     },
+    workersPage,
     async workers() {
-      const res = await call<{ workers: Agent[] }>(undefined, (md, o, cb) => tasks.listWorkers({}, md, o, cb));
-      return res.workers;
+      const all: Agent[] = [];
+      let pageToken = '';
+      do {
+        const page = await workersPage({ pageToken });
+        all.push(...page.workers);
+        // A token that does not move on would loop forever; the hub's never does, but do not trust it.
+        if (page.nextPageToken === pageToken || page.workers.length === 0) break;
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '');
+      return all;
     },
     close() {
       agents.close();

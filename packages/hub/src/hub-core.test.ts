@@ -1,44 +1,18 @@
 import fc from 'fast-check';
-import { AgentType, RegisterRequest, TaskFinished, TaskState } from '@baaaht/proto';
+import { AgentCapabilities, AgentMetadata, AgentType, RegisterRequest, TaskFinished, TaskState } from '@baaaht/proto';
 import type { OrchestratorMessage, WorkerMessage } from '@baaaht/proto';
-import type { HubClock } from './clock';
 import type { HubError } from './errors';
 import { HubCore } from './hub-core';
 import type { WorkConnection } from './hub-core';
 import { silentLogger } from './logger';
+import type { Logger } from './logger';
 import { MemoryTaskStore } from './memory-task-store';
+import type { HubCoreLimits } from './registration-limits';
 import type { TaskStore } from './task-store';
+import { ManualClock } from './test-support/manual-clock';
 
 type Payload = NonNullable<OrchestratorMessage['payload']>;
 type PayloadOf = { [P in Payload as P['$case']]: P['value'] };
-
-class ManualClock implements HubClock {
-  t = 1_000_000;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const next = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-    }
-    this.t = end;
-  }
-}
 
 /** A worker seen from the hub: registers, opens a Work stream with fake channels, records what it is sent. */
 class FakeWorker {
@@ -291,8 +265,14 @@ describe('HubCore leases and reconnects', () => {
     other.connect();
     clock.advance(900);
     expect(
-      core.heartbeat({ agentId: old.agentId, activeTasks: ['l1'], freeSlots: 1, draining: false, resources: undefined })
-        .reregister,
+      core.heartbeat({
+        agentId: old.agentId,
+        token: old.token,
+        activeTasks: ['l1'],
+        freeSlots: 1,
+        draining: false,
+        resources: undefined,
+      }).reregister,
     ).toBe(false);
     clock.advance(900);
     expect(other.assigned()).toEqual([]);
@@ -349,8 +329,14 @@ describe('HubCore leases and reconnects', () => {
     expect(w.register({ agentId: 'not-known', token: 'x' })).toBe(false);
     expect(w.agentId).not.toBe(first.agentId);
     expect(
-      core.heartbeat({ agentId: 'nobody', activeTasks: [], freeSlots: 0, draining: false, resources: undefined })
-        .reregister,
+      core.heartbeat({
+        agentId: 'nobody',
+        token: '',
+        activeTasks: [],
+        freeSlots: 0,
+        draining: false,
+        resources: undefined,
+      }).reregister,
     ).toBe(true);
   });
 
@@ -411,5 +397,310 @@ describe('HubCore cancellation', () => {
     core.close();
     await expect(pending).rejects.toMatchObject({ code: 'HUB_CLOSED' });
     expect(() => core.submit({ tool: 'echo' })).toThrow(expect.objectContaining({ code: 'HUB_CLOSED' }));
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Worker identity and bounds (issue 11 item 2)
+
+function recordingLogger(): { logger: Logger; warnings: { message: string; meta: Record<string, unknown> }[] } {
+  const warnings: { message: string; meta: Record<string, unknown> }[] = [];
+  return { warnings, logger: { ...silentLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
+}
+
+function limitedCore(limits: Partial<HubCoreLimits> = {}) {
+  const clock = new ManualClock();
+  const { logger, warnings } = recordingLogger();
+  const core = new HubCore({
+    store: new MemoryTaskStore(),
+    leaseMs: 1000,
+    clock,
+    logger,
+    knownTools: undefined,
+    limits,
+  });
+  return { core, clock, warnings };
+}
+
+const beat = (agentId: string, token: string, draining: boolean) => ({
+  agentId,
+  token,
+  draining,
+  activeTasks: [],
+  freeSlots: 1,
+  resources: undefined,
+});
+
+function workerView(core: HubCore, agentId: string) {
+  return core.listWorkers().find((w) => w.id === agentId);
+}
+
+describe('HubCore worker identity', () => {
+  test('heartbeat draining=true with only the public id, a wrong token or another worker token fails UNAUTHENTICATED and changes nothing', () => {
+    const { core, clock } = limitedCore();
+    const victim = new FakeWorker(core);
+    const rogue = new FakeWorker(core);
+    victim.register();
+    rogue.register();
+    victim.connect();
+    const before = workerView(core, victim.agentId);
+    clock.advance(10);
+    for (const token of ['', 'wrong', rogue.token, victim.token.slice(0, -1)]) {
+      expect(() => core.heartbeat(beat(victim.agentId, token, true))).toThrow(
+        expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+      );
+    }
+    expect(workerView(core, victim.agentId)).toEqual(before);
+    core.submit({ taskId: 'still-mine', tool: 'echo' });
+    expect(victim.assigned()).toEqual(['still-mine']);
+  });
+
+  test('unregister needs the worker own token; the public id or another token changes nothing', () => {
+    const { core } = limitedCore();
+    const victim = new FakeWorker(core);
+    const rogue = new FakeWorker(core);
+    victim.register();
+    rogue.register();
+    victim.connect();
+    core.submit({ taskId: 'held', tool: 'echo' });
+    for (const token of ['', 'nope', rogue.token]) {
+      expect(() => core.unregister(victim.agentId, token)).toThrow(
+        expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+      );
+    }
+    expect(victim.closedWith).toBeUndefined();
+    expect(core.getTask('held')?.agentId).toBe(victim.agentId);
+    expect(core.unregister('nobody', '')).toBe(false);
+    expect(core.unregister(victim.agentId, victim.token)).toBe(true);
+    expect(workerView(core, victim.agentId)).toBeUndefined();
+  });
+
+  test('Work hello with a stolen id and another worker token is refused; the real stream keeps working', () => {
+    const { core, warnings } = limitedCore();
+    const victim = new FakeWorker(core);
+    const rogue = new FakeWorker(core);
+    victim.register();
+    rogue.register();
+    victim.connect();
+    const thief = new FakeWorker(core);
+    thief.agentId = victim.agentId;
+    for (const token of ['', rogue.token]) {
+      thief.connect([], token);
+      expect(thief.closedWith?.code).toBe('UNAUTHENTICATED');
+    }
+    expect(warnings.some((w) => w.meta['agentId'] === victim.agentId)).toBe(true);
+    expect(victim.closedWith).toBeUndefined();
+    core.submit({ taskId: 'v1', tool: 'echo' });
+    expect(victim.assigned()).toEqual(['v1']);
+    expect(thief.sent).toEqual([]);
+  });
+
+  test('finished, accepted, output and progress for a task not assigned to you are acked-and-ignored and logged', async () => {
+    const { core, warnings } = limitedCore();
+    const owner = new FakeWorker(core, { slots: 1 });
+    const rogue = new FakeWorker(core, { slots: 1, labels: { pool: 'rogue' } });
+    owner.register();
+    rogue.register();
+    owner.connect();
+    rogue.connect();
+    const recorded: string[] = [];
+    core.on('task-finished', (id, _f, agentId) => recorded.push(`${id}:${agentId}`));
+    core.submit({ taskId: 'mine', tool: 'echo' });
+    expect(owner.assigned()).toEqual(['mine']);
+    core.submit({ taskId: 'queued', tool: 'echo', selector: { pool: 'none' } });
+    core.submit({ taskId: 'done', tool: 'echo', selector: { pool: 'rogue' } });
+    expect(rogue.assigned()).toEqual(['done']);
+    rogue.finish('done', 'legit');
+    recorded.length = 0;
+    const events: string[] = [];
+    for (const id of ['mine', 'queued']) core.subscribe(id, (e) => events.push(`${id}:${e.payload?.$case ?? ''}`));
+
+    for (const taskId of ['mine', 'queued', 'done', 'never-existed']) {
+      rogue.send({ payload: { $case: 'accepted', value: { taskId, attempt: 1, startedAt: undefined } } });
+      rogue.send({ payload: { $case: 'output', value: { taskId, stream: 1, data: Buffer.from('x'), offset: 0 } } });
+      rogue.send({ payload: { $case: 'progress', value: { taskId, percent: 1, message: 'x', containerId: 'c' } } });
+      rogue.finish(taskId, 'forged');
+    }
+    expect(rogue.of('ack').map((a) => a.taskId)).toEqual(['done', 'mine', 'queued', 'done', 'never-existed']);
+    expect(recorded).toEqual([]);
+    expect(events).toEqual([]);
+    expect(core.getTask('mine')).toMatchObject({ state: TaskState.TASK_STATE_ASSIGNED, agentId: owner.agentId });
+    expect(core.getTask('queued')).toMatchObject({ state: TaskState.TASK_STATE_QUEUED, agentId: '' });
+    expect(core.getTask('done')?.finished?.stdout.toString()).toBe('legit');
+    const ignored = warnings.filter((w) => w.message.startsWith('ignoring'));
+    expect(ignored).toHaveLength(16);
+    expect(ignored[3]?.meta).toMatchObject({ taskId: 'mine', agentId: rogue.agentId, assignedTo: owner.agentId });
+
+    // The owner's report for a stale attempt is ignored too; for the current attempt it is recorded.
+    owner.send({
+      payload: { $case: 'finished', value: TaskFinished.fromPartial({ taskId: 'mine', state: 5, attempt: 7 }) },
+    });
+    expect(core.getTask('mine')?.finished).toBeUndefined();
+    owner.send({
+      payload: {
+        $case: 'finished',
+        value: TaskFinished.fromPartial({ taskId: 'mine', state: 5, attempt: 1, stdout: Buffer.from('real') }),
+      },
+    });
+    expect((await core.result('mine')).stdout.toString()).toBe('real');
+    expect(recorded).toEqual([`mine:${owner.agentId}`]);
+  });
+
+  test('hello cannot claim somebody else queued task; the worker it was taken from still gets it back', () => {
+    const { core, clock } = limitedCore();
+    const owner = new FakeWorker(core, { slots: 1, labels: { pool: 'p' } });
+    const rogue = new FakeWorker(core, { slots: 1 });
+    owner.register();
+    rogue.register();
+    owner.connect();
+    core.submit({ taskId: 't', tool: 'echo', selector: { pool: 'p' } });
+    owner.disconnect();
+    clock.advance(1500);
+    expect(core.getTask('t')?.state).toBe(TaskState.TASK_STATE_QUEUED);
+    rogue.connect(['t']);
+    expect(core.getTask('t')).toMatchObject({ state: TaskState.TASK_STATE_QUEUED, agentId: '' });
+    expect(rogue.of('cancel').map((c) => c.taskId)).toEqual(['t']);
+    rogue.finish('t', 'forged');
+    expect(core.getTask('t')?.finished).toBeUndefined();
+    owner.connect(['t']);
+    expect(core.getTask('t')).toMatchObject({ state: TaskState.TASK_STATE_RUNNING, agentId: owner.agentId });
+  });
+
+  test('draining is the worker own state: its heartbeat sets and clears it, nobody else can', () => {
+    const { core } = limitedCore();
+    const w = new FakeWorker(core);
+    w.register();
+    w.connect();
+    core.heartbeat(beat(w.agentId, w.token, true));
+    expect(workerView(core, w.agentId)?.draining).toBe(true);
+    core.submit({ taskId: 'wait', tool: 'echo' });
+    expect(w.assigned()).toEqual([]);
+    expect(() => core.heartbeat(beat(w.agentId, '', false))).toThrow(
+      expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+    );
+    expect(workerView(core, w.agentId)?.draining).toBe(true);
+    core.heartbeat(beat(w.agentId, w.token, false));
+    expect(workerView(core, w.agentId)?.draining).toBe(false);
+    expect(w.assigned()).toEqual([]); // dispatch runs on the next event
+    core.submit({ taskId: 'go', tool: 'echo' });
+    expect(w.assigned()).toEqual(['wait', 'go']);
+  });
+});
+
+describe('HubCore bounds', () => {
+  const register = (core: HubCore, fields: Partial<RegisterRequest>) =>
+    core.register(RegisterRequest.fromPartial({ name: 'w', type: AgentType.AGENT_TYPE_WORKER, ...fields }));
+
+  test('oversized names, labels and lists fail INVALID_ARGUMENT naming the limit, and register nothing', () => {
+    const { core } = limitedCore();
+    const labels = (n: number, key = (i: number) => `k${i}`, value = 'v') =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), value]));
+    const cases: [Partial<RegisterRequest>, string][] = [
+      [{ name: 'n'.repeat(129) }, 'name: at most 128 bytes, got 129'],
+      [{ name: 'é'.repeat(65) }, 'name: at most 128 bytes, got 130'],
+      [{ metadata: AgentMetadata.fromPartial({ labels: labels(40) }) }, 'labels: at most 32, got 40'],
+      [
+        { metadata: AgentMetadata.fromPartial({ labels: labels(1, () => 'k'.repeat(65)) }) },
+        'at most 64 bytes, got 65',
+      ],
+      [{ metadata: AgentMetadata.fromPartial({ labels: labels(1, () => 'k', 'v'.repeat(257)) }) }, 'at most 256 bytes'],
+      [{ metadata: AgentMetadata.fromPartial({ hostname: 'h'.repeat(300) }) }, 'metadata.hostname: at most 256'],
+      [{ metadata: AgentMetadata.fromPartial({ tags: Array(129).fill('t') }) }, 'metadata.tags: at most 128 entries'],
+      [
+        { capabilities: AgentCapabilities.fromPartial({ supportedTools: Array(200).fill('echo') }) },
+        'capabilities.supported_tools: at most 128 entries, got 200',
+      ],
+      [
+        { capabilities: AgentCapabilities.fromPartial({ supportedProtocols: ['p'.repeat(129)] }) },
+        'capabilities.supported_protocols[0]: at most 128 bytes',
+      ],
+    ];
+    for (const [fields, message] of cases) {
+      expect(() => register(core, fields)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(message) }),
+      );
+    }
+    expect(core.registrations).toBe(0);
+    const max = register(core, {
+      name: 'n'.repeat(128),
+      metadata: AgentMetadata.fromPartial({ labels: labels(32, (i) => `${i}`.padEnd(64, 'k'), 'v'.repeat(256)) }),
+      capabilities: AgentCapabilities.fromPartial({ supportedTools: Array(128).fill('t'.repeat(128)) }),
+    });
+    expect(max.agentId).not.toBe('');
+    expect(core.registrations).toBe(1);
+  });
+
+  test('a registration that never opens a Work stream expires after registrationTtlMs; an idle disconnected one too', () => {
+    const { core, clock } = limitedCore({ registrationTtlMs: 1000 });
+    const lurker = new FakeWorker(core);
+    const real = new FakeWorker(core);
+    lurker.register();
+    real.register();
+    real.connect();
+    // Heartbeats do not keep a registration that never opened Work alive.
+    clock.advance(600);
+    core.heartbeat(beat(lurker.agentId, lurker.token, false));
+    clock.advance(399);
+    expect(core.registrations).toBe(2);
+    clock.advance(1);
+    expect(workerView(core, lurker.agentId)).toBeUndefined();
+    expect(core.heartbeat(beat(lurker.agentId, lurker.token, false)).reregister).toBe(true);
+    clock.advance(10_000);
+    expect(workerView(core, real.agentId)?.connected).toBe(true);
+    // Once its stream closed, heartbeats keep it; silence and no tasks for the TTL drop it.
+    real.disconnect();
+    clock.advance(900);
+    core.heartbeat(beat(real.agentId, real.token, false));
+    clock.advance(900);
+    expect(core.registrations).toBe(1);
+    clock.advance(200);
+    expect(core.registrations).toBe(0);
+  });
+
+  test('at most maxRegistrations live registrations: Register beyond it fails RESOURCE_EXHAUSTED until some expire', () => {
+    const { core, clock } = limitedCore({ maxRegistrations: 3, registrationTtlMs: 1000 });
+    const workers = Array.from({ length: 3 }, () => new FakeWorker(core));
+    for (const w of workers) w.register();
+    const late = new FakeWorker(core);
+    expect(() => late.register()).toThrow(expect.objectContaining({ code: 'RESOURCE_EXHAUSTED' }));
+    // A resume of a live session is not a new registration.
+    expect(workers[0]?.register({ agentId: workers[0].agentId, token: workers[0].token })).toBe(true);
+    clock.advance(1000);
+    expect(core.registrations).toBe(0);
+    late.register();
+    late.connect();
+    core.submit({ taskId: 'after', tool: 'echo' });
+    expect(late.assigned()).toEqual(['after']);
+  });
+
+  test('ListWorkers pages in id order, caps the page size and stays under the byte budget', () => {
+    const { core } = limitedCore({ maxListWorkersPageSize: 3 });
+    const ids = Array.from({ length: 7 }, () => {
+      const w = new FakeWorker(core);
+      w.register();
+      return w.agentId;
+    }).sort();
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    let token = '';
+    do {
+      const page = core.listWorkersPage(1000, token);
+      sizes.push(page.workers.length);
+      seen.push(...page.workers.map((w) => w.id));
+      token = page.nextPageToken;
+    } while (token !== '');
+    expect(sizes).toEqual([3, 3, 1]);
+    expect(seen).toEqual(ids);
+    expect(core.listWorkersPage(2, '').workers).toHaveLength(2);
+    expect(() => core.listWorkersPage(-1, '')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => core.listWorkersPage(0, '!!')).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/^page_token/) }),
+    );
+
+    const tight = limitedCore({ listWorkersPageBytes: 1 });
+    for (let i = 0; i < 3; i++) new FakeWorker(tight.core).register();
+    const first = tight.core.listWorkersPage(0, '');
+    expect(first.workers).toHaveLength(1);
+    expect(first.nextPageToken).not.toBe('');
   });
 });

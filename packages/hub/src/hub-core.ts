@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   Agent,
@@ -28,6 +28,8 @@ import type {
 import type { HubClock } from './clock';
 import { HubError, invalidField } from './errors';
 import type { Logger } from './logger';
+import { DEFAULT_HUB_CORE_LIMITS, checkRegistration } from './registration-limits';
+import type { HubCoreLimits } from './registration-limits';
 import { toAssignment } from './submission';
 import type { SubmitTaskInput } from './submission';
 import { TaskEventBus } from './task-events';
@@ -53,6 +55,15 @@ export interface HubCoreOptions {
   clock: HubClock;
   logger: Logger;
   knownTools: readonly string[] | undefined;
+  /** @default DEFAULT_HUB_CORE_LIMITS */
+  limits?: Partial<HubCoreLimits>;
+}
+
+/** One page of ListWorkers. */
+export interface WorkersPage {
+  workers: Agent[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }
 
 interface WorkerSession {
@@ -72,6 +83,10 @@ interface WorkerSession {
   freeSlots: number;
   resources: ResourceUsage | undefined;
   leaseTimer: unknown;
+  /** Whether a Work stream was ever opened (or the session was recovered from the store). */
+  everConnected: boolean;
+  /** Drops the registration once it expires (see HubCoreLimits.registrationTtlMs). */
+  expiryTimer: unknown;
 }
 
 export interface SubmitOutcome {
@@ -95,11 +110,15 @@ export interface HubCoreEvents {
   'worker-unregistered': [agentId: string];
 }
 
+/** Constant-time: both sides are hashed to 32 bytes first, so neither length nor content leaks through timing. */
 function tokenMatches(expected: string, given: string): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(given).digest();
+  return timingSafeEqual(a, b) && expected !== '';
 }
+
+const badCredential = (agentId: string): HubError =>
+  new HubError('UNAUTHENTICATED', 'missing or wrong worker token for this agent id', { agentId });
 
 function labelsMatch(selector: Record<string, string>, labels: Record<string, string>): boolean {
   for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
@@ -120,6 +139,9 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   private queue: string[] = [];
   private readonly bus = new TaskEventBus();
   private readonly waiters = new Map<string, { resolve(f: TaskFinished): void; reject(e: Error): void }[]>();
+  /** Queued task id -> the worker it was taken from, which may reclaim it on hello while nobody else has it. */
+  private readonly releasedBy = new Map<string, string>();
+  private readonly limits: HubCoreLimits;
   private pumping = false;
   private pumpAgain = false;
   private closed = false;
@@ -127,6 +149,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   constructor(private readonly options: HubCoreOptions) {
     super();
     this.store = options.store;
+    this.limits = { ...DEFAULT_HUB_CORE_LIMITS, ...options.limits };
     this.recover();
   }
 
@@ -147,7 +170,12 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
         this.queue.push(task.taskId);
       }
     }
-    for (const session of this.sessions.values()) if (session.outstanding.size > 0) this.scheduleLease(session);
+    for (const session of this.sessions.values()) {
+      if (session.outstanding.size > 0) this.scheduleLease(session);
+      // A recovered session counts as connected before: it expires after a silent TTL, not at once.
+      session.everConnected = true;
+      this.scheduleExpiry(session);
+    }
     if (this.live.size > 0) {
       this.options.logger.info('recovered tasks', {
         component: 'hub',
@@ -172,6 +200,8 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       freeSlots: 0,
       resources: undefined,
       leaseTimer: undefined,
+      everConnected: false,
+      expiryTimer: undefined,
     };
   }
 
@@ -183,6 +213,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     if (!req.name) throw invalidField('name', 'is required');
     const metadata = AgentMetadata.fromPartial(req.metadata ?? {});
     const capabilities = AgentCapabilities.fromPartial(req.capabilities ?? {});
+    checkRegistration(req.name, metadata, capabilities, this.limits);
     const now = this.options.clock.now();
     const previous = req.resumeAgentId ? this.sessions.get(req.resumeAgentId) : undefined;
     if (previous && tokenMatches(previous.record.token, req.resumeToken)) {
@@ -198,6 +229,16 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
         resumed: true,
       };
     }
+    if (this.sessions.size >= this.limits.maxRegistrations) {
+      this.options.logger.warn('registration refused: hub is full', {
+        component: 'hub',
+        registrations: this.sessions.size,
+      });
+      throw new HubError(
+        'RESOURCE_EXHAUSTED',
+        `registrations: at most ${this.limits.maxRegistrations} live workers, and the hub holds that many`,
+      );
+    }
     const record: AgentRecord = {
       agentId: randomUUID(),
       token: randomBytes(24).toString('base64url'),
@@ -209,34 +250,75 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     this.store.saveAgent(record);
     const session = this.newSession(record, now);
     this.sessions.set(record.agentId, session);
+    this.scheduleExpiry(session);
     this.options.logger.info('worker registered', { component: 'hub', agentId: record.agentId, name: req.name });
     return { agentId: record.agentId, agent: this.toAgent(session), registrationToken: record.token, resumed: false };
   }
 
-  unregister(agentId: string): boolean {
+  /**
+   * The session of `agentId` if `token` is its registration token; undefined for an id the hub does not
+   * know; UNAUTHENTICATED for a known id with a missing or wrong token (and nothing changes).
+   */
+  private authenticate(agentId: string, token: string): WorkerSession | undefined {
     const session = this.sessions.get(agentId);
+    if (!session) return undefined;
+    if (!tokenMatches(session.record.token, token)) {
+      this.options.logger.warn('worker call with a bad token', { component: 'hub', agentId });
+      throw badCredential(agentId);
+    }
+    return session;
+  }
+
+  /** Says goodbye for the worker that owns `token`; false for an unknown id. */
+  unregister(agentId: string, token: string): boolean {
+    const session = this.authenticate(agentId, token);
     if (!session) return false;
-    this.sessions.delete(agentId);
-    this.store.deleteAgent(agentId);
-    if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
-    for (const taskId of [...session.outstanding]) this.requeue(taskId, session, 'worker unregistered');
-    session.channel?.close();
-    session.channel = undefined;
-    this.options.logger.info('worker unregistered', { component: 'hub', agentId });
-    this.emit('worker-unregistered', agentId);
-    this.pump();
+    this.drop(session, 'worker unregistered');
     return true;
   }
 
+  private drop(session: WorkerSession, reason: string): void {
+    const { agentId } = session.record;
+    this.sessions.delete(agentId);
+    this.store.deleteAgent(agentId);
+    if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
+    if (session.expiryTimer !== undefined) this.options.clock.clearTimeout(session.expiryTimer);
+    for (const taskId of [...session.outstanding]) this.requeue(taskId, session, reason);
+    session.channel?.close();
+    session.channel = undefined;
+    this.options.logger.info(reason, { component: 'hub', agentId });
+    this.emit('worker-unregistered', agentId);
+    this.pump();
+  }
+
   heartbeat(req: HeartbeatRequest): HeartbeatResponse {
-    const session = this.sessions.get(req.agentId);
+    const session = this.authenticate(req.agentId, req.token);
     if (!session) return { timestamp: new Date(this.options.clock.now()), pendingTasks: [], reregister: true };
     this.touch(session);
-    session.activeTasks = [...req.activeTasks];
+    session.activeTasks = req.activeTasks.slice(0, this.limits.maxListEntries);
     session.freeSlots = req.freeSlots;
     session.resources = req.resources;
-    if (req.draining) session.draining = true;
+    // Draining is the worker's own state: its authenticated heartbeat both sets and clears it.
+    session.draining = req.draining;
     return { timestamp: new Date(this.options.clock.now()), pendingTasks: [], reregister: false };
+  }
+
+  /**
+   * Drops a registration that never opened its Work stream `registrationTtlMs` after Register, and one
+   * whose stream closed once it holds no task and has been silent that long.
+   */
+  private scheduleExpiry(session: WorkerSession): void {
+    const { clock } = this.options;
+    const ttl = this.limits.registrationTtlMs;
+    if (session.expiryTimer !== undefined) clock.clearTimeout(session.expiryTimer);
+    const since = (): number => (session.everConnected ? session.lastSeen : session.record.registeredAt);
+    const due = session.outstanding.size > 0 ? ttl : Math.max(0, since() + ttl - clock.now());
+    session.expiryTimer = clock.setTimeout(() => {
+      session.expiryTimer = undefined;
+      if (session.channel || this.sessions.get(session.record.agentId) !== session) return;
+      if (session.outstanding.size > 0 || clock.now() - since() < ttl) return this.scheduleExpiry(session);
+      this.drop(session, session.everConnected ? 'registration expired' : 'registration expired without a Work stream');
+    }, due);
   }
 
   /** Any sign of life renews the leases of the worker's tasks. */
@@ -281,6 +363,10 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
           if (payload?.$case !== 'hello') return fail(invalidField('hello', 'must be the first message'));
           const found = this.sessions.get(payload.value.agentId);
           if (!found || !tokenMatches(found.record.token, payload.value.token)) {
+            this.options.logger.warn('hello with an unknown agent id or bad token', {
+              component: 'hub',
+              agentId: payload.value.agentId,
+            });
             return fail(new HubError('UNAUTHENTICATED', 'hello: unknown agent id or bad token'));
           }
           if (this.closed) return fail(new HubError('HUB_CLOSED', 'hub is closing'));
@@ -309,6 +395,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
         this.options.logger.info('worker disconnected', { component: 'hub', agentId: session.record.agentId });
         this.emit('worker-disconnected', session.record.agentId);
         if (session.outstanding.size > 0) this.scheduleLease(session);
+        this.scheduleExpiry(session);
       },
     };
   }
@@ -320,6 +407,9 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     if (old) old.close(new HubError('SUPERSEDED', 'replaced by a newer Work stream', { agentId }));
     if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
     session.leaseTimer = undefined;
+    if (session.expiryTimer !== undefined) this.options.clock.clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    session.everConnected = true;
     session.connectedAt = this.options.clock.now();
     session.lastSeen = session.connectedAt;
     session.maxSlots = Math.max(0, hello.maxSlots);
@@ -336,8 +426,10 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
         session.outstanding.add(taskId);
         if (task.cancelRequested)
           channel.send({ payload: { $case: 'cancel', value: { taskId, reason: 'cancelled', force: true } } });
-      } else if (task && task.state === TaskState.TASK_STATE_QUEUED) {
+      } else if (task && task.state === TaskState.TASK_STATE_QUEUED && this.releasedBy.get(taskId) === agentId) {
         // Re-queued while the worker was away but nobody took it yet: let the worker that runs it keep it.
+        // Only the worker it was taken from may: announcing someone else's queued task claims nothing.
+        this.releasedBy.delete(taskId);
         this.queue = this.queue.filter((id) => id !== taskId);
         this.patch(task, { state: TaskState.TASK_STATE_RUNNING, agentId });
         session.outstanding.add(taskId);
@@ -362,12 +454,11 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   private onWorkerMessage(session: WorkerSession, channel: WorkerChannel, message: WorkerMessage): void {
     const payload = message.payload;
     if (!payload) return;
-    const agentId = session.record.agentId;
     switch (payload.$case) {
       case 'hello':
         return;
       case 'accepted': {
-        const task = this.heldBy(payload.value.taskId, agentId);
+        const task = this.ownedBy(session, payload.value.taskId, payload.value.attempt, 'accepted');
         if (!task) return;
         if (task.state === TaskState.TASK_STATE_ASSIGNED) {
           this.patch(task, { state: TaskState.TASK_STATE_RUNNING, startedAt: this.options.clock.now() });
@@ -376,12 +467,12 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
         return;
       }
       case 'output':
-        if (this.heldBy(payload.value.taskId, agentId)) {
+        if (this.ownedBy(session, payload.value.taskId, 0, 'output')) {
           this.publish({ taskId: payload.value.taskId, payload: { $case: 'output', value: payload.value } });
         }
         return;
       case 'progress':
-        if (this.heldBy(payload.value.taskId, agentId)) {
+        if (this.ownedBy(session, payload.value.taskId, 0, 'progress')) {
           this.publish({ taskId: payload.value.taskId, payload: { $case: 'progress', value: payload.value } });
         }
         return;
@@ -402,12 +493,36 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     return task && task.agentId === agentId ? task : undefined;
   }
 
+  /**
+   * The task if it is assigned to this worker now (and `attempt`, when the message carries one, is its
+   * current attempt); otherwise undefined, logged: a report about somebody else's task is never recorded.
+   */
+  private ownedBy(session: WorkerSession, taskId: string, attempt: number, kind: string): TaskRecord | undefined {
+    const agentId = session.record.agentId;
+    const task = this.live.get(taskId);
+    const owned =
+      task !== undefined &&
+      task.agentId === agentId &&
+      (task.state === TaskState.TASK_STATE_ASSIGNED || task.state === TaskState.TASK_STATE_RUNNING) &&
+      (attempt === 0 || attempt === task.attempts);
+    if (owned) return task;
+    this.options.logger.warn(`ignoring ${kind} for a task not assigned to this worker`, {
+      component: 'hub',
+      taskId,
+      agentId,
+      assignedTo: task?.agentId ?? '',
+      state: task?.state ?? 'finished or unknown',
+      attempt,
+      currentAttempt: task?.attempts ?? 0,
+    });
+    return undefined;
+  }
+
   private onFinished(session: WorkerSession, channel: WorkerChannel, finished: TaskFinished): void {
     const { taskId } = finished;
     const agentId = session.record.agentId;
-    const task = this.live.get(taskId);
-    const current = task && (task.agentId === agentId || task.state === TaskState.TASK_STATE_QUEUED);
-    if (task && current) {
+    const task = this.ownedBy(session, taskId, finished.attempt, 'finished');
+    if (task) {
       if (!isTerminalTaskState(finished.state)) {
         finished = TaskFinished.fromPartial({
           ...finished,
@@ -416,10 +531,10 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
         });
       }
       this.complete(task, finished, agentId);
-    } else {
-      this.options.logger.debug('ignoring duplicate or late result', { component: 'hub', taskId, agentId });
+      session.outstanding.delete(taskId);
+    } else if (this.live.get(taskId)?.agentId !== agentId) {
+      session.outstanding.delete(taskId);
     }
-    session.outstanding.delete(taskId);
     session.blocked = false;
     // Recorded durably above; only now may the worker forget it.
     channel.send({ payload: { $case: 'ack', value: { taskId } } });
@@ -535,6 +650,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     const agentId = session.record.agentId;
     const attempts = task.attempts + 1;
     this.patch(task, { state: TaskState.TASK_STATE_ASSIGNED, agentId, attempts });
+    this.releasedBy.delete(task.taskId);
     session.outstanding.add(task.taskId);
     this.publish({ taskId: task.taskId, payload: { $case: 'assigned', value: { agentId, attempt: attempts } } });
     this.options.logger.debug('task assigned', { component: 'hub', taskId: task.taskId, agentId, attempt: attempts });
@@ -552,6 +668,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       return;
     }
     this.patch(task, { state: TaskState.TASK_STATE_QUEUED, agentId: '' });
+    this.releasedBy.set(taskId, from.record.agentId);
     this.queue.unshift(taskId);
     this.options.logger.info('task requeued', { component: 'hub', taskId, reason, attempt: task.attempts });
     this.publish({ taskId, payload: { $case: 'requeued', value: { reason, attempt: task.attempts } } });
@@ -564,6 +681,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     if (agentId && task.agentId !== agentId) this.patch(task, { agentId });
     const recorded = this.store.finishTask(task.taskId, finished, now);
     this.live.delete(task.taskId);
+    this.releasedBy.delete(task.taskId);
     if (!recorded) return;
     this.publish({ taskId: task.taskId, payload: { $case: 'finished', value: finished } });
     for (const waiter of this.waiters.get(task.taskId) ?? []) waiter.resolve(finished);
@@ -658,12 +776,49 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     return [...this.sessions.values()].map((s) => this.toAgent(s));
   }
 
+  /** Live registrations; bounded by `maxRegistrations`. */
+  get registrations(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * One page of workers in agent-id order. `pageSize` 0 means the cap; larger values are capped; a page
+   * also stops before `listWorkersPageBytes` encoded bytes (always holding at least one worker).
+   */
+  listWorkersPage(pageSize: number, pageToken: string): WorkersPage {
+    if (!Number.isInteger(pageSize) || pageSize < 0) throw invalidField('page_size', `must be >= 0, got ${pageSize}`);
+    const cap = this.limits.maxListWorkersPageSize;
+    const size = pageSize === 0 ? cap : Math.min(pageSize, cap);
+    let after = '';
+    if (pageToken !== '') {
+      after = Buffer.from(pageToken, 'base64url').toString('utf8');
+      if (after === '' || Buffer.from(after, 'utf8').toString('base64url') !== pageToken) {
+        throw invalidField('page_token', 'is not a token this hub issued');
+      }
+    }
+    const ids = [...this.sessions.keys()].filter((id) => id > after).sort();
+    const workers: Agent[] = [];
+    let bytes = 0;
+    for (const id of ids) {
+      if (workers.length >= size) break;
+      const agent = this.toAgent(this.sessions.get(id) as WorkerSession);
+      const encoded = Agent.encode(agent).finish().length + 8;
+      if (workers.length > 0 && bytes + encoded > this.limits.listWorkersPageBytes) break;
+      workers.push(agent);
+      bytes += encoded;
+    }
+    const last = workers[workers.length - 1];
+    const more = last !== undefined && ids.length > workers.length;
+    return { workers, nextPageToken: more ? Buffer.from(last.id, 'utf8').toString('base64url') : '' };
+  }
+
   /** Stops dispatching, ends every Work stream, fails pending result promises. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const session of this.sessions.values()) {
       if (session.leaseTimer !== undefined) this.options.clock.clearTimeout(session.leaseTimer);
+      if (session.expiryTimer !== undefined) this.options.clock.clearTimeout(session.expiryTimer);
       session.channel?.close(new HubError('HUB_CLOSED', 'hub is shutting down'));
       session.channel = undefined;
     }

@@ -3,6 +3,7 @@ import type { HubClock } from './clock';
 import { realClock } from './clock';
 import type { Logger } from './logger';
 import { silentLogger } from './logger';
+import { DEFAULT_HUB_CORE_LIMITS as LIMITS } from './registration-limits';
 import type { TaskStore } from './task-store';
 
 /** Server TLS; give `ca*` with `requireClientCert` for mutual TLS. */
@@ -47,6 +48,29 @@ export interface HubOptions {
   logger?: Logger;
   /** @default the system clock */
   clock?: HubClock;
+  /**
+   * A registration that never opens its Work stream is dropped this long after Register; one whose
+   * stream closed is dropped once it holds no task and has been silent this long. @default 60000
+   */
+  registrationTtlMs?: number;
+  /** Live registrations the hub holds at most; Register beyond it fails with RESOURCE_EXHAUSTED. @default 1024 */
+  maxRegistrations?: number;
+  /** UTF-8 bytes of a worker name. @default 128 */
+  maxWorkerNameBytes?: number;
+  /** Labels per worker. @default 32 */
+  maxLabels?: number;
+  /** @default 64 */
+  maxLabelKeyBytes?: number;
+  /** @default 256 */
+  maxLabelValueBytes?: number;
+  /** Entries of each registered list (supported tools, tasks, protocols; metadata tags). @default 128 */
+  maxListEntries?: number;
+  /** UTF-8 bytes of each list entry. @default 128 */
+  maxListEntryBytes?: number;
+  /** UTF-8 bytes of each metadata string (version, description, hostname, pid, owner id). @default 256 */
+  maxMetadataFieldBytes?: number;
+  /** ListWorkers page size cap (and the size of a page that asks for 0). @default 100 */
+  maxListWorkersPageSize?: number;
 }
 
 export interface ResolvedHubOptions extends Required<
@@ -93,5 +117,21 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     version: options.version ?? '0.1.0',
     logger: options.logger ?? silentLogger,
     clock: options.clock ?? realClock,
+    registrationTtlMs: positive('registrationTtlMs', options.registrationTtlMs ?? LIMITS.registrationTtlMs),
+    maxRegistrations: positive('maxRegistrations', options.maxRegistrations ?? LIMITS.maxRegistrations),
+    maxWorkerNameBytes: positive('maxWorkerNameBytes', options.maxWorkerNameBytes ?? LIMITS.maxWorkerNameBytes),
+    maxLabels: positive('maxLabels', options.maxLabels ?? LIMITS.maxLabels),
+    maxLabelKeyBytes: positive('maxLabelKeyBytes', options.maxLabelKeyBytes ?? LIMITS.maxLabelKeyBytes),
+    maxLabelValueBytes: positive('maxLabelValueBytes', options.maxLabelValueBytes ?? LIMITS.maxLabelValueBytes),
+    maxListEntries: positive('maxListEntries', options.maxListEntries ?? LIMITS.maxListEntries),
+    maxListEntryBytes: positive('maxListEntryBytes', options.maxListEntryBytes ?? LIMITS.maxListEntryBytes),
+    maxMetadataFieldBytes: positive(
+      'maxMetadataFieldBytes',
+      options.maxMetadataFieldBytes ?? LIMITS.maxMetadataFieldBytes,
+    ),
+    maxListWorkersPageSize: positive(
+      'maxListWorkersPageSize',
+      options.maxListWorkersPageSize ?? LIMITS.maxListWorkersPageSize,
+    ),
   };
 }

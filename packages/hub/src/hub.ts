@@ -78,6 +78,20 @@ export class Hub {
       clock: this.options.clock,
       logger: this.options.logger,
       knownTools: this.options.knownTools,
+      limits: {
+        registrationTtlMs: this.options.registrationTtlMs,
+        maxRegistrations: this.options.maxRegistrations,
+        maxWorkerNameBytes: this.options.maxWorkerNameBytes,
+        maxLabels: this.options.maxLabels,
+        maxLabelKeyBytes: this.options.maxLabelKeyBytes,
+        maxLabelValueBytes: this.options.maxLabelValueBytes,
+        maxListEntries: this.options.maxListEntries,
+        maxListEntryBytes: this.options.maxListEntryBytes,
+        maxMetadataFieldBytes: this.options.maxMetadataFieldBytes,
+        maxListWorkersPageSize: this.options.maxListWorkersPageSize,
+        // Half the send limit leaves room for framing; 4 MiB keeps a page small whatever the limit.
+        listWorkersPageBytes: Math.min(4 * 1024 * 1024, Math.floor(this.options.maxSendMessageBytes / 2)),
+      },
     });
   }
 
@@ -177,6 +191,11 @@ export class Hub {
 
   workers(): Agent[] {
     return this.core.listWorkers();
+  }
+
+  /** Live worker registrations (bounded by `maxRegistrations`). */
+  get registrations(): number {
+    return this.core.registrations;
   }
 
   on<K extends keyof HubCoreEvents>(event: K, listener: (...args: HubCoreEvents[K]) => void): this {

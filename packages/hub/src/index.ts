@@ -16,7 +16,10 @@ export type {
   SubmitOutcome,
   WorkConnection,
   WorkerChannel,
+  WorkersPage,
 } from './hub-core';
+export { DEFAULT_HUB_CORE_LIMITS } from './registration-limits';
+export type { HubCoreLimits, RegistrationLimits } from './registration-limits';
 export { createHubClient } from './hub-client';
 export type { HubClient, HubClientOptions } from './hub-client';
 export type { SubmitTaskInput } from './submission';

@@ -6,6 +6,7 @@ import { TaskState } from '@baaaht/proto';
 import { createHub, createHubClient } from './index';
 import type { Hub } from './index';
 import { FakeHandler } from './test-support/fake-handler';
+import { fastAgentOptions } from './test-support/fast-agent-options';
 import { eventually, tempSocketDir } from './test-support/temp-socket';
 
 // A real hub and real agents over a real Unix socket, with a scripted handler.
@@ -22,11 +23,8 @@ describe('hub <-> agent over a Unix socket', () => {
       handler,
       address,
       name: 'test-worker',
-      reconnectIntervalMs: 50,
-      reconnectMaxIntervalMs: 200,
+      ...fastAgentOptions,
       heartbeatIntervalMs: 200,
-      shutdownTimeoutMs: 2000,
-      ackTimeoutMs: 2000,
       ...options,
     });
     agents.push(agent);

@@ -706,7 +706,10 @@ export interface RegisterResponse {
   agent:
     | Agent
     | undefined;
-  /** Secret that lets the worker open its Work stream and resume its session. */
+  /**
+   * Secret that lets the worker open its Work stream, resume its session and
+   * authenticate its Heartbeat and Unregister calls. Never listed by ListWorkers.
+   */
   registrationToken: string;
   /** Added: whether an earlier session was resumed. */
   resumed: boolean;
@@ -715,6 +718,11 @@ export interface RegisterResponse {
 export interface UnregisterRequest {
   agentId: string;
   reason: string;
+  /**
+   * Added: the registration_token from RegisterResponse; proves the caller is
+   * that worker (see proto/README.md, "Worker identity").
+   */
+  token: string;
 }
 
 export interface UnregisterResponse {
@@ -729,6 +737,11 @@ export interface HeartbeatRequest {
   /** Added: load and drain state. */
   freeSlots: number;
   draining: boolean;
+  /**
+   * Added: the registration_token from RegisterResponse; proves the caller is
+   * that worker (see proto/README.md, "Worker identity").
+   */
+  token: string;
 }
 
 export interface HeartbeatResponse {
@@ -819,10 +832,19 @@ export interface TaskRequeuedEvent {
 }
 
 export interface ListWorkersRequest {
+  /**
+   * Added: at most this many workers per page; 0 means the orchestrator's
+   * default, and it caps larger values (a page also stays under a byte budget).
+   */
+  pageSize: number;
+  /** Added: next_page_token of the previous page; empty for the first page. */
+  pageToken: string;
 }
 
 export interface ListWorkersResponse {
   workers: Agent[];
+  /** Added: pass as page_token to get the next page; empty on the last page. */
+  nextPageToken: string;
 }
 
 function createBaseAgent(): Agent {
@@ -5491,7 +5513,7 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
 };
 
 function createBaseUnregisterRequest(): UnregisterRequest {
-  return { agentId: "", reason: "" };
+  return { agentId: "", reason: "", token: "" };
 }
 
 export const UnregisterRequest: MessageFns<UnregisterRequest> = {
@@ -5501,6 +5523,9 @@ export const UnregisterRequest: MessageFns<UnregisterRequest> = {
     }
     if (message.reason !== "") {
       writer.uint32(18).string(message.reason);
+    }
+    if (message.token !== "") {
+      writer.uint32(26).string(message.token);
     }
     return writer;
   },
@@ -5534,6 +5559,14 @@ export const UnregisterRequest: MessageFns<UnregisterRequest> = {
             message.reason = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5554,6 +5587,7 @@ export const UnregisterRequest: MessageFns<UnregisterRequest> = {
         ? globalThis.String(object.agent_id)
         : "",
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
     };
   },
 
@@ -5565,6 +5599,9 @@ export const UnregisterRequest: MessageFns<UnregisterRequest> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
     return obj;
   },
 
@@ -5575,6 +5612,7 @@ export const UnregisterRequest: MessageFns<UnregisterRequest> = {
     const message = createBaseUnregisterRequest();
     message.agentId = object.agentId ?? "";
     message.reason = object.reason ?? "";
+    message.token = object.token ?? "";
     return message;
   },
 };
@@ -5665,7 +5703,7 @@ export const UnregisterResponse: MessageFns<UnregisterResponse> = {
 };
 
 function createBaseHeartbeatRequest(): HeartbeatRequest {
-  return { agentId: "", resources: undefined, activeTasks: [], freeSlots: 0, draining: false };
+  return { agentId: "", resources: undefined, activeTasks: [], freeSlots: 0, draining: false, token: "" };
 }
 
 export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
@@ -5684,6 +5722,9 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     }
     if (message.draining !== false) {
       writer.uint32(40).bool(message.draining);
+    }
+    if (message.token !== "") {
+      writer.uint32(50).string(message.token);
     }
     return writer;
   },
@@ -5741,6 +5782,14 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
             message.draining = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5772,6 +5821,7 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
         ? globalThis.Number(object.free_slots)
         : 0,
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
     };
   },
 
@@ -5792,6 +5842,9 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     if (message.draining !== false) {
       obj.draining = message.draining;
     }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
     return obj;
   },
 
@@ -5807,6 +5860,7 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
     message.activeTasks = object.activeTasks?.map((e) => e) || [];
     message.freeSlots = object.freeSlots ?? 0;
     message.draining = object.draining ?? false;
+    message.token = object.token ?? "";
     return message;
   },
 };
@@ -7198,11 +7252,17 @@ export const TaskRequeuedEvent: MessageFns<TaskRequeuedEvent> = {
 };
 
 function createBaseListWorkersRequest(): ListWorkersRequest {
-  return {};
+  return { pageSize: 0, pageToken: "" };
 }
 
 export const ListWorkersRequest: MessageFns<ListWorkersRequest> = {
-  encode(_: ListWorkersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListWorkersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
     return writer;
   },
 
@@ -7219,6 +7279,22 @@ export const ListWorkersRequest: MessageFns<ListWorkersRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7231,32 +7307,54 @@ export const ListWorkersRequest: MessageFns<ListWorkersRequest> = {
     }
   },
 
-  fromJSON(_: any): ListWorkersRequest {
-    return {};
+  fromJSON(object: any): ListWorkersRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
   },
 
-  toJSON(_: ListWorkersRequest): unknown {
+  toJSON(message: ListWorkersRequest): unknown {
     const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<ListWorkersRequest>): ListWorkersRequest {
     return ListWorkersRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<ListWorkersRequest>): ListWorkersRequest {
+  fromPartial(object: DeepPartial<ListWorkersRequest>): ListWorkersRequest {
     const message = createBaseListWorkersRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
 
 function createBaseListWorkersResponse(): ListWorkersResponse {
-  return { workers: [] };
+  return { workers: [], nextPageToken: "" };
 }
 
 export const ListWorkersResponse: MessageFns<ListWorkersResponse> = {
   encode(message: ListWorkersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.workers) {
       Agent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     return writer;
   },
@@ -7282,6 +7380,14 @@ export const ListWorkersResponse: MessageFns<ListWorkersResponse> = {
             message.workers.push(Agent.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7297,6 +7403,11 @@ export const ListWorkersResponse: MessageFns<ListWorkersResponse> = {
   fromJSON(object: any): ListWorkersResponse {
     return {
       workers: globalThis.Array.isArray(object?.workers) ? object.workers.map((e: any) => Agent.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
     };
   },
 
@@ -7304,6 +7415,9 @@ export const ListWorkersResponse: MessageFns<ListWorkersResponse> = {
     const obj: any = {};
     if (message.workers?.length) {
       obj.workers = message.workers.map((e) => Agent.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -7314,6 +7428,7 @@ export const ListWorkersResponse: MessageFns<ListWorkersResponse> = {
   fromPartial(object: DeepPartial<ListWorkersResponse>): ListWorkersResponse {
     const message = createBaseListWorkersResponse();
     message.workers = object.workers?.map((e) => Agent.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };

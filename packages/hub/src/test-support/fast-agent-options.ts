@@ -1,0 +1,9 @@
+import type { AgentOptions } from '../../../agent/src/index';
+
+/** Agent timings for in-process protocol tests: reconnect fast, give shutdown and acks a little room. */
+export const fastAgentOptions: Partial<AgentOptions> = {
+  reconnectIntervalMs: 50,
+  reconnectMaxIntervalMs: 200,
+  shutdownTimeoutMs: 2000,
+  ackTimeoutMs: 2000,
+};
