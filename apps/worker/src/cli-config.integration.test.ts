@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { defaultSocketAddress } from '@baaaht/proto';
 import { cleanEnv, runCli } from './test-support/cli-process';
 
 // Each case spawns the real CLI (node + tsx); generous, not a performance bound.
@@ -51,9 +52,11 @@ describe('worker configuration (real binary)', () => {
   });
 
   it('uses the seed defaults and ORCHESTRATOR_URL below WORKER_ORCHESTRATOR_ADDR', async () => {
-    const defaults = await effective([], envWithConfig(undefined));
+    const defaultEnv = envWithConfig(undefined);
+    const defaults = await effective([], defaultEnv);
     expect(defaults.config).toMatchObject({
-      orchestratorAddr: 'unix:///tmp/baaaht-grpc.sock',
+      // The private default, the same one `orchestrator serve` listens on (root here: /run/baaaht).
+      orchestratorAddr: defaultSocketAddress(defaultEnv),
       dialTimeoutMs: 30_000,
       rpcTimeoutMs: 10_000,
       maxRecvMsgSize: 104_857_600,

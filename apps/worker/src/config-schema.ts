@@ -3,6 +3,7 @@
  * config-file keys are all derived from this table, and every value from every
  * source is validated here, so a bad value reads the same wherever it came from.
  */
+import { defaultSocketAddress } from '@baaaht/proto';
 import { parseDuration } from './durations';
 import { parseSize } from './sizes';
 
@@ -12,7 +13,10 @@ export type PullPolicy = 'always' | 'if-missing' | 'never';
 
 /** The worker's resolved configuration. Durations are milliseconds, sizes bytes. */
 export interface WorkerConfig {
-  /** @default 'unix:///tmp/baaaht-grpc.sock' */
+  /**
+   * The same default `orchestrator serve` listens on (`defaultSocketAddress()`).
+   * @default 'unix://$XDG_RUNTIME_DIR/baaaht/grpc.sock' (root: 'unix:///run/baaaht/grpc.sock')
+   */
   orchestratorAddr: string;
   /** @default `worker-<hostname>` */
   name: string;
@@ -85,9 +89,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'orchestrator-addr',
     field: 'orchestratorAddr',
     type: 'address',
-    defaultText: 'unix:///tmp/baaaht-grpc.sock',
+    defaultText: 'unix://$XDG_RUNTIME_DIR/baaaht/grpc.sock',
     valueName: 'ADDR',
-    description: 'orchestrator gRPC address (unix:///path or host:port); env ORCHESTRATOR_URL also works',
+    description:
+      'orchestrator gRPC address (unix:///path or host:port); env ORCHESTRATOR_URL also works. Default as root: unix:///run/baaaht/grpc.sock',
   },
   {
     flag: 'name',
@@ -304,10 +309,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-/** Defaults of every field; `hostname` fills the worker name. */
-export function defaultWorkerConfig(hostname: string): WorkerConfig {
+/** Defaults of every field; `hostname` fills the worker name, `env` (XDG_RUNTIME_DIR) the socket. */
+export function defaultWorkerConfig(hostname: string, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
-    orchestratorAddr: 'unix:///tmp/baaaht-grpc.sock',
+    orchestratorAddr: defaultSocketAddress(env),
     name: `worker-${hostname}`,
     dialTimeoutMs: 30_000,
     rpcTimeoutMs: 10_000,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { defaultSocketAddress } from '@baaaht/proto';
 import { resolveWorkerConfig } from './config';
 import { WorkerCliError } from './errors';
 
@@ -31,7 +32,7 @@ describe('resolveWorkerConfig', () => {
     const { config, configFile } = resolveWorkerConfig({ env: { HOME: home }, hostname });
     expect(configFile).toBeUndefined();
     expect(config).toMatchObject({
-      orchestratorAddr: 'unix:///tmp/baaaht-grpc.sock',
+      orchestratorAddr: defaultSocketAddress({ HOME: home }),
       name: 'worker-box',
       dialTimeoutMs: 30_000,
       rpcTimeoutMs: 10_000,

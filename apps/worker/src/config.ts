@@ -43,7 +43,7 @@ export interface ResolvedWorkerConfig {
 export function resolveWorkerConfig(options: ResolveWorkerConfigOptions = {}): ResolvedWorkerConfig {
   const flags = options.flags ?? {};
   const env = options.env ?? process.env;
-  const config = defaultWorkerConfig(options.hostname ?? os.hostname()) as unknown as Record<string, unknown>;
+  const config = defaultWorkerConfig(options.hostname ?? os.hostname(), env) as unknown as Record<string, unknown>;
   const sources = Object.fromEntries(OPTIONS.map((o) => [o.field, 'default'])) as Record<keyof WorkerConfig, string>;
 
   const set = (option: OptionSpec, raw: unknown, source: string): void => {

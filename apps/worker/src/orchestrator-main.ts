@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { HubError, createHub, createHubClient } from '@baaaht/hub';
-import type { HubClient } from '@baaaht/hub';
-import { AgentState, OutputStream, TaskState } from '@baaaht/proto';
+import { HubError, HubListenError, createHub, createHubClient } from '@baaaht/hub';
+import type { HubClient, HubTlsOptions } from '@baaaht/hub';
+import { AgentState, OutputStream, TaskState, defaultSocketAddress } from '@baaaht/proto';
 import type { Agent as WorkerRecord } from '@baaaht/proto';
 import type { CommandSpec, ParsedCommand } from './args';
 import { parseCommand, renderHelp, stringValue } from './args';
@@ -20,7 +21,8 @@ import { TOOL_CALL_FLAGS, prepareToolCall } from './tool-call';
 import { workerCatalog } from './tool-catalog';
 import { workerVersion } from './version';
 
-const DEFAULT_ADDR = 'unix:///tmp/baaaht-grpc.sock';
+/** Shown in help; the value itself comes from `defaultSocketAddress()`, the same default the worker dials. */
+const DEFAULT_ADDR = 'unix://$XDG_RUNTIME_DIR/baaaht/grpc.sock, as root unix:///run/baaaht/grpc.sock';
 
 const ADDR_FLAG = {
   type: 'string',
@@ -35,7 +37,9 @@ const TOKEN_FLAG = {
 
 const serveCommand: CommandSpec = {
   name: 'orchestrator serve',
-  usage: 'orchestrator serve [--listen ADDR] [--data DIR] [--lease 30s] [--auth-token T]',
+  usage:
+    'orchestrator serve [--listen ADDR] [--data DIR] [--lease 30s] [--auth-token T] [--socket-group G]\n' +
+    '                   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--insecure]',
   summary: 'Runs the dev orchestrator (@baaaht/hub): accepts workers, dispatches submitted tasks, keeps results.',
   flags: {
     listen: { type: 'string', valueName: 'ADDR', description: `unix:///path or host:port (default ${DEFAULT_ADDR})` },
@@ -50,6 +54,22 @@ const serveCommand: CommandSpec = {
       description: 'how long a disconnected worker keeps its tasks (default 30s)',
     },
     'auth-token': { type: 'string', valueName: 'TOKEN', description: 'require this bearer token on every call' },
+    'socket-group': {
+      type: 'string',
+      valueName: 'GROUP',
+      description: 'make the Unix socket 0660 for this group (gid or name; default 0600, owner only)',
+    },
+    'tls-cert': { type: 'string', valueName: 'FILE', description: 'server certificate (PEM): serve TLS on TCP' },
+    'tls-key': { type: 'string', valueName: 'FILE', description: 'private key of --tls-cert' },
+    'tls-ca': {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'CA bundle client certificates must chain to (mutual TLS: workers need --tls-cert/--tls-key)',
+    },
+    insecure: {
+      type: 'boolean',
+      description: 'allow TCP without TLS (and, on loopback, without a token): anyone reaching the port may use it',
+    },
     'log-level': { type: 'string', valueName: 'LEVEL', description: 'trace, debug, info, warn, error (default info)' },
     'log-format': { type: 'string', valueName: 'FORMAT', description: 'json or text (default text)' },
   },
@@ -160,8 +180,31 @@ function flagOption<T>(flag: string, value: string | undefined, fallback: T): T 
   }
 }
 
+/** `--tls-cert`/`--tls-key` (and `--tls-ca` for mutual TLS), validated like the worker's options of the same names. */
+function serverTls(parsed: ParsedCommand): HubTlsOptions | undefined {
+  const file = (flag: string): string | undefined =>
+    flagOption<string | undefined>(flag, stringValue(parsed.values, flag), undefined);
+  const certFile = file('tls-cert');
+  const keyFile = file('tls-key');
+  const caFile = file('tls-ca');
+  if (certFile === undefined && keyFile === undefined && caFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined)
+    throw usageError(
+      '--tls-cert and --tls-key go together (--tls-ca adds mutual TLS)',
+      certFile ? '--tls-key' : '--tls-cert',
+    );
+  for (const [flag, f] of [
+    ['--tls-cert', certFile],
+    ['--tls-key', keyFile],
+    ['--tls-ca', caFile],
+  ] as const) {
+    if (f !== undefined && !fs.existsSync(f)) throw configError(flag, `no such file: ${f}`);
+  }
+  return { certFile, keyFile, ...(caFile !== undefined ? { caFile, requireClientCert: true } : {}) };
+}
+
 async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
-  const listen = stringValue(parsed.values, 'listen') ?? DEFAULT_ADDR;
+  const listen = stringValue(parsed.values, 'listen') ?? defaultSocketAddress(io.env);
   const leaseText = stringValue(parsed.values, 'lease');
   const leaseMs = leaseText === undefined ? 30_000 : parseDuration(leaseText);
   if (leaseMs === undefined || leaseMs <= 0)
@@ -171,6 +214,8 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const logger = createLogger({ level, format, output: 'stdout', base: { component: 'orchestrator' } });
   const dataDir = stringValue(parsed.values, 'data');
   const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
+  const tls = serverTls(parsed);
+  const socketGroup = stringValue(parsed.values, 'socket-group');
   const hub = createHub({
     leaseMs,
     logger,
@@ -180,6 +225,9 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
       .map((s) => s.name),
     ...(dataDir !== undefined ? { dataDir: path.resolve(dataDir) } : {}),
     ...(token !== undefined ? { bearerToken: token } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+    ...(socketGroup !== undefined ? { socketGroup } : {}),
+    insecure: parsed.values['insecure'] === true,
   });
   let bound: string;
   try {
@@ -187,6 +235,7 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
   } catch (err) {
     await hub.close().catch(() => undefined);
     if (err instanceof HubError && err.code === 'INVALID_ARGUMENT') throw usageError(err.message, '--listen');
+    if (err instanceof HubListenError && err.code === 'INSECURE_LISTENER') throw usageError(err.message, '--listen');
     throw new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', (err as Error).message, { cause: err });
   }
   logger.info('orchestrator listening', { address: bound, dataDir, leaseMs });
@@ -220,7 +269,7 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
 }
 
 function clientFor(parsed: ParsedCommand, io: CliIo): HubClient {
-  const addr = stringValue(parsed.values, 'addr') ?? (io.env['ORCHESTRATOR_URL'] || DEFAULT_ADDR);
+  const addr = stringValue(parsed.values, 'addr') ?? (io.env['ORCHESTRATOR_URL'] || defaultSocketAddress(io.env));
   const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
   try {
     return createHubClient(addr, token !== undefined ? { bearerToken: token } : {});

@@ -1,10 +1,41 @@
+import { SEED_SOCKET_ADDRESS, defaultSocketAddress, inspectSocketPath } from '@baaaht/proto';
 import { AgentError } from './errors';
 
 /** Where the hub listens: a Unix socket or a TCP host and port. */
 export type ParsedAddress =
   { kind: 'unix'; path: string; target: string } | { kind: 'tcp'; host: string; port: number; target: string };
 
-export const DEFAULT_HUB_ADDRESS = 'unix:///tmp/baaaht-grpc.sock';
+/**
+ * The seed's address, `unix:///tmp/baaaht-grpc.sock`. Still accepted explicitly;
+ * @deprecated as a default: it sits in world-writable /tmp. Use `defaultHubAddress()`.
+ */
+export const DEFAULT_HUB_ADDRESS = SEED_SOCKET_ADDRESS;
+
+/**
+ * The address used when none is given, the same one `orchestrator serve` listens on:
+ * `unix:///run/baaaht/grpc.sock` for root, else `unix://$XDG_RUNTIME_DIR/baaaht/grpc.sock`,
+ * else `unix://$TMPDIR/baaaht-<uid>/grpc.sock`.
+ */
+export function defaultHubAddress(env: NodeJS.ProcessEnv = process.env): string {
+  return defaultSocketAddress(env);
+}
+
+/**
+ * Throws UNTRUSTED_SOCKET unless the socket at `path` and every directory on the
+ * way to it are controlled by this process's user or root (see `inspectSocketPath`).
+ * A missing socket passes: the dial reports it. Called before every (re)connect.
+ */
+export function assertTrustedSocket(path: string, trustedUids: readonly number[] = []): void {
+  const placement = inspectSocketPath(path, { trustedUids });
+  if (placement.verdict !== 'untrusted') return;
+  const owner =
+    placement.ownerUid === undefined ? '' : `; owner ${placement.ownerName ?? '?'} (uid ${placement.ownerUid})`;
+  const mode = placement.directoryMode === undefined ? '' : `, directory mode ${placement.directoryMode}`;
+  throw new AgentError(
+    'UNTRUSTED_SOCKET',
+    `refusing orchestrator socket ${path}: ${placement.problem ?? 'untrusted'}${owner}${mode}; fix: ${placement.fix ?? ''}`,
+  );
+}
 
 /**
  * Accepts `unix:///abs/path`, `unix:/abs/path`, `host:port`, `[v6]:port` and

@@ -1,3 +1,4 @@
+import { defaultHubAddress } from './address';
 import { resolveAgentOptions } from './agent-options';
 import type { TaskHandler } from './task-handler';
 
@@ -11,7 +12,8 @@ describe('resolveAgentOptions', () => {
   test('fills the seed defaults', () => {
     const o = resolveAgentOptions({ handler });
     expect(o).toMatchObject({
-      address: 'unix:///tmp/baaaht-grpc.sock',
+      // The private default (the seed's /tmp path is only used when named).
+      address: defaultHubAddress(),
       dialTimeoutMs: 30000,
       rpcTimeoutMs: 10000,
       maxReceiveMessageBytes: 104857600,

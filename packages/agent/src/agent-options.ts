@@ -6,7 +6,7 @@ import { systemClock } from './clock';
 import type { Logger } from './logger';
 import { quietLogger } from './logger';
 import type { TaskHandler } from './task-handler';
-import { DEFAULT_HUB_ADDRESS, parseAddress } from './address';
+import { defaultHubAddress, parseAddress } from './address';
 import type { ParsedAddress } from './address';
 
 /** TLS towards the hub; give `ca*` to verify the hub, and `cert*` + `key*` for mutual TLS. */
@@ -26,7 +26,7 @@ export interface AgentOptions {
   handler: TaskHandler;
   /**
    * Hub address: `unix:///path` or `host:port`.
-   * @default 'unix:///tmp/baaaht-grpc.sock'
+   * @default `defaultHubAddress()`: `unix:///run/baaaht/grpc.sock` as root, else under `$XDG_RUNTIME_DIR`
    */
   address?: string;
   /** @default `worker-<hostname>` */
@@ -73,6 +73,11 @@ export interface AgentOptions {
   clock?: Clock;
   /** Uniform [0, 1) used for jitter. @default Math.random */
   random?: () => number;
+  /**
+   * Owners of a Unix socket (and its directories) trusted besides this process's user and root,
+   * e.g. a dedicated orchestrator user sharing a `--socket-group` socket. @default []
+   */
+  trustedSocketUids?: number[];
 }
 
 export interface ResolvedAgentOptions extends Required<Omit<AgentOptions, 'tls' | 'bearerToken'>> {
@@ -88,13 +93,19 @@ function positiveInt(field: string, value: number, allowZero = false): number {
   return value;
 }
 
+function uidList(field: string, uids: number[]): number[] {
+  if (!Array.isArray(uids) || !uids.every((u) => Number.isInteger(u) && u >= 0))
+    throw new TypeError(`${field} must be a list of non-negative integer uids`);
+  return [...uids];
+}
+
 /** Fills defaults and rejects bad values with a TypeError naming the field. */
 export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
   const handler = options.handler as TaskHandler | undefined;
   if (!handler || typeof handler.run !== 'function' || typeof handler.tools !== 'function') {
     throw new TypeError('handler must implement tools(), run() and cancel()');
   }
-  const address = options.address ?? DEFAULT_HUB_ADDRESS;
+  const address = options.address ?? defaultHubAddress();
   let parsedAddress: ParsedAddress;
   try {
     parsedAddress = parseAddress(address);
@@ -142,5 +153,6 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     logger: options.logger ?? quietLogger,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
+    trustedSocketUids: uidList('trustedSocketUids', options.trustedSocketUids ?? []),
   };
 }

@@ -3,6 +3,7 @@ import { connectivityState, credentials, Metadata } from '@grpc/grpc-js';
 import type { ChannelCredentials, ChannelOptions, Client } from '@grpc/grpc-js';
 import { AgentServiceClient } from '@baaaht/proto';
 import type { ResolvedAgentOptions, AgentTlsOptions } from './agent-options';
+import { assertTrustedSocket } from './address';
 
 function material(inline: string | Buffer | undefined, file: string | undefined): Buffer | undefined {
   if (inline !== undefined) return Buffer.isBuffer(inline) ? inline : Buffer.from(inline);
@@ -19,8 +20,12 @@ export function channelCredentials(tls: AgentTlsOptions | undefined): ChannelCre
   return credentials.createSsl(ca ?? null, key ?? null, cert ?? null);
 }
 
-/** Creates a fresh client; each connection attempt gets its own, so grpc's channel backoff never stacks on ours. */
+/**
+ * Creates a fresh client; each connection attempt gets its own, so grpc's channel backoff never stacks on ours.
+ * A Unix socket is checked first (UNTRUSTED_SOCKET), so the check runs right before every (re)connect.
+ */
 export function createAgentServiceClient(options: ResolvedAgentOptions): AgentServiceClient {
+  if (options.parsedAddress.kind === 'unix') assertTrustedSocket(options.parsedAddress.path, options.trustedSocketUids);
   const channelOptions: ChannelOptions = {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
     'grpc.max_send_message_length': options.maxSendMessageBytes,

@@ -2,6 +2,7 @@
 export type AgentErrorCode =
   | 'INVALID_OPTIONS'
   | 'INVALID_ADDRESS'
+  | 'UNTRUSTED_SOCKET'
   | 'CONNECT_FAILED'
   | 'REGISTER_FAILED'
   | 'UNAUTHENTICATED'

@@ -10,7 +10,7 @@ export { bootstrap } from './bootstrap';
 export type { BootstrapResult } from './bootstrap';
 export { resolveAgentOptions } from './agent-options';
 export type { AgentOptions, AgentTlsOptions, ResolvedAgentOptions } from './agent-options';
-export { parseAddress, DEFAULT_HUB_ADDRESS } from './address';
+export { assertTrustedSocket, defaultHubAddress, parseAddress, DEFAULT_HUB_ADDRESS } from './address';
 export type { ParsedAddress } from './address';
 export { Backoff } from './backoff';
 export type { BackoffOptions, JitterMode } from './backoff';

@@ -50,3 +50,22 @@ export class HubError extends Error {
 export function invalidField(field: string, problem: string, context: HubErrorContext = {}): HubError {
   return new HubError('INVALID_ARGUMENT', `${field}: ${problem}`, { ...context, field });
 }
+
+/**
+ * Why `listen()` refused to start. Separate from HubErrorCode because it never
+ * crosses the wire (no gRPC status): it is the operator's problem at start-up.
+ */
+export type HubListenErrorCode = 'ADDRESS_IN_USE' | 'NOT_A_SOCKET' | 'UNTRUSTED_SOCKET_DIR' | 'INSECURE_LISTENER';
+
+export class HubListenError extends Error {
+  override name = 'HubListenError';
+  readonly code: HubListenErrorCode;
+  /** The address or socket path concerned. */
+  readonly address: string;
+
+  constructor(code: HubListenErrorCode, address: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.address = address;
+  }
+}

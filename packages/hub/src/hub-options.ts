@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@baaaht/proto';
 import type { HubClock } from './clock';
 import { realClock } from './clock';
@@ -71,16 +72,53 @@ export interface HubOptions {
   maxMetadataFieldBytes?: number;
   /** ListWorkers page size cap (and the size of a page that asks for 0). @default 100 */
   maxListWorkersPageSize?: number;
+  /**
+   * Group (gid or name) given read-write access to a Unix socket: mode 0660 instead of 0600.
+   * A missing socket directory is then created 0710 with that group, so its members can reach the socket.
+   * @default undefined (socket 0600, directory 0700: only this user and root)
+   */
+  socketGroup?: number | string;
+  /**
+   * Allow a TCP listener without TLS: without a bearer token on loopback, or off loopback at all.
+   * Anyone who can reach it can then register as a worker or submit tasks; the hub logs a warning.
+   * @default false
+   */
+  insecure?: boolean;
+  /** How long listen() waits for an existing socket to answer before calling it live. @default 1000 */
+  socketProbeTimeoutMs?: number;
 }
 
 export interface ResolvedHubOptions extends Required<
-  Omit<HubOptions, 'dataDir' | 'store' | 'knownTools' | 'bearerToken' | 'tls'>
+  Omit<HubOptions, 'dataDir' | 'store' | 'knownTools' | 'bearerToken' | 'tls' | 'socketGroup'>
 > {
+  /** Resolved to a gid. */
+  socketGroup: number | undefined;
   dataDir: string | undefined;
   store: TaskStore | undefined;
   knownTools: string[] | undefined;
   bearerToken: string | undefined;
   tls: HubTlsOptions | undefined;
+}
+
+/** A gid, or a group name looked up in /etc/group (Node has no getgrnam). */
+function resolveGroup(group: number | string): number {
+  if (typeof group === 'number' || /^\d+$/.test(group)) {
+    const gid = Number(group);
+    if (!Number.isInteger(gid) || gid < 0)
+      throw new TypeError(`socketGroup must be a gid or a group name, got ${group}`);
+    return gid;
+  }
+  let lines: string[] = [];
+  try {
+    lines = readFileSync('/etc/group', 'utf8').split('\n');
+  } catch {
+    // No group database: only numeric gids work.
+  }
+  for (const line of lines) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  throw new TypeError(`socketGroup: no group named ${JSON.stringify(group)} (give a gid or a group from /etc/group)`);
 }
 
 function positive(field: string, value: number): number {
@@ -133,5 +171,8 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
       'maxListWorkersPageSize',
       options.maxListWorkersPageSize ?? LIMITS.maxListWorkersPageSize,
     ),
+    socketGroup: options.socketGroup === undefined ? undefined : resolveGroup(options.socketGroup),
+    insecure: options.insecure ?? false,
+    socketProbeTimeoutMs: positive('socketProbeTimeoutMs', options.socketProbeTimeoutMs ?? 1000),
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AgentServiceService, TaskServiceService } from '@baaaht/proto';
 import type { Agent, Task, TaskEvent, TaskFinished, TaskState } from '@baaaht/proto';
@@ -9,8 +10,9 @@ import { HubCore } from './hub-core';
 import type { CancelOutcome, HubCoreEvents } from './hub-core';
 import { resolveHubOptions } from './hub-options';
 import type { HubOptions, HubTlsOptions, ResolvedHubOptions } from './hub-options';
-import { parseListenAddress, removeStaleSocket } from './listen-address';
-import type { ListenAddress } from './listen-address';
+import { assessListener, parseListenAddress } from './listen-address';
+import { StagedSocket, clearSocketPath, ensureSocketDirectory, removePublishedSocket } from './unix-socket';
+import type { PublishedSocket } from './unix-socket';
 import { MemoryTaskStore } from './memory-task-store';
 import { SqliteTaskStore } from './sqlite-task-store';
 import type { SubmitTaskInput } from './submission';
@@ -64,7 +66,7 @@ export class Hub {
   private readonly core: HubCore;
   private readonly store: TaskStore;
   private server: Server | undefined;
-  private listenAddress: ListenAddress | undefined;
+  private socket: PublishedSocket | undefined;
   private currentState: HubState = 'created';
 
   private constructor(options: HubOptions) {
@@ -108,8 +110,20 @@ export class Hub {
     if (this.currentState !== 'created')
       throw new HubError('HUB_CLOSED', `cannot listen in state ${this.currentState}`);
     const parsed = parseListenAddress(address);
-    if (parsed.kind === 'unix') removeStaleSocket(parsed.path);
     const { options } = this;
+    const verdict = assessListener(parsed, {
+      tls: options.tls !== undefined,
+      bearerToken: options.bearerToken !== undefined,
+      insecure: options.insecure,
+    });
+    if (!verdict.allowed) throw verdict.error;
+    if (verdict.warning) options.logger.warn(verdict.warning, { component: 'hub', address });
+    let staged: StagedSocket | undefined;
+    if (parsed.kind === 'unix') {
+      ensureSocketDirectory(dirname(parsed.path), options.socketGroup);
+      await clearSocketPath(parsed.path, options.socketProbeTimeoutMs);
+      staged = new StagedSocket(parsed.path);
+    }
     const server = new Server({
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
       'grpc.max_send_message_length': options.maxSendMessageBytes,
@@ -128,13 +142,22 @@ export class Hub {
     server.addService(AgentServiceService, agentService(context));
     server.addService(TaskServiceService, taskService(context));
     const credentials = parsed.kind === 'unix' ? ServerCredentials.createInsecure() : serverCredentials(options.tls);
+    const bindTarget = staged ? `unix:${staged.bindPath}` : parsed.bindTarget;
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(parsed.bindTarget, credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
+      server.bindAsync(bindTarget, credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
     ).catch((err: unknown) => {
+      staged?.discard();
       throw new HubError('INTERNAL', `cannot listen on ${address}: ${(err as Error).message}`, { cause: err });
     });
+    if (staged) {
+      try {
+        this.socket = staged.publish(options.socketGroup === undefined ? 0o600 : 0o660, options.socketGroup);
+      } catch (err) {
+        server.forceShutdown();
+        throw err;
+      }
+    }
     this.server = server;
-    this.listenAddress = parsed;
     this.currentState = 'listening';
     const bound = parsed.kind === 'unix' ? `unix://${parsed.path}` : `${parsed.host}:${port}`;
     options.logger.info('hub listening', { component: 'hub', address: bound, durable: this.store.durable });
@@ -231,13 +254,7 @@ export class Hub {
         });
       });
     }
-    if (this.listenAddress?.kind === 'unix') {
-      try {
-        removeStaleSocket(this.listenAddress.path);
-      } catch {
-        // Something else took the path; not ours to remove.
-      }
-    }
+    if (this.socket) removePublishedSocket(this.socket);
     this.store.close();
     this.currentState = 'closed';
     this.options.logger.info('hub closed', { component: 'hub' });

@@ -12,3 +12,11 @@ export { taskStateFromStatus, statusFromTaskState, isTerminalTaskState } from '.
 export type { TaskStatusName } from './task-state';
 export type { DeepPartial, MessageFns } from './gen/agent/v1/agent';
 export { DEFAULT_MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './constants';
+export {
+  SEED_SOCKET_ADDRESS,
+  defaultSocketAddress,
+  defaultSocketPath,
+  inspectSocketPath,
+  userName,
+} from './socket-placement';
+export type { SocketPlacement, SocketPlacementOptions } from './socket-placement';

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import Docker from 'dockerode';
 import { dockerConnectionFromEnv } from '@baaaht/executor';
 import { checkPolicyFile } from '@baaaht/policy';
+import { inspectSocketPath } from '@baaaht/proto';
 import type { CommandSpec } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
@@ -14,7 +16,7 @@ export const doctorCommand: CommandSpec = {
   usage: 'worker doctor [options]',
   summary:
     'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides),\n' +
-    'the OCI runtime, the orchestrator socket and the policy. Prints one line per check and how to fix each failure;\n' +
+    'the OCI runtime, the orchestrator socket (and whether its placement is trusted) and the policy. Prints one line per check and how to fix each failure;\n' +
     'exits 0 when all pass, 1 otherwise. Honours DOCKER_HOST.',
   flags: { json: { type: 'boolean', description: 'print the checks as JSON' } },
   configFlags: true,
@@ -160,6 +162,47 @@ async function orchestratorCheck(address: string): Promise<DoctorCheck> {
     : { name, ok: true, detail: `${address} accepts connections` };
 }
 
+/**
+ * Whether the socket is placed where only this user and root control it: the
+ * rule the worker applies before every connect (UNTRUSTED_SOCKET otherwise).
+ */
+export function socketPlacementCheck(address: string): DoctorCheck | undefined {
+  if (!address.startsWith('unix:')) return undefined;
+  const name = 'socket placement';
+  const socketPath = address.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
+  const placement = inspectSocketPath(socketPath);
+  if (placement.verdict === 'untrusted')
+    return {
+      name,
+      ok: false,
+      detail: `untrusted, the worker refuses it: ${placement.problem ?? ''}`,
+      ...(placement.fix !== undefined ? { fix: placement.fix } : {}),
+    };
+  if (placement.verdict === 'trusted') {
+    const where = placement.shared
+      ? `a shared sticky directory (mode ${placement.directoryMode ?? '?'}): trusted only because of its owner; prefer the private default`
+      : `a private directory (mode ${placement.directoryMode ?? '?'})`;
+    return { name, ok: true, detail: `${socketPath} is owned by ${placement.ownerName ?? '?'} in ${where}` };
+  }
+  const dir = path.dirname(socketPath);
+  const parent = inspectSocketPath(dir, { expect: 'directory' });
+  if (parent.verdict === 'untrusted')
+    return {
+      name,
+      ok: false,
+      detail: `no socket yet, and its directory is untrusted: ${parent.problem ?? ''}`,
+      ...(parent.fix !== undefined ? { fix: parent.fix } : {}),
+    };
+  return {
+    name,
+    ok: true,
+    detail:
+      parent.verdict === 'absent'
+        ? `no socket yet; orchestrator serve creates ${dir} mode 0700`
+        : `no socket yet; ${dir} is ${parent.shared ? 'shared (sticky)' : 'private'}`,
+  };
+}
+
 function policyCheck(config: WorkerConfig, env: NodeJS.ProcessEnv): DoctorCheck {
   if (config.policy === undefined) {
     const roots =
@@ -182,7 +225,8 @@ export async function runDoctorChecks(config: WorkerConfig, env: NodeJS.ProcessE
     dockerChecks(config, env),
     orchestratorCheck(config.orchestratorAddr),
   ]);
-  return [...docker, orchestrator, policyCheck(config, env)];
+  const placement = socketPlacementCheck(config.orchestratorAddr);
+  return [...docker, orchestrator, ...(placement ? [placement] : []), policyCheck(config, env)];
 }
 
 export function formatDoctor(checks: readonly DoctorCheck[]): string {
