@@ -245,6 +245,34 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ tool: 'fetch_url', status: 'cancelled' });
   });
 
+  it('a second worker with the explicit --name of a live worker refuses to start (exit 2) and says why', async () => {
+    const r = await runCli('worker', ['--orchestrator-addr', addr, '--name', workerName], {
+      env: cleanEnv({ WORKER_TOOL_IMAGE: IMAGES }),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`worker id '${workerName}' is held by live instance .* \\(pid \\d+\\)`));
+    expect(r.stderr).toMatch(/--name/);
+  });
+
+  it('two workers with the default name on one host: the second takes <name>-N and says so', async () => {
+    const args = ['--orchestrator-addr', addr, '--log-format', 'json'];
+    const first = startCli('worker', args, { env: cleanEnv({ WORKER_TOOL_IMAGE: IMAGES }) });
+    let second: CliProcess | undefined;
+    try {
+      await first.waitFor(/"msg":"worker ready"/);
+      second = startCli('worker', args, { env: cleanEnv({ WORKER_TOOL_IMAGE: IMAGES }) });
+      const m = await second.waitFor(/another live worker on this host is named '([^']+)'; this one is '([^']+)'/);
+      expect(m[2]).toMatch(new RegExp(`^${m[1] as string}-\\d+$`));
+      await second.waitFor(/"msg":"worker ready"/);
+      const listed = await runCli('orchestrator', ['workers', '--addr', addr, '--json']);
+      const names = (JSON.parse(listed.stdout) as Array<{ name: string }>).map((w) => w.name);
+      expect(names).toEqual(expect.arrayContaining([m[1], m[2]]));
+    } finally {
+      await second?.kill();
+      await first.kill();
+    }
+  });
+
   it('SIGTERM drains: the task in flight finishes and is reported, then the worker exits 0', async () => {
     const exec = startCli('orchestrator', [
       'exec',
