@@ -43,12 +43,14 @@ class FakeWorker {
     return res.resumed;
   }
 
-  connect(running: string[] = [], token = this.token): void {
+  connect(running: string[] = [], token = this.token, options: { closedOnClose?: boolean } = {}): void {
     this.closedWith = undefined;
     this.conn = this.core.openWork({
       send: (m) => this.sent.push(m),
       close: (error) => {
         this.closedWith = error;
+        // As a gRPC stream may: report the stream closed from inside close().
+        if (options.closedOnClose === true) this.conn?.closed();
       },
     });
     this.send({
@@ -99,6 +101,22 @@ function makeCore(store: TaskStore = new MemoryTaskStore(), clock = new ManualCl
   const core = new HubCore({ store, leaseMs, clock, logger: silentLogger, knownTools: undefined });
   return { core, clock, store };
 }
+
+describe('HubCore close', () => {
+  test('leaves no timer behind, even for streams that close() itself ends (nothing touches the closed store)', () => {
+    const { core, clock } = makeCore();
+    const connected = new FakeWorker(core, { slots: 1 });
+    connected.register();
+    connected.connect([], connected.token, { closedOnClose: true });
+    core.submit({ taskId: 't-held', tool: 'echo' });
+    const registeredOnly = new FakeWorker(core, { slots: 1 });
+    registeredOnly.register();
+    expect(clock.pending).toBeGreaterThan(0);
+    core.close();
+    connected.disconnect();
+    expect(clock.pending).toBe(0);
+  });
+});
 
 describe('HubCore dispatch', () => {
   test('push dispatch respects the advertised slots and fills a freed slot at once', () => {

@@ -308,6 +308,8 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
    * whose stream closed once it holds no task and has been silent that long.
    */
   private scheduleExpiry(session: WorkerSession): void {
+    // A stream closed by close() itself must not start a timer that outlives the hub (and its store).
+    if (this.closed) return;
     const { clock } = this.options;
     const ttl = this.limits.registrationTtlMs;
     if (session.expiryTimer !== undefined) clock.clearTimeout(session.expiryTimer);
@@ -315,7 +317,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     const due = session.outstanding.size > 0 ? ttl : Math.max(0, since() + ttl - clock.now());
     session.expiryTimer = clock.setTimeout(() => {
       session.expiryTimer = undefined;
-      if (session.channel || this.sessions.get(session.record.agentId) !== session) return;
+      if (this.closed || session.channel || this.sessions.get(session.record.agentId) !== session) return;
       if (session.outstanding.size > 0 || clock.now() - since() < ttl) return this.scheduleExpiry(session);
       this.drop(session, session.everConnected ? 'registration expired' : 'registration expired without a Work stream');
     }, due);
@@ -328,12 +330,13 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   }
 
   private scheduleLease(session: WorkerSession): void {
+    if (this.closed) return;
     const { clock, leaseMs } = this.options;
     if (session.leaseTimer !== undefined) clock.clearTimeout(session.leaseTimer);
     const due = Math.max(0, session.lastSeen + leaseMs - clock.now());
     session.leaseTimer = clock.setTimeout(() => {
       session.leaseTimer = undefined;
-      if (session.channel || this.sessions.get(session.record.agentId) !== session) return;
+      if (this.closed || session.channel || this.sessions.get(session.record.agentId) !== session) return;
       if (clock.now() - session.lastSeen < leaseMs) return this.scheduleLease(session);
       this.options.logger.warn('worker lease expired', {
         component: 'hub',

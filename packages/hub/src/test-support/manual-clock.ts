@@ -13,6 +13,10 @@ export class ManualClock implements HubClock {
     this.timers.set(id, { at: this.t + ms, fn });
     return id;
   }
+  /** Timers set and not yet fired or cleared. */
+  get pending(): number {
+    return this.timers.size;
+  }
   clearTimeout(handle: unknown): void {
     this.timers.delete(handle as number);
   }
