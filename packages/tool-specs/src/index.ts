@@ -76,3 +76,6 @@ export { fetchUrl } from './tools/fetch-url';
 export type { FetchUrlParams } from './tools/fetch-url';
 export { webSearch } from './tools/web-search';
 export type { WebSearchParams, WebSearchResult } from './tools/web-search';
+export { displayPath } from './display-path';
+export { FS_ERROR_CODES, fsErrorFromStderr, isFsErrorCode } from './fs-errors';
+export type { FsError, FsErrorCode } from './fs-errors';
