@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the worker image without network access:
+# Builds the worker image without a container registry (only the npm registry, for package metadata
+# pnpm's store does not hold yet):
 #   1. unless NODE_IMAGE is given and present, imports a base image from the host's own Node
 #      (node + the libraries it links + busybox-static for /bin/sh) as baaaht/node-base:host;
 #   2. builds the app on the host (pnpm build, pnpm deploy --prod) into a staging directory;
@@ -67,7 +68,9 @@ fi
 echo "app: pnpm build + deploy --prod"
 (cd "$repo" && pnpm --filter '@baaaht/worker...' build >/dev/null)
 mkdir -p "$work/context"
-(cd "$repo" && pnpm --filter @baaaht/worker deploy --prod --legacy --offline "$work/context/deploy" >/dev/null)
+# --prefer-offline, not --offline: a legacy deploy re-resolves versions and needs registry metadata that a
+# fresh machine's cache lacks (packages themselves come from the store).
+(cd "$repo" && pnpm --filter @baaaht/worker deploy --prod --legacy --prefer-offline "$work/context/deploy" >/dev/null)
 cp "$here/Dockerfile" "$work/context/Dockerfile"
 
 # --- 3. the image ----------------------------------------------------------------
