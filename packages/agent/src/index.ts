@@ -22,8 +22,10 @@ export { AgentError } from './errors';
 export type { AgentErrorCode, AgentErrorContext } from './errors';
 export { quietLogger } from './logger';
 export type { Logger } from './logger';
+export { toAgentTask } from './to-agent-task';
 export type {
   AgentTask,
+  AgentTaskLimits,
   TaskHandler,
   TaskHandlerContext,
   TaskHandlerEvent,
