@@ -159,7 +159,7 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({
       taskId,
       tool: 'file_read',
-      state: 'TASK_STATE_COMPLETED',
+      state: 'completed',
       attempts: 1,
       result: { status: 'completed', stdout: 'alpha\nbeta\n' },
     });

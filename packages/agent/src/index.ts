@@ -4,7 +4,7 @@
  * TaskHandler, reconnects with jittered backoff and reports every outcome
  * until the hub acknowledges it.
  */
-export { Agent } from './agent';
+export { Agent, toTaskFinished } from './agent';
 export type { AgentMetrics, CloseOptions, DrainOptions } from './agent';
 export { bootstrap } from './bootstrap';
 export type { BootstrapResult } from './bootstrap';
