@@ -19,7 +19,7 @@ import {
   inspectContainer,
 } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
-import { cleanEnv, leftoverContainers, startCli, tempSocketPath } from './test-support/cli-process';
+import { cleanEnv, leftoverContainers, startCli, tempSocketPath, waitUntil } from './test-support/cli-process';
 import type { CliProcess } from './test-support/cli-process';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 import type { FakeWeb } from './test-support/fake-web';
@@ -37,14 +37,6 @@ let addr: string;
 let orchestrator: CliProcess;
 let worker: CliProcess;
 let client: HubClient;
-
-async function waitUntil(predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 beforeAll(async () => {
   ws = createTempWorkspace({ files: { 'notes.txt': 'alpha\n' }, owner: { uid: 1234, gid: 1234 } });

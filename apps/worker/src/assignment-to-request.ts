@@ -16,36 +16,25 @@ export interface RequestContext {
 /** How one field reaches the request: `map` copies it, `ignored` says why it does not. */
 type FieldRule<V, Into> = { map(value: V, into: Into): void } | { ignored: string };
 
+/** Copies a value that is set (neither undefined nor empty) to the field `key` of the same meaning. */
+function copyTo<Into, K extends keyof Into>(key: K): { map(value: Into[K] | '', into: Into): void } {
+  return {
+    map(value, into) {
+      if (value !== undefined && value !== '') into[key] = value as Into[K];
+    },
+  };
+}
+
 const TASK_FIELDS: { [K in keyof AgentTask]-?: FieldRule<AgentTask[K], TaskRequest> } = {
-  taskId: { map: (v, r) => (r.taskId = v) },
+  taskId: copyTo('taskId'),
   // Empty: the executor's own session id (the worker's name) labels the container.
-  sessionId: {
-    map: (v, r) => {
-      if (v !== '') r.sessionId = v;
-    },
-  },
-  tool: { map: (v, r) => (r.tool = v) },
-  params: {
-    map: (v, r) => {
-      if (v !== undefined) r.params = v;
-    },
-  },
+  sessionId: copyTo('sessionId'),
+  tool: copyTo('tool'),
+  params: copyTo('params'),
   // The executor uses args only when params is absent.
-  args: {
-    map: (v, r) => {
-      if (v !== undefined) r.args = v;
-    },
-  },
-  mountSource: {
-    map: (v, r) => {
-      if (v !== '') r.mountSource = v;
-    },
-  },
-  timeoutMs: {
-    map: (v, r) => {
-      if (v !== undefined) r.timeoutMs = v;
-    },
-  },
+  args: copyTo('args'),
+  mountSource: copyTo('mountSource'),
+  timeoutMs: copyTo('timeoutMs'),
   limits: {
     map: (v, r) => {
       const limits = v === undefined ? {} : toTaskLimits(v);
@@ -72,16 +61,8 @@ const LIMIT_FIELDS: { [K in keyof AgentTaskLimits]-?: FieldRule<AgentTaskLimits[
       if (v !== undefined) l.cpus = v / 1e9;
     },
   },
-  memoryBytes: {
-    map: (v, l) => {
-      if (v !== undefined) l.memoryBytes = v;
-    },
-  },
-  pidsLimit: {
-    map: (v, l) => {
-      if (v !== undefined) l.pidsLimit = v;
-    },
-  },
+  memoryBytes: copyTo('memoryBytes'),
+  pidsLimit: copyTo('pidsLimit'),
   memorySwapBytes: {
     ignored: 'containers never get swap (memory + swap = memory), which is at least as tight as any request',
   },
