@@ -1,5 +1,6 @@
 import type { AgentTask, TaskHandler, TaskHandlerContext, TaskOutcome, TaskOutcomeStatus } from '@baaaht/agent';
 import type { Executor, TaskEvent, TaskResult } from '@baaaht/executor';
+import { assignmentToRequest } from './assignment-to-request';
 import type { CliLogger } from './logger';
 import type { WorkerMetrics } from './worker-metrics';
 
@@ -54,16 +55,7 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
       };
       let outcome: TaskOutcome;
       try {
-        const result = await executor.executeTask({
-          tool: task.tool,
-          ...(task.params !== undefined ? { params: task.params } : {}),
-          ...(task.args !== undefined && task.params === undefined ? { args: task.args } : {}),
-          ...(task.mountSource ? { mountSource: task.mountSource } : {}),
-          ...(task.timeoutMs ? { timeoutMs: task.timeoutMs } : {}),
-          taskId: task.taskId,
-          signal: ctx.signal,
-          onEvent,
-        });
+        const result = await executor.executeTask(assignmentToRequest(task, { signal: ctx.signal, onEvent }));
         outcome = toOutcome(result);
       } catch (err) {
         const e = err as { code?: unknown; message?: unknown };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HubError, HubListenError, createHub, createHubClient } from '@baaaht/hub';
 import type { HubClient, HubTlsOptions } from '@baaaht/hub';
-import { AgentState, OutputStream, TaskState, defaultSocketAddress } from '@baaaht/proto';
+import { AgentState, OutputStream, defaultSocketAddress, taskStateWord } from '@baaaht/proto';
 import type { Agent as WorkerRecord } from '@baaaht/proto';
 import type { CommandSpec, ParsedCommand } from './args';
 import { parseCommand, renderHelp, stringValue } from './args';
@@ -453,7 +453,7 @@ async function showStatus(client: HubClient, parsed: ParsedCommand, io: CliIo): 
   const task = await client.status(taskId);
   const tool = task.assignment?.tool ?? task.name;
   const result = task.finished ? reportFromFinished(tool, task.finished) : null;
-  const state = TaskState[task.state] ?? String(task.state);
+  const state = taskStateWord(task.state);
   const out = { taskId: task.id, tool, state, agentId: task.agentId || null, attempts: task.attempts, result };
   if (parsed.values['json'] === true) {
     await writeOut(io.stdout, JSON.stringify(out, null, 2) + '\n');

@@ -160,7 +160,7 @@ describe('worker process lifecycle', () => {
       expect(status.code).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({
         taskId,
-        state: 'TASK_STATE_COMPLETED',
+        state: 'completed',
         result: { status: 'completed', stdout: 'kept\n' },
       });
       const missing = await runCli('orchestrator', ['status', 'no-such-task', '--addr', addr]);

@@ -2,6 +2,7 @@
  * The worker's counters and gauges, fed by the task handler and the agent's
  * state events, read by the status server (`/metrics`, `/status.json`).
  */
+import { TASK_STATUSES } from '@baaaht/executor';
 
 /** Connection states as the seed names them. */
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'transient_failure' | 'shutdown';
@@ -114,8 +115,6 @@ export class WorkerMetrics {
     };
   }
 }
-
-const TASK_STATUSES = ['completed', 'failed', 'timeout', 'cancelled', 'error'];
 
 /** Prometheus text exposition (format 0.0.4) of a snapshot. */
 export function renderPrometheus(s: WorkerStatusSnapshot): string {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
-import { cleanEnv, leftoverContainers, runCli, startCli, tempSocketPath } from './test-support/cli-process';
+import { cleanEnv, leftoverContainers, runCli, startCli, tempSocketPath, waitUntil } from './test-support/cli-process';
 import type { CliProcess } from './test-support/cli-process';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 import type { FakeWeb } from './test-support/fake-web';
@@ -38,14 +38,6 @@ function logLines(p: CliProcess): LogLine[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine);
-}
-
-async function waitUntil(predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 beforeAll(async () => {
@@ -159,7 +151,7 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({
       taskId,
       tool: 'file_read',
-      state: 'TASK_STATE_COMPLETED',
+      state: 'completed',
       attempts: 1,
       result: { status: 'completed', stdout: 'alpha\nbeta\n' },
     });

@@ -30,6 +30,7 @@ import type { ConnectionState } from './connection-state';
 import { AgentError, grpcCodeOf } from './errors';
 import { ProcessUsageSampler } from './resource-usage';
 import type { AgentTask, TaskHandlerEvent, TaskOutcome } from './task-handler';
+import { toAgentTask } from './to-agent-task';
 
 /** Point-in-time figures for the worker CLI's status endpoint. */
 export interface AgentMetrics {
@@ -662,28 +663,6 @@ function rpcError(code: 'REGISTER_FAILED' | 'RPC_FAILED', what: string, err: Ser
     ...(grpcCode === undefined ? {} : { grpcCode }),
     cause: err,
   });
-}
-
-function toAgentTask(a: TaskAssignment): AgentTask {
-  const task: AgentTask = {
-    taskId: a.taskId,
-    sessionId: a.sessionId,
-    tool: a.tool,
-    mountSource: a.mountSource,
-    labels: { ...a.labels },
-    attempt: a.attempt || 1,
-  };
-  if (a.params !== undefined) task.params = { ...(a.params as Record<string, unknown>) };
-  if (a.args.length > 0) task.args = [...a.args];
-  if (a.timeoutMs > 0) task.timeoutMs = a.timeoutMs;
-  if (a.limits) {
-    const limits: NonNullable<AgentTask['limits']> = {};
-    if (a.limits.nanoCpus > 0) limits.nanoCpus = a.limits.nanoCpus;
-    if (a.limits.memoryBytes > 0) limits.memoryBytes = a.limits.memoryBytes;
-    if (a.limits.pidsLimit > 0) limits.pidsLimit = a.limits.pidsLimit;
-    if (Object.keys(limits).length > 0) task.limits = limits;
-  }
-  return task;
 }
 
 function failureOutcome(status: TaskOutcome['status'], code: string, message: string, startedAt: Date): TaskOutcome {

@@ -4,7 +4,7 @@
  * TaskHandler, reconnects with jittered backoff and reports every outcome
  * until the hub acknowledges it.
  */
-export { Agent } from './agent';
+export { Agent, toTaskFinished } from './agent';
 export type { AgentMetrics, CloseOptions, DrainOptions } from './agent';
 export { bootstrap } from './bootstrap';
 export type { BootstrapResult } from './bootstrap';
@@ -22,8 +22,10 @@ export { AgentError } from './errors';
 export type { AgentErrorCode, AgentErrorContext } from './errors';
 export { quietLogger } from './logger';
 export type { Logger } from './logger';
+export { toAgentTask } from './to-agent-task';
 export type {
   AgentTask,
+  AgentTaskLimits,
   TaskHandler,
   TaskHandlerContext,
   TaskHandlerEvent,

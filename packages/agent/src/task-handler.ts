@@ -1,15 +1,33 @@
-/** One tool call as the agent hands it to the injected handler. */
+import type { TaskStatusName } from '@baaaht/proto';
+
+/** An assignment's limit overrides; absent fields keep the tool's default (the wire's 0). */
+export interface AgentTaskLimits {
+  /** CPU in units of 1e-9 CPUs. */
+  nanoCpus?: number;
+  memoryBytes?: number;
+  /** Memory + swap, as the wire's `memory_swap`. */
+  memorySwapBytes?: number;
+  pidsLimit?: number;
+}
+
+/**
+ * One tool call as the agent hands it to the injected handler: every field of the wire's
+ * `TaskAssignment` (see `toAgentTask`), with the wire's zero values turned into absent ones.
+ */
 export interface AgentTask {
   taskId: string;
+  /** Empty when the submitter gave none. */
   sessionId: string;
   tool: string;
   params?: Record<string, unknown>;
   args?: string[];
   mountSource: string;
   timeoutMs?: number;
-  limits?: { nanoCpus?: number; memoryBytes?: number; pidsLimit?: number };
+  limits?: AgentTaskLimits;
   labels: Record<string, string>;
   attempt: number;
+  /** How long the hub keeps the task on this worker without a heartbeat; absent when it did not say. */
+  leaseMs?: number;
 }
 
 /** What a handler reports while a task runs; forwarded to the hub as output/progress. */
@@ -18,7 +36,8 @@ export type TaskHandlerEvent =
   | { type: 'stdout' | 'stderr'; data: Uint8Array }
   | { type: 'progress'; percent?: number; message?: string };
 
-export type TaskOutcomeStatus = 'completed' | 'failed' | 'timeout' | 'cancelled' | 'denied' | 'oom' | 'error';
+/** The executor's statuses, which are the wire's terminal task states (`@baaaht/proto`'s one table). */
+export type TaskOutcomeStatus = TaskStatusName;
 
 /** The terminal result of one task; field names match the executor's result. */
 export interface TaskOutcome {

@@ -3,7 +3,7 @@ import type { ContainerCreateBody } from './docker-client';
 import { LABELS } from './labels';
 import { gatedCommand } from './mount-gate';
 import type { MountPin } from './mount-gate';
-import type { ContainerRequest } from './policy-enforcer';
+import type { ContainerRequest, RequestedResources } from './policy-enforcer';
 import type { ProtectedMount } from './protected-paths';
 
 /** Where tools see the workspace. */
@@ -52,6 +52,10 @@ export interface ContainerPlan {
   runtime: string;
   /** Epoch ms; written as a label for the reaper. */
   deadlineMs: number;
+  /** The task's own labels, already validated and prefixed (`org.baaaht.label.<key>`). */
+  taskLabels?: Record<string, string>;
+  /** The limits the caller explicitly asked for, shown to the policy as such. */
+  requested?: RequestedResources;
 }
 
 /** The plan in the policy's terms. */
@@ -81,6 +85,7 @@ export function toContainerRequest(plan: ContainerPlan, network: 'none' | 'egres
     allowHardlinks: plan.allowHardlinks,
   };
   if (plan.sessionId !== undefined) request.sessionId = plan.sessionId;
+  if (plan.requested !== undefined) request.resources.requested = { ...plan.requested };
   return request;
 }
 
@@ -137,6 +142,8 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
   if (plan.egressDir !== undefined)
     mounts.push({ Type: 'bind', Source: plan.egressDir, Target: EGRESS_TARGET, ReadOnly: true });
   const labels: Record<string, string> = {
+    // First, so that ours win; the prefix already keeps them apart.
+    ...plan.taskLabels,
     [LABELS.managed]: 'true',
     [LABELS.workerId]: plan.workerId,
     [LABELS.instanceId]: plan.instanceId,

@@ -385,6 +385,59 @@ describe('executeTask', () => {
     });
   });
 
+  it("labels containers with the request's session id and its labels under org.baaaht.label.", async () => {
+    const { ex, docker } = await open({ sessionId: 'worker-name' });
+    await ex.executeTask({
+      tool: 'echo',
+      params: { text: 'x' },
+      taskId: 't-labels',
+      sessionId: 'sess-42',
+      labels: { team: 'search', 'run.id': 'r-1' },
+    });
+    expect(docker.containers[0]?.body.Labels).toMatchObject({
+      [LABELS.sessionId]: 'sess-42',
+      [LABELS.taskId]: 't-labels',
+      'org.baaaht.label.team': 'search',
+      'org.baaaht.label.run.id': 'r-1',
+    });
+    await ex.executeTask({ tool: 'echo', params: { text: 'y' } });
+    expect(docker.containers[1]?.body.Labels?.[LABELS.sessionId]).toBe('worker-name');
+  });
+
+  it('refuses bad labels with INVALID_REQUEST (INVALID_LABEL) and creates no container', async () => {
+    const { ex, docker } = await open();
+    const tooMany = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v']));
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ 'Org.Baaaht.Session-Id': 'x' }, /key "Org.Baaaht.Session-Id" is not a label key/],
+      [{ 'a..b': 'x' }, /key "a\.\.b" is not a label key/],
+      [{ ['k'.repeat(64)]: 'x' }, /is not a label key \(1-63 lowercase/],
+      [{ ok: 'line\nbreak' }, /labels\.ok: the value must be a string without control characters/],
+      [{ ok: 'v'.repeat(257) }, /labels\.ok: the value is longer than 256 bytes/],
+      [tooMany, /33 labels, at most 32 are allowed/],
+    ];
+    for (const [labels, message] of cases) {
+      const r = await ex.executeTask({ tool: 'echo', params: { text: 'x' }, labels });
+      expect(r).toMatchObject({
+        status: 'error',
+        containerId: null,
+        error: { code: 'INVALID_REQUEST', detail: 'INVALID_LABEL' },
+      });
+      expect(r.error?.message).toMatch(message);
+    }
+    expect(docker.calls).not.toContain('create');
+  });
+
+  it("a task label never replaces the executor's own labels", async () => {
+    const { ex, docker } = await open({ sessionId: 'sess' });
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' }, labels: { managed: 'false', 'session-id': 'forged' } });
+    expect(docker.containers[0]?.body.Labels).toMatchObject({
+      [LABELS.managed]: 'true',
+      [LABELS.sessionId]: 'sess',
+      'org.baaaht.label.managed': 'false',
+      'org.baaaht.label.session-id': 'forged',
+    });
+  });
+
   it('refuses a duplicate live task id', async () => {
     const { ex, docker } = await open();
     docker.program = () => undefined;
@@ -430,6 +483,28 @@ describe('policy', () => {
       network: 'none',
     });
     expect(ex.metrics().tasks.denied).toBe(1);
+  });
+
+  it('shows the policy which limits were explicitly requested, and their requested values', async () => {
+    const seen: ContainerRequest[] = [];
+    const policy: PolicyEnforcer = {
+      enforce(req) {
+        seen.push(req);
+        return req;
+      },
+    };
+    const { ex, docker } = await open({ policy });
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' }, limits: { memoryBytes: 32 * MiB, cpus: 4 } });
+    expect(seen[0]?.resources).toEqual({
+      nanoCpus: 500_000_000,
+      memoryBytes: 32 * MiB,
+      memorySwapBytes: 32 * MiB,
+      pidsLimit: 10,
+      requested: { nanoCpus: 4_000_000_000, memoryBytes: 32 * MiB },
+    });
+    expect(docker.containers[0]?.body.HostConfig).toMatchObject({ Memory: 32 * MiB, CpuQuota: 500_000 });
+    await ex.executeTask({ tool: 'echo', params: { text: 'x' } });
+    expect(seen[1]?.resources.requested).toBeUndefined();
   });
 
   it('a policy that throws anything else also denies (fail closed)', async () => {

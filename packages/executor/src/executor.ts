@@ -28,14 +28,14 @@ import type { ExecutorCatalog, ExecutorOptions, ResolvedExecutorOptions } from '
 import { ImageResolver, imageNotFound } from './image-resolver';
 import { InstanceRegistry } from './instance-registry';
 import type { InstanceLease } from './instance-registry';
-import { LABELS } from './labels';
+import { LABELS, taskLabels } from './labels';
 import { quietLogger, shortId } from './logger';
 import type { Logger } from './logger';
 import { MetricsRecorder } from './metrics';
 import type { ExecutorMetrics } from './metrics';
 import { OutputCollector, StreamDemuxer } from './output-demux';
 import type { OutputCaps } from './output-demux';
-import type { PolicyEnforcer } from './policy-enforcer';
+import type { PolicyEnforcer, RequestedResources } from './policy-enforcer';
 import type { AttachStream } from './raw-attach';
 import { Reaper } from './reaper';
 import { Slots, SlotWaitAborted } from './slots';
@@ -449,9 +449,16 @@ export class Executor {
       );
     }
     const sessionId = request.sessionId ?? options.sessionId;
+    const labels = taskLabels(request.labels ?? {});
+    if ('error' in labels) return errorOutcome('error', 'INVALID_REQUEST', labels.error, 'INVALID_LABEL');
     const limits = request.limits ?? {};
+    const asked = (value: number | undefined): value is number => typeof value === 'number' && value > 0;
     const tighten = (ours: number, theirs: number | undefined): number =>
-      typeof theirs === 'number' && theirs > 0 ? Math.min(ours, theirs) : ours;
+      asked(theirs) ? Math.min(ours, theirs) : ours;
+    const requested: RequestedResources = {};
+    if (asked(limits.cpus)) requested.nanoCpus = Math.round(limits.cpus * 1e9);
+    if (asked(limits.memoryBytes)) requested.memoryBytes = limits.memoryBytes;
+    if (asked(limits.pidsLimit)) requested.pidsLimit = limits.pidsLimit;
     const caps: OutputCaps = {
       maxStdoutBytes: tighten(options.maxStdoutBytes, limits.maxStdoutBytes),
       maxStderrBytes: tighten(options.maxStderrBytes, limits.maxStderrBytes),
@@ -497,6 +504,8 @@ export class Executor {
       allowHardlinks: options.allowHardlinks,
     };
     if (sessionId !== undefined) plan.sessionId = sessionId;
+    if (Object.keys(labels.labels).length > 0) plan.taskLabels = labels.labels;
+    if (Object.keys(requested).length > 0) plan.requested = requested;
     if (workspaceSource !== undefined && task.workspace !== undefined) {
       plan.workspaceSource = workspaceSource;
       plan.pins = [{ target: WORKSPACE_TARGET, dev: task.workspace.dev, ino: task.workspace.ino }];

@@ -34,7 +34,14 @@ export type { ContainerPlan } from './container-config';
 export { EgressProxy } from './egress-proxy';
 export type { EgressProxyOptions, EgressDecisionEvent } from './egress-proxy';
 export { builtinEgressCheck, BUILTIN_EGRESS_PORTS } from './egress-rules';
-export { LABELS, MANAGED_SELECTOR } from './labels';
+export {
+  LABELS,
+  MANAGED_SELECTOR,
+  MAX_TASK_LABELS,
+  MAX_TASK_LABEL_KEY,
+  MAX_TASK_LABEL_VALUE_BYTES,
+  TASK_LABEL_PREFIX,
+} from './labels';
 export { quietLogger } from './logger';
 export type { Logger } from './logger';
 export { systemClock } from './clock';
@@ -45,4 +52,5 @@ export type {
   EgressRequest,
   EgressDecision,
   PolicyEnforcer,
+  RequestedResources,
 } from './policy-enforcer';

@@ -15,3 +15,42 @@ export const LABELS = Object.freeze({
 
 /** The `docker ps --filter label=` selector for every executor-managed container. */
 export const MANAGED_SELECTOR = `${LABELS.managed}=true`;
+
+/** A task's own labels go on its containers as `org.baaaht.label.<key>`, so none can pose as one of ours. */
+export const TASK_LABEL_PREFIX = 'org.baaaht.label.';
+/** At most this many task labels. */
+export const MAX_TASK_LABELS = 32;
+/** Longest task label key (before the prefix). */
+export const MAX_TASK_LABEL_KEY = 63;
+/** Longest task label value, in UTF-8 bytes. */
+export const MAX_TASK_LABEL_VALUE_BYTES = 256;
+
+// Docker's recommended key syntax: lowercase alphanumerics separated by single `.`, `-` (and `_`).
+const LABEL_KEY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+// Control characters would break `docker ps` output and log lines.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The container labels for a task's own labels, or why they are refused (the first problem). */
+export function taskLabels(
+  labels: Readonly<Record<string, string>>,
+): { labels: Record<string, string> } | { error: string } {
+  const entries = Object.entries(labels);
+  if (entries.length > MAX_TASK_LABELS)
+    return { error: `labels: ${entries.length} labels, at most ${MAX_TASK_LABELS} are allowed` };
+  const out: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (key.length > MAX_TASK_LABEL_KEY || !LABEL_KEY.test(key))
+      return {
+        error:
+          `labels: key ${JSON.stringify(key)} is not a label key (1-${MAX_TASK_LABEL_KEY} lowercase letters and digits, ` +
+          'separated by single ".", "-" or "_")',
+      };
+    if (typeof value !== 'string' || CONTROL.test(value))
+      return { error: `labels.${key}: the value must be a string without control characters` };
+    if (Buffer.byteLength(value, 'utf8') > MAX_TASK_LABEL_VALUE_BYTES)
+      return { error: `labels.${key}: the value is longer than ${MAX_TASK_LABEL_VALUE_BYTES} bytes` };
+    out[`${TASK_LABEL_PREFIX}${key}`] = value;
+  }
+  return { labels: out };
+}

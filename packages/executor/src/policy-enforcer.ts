@@ -13,6 +13,13 @@ export interface ContainerMountRequest {
   mode: 'readonly' | 'readwrite';
 }
 
+/** Resource values a caller explicitly requested (nano-CPUs, bytes, pids); absent fields were not requested. */
+export interface RequestedResources {
+  nanoCpus?: number;
+  memoryBytes?: number;
+  pidsLimit?: number;
+}
+
 /** The container the executor is about to create, in policy terms. */
 export interface ContainerRequest {
   sessionId?: string;
@@ -32,6 +39,12 @@ export interface ContainerRequest {
     /** Memory + swap; equal to memoryBytes means no swap. */
     memorySwapBytes: number;
     pidsLimit: number;
+    /**
+     * What the caller explicitly asked for (`TaskRequest.limits`), before the executor tightened it against
+     * the tool's own limits; absent when nothing was asked. `@baaaht/policy` denies a value above its quota
+     * naming the quota, and keeps clamping the executor's defaults.
+     */
+    requested?: RequestedResources;
   };
   /** Size of the /tmp tmpfs in bytes. */
   tmpfsBytes: number;

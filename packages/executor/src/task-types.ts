@@ -20,7 +20,12 @@ export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze([
 /** How a running container was stopped. */
 export type StopMode = 'graceful' | 'force';
 
-/** Per-task limits; each may only tighten the tool's own limit (a larger value is ignored). */
+/**
+ * Per-task limits; each may only tighten the tool's own limit (a larger value is ignored: the tool's
+ * limit and the executor's output caps are the maximums when there is no policy). `cpus`, `memoryBytes`
+ * and `pidsLimit` are also shown to the policy as explicitly requested: one above a policy quota is
+ * `denied` with `POLICY_DENIED` naming the quota (detail `quotas.max_memory`, ...).
+ */
 export interface TaskLimits {
   cpus?: number;
   memoryBytes?: number;
@@ -59,8 +64,16 @@ export interface TaskRequest {
   timeoutMs?: number;
   /** Caller's id; must be unique among live tasks. @default a random UUID */
   taskId?: string;
-  /** @default the executor's sessionId */
+  /** Labels the containers as `org.baaaht.session-id`. @default the executor's sessionId */
   sessionId?: string;
+  /**
+   * The caller's labels, put on each container as `org.baaaht.label.<key>=<value>` (never over the
+   * executor's own `org.baaaht.*` labels). Keys are lowercase alphanumerics separated by single `.`, `-`
+   * or `_` (at most 63 characters), values at most 256 bytes without control characters, at most 32
+   * labels; anything else is refused with INVALID_REQUEST (detail `INVALID_LABEL`) before any container.
+   * @default none
+   */
+  labels?: Readonly<Record<string, string>>;
   /** Aborting it cancels the task gracefully, like `cancelTask`. */
   signal?: AbortSignal;
   limits?: TaskLimits;

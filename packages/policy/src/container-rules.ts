@@ -1,6 +1,6 @@
 import type { ContainerRequest } from './contract';
 import type { HostIdentity } from './identity';
-import type { Policy, Violation } from './model';
+import type { Policy, QuotaPolicy, Violation } from './model';
 import { checkMounts, type RealPath } from './mount-rules';
 import { imageMatches, parseImageReference } from './patterns';
 
@@ -85,30 +85,76 @@ function clampMin(value: number, min: number | undefined, rule: string, what: st
   return min;
 }
 
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const KiB = 1024;
+
+/** `2 GiB`, `512 MiB`, `1536 KiB`, `1000 bytes`: the largest binary unit that divides the value exactly. */
+function formatBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', GiB],
+    ['MiB', MiB],
+    ['KiB', KiB],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+const formatCpus = (nanoCpus: number): string => String(nanoCpus / 1e9);
+
+/**
+ * An explicitly requested value above its quota is a hard violation naming the quota: the caller asked
+ * for more than the host allows, and quietly giving it less would hide that. Returns the rules it denied.
+ */
+function checkRequested(req: ContainerRequest, q: QuotaPolicy, v: Violation[]): Set<string> {
+  const asked = req.resources.requested ?? {};
+  const denied = new Set<string>();
+  const over = (
+    value: number | undefined,
+    max: number | undefined,
+    rule: string,
+    what: string,
+    fmt: (n: number) => string,
+  ) => {
+    if (value === undefined || value <= 0 || max === undefined || value <= max) return;
+    v.push(hard(rule, `${what} ${fmt(value)} exceeds the policy quota ${rule} ${fmt(max)}`));
+    denied.add(rule);
+  };
+  over(asked.nanoCpus, q.max_cpus, 'quotas.max_cpus', 'cpus', formatCpus);
+  over(asked.memoryBytes, q.max_memory, 'quotas.max_memory', 'memory', formatBytes);
+  over(asked.pidsLimit, q.max_pids, 'quotas.max_pids', 'pids limit', String);
+  return denied;
+}
+
 function checkQuotas(req: ContainerRequest, policy: Policy, v: Violation[], out: ContainerRequest): void {
   const q = policy.quotas ?? {};
   const r = req.resources;
+  const denied = checkRequested(req, q, v);
+  // The clamps below would repeat a denied rule as a softer violation of the same quota.
+  const clamps: Violation[] = [];
   const nanoCpus = clampMin(
-    clampMax(r.nanoCpus, q.max_cpus, 'quotas.max_cpus', 'CPU (nano-CPUs)', v),
+    clampMax(r.nanoCpus, q.max_cpus, 'quotas.max_cpus', 'CPU (nano-CPUs)', clamps),
     q.min_cpus,
     'quotas.min_cpus',
     'CPU (nano-CPUs)',
-    v,
+    clamps,
   );
   const memoryBytes = clampMin(
-    clampMax(r.memoryBytes, q.max_memory, 'quotas.max_memory', 'memory', v),
+    clampMax(r.memoryBytes, q.max_memory, 'quotas.max_memory', 'memory', clamps),
     q.min_memory,
     'quotas.min_memory',
     'memory',
-    v,
+    clamps,
   );
   const pidsLimit = clampMin(
-    clampMax(r.pidsLimit, q.max_pids, 'quotas.max_pids', 'pids limit', v),
+    clampMax(r.pidsLimit, q.max_pids, 'quotas.max_pids', 'pids limit', clamps),
     q.min_pids,
     'quotas.min_pids',
     'pids limit',
-    v,
+    clamps,
   );
+  v.push(...clamps.filter((c) => !denied.has(c.rule)));
   // "No swap" (swap total == memory) must survive a memory clamp.
   let memorySwapBytes = r.memorySwapBytes === r.memoryBytes ? memoryBytes : r.memorySwapBytes;
   const maxSwap = q.max_memory_swap;

@@ -12,6 +12,13 @@ export interface ContainerMountRequest {
   mode: 'readonly' | 'readwrite';
 }
 
+/** Resource values a caller explicitly requested; absent fields were not requested. */
+export interface RequestedResources {
+  nanoCpus?: number;
+  memoryBytes?: number;
+  pidsLimit?: number;
+}
+
 export interface ContainerRequest {
   sessionId?: string;
   taskId?: string;
@@ -30,6 +37,12 @@ export interface ContainerRequest {
     /** Memory + swap; equal to memoryBytes means no swap. */
     memorySwapBytes: number;
     pidsLimit: number;
+    /**
+     * The values the caller explicitly asked for (an orchestrator's per-task limits), before the executor
+     * tightened them against the tool's own. One above its `quotas.max_*` is denied naming the quota, in
+     * every mode but `disabled`; the executor's defaults above a quota are clamped (permissive) as before.
+     */
+    requested?: RequestedResources;
   };
   /** Size of the /tmp tmpfs in bytes. */
   tmpfsBytes: number;

@@ -27,6 +27,7 @@ export type {
   EgressDecision,
   EgressRequest,
   PolicyEnforcerContract,
+  RequestedResources,
 } from './contract';
 export { defaultPolicy } from './default-policy';
 export { ALWAYS_DENIED_PATHS, alwaysDeniedPaths, exposedDeniedPath } from './system-paths';

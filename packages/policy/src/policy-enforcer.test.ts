@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AuditLog } from './audit-log';
 import { isRootUser } from './container-rules';
-import type { EgressDecision, EgressRequest, PolicyEnforcerContract } from './contract';
+import type { ContainerRequest, EgressDecision, EgressRequest, PolicyEnforcerContract } from './contract';
 import { defaultPolicy } from './default-policy';
 import { PolicyDeniedError } from './errors';
 import type { Policy } from './model';
@@ -191,6 +191,86 @@ describe('quotas and modes', () => {
     });
     expect(out.tmpfsBytes).toBe(64 * 2 ** 20);
     expect(out.readOnlyRootfs).toBe(true);
+  });
+
+  describe('explicitly requested limits', () => {
+    const GiB = 2 ** 30;
+    const asked = (requested: NonNullable<ContainerRequest['resources']['requested']>): ContainerRequest =>
+      containerRequest({ resources: { ...containerRequest().resources, requested } });
+    const denial = (fn: () => unknown): PolicyDeniedError => {
+      try {
+        fn();
+      } catch (err) {
+        if (err instanceof PolicyDeniedError) return err;
+        throw err;
+      }
+      throw new Error('expected a denial');
+    };
+
+    it('a request above a quota is denied naming the quota, in strict and permissive mode', () => {
+      const policy = (mode: Policy['mode']): Policy => ({
+        mode,
+        quotas: { max_memory: GiB, max_cpus: 1e9, max_pids: 100 },
+      });
+      for (const mode of ['strict', 'permissive'] as const) {
+        const err = denial(() => enforcerFor(policy(mode)).enforce(asked({ memoryBytes: 2 * GiB })));
+        expect(err.violations).toEqual([
+          {
+            rule: 'quotas.max_memory',
+            message: 'memory 2 GiB exceeds the policy quota quotas.max_memory 1 GiB',
+            severity: 'error',
+            hard: true,
+          },
+        ]);
+        expect(err.message).toBe(
+          'policy denied file_read: quotas.max_memory: memory 2 GiB exceeds the policy quota quotas.max_memory 1 GiB',
+        );
+      }
+      expect(
+        denial(() =>
+          enforcerFor(policy('strict')).enforce(asked({ nanoCpus: 2e9, pidsLimit: 101, memoryBytes: 512 * 2 ** 20 })),
+        ).violations.map((v) => v.message),
+      ).toEqual([
+        'cpus 2 exceeds the policy quota quotas.max_cpus 1',
+        'pids limit 101 exceeds the policy quota quotas.max_pids 100',
+      ]);
+    });
+
+    it('a request within the quotas is allowed as the executor tightened it', () => {
+      const req = asked({ memoryBytes: 128 * 2 ** 20, nanoCpus: 250_000_000, pidsLimit: 8 });
+      const out = enforcerFor({ quotas: { max_memory: GiB, max_cpus: 1e9, max_pids: 100 } }).enforce(req);
+      expect(out.resources).toEqual({
+        nanoCpus: req.resources.nanoCpus,
+        memoryBytes: req.resources.memoryBytes,
+        memorySwapBytes: req.resources.memorySwapBytes,
+        pidsLimit: req.resources.pidsLimit,
+      });
+    });
+
+    it('names a denied quota once, even when the effective value is over it too', () => {
+      const req = containerRequest({
+        resources: {
+          ...containerRequest().resources,
+          memoryBytes: 4 * GiB,
+          memorySwapBytes: 4 * GiB,
+          requested: { memoryBytes: 4 * GiB },
+        },
+      });
+      expect(deniedRules(() => enforcerFor({ mode: 'permissive', quotas: { max_memory: GiB } }).enforce(req))).toEqual([
+        'quotas.max_memory',
+      ]);
+    });
+
+    it('the executor defaults above a quota are still clamped in permissive mode; disabled allows a request', () => {
+      const defaults = containerRequest({
+        resources: { ...containerRequest().resources, memoryBytes: 4 * GiB, memorySwapBytes: 4 * GiB },
+      });
+      expect(
+        enforcerFor({ mode: 'permissive', quotas: { max_memory: GiB } }).enforce(defaults).resources.memoryBytes,
+      ).toBe(GiB);
+      const req = asked({ memoryBytes: 2 * GiB });
+      expect(enforcerFor({ mode: 'disabled', quotas: { max_memory: GiB } }).enforce(req)).toEqual(req);
+    });
   });
 
   it('minimums are raised with a warning, which does not deny in strict mode', () => {

@@ -8,8 +8,14 @@ export { Status, statusFromJSON, statusToJSON, ResourceLimits, ResourceUsage } f
 export { Struct, Value, ListValue, NullValue } from './gen/google/protobuf/struct';
 export { Timestamp } from './gen/google/protobuf/timestamp';
 export { Empty } from './gen/google/protobuf/empty';
-export { taskStateFromStatus, statusFromTaskState, isTerminalTaskState } from './task-state';
-export type { TaskStatusName } from './task-state';
+export {
+  TASK_STATUS_NAMES,
+  isTerminalTaskState,
+  statusFromTaskState,
+  taskStateFromStatus,
+  taskStateWord,
+} from './task-state';
+export type { TaskStateWord, TaskStatusName } from './task-state';
 export type { DeepPartial, MessageFns } from './gen/agent/v1/agent';
 export { DEFAULT_MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './constants';
 export {

@@ -169,3 +169,12 @@ export function leftoverContainers(workerIdPrefix: string): string[] {
     .filter(Boolean)
     .filter((line) => (line.split(' ')[1] ?? '').startsWith(workerIdPrefix));
 }
+
+/** Polls `predicate` every 50 ms until it holds; throws after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

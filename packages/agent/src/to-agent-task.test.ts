@@ -1,0 +1,49 @@
+import { TaskAssignment } from '@baaaht/proto';
+import { toAgentTask } from './to-agent-task';
+
+describe('toAgentTask', () => {
+  it('carries every field of the wire assignment', () => {
+    const assignment = TaskAssignment.fromPartial({
+      taskId: 't1',
+      sessionId: 's1',
+      tool: 'file_read',
+      params: { path: 'a.txt' },
+      args: ['a.txt'],
+      mountSource: '/srv/ws',
+      timeoutMs: 5000,
+      limits: { nanoCpus: 250_000_000, memoryBytes: 64 * 2 ** 20, memorySwap: 128 * 2 ** 20, pidsLimit: 8 },
+      labels: { team: 'search' },
+      attempt: 2,
+      leaseMs: 30_000,
+    });
+    expect(toAgentTask(assignment)).toEqual({
+      taskId: 't1',
+      sessionId: 's1',
+      tool: 'file_read',
+      params: { path: 'a.txt' },
+      args: ['a.txt'],
+      mountSource: '/srv/ws',
+      timeoutMs: 5000,
+      limits: { nanoCpus: 250_000_000, memoryBytes: 64 * 2 ** 20, memorySwapBytes: 128 * 2 ** 20, pidsLimit: 8 },
+      labels: { team: 'search' },
+      attempt: 2,
+      leaseMs: 30_000,
+    });
+    // Every wire field was set above, so each must have left a trace.
+    expect(Object.keys(toAgentTask(assignment)).length).toBe(Object.keys(assignment).length);
+  });
+
+  it("leaves the wire's zero values out", () => {
+    expect(
+      toAgentTask(TaskAssignment.fromPartial({ taskId: 't', tool: 'x', limits: { memoryBytes: 0, pidsLimit: 3 } })),
+    ).toEqual({
+      taskId: 't',
+      sessionId: '',
+      tool: 'x',
+      mountSource: '',
+      labels: {},
+      attempt: 1,
+      limits: { pidsLimit: 3 },
+    });
+  });
+});
