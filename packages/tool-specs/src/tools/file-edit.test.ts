@@ -1,4 +1,4 @@
-import { fileEdit, validateToolCall } from '../index';
+import { fileEdit, READ_SCRIPT, validateToolCall, WRITE_SCRIPT } from '../index';
 import type { FileEditParams } from '../index';
 import { ctx, validParams, fakeRunner, ok } from '../../test/fake-runner';
 
@@ -11,8 +11,8 @@ describe('file_edit', () => {
     const { exec, commands } = fakeRunner(ok('a\nconst x = 1;\nb\n'), ok('echoed'));
     const outcome = await fileEdit.run!(params, ctx, exec);
     expect(commands).toEqual([
-      { argv: ['cat', '--', '/workspace/src/a.ts'] },
-      { argv: ['tee', '--', '/workspace/src/a.ts'], stdin: 'a\nconst x = $(id);\nb\n' },
+      { argv: ['sh', '-c', READ_SCRIPT, 'sh', '/workspace/src/a.ts', 'cat'] },
+      { argv: ['sh', '-c', WRITE_SCRIPT, 'sh', '/workspace/src/a.ts'], stdin: 'a\nconst x = $(id);\nb\n' },
     ]);
     expect(outcome).toEqual({ exitCode: 0, stdout: 'src/a.ts: 1 replacement\n', stderr: '', truncated: false });
     // Neither string from the model reaches any argv.
