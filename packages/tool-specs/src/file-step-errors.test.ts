@@ -16,7 +16,11 @@ const read = (path: string, result = failed('')) =>
 
 describe('typed file errors of file_read, file_write and file_edit', () => {
   it.each([
-    ['/workspace/nope.txt: No such file or directory', 'NOT_FOUND', 'nope.txt does not exist in the workspace'],
+    [
+      "sh: line 0: can't open /workspace/nope.txt: no such file",
+      'NOT_FOUND',
+      'nope.txt does not exist in the workspace',
+    ],
     ['/workspace/nope.txt: Is a directory', 'IS_A_DIRECTORY', 'nope.txt is a directory, not a file'],
     [
       "sh: line 0: can't open /workspace/nope.txt: Permission denied",
@@ -62,7 +66,7 @@ describe('typed file errors of file_read, file_write and file_edit', () => {
   });
 
   it('file_write into a missing parent (create_dirs false) is NOT_FOUND naming the parent', async () => {
-    const missing = failed('/workspace/missing: No such file or directory\n');
+    const missing = failed("sh: line 0: can't create /workspace/missing/x.txt: nonexistent directory\n");
     const r = await fileWrite.run!(
       validParams('file_write', { path: 'missing/x.txt', content: 'x', create_dirs: false }),
       ctx,

@@ -25,22 +25,23 @@ export const SPECIAL_FILE_EXIT_CODE = 87;
 
 const REFUSE_SPECIAL = `echo "refusing $1: it is not a regular file (a FIFO, socket or device)" >&2; exit ${SPECIAL_FILE_EXIT_CODE}`;
 
-/** Before opening: the messages follow the kernel's wording, so fsErrorFromStderr types them. */
+/**
+ * Before opening. Only what `stat` proved is reported here (a test that fails may be EACCES on a
+ * parent, not ENOENT), in the kernel's wording so fsErrorFromStderr types it; a path that cannot be
+ * stat'ed is left to the open, whose error says which.
+ */
 const PATH_CHECK =
   'if [ -d "$1" ]; then echo "$1: Is a directory" >&2; exit 1; fi; ' +
   `if [ -e "$1" ] && [ ! -f "$1" ]; then ${REFUSE_SPECIAL}; fi; `;
-const MUST_EXIST = 'if [ ! -e "$1" ]; then echo "$1: No such file or directory" >&2; exit 1; fi; ';
-/** A write creates the file, so its directory must exist (ash's own message, "nonexistent directory", is not typed). */
+/** ash reports ENOTDIR on create as "nonexistent directory": say which it is when the parent is a file. */
 const PARENT_CHECK =
-  'if [ ! -d "${1%/*}" ]; then if [ -e "${1%/*}" ]; then echo "${1%/*}: Not a directory" >&2; ' +
-  'else echo "${1%/*}: No such file or directory" >&2; fi; exit 1; fi; ';
+  'if [ -e "${1%/*}" ] && [ ! -d "${1%/*}" ]; then echo "${1%/*}: Not a directory" >&2; exit 1; fi; ';
 const FD_REGULAR = `if [ ! -f /proc/self/fd/3 ]; then ${REFUSE_SPECIAL}; fi; `;
 const FD_ONE_LINK =
   'if [ "$(stat -L -c %h /proc/self/fd/3)" != 1 ]; then ' +
   `echo "refusing $1: it is a regular file with more than one hard link" >&2; exit ${HARDLINK_EXIT_CODE}; fi; `;
 
-const readScript = (links: string): string =>
-  `${PATH_CHECK}${MUST_EXIST}exec 3<"$1"; ${FD_REGULAR}${links}shift; exec "$@" <&3`;
+const readScript = (links: string): string => `${PATH_CHECK}exec 3<"$1"; ${FD_REGULAR}${links}shift; exec "$@" <&3`;
 const writeScript = (links: string): string =>
   `${PATH_CHECK}${PARENT_CHECK}exec 3<>"$1"; ${FD_REGULAR}${links}exec cat >/proc/self/fd/3`;
 

@@ -45,11 +45,14 @@ describe('file_edit', () => {
   it('refuses a truncated read and a failed read', async () => {
     const truncated = fakeRunner(ok('const x = 1;', { truncated: true }));
     expect((await fileEdit.run!(params, ctx, truncated.exec)).error?.code).toBe('EDIT_FILE_TOO_LARGE');
+    // Issue 12: a missing file is NOT_FOUND (was READ_FAILED); other read failures stay READ_FAILED.
     const missing = fakeRunner(ok('', { exitCode: 1, stderr: 'cat: no such file' }));
     expect(await fileEdit.run!(params, ctx, missing.exec)).toMatchObject({
-      error: { code: 'READ_FAILED' },
+      error: { code: 'NOT_FOUND' },
       stderr: 'cat: no such file',
     });
+    const other = fakeRunner(ok('', { exitCode: 1, stderr: 'cat: I/O error' }));
+    expect((await fileEdit.run!(params, ctx, other.exec)).error?.code).toBe('READ_FAILED');
   });
 
   it('validates old_string and new_string', () => {

@@ -28,7 +28,7 @@ export const fileEdit: ToolSpec<FileEditParams> = {
     'surrounding lines to make it unique. Read the file first. A missing file fails with NOT_FOUND, a ' +
     'directory with IS_A_DIRECTORY, a FIFO, socket or device with NOT_A_REGULAR_FILE, an unreadable or ' +
     'unwritable file with PERMISSION_DENIED.',
-  version: '1.0.0',
+  version: '1.1.0',
   parameters: {
     type: 'object',
     properties: {

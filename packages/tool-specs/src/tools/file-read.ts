@@ -25,7 +25,7 @@ export const fileRead: ToolSpec<FileReadParams> = {
     'Only regular files are read: a FIFO, socket or device fails at once with NOT_A_REGULAR_FILE, a ' +
     'directory with IS_A_DIRECTORY (use list), a missing file with NOT_FOUND, an unreadable one with ' +
     'PERMISSION_DENIED (the message says which user the tool ran as and how to fix it).',
-  version: '1.0.0',
+  version: '1.1.0',
   parameters: {
     type: 'object',
     properties: {

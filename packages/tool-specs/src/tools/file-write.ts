@@ -59,7 +59,7 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
     'To change part of an existing file prefer file_edit. A missing parent directory (with `create_dirs` ' +
     'false) fails with NOT_FOUND naming it, a directory at `path` with IS_A_DIRECTORY, a FIFO, socket or ' +
     'device with NOT_A_REGULAR_FILE, an unwritable file or directory with PERMISSION_DENIED.',
-  version: '1.0.0',
+  version: '1.1.0',
   parameters: {
     type: 'object',
     properties: {

@@ -58,7 +58,7 @@ export const find: ToolSpec<FindParams> = {
     'path per line (`.` is the workspace root; a name with a newline, tab, quote or backslash is printed ' +
     'C-quoted, e.g. "a\\nb"), at most `max_results`; `structured.paths` has the exact names. A missing ' +
     '`path` fails with NOT_FOUND, an unreadable directory with PERMISSION_DENIED.',
-  version: '1.0.0',
+  version: '2.0.0',
   parameters: {
     type: 'object',
     properties: {
