@@ -1,3 +1,5 @@
+import type { FsErrorCode } from '@baaaht/tool-specs';
+
 /**
  * Stable codes of everything the executor reports. Callers branch on `code`, never on `message`.
  * - `INVALID_PARAMS`: the call's parameters failed the tool's validation (message names the parameter path).
@@ -16,6 +18,10 @@
  * - `PROTECTED_PATH`: a write tool targeted a protected workspace path (`mounts.protected_paths`, e.g. `.git`), directly
  *   or through a symlink, or a protected path is itself a symlink (status `denied`).
  * - `HARDLINK_REFUSED`: a file tool targeted a regular file with more than one hard link (status `denied`).
+ * - `NOT_FOUND`, `IS_A_DIRECTORY`, `NOT_A_DIRECTORY`, `PERMISSION_DENIED`, `NOT_A_REGULAR_FILE`: a file tool met a
+ *   file-system condition the model can act on; the message names the workspace path, and for `PERMISSION_DENIED`
+ *   the uid the tool ran as, why, and the fix (status `failed`). `NOT_A_REGULAR_FILE` and `IS_A_DIRECTORY` for a
+ *   declared target are found on the host before any container exists.
  * - `EGRESS_ERROR`: the egress proxy for a web tool could not be set up.
  * - `WORKSPACE_CHANGED`: the mount identity gate found that the container's workspace is not the directory the
  *   policy judged (it was swapped between the check and the mount); the tool never ran (status `denied`).
@@ -41,6 +47,7 @@ export type ExecutorErrorCode =
   | 'EGRESS_ERROR'
   | 'PROTECTED_PATH'
   | 'HARDLINK_REFUSED'
+  | FsErrorCode
   | 'EGRESS_DENIED'
   | 'WORKSPACE_CHANGED'
   | 'MOUNT_PIN_UNAVAILABLE'

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createToolCatalog, ToolSpecError } from '@baaaht/tool-specs';
+import { createToolCatalog, isFsErrorCode, ToolSpecError } from '@baaaht/tool-specs';
 import type { CommandResult, RunCommand, ToolCommand, ToolContext, ToolRunOutcome, ToolSpec } from '@baaaht/tool-specs';
 import { sleep, systemClock } from './clock';
 import type { Clock } from './clock';
@@ -46,6 +46,7 @@ import { pinWorkspace } from './workspace-source';
 import type { PinnedWorkspace } from './workspace-source';
 import { engineMountDenial } from './engine-paths';
 import { guardWorkspace } from './workspace-guards';
+import { permissionDeniedMessage } from './permission-hint';
 
 /**
  * Lifecycle: `running` (accepting tasks) -> `closing` (close() called: new tasks are refused, live ones
@@ -530,6 +531,7 @@ export class Executor {
       const { code, message, detail } = guarded.refusal;
       return errorOutcome('denied', code, message, detail);
     }
+    if ('failure' in guarded) return errorOutcome('failed', guarded.failure.code, guarded.failure.message);
     plan = guarded.plan;
     // The nested read-only binds are gated like the workspace: each must be the inode that was judged.
     for (const m of plan.protectedMounts ?? []) plan.pins?.push({ target: m.target, dev: m.dev, ino: m.ino });
@@ -589,10 +591,11 @@ export class Executor {
       if (single !== undefined) {
         const r = await exec(single);
         const ok = (single.successExitCodes ?? [0]).includes(r.exitCode);
-        return finish(this.completeOutcome(spec, params, r, ok));
+        return finish(this.completeOutcome(spec, params, plan, r, ok));
       }
       const outcome: ToolRunOutcome = await (spec.run as NonNullable<ToolSpec['run']>)(params, ctx, exec);
-      return finish(this.completeOutcome(spec, params, outcome, outcome.error === undefined && outcome.exitCode === 0));
+      const ok = outcome.error === undefined && outcome.exitCode === 0;
+      return finish(this.completeOutcome(spec, params, plan, outcome, ok));
     } catch (err) {
       // Whatever was thrown mid-step (an aborted pull, a killed container), a stop or OOM decides the status.
       if (task.stop !== undefined) return this.stoppedOutcome(task);
@@ -646,21 +649,33 @@ export class Executor {
   private completeOutcome(
     spec: ToolSpec,
     params: Record<string, unknown>,
-    r: CommandResult & { error?: { code: string; message: string } },
+    plan: ContainerPlan,
+    r: ToolRunOutcome,
     ok: boolean,
   ): Outcome {
     const base = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
     if (!ok) {
-      const message = r.error?.message ?? exitMessage(spec.name, r.exitCode);
+      const toolError = r.error;
+      // A file-system condition the model can act on is the result's own code, whichever tool met it.
+      if (toolError !== undefined && isFsErrorCode(toolError.code)) {
+        const message =
+          toolError.code === 'PERMISSION_DENIED'
+            ? permissionDeniedMessage(toolError.message, plan.user, this.tasks.get(plan.taskId)?.workspace?.uid)
+            : toolError.message;
+        return { ...base, status: 'failed', error: { code: toolError.code, message } };
+      }
+      const message = toolError?.message ?? exitMessage(spec.name, r.exitCode);
       return {
         ...base,
         status: 'failed',
         error:
-          r.error === undefined
+          toolError === undefined
             ? { code: 'TOOL_FAILED', message }
-            : { code: 'TOOL_FAILED', message, detail: r.error.code },
+            : { code: 'TOOL_FAILED', message, detail: toolError.code },
       };
     }
+    // run() may have parsed its raw output already; its stdout is then post-processed, not parseOutput's input.
+    if (r.structured !== undefined) return { ...base, status: 'completed', structured: r.structured };
     if (spec.parseOutput === undefined) return { ...base, status: 'completed' };
     try {
       return { ...base, status: 'completed', structured: spec.parseOutput(r, params) };

@@ -40,7 +40,7 @@ export async function fileWrite(
   return (await run(executor, { ...extra, tool: 'file_write', params: { path, content }, mountSource })).stdout;
 }
 
-/** Lists a workspace directory (`ls -la` format). */
+/** Lists a workspace directory (one entry per line: mode, size, mtime, workspace-relative path). */
 export async function listFiles(
   executor: Executor,
   mountSource: string,

@@ -60,9 +60,13 @@ describe('file_read', () => {
     expect(tail.stdout).toBe('line4\n');
   });
 
+  // Issue 12: a missing file is NOT_FOUND naming the workspace path (was TOOL_FAILED).
   it('reports a missing file as failed', async () => {
     const r = await ex.executeTask({ tool: 'file_read', params: { path: 'nope.txt' }, mountSource: ws.dir });
-    expect(r).toMatchObject({ status: 'failed', error: { code: 'TOOL_FAILED' } });
+    expect(r).toMatchObject({
+      status: 'failed',
+      error: { code: 'NOT_FOUND', message: 'nope.txt does not exist in the workspace' },
+    });
     expect(r.exitCode).not.toBe(0);
   });
 
@@ -94,7 +98,14 @@ describe('file_write', () => {
       params: { path: 'missing/x.txt', content: 'x', create_dirs: false },
       mountSource: ws.dir,
     });
-    expect(r).toMatchObject({ status: 'failed', error: { code: 'TOOL_FAILED' } });
+    // Issue 12: NOT_FOUND naming the missing directory (was TOOL_FAILED).
+    expect(r).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'NOT_FOUND',
+        message: 'missing does not exist in the workspace (the parent directory of missing/x.txt)',
+      },
+    });
     const exists = await ex.executeTask({
       tool: 'file_write',
       params: { path: 'a.txt', content: 'x', fail_if_exists: true },

@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { checkHttpUrl, fileEdit, fileWrite, getToolSpec, normalizeWorkspacePath, validateToolCall } from './index';
+import {
+  checkHttpUrl,
+  fileEdit,
+  fileWrite,
+  getToolSpec,
+  normalizeWorkspacePath,
+  READ_SCRIPT,
+  validateToolCall,
+  WRITE_SCRIPT,
+} from './index';
 import { searchUrl } from './tools/web-search';
 import { ctx, fakeRunner, HOSTILE, ok } from '../test/fake-runner';
 
@@ -139,7 +148,7 @@ describe('argv building (property)', () => {
           expect(commands.map((c) => c.argv)).toEqual([
             ['test', '-e', '/workspace/dir/f'],
             ['mkdir', '-p', '--', '/workspace/dir'],
-            ['tee', '--', '/workspace/dir/f'],
+            ['sh', '-c', WRITE_SCRIPT, 'sh', '/workspace/dir/f'],
           ]);
           expect(commands[2]?.stdin).toBe(a);
         }
@@ -149,8 +158,8 @@ describe('argv building (property)', () => {
           const outcome = await fileEdit.run!(edit.params as never, ctx, exec);
           expect(commands.map((c) => c.argv)).toEqual(
             [
-              ['cat', '--', '/workspace/f'],
-              ['tee', '--', '/workspace/f'],
+              ['sh', '-c', READ_SCRIPT, 'sh', '/workspace/f', 'cat'],
+              ['sh', '-c', WRITE_SCRIPT, 'sh', '/workspace/f'],
             ].slice(0, commands.length),
           );
           if (outcome.error === undefined) expect(commands[1]?.stdin).toBe(`<${b}>`);

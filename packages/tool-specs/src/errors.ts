@@ -1,3 +1,4 @@
+import type { FsErrorCode } from './fs-errors';
 import type { ParamIssue } from './types';
 
 /**
@@ -31,9 +32,10 @@ export type ToolSpecErrorCode =
 
 /**
  * Codes a multi-step tool reports in `ToolRunOutcome.error` (a tool-level failure the model should see,
- * not an exception).
+ * not an exception), plus the file-system codes of `fsErrorFromStderr`.
  */
 export type ToolOutcomeCode =
+  | FsErrorCode
   | 'EDIT_NO_MATCH'
   | 'EDIT_AMBIGUOUS'
   | 'EDIT_FILE_TOO_LARGE'

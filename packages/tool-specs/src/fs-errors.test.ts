@@ -8,6 +8,12 @@ describe('fsErrorFromStderr', () => {
       'a.txt does not exist in the workspace',
     ],
     ['grep: /workspace/src: No such file or directory', 'NOT_FOUND', 'a.txt does not exist in the workspace'],
+    ["sh: line 0: can't open /workspace/a.txt: no such file", 'NOT_FOUND', 'a.txt does not exist in the workspace'],
+    [
+      "sh: line 0: can't create /workspace/a.txt: nonexistent directory",
+      'NOT_FOUND',
+      'a.txt does not exist in the workspace',
+    ],
     ['cat: read error: Is a directory', 'IS_A_DIRECTORY', 'a.txt is a directory, not a file'],
     [
       "sed: can't read /workspace/a.txt/b: Not a directory",

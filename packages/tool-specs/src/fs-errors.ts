@@ -20,7 +20,12 @@ export const FS_ERROR_CODES: readonly FsErrorCode[] = Object.freeze([
 ]);
 
 const PATTERNS: ReadonlyArray<[RegExp, FsErrorCode, (path: string) => string]> = [
-  [/No such file or directory/, 'NOT_FOUND', (p) => `${p} does not exist in the workspace`],
+  // busybox sh says "can't open X: no such file" / "can't create X: nonexistent directory" for ENOENT and ENOTDIR.
+  [
+    /No such file or directory|: no such file$|: nonexistent directory$/m,
+    'NOT_FOUND',
+    (p) => `${p} does not exist in the workspace`,
+  ],
   [/Is a directory/, 'IS_A_DIRECTORY', (p) => `${p} is a directory, not a file`],
   [/Not a directory/, 'NOT_A_DIRECTORY', (p) => `a component of ${p} is not a directory`],
   [/Permission denied|Operation not permitted/, 'PERMISSION_DENIED', (p) => `permission denied on ${p}`],

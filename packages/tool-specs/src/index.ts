@@ -54,8 +54,12 @@ export {
   GUARDED_READ_SCRIPT,
   GUARDED_WRITE_SCRIPT,
   HARDLINK_EXIT_CODE,
+  READ_SCRIPT,
   readFileCommand,
   refusedHardlink,
+  refusedSpecialFile,
+  SPECIAL_FILE_EXIT_CODE,
+  WRITE_SCRIPT,
   writeFileCommand,
 } from './hardlink-guard';
 
@@ -69,9 +73,10 @@ export type { FileEditParams } from './tools/file-edit';
 export { grep } from './tools/grep';
 export type { GrepParams, GrepMatch } from './tools/grep';
 export { find } from './tools/find';
-export type { FindParams } from './tools/find';
+export type { FindParams, FindResult } from './tools/find';
 export { list } from './tools/list';
-export type { ListParams } from './tools/list';
+export type { ListParams, ListEntry, ListResult } from './tools/list';
+export type { EntryType } from './walk-output';
 export { fetchUrl } from './tools/fetch-url';
 export type { FetchUrlParams } from './tools/fetch-url';
 export { webSearch } from './tools/web-search';

@@ -95,6 +95,11 @@ export type RunCommand = (command: ToolCommand) => Promise<CommandResult>;
 export interface ToolRunOutcome extends CommandResult {
   /** A tool-level failure (e.g. old_string not found) with a stable code, even when exitCode is 0. */
   error?: { code: string; message: string };
+  /**
+   * The structured result, when `run()` already parsed the raw output (find, list): the runner uses it
+   * instead of calling `parseOutput` on the post-processed stdout.
+   */
+  structured?: unknown;
 }
 
 /** One problem found in a tool call's parameters. `path` is a JSON Pointer (`/path`, `/max_results`; `''` is the whole object). */

@@ -1,4 +1,4 @@
-import { fileEdit, validateToolCall } from '../index';
+import { fileEdit, READ_SCRIPT, validateToolCall, WRITE_SCRIPT } from '../index';
 import type { FileEditParams } from '../index';
 import { ctx, validParams, fakeRunner, ok } from '../../test/fake-runner';
 
@@ -11,8 +11,8 @@ describe('file_edit', () => {
     const { exec, commands } = fakeRunner(ok('a\nconst x = 1;\nb\n'), ok('echoed'));
     const outcome = await fileEdit.run!(params, ctx, exec);
     expect(commands).toEqual([
-      { argv: ['cat', '--', '/workspace/src/a.ts'] },
-      { argv: ['tee', '--', '/workspace/src/a.ts'], stdin: 'a\nconst x = $(id);\nb\n' },
+      { argv: ['sh', '-c', READ_SCRIPT, 'sh', '/workspace/src/a.ts', 'cat'] },
+      { argv: ['sh', '-c', WRITE_SCRIPT, 'sh', '/workspace/src/a.ts'], stdin: 'a\nconst x = $(id);\nb\n' },
     ]);
     expect(outcome).toEqual({ exitCode: 0, stdout: 'src/a.ts: 1 replacement\n', stderr: '', truncated: false });
     // Neither string from the model reaches any argv.
@@ -45,11 +45,14 @@ describe('file_edit', () => {
   it('refuses a truncated read and a failed read', async () => {
     const truncated = fakeRunner(ok('const x = 1;', { truncated: true }));
     expect((await fileEdit.run!(params, ctx, truncated.exec)).error?.code).toBe('EDIT_FILE_TOO_LARGE');
+    // Issue 12: a missing file is NOT_FOUND (was READ_FAILED); other read failures stay READ_FAILED.
     const missing = fakeRunner(ok('', { exitCode: 1, stderr: 'cat: no such file' }));
     expect(await fileEdit.run!(params, ctx, missing.exec)).toMatchObject({
-      error: { code: 'READ_FAILED' },
+      error: { code: 'NOT_FOUND' },
       stderr: 'cat: no such file',
     });
+    const other = fakeRunner(ok('', { exitCode: 1, stderr: 'cat: I/O error' }));
+    expect((await fileEdit.run!(params, ctx, other.exec)).error?.code).toBe('READ_FAILED');
   });
 
   it('validates old_string and new_string', () => {

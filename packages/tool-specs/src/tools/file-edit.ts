@@ -1,6 +1,7 @@
 import { failedStep } from '../argv-helpers';
 import { applyExactEdit } from '../apply-exact-edit';
-import { readFileCommand, refusedHardlink } from '../hardlink-guard';
+import { failedFileStep, fileStepError } from '../file-step-errors';
+import { readFileCommand } from '../hardlink-guard';
 import { READWRITE_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
 import type { ToolSpec } from '../types';
@@ -24,8 +25,10 @@ export const fileEdit: ToolSpec<FileEditParams> = {
   description:
     'Replace an exact string in a workspace file. `old_string` must match the file text exactly (including ' +
     'whitespace and indentation) and occur exactly once, unless `replace_all` is true. Include enough ' +
-    'surrounding lines to make it unique. Read the file first.',
-  version: '1.0.0',
+    'surrounding lines to make it unique. Read the file first. A missing file fails with NOT_FOUND, a ' +
+    'directory with IS_A_DIRECTORY, a FIFO, socket or device with NOT_A_REGULAR_FILE, an unreadable or ' +
+    'unwritable file with PERMISSION_DENIED.',
+  version: '1.1.0',
   parameters: {
     type: 'object',
     properties: {
@@ -65,9 +68,12 @@ export const fileEdit: ToolSpec<FileEditParams> = {
   async run(params, ctx, exec) {
     const file = containerPath(params.path, ctx.workspaceDir, 'path', 'file_edit');
     const read = await exec(readFileCommand(file, ['cat'], ctx));
-    if (refusedHardlink(read))
-      return failedStep(read, 'HARDLINK_REFUSED', `refusing to edit ${params.path}: it has more than one hard link`);
-    if (read.exitCode !== 0) return failedStep(read, 'READ_FAILED', `could not read ${params.path}`);
+    if (read.exitCode !== 0) {
+      return failedFileStep(read, fileStepError(read, file, params.path, 'edit'), {
+        code: 'READ_FAILED',
+        message: `could not read ${params.path}`,
+      });
+    }
     if (read.truncated || Buffer.byteLength(read.stdout, 'utf8') > MAX_EDIT_FILE_BYTES) {
       return failedStep(
         read,
@@ -82,6 +88,7 @@ export const fileEdit: ToolSpec<FileEditParams> = {
     const edit = applyExactEdit(read.stdout, params.old_string, params.new_string, params.replace_all === true);
     if (!edit.ok) return failedStep(read, edit.code, `${params.path}: ${edit.message}`);
     const noun = edit.replacements === 1 ? 'replacement' : 'replacements';
-    return writeBack(exec, ctx, file, edit.content, read.stderr, `${params.path}: ${edit.replacements} ${noun}\n`);
+    const summary = `${params.path}: ${edit.replacements} ${noun}\n`;
+    return writeBack(exec, ctx, { file, shown: params.path }, edit.content, read.stderr, summary);
   },
 };

@@ -1,39 +1,42 @@
-import { fileRead, validateToolArgs, validateToolCall } from '../index';
+import { fileRead, READ_SCRIPT, validateToolArgs, validateToolCall } from '../index';
 import { ctx, HOSTILE } from '../../test/fake-runner';
 
 describe('file_read', () => {
-  it('cats the file after --', () => {
-    expect(fileRead.command({ path: 'src/main.go' }, ctx).argv).toEqual(['cat', '--', '/workspace/src/main.go']);
+  // The path is the positional $1 of the constant guard script, which opens it and runs the filter on it.
+  const guard = ['sh', '-c', READ_SCRIPT, 'sh'];
+
+  it('cats the file through the guard script', () => {
+    expect(fileRead.command({ path: 'src/main.go' }, ctx).argv).toEqual([...guard, '/workspace/src/main.go', 'cat']);
   });
 
   it('pages with a sed script built only from integers', () => {
     expect(fileRead.command({ path: 'a', offset: 10, limit: 5 }, ctx).argv).toEqual([
+      ...guard,
+      '/workspace/a',
       'sed',
       '-n',
       '-e',
       '10,14p',
       '-e',
       '14q',
-      '--',
-      '/workspace/a',
     ]);
     expect(fileRead.command({ path: 'a', offset: 3 }, ctx).argv).toEqual([
+      ...guard,
+      '/workspace/a',
       'sed',
       '-n',
       '-e',
       '3,$p',
-      '--',
-      '/workspace/a',
     ]);
     expect(fileRead.command({ path: 'a', limit: 2 }, ctx).argv).toEqual([
+      ...guard,
+      '/workspace/a',
       'sed',
       '-n',
       '-e',
       '1,2p',
       '-e',
       '2q',
-      '--',
-      '/workspace/a',
     ]);
   });
 
@@ -52,8 +55,8 @@ describe('file_read', () => {
 
   it.each(HOSTILE)('keeps the hostile path %j as one element under /workspace', (p) => {
     const argv = fileRead.command({ path: p }, ctx).argv;
-    expect(argv).toHaveLength(3);
-    expect(argv[2]?.startsWith('/workspace/')).toBe(true);
+    expect(argv).toHaveLength(6);
+    expect(argv[4]?.startsWith('/workspace/')).toBe(true);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { failedStep, intArg } from '../argv-helpers';
-import { readFileCommand, refusedHardlink } from '../hardlink-guard';
+import { fileStepError } from '../file-step-errors';
+import { readFileCommand } from '../hardlink-guard';
 import { expectPositionals, parseLegacyArgs } from '../legacy-args';
 import { READONLY_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
@@ -20,8 +21,11 @@ export const fileRead: ToolSpec<FileReadParams> = {
   displayName: 'Read file',
   description:
     'Read a text file from the workspace. Paths are relative to the workspace root. ' +
-    'For large files, page with `offset` (1-based first line) and `limit` (number of lines).',
-  version: '1.0.0',
+    'For large files, page with `offset` (1-based first line) and `limit` (number of lines). ' +
+    'Only regular files are read: a FIFO, socket or device fails at once with NOT_A_REGULAR_FILE, a ' +
+    'directory with IS_A_DIRECTORY (use list), a missing file with NOT_FOUND, an unreadable one with ' +
+    'PERMISSION_DENIED (the message says which user the tool ran as and how to fix it).',
+  version: '1.1.0',
   parameters: {
     type: 'object',
     properties: {
@@ -53,12 +57,12 @@ export const fileRead: ToolSpec<FileReadParams> = {
     // The script is built only from integers we formatted; `q` stops reading a huge file early.
     return readFileCommand(file, ['sed', '-n', '-e', `${first},${last}p`, '-e', `${last}q`], ctx);
   },
-  // One command, run through run() only to give the in-container hard-link refusal its stable code.
+  // One command, run through run() only to give the in-container refusals and file errors stable codes.
   async run(params, ctx, exec) {
     const result = await exec(fileRead.command(params, ctx));
-    if (refusedHardlink(result))
-      return failedStep(result, 'HARDLINK_REFUSED', `refusing to read ${params.path}: it has more than one hard link`);
-    return result;
+    if (result.exitCode === 0) return result;
+    const error = fileStepError(result, containerPath(params.path, ctx.workspaceDir), params.path, 'read');
+    return error === undefined ? result : failedStep(result, error.code, error.message);
   },
   fromArgs(args) {
     const { positionals } = parseLegacyArgs('file_read', args, { booleans: '' });

@@ -1,4 +1,4 @@
-import { fileWrite, validateToolCall } from '../index';
+import { fileWrite, validateToolCall, WRITE_SCRIPT } from '../index';
 import type { FileWriteParams } from '../index';
 import { ctx, validParams, fakeRunner, HOSTILE, ok } from '../../test/fake-runner';
 
@@ -24,7 +24,7 @@ describe('file_write', () => {
     const outcome = await fileWrite.run!(validated({ path: 'src/new/a.ts', content }), ctx, exec);
     expect(commands).toEqual([
       { argv: ['mkdir', '-p', '--', '/workspace/src/new'] },
-      { argv: ['tee', '--', '/workspace/src/new/a.ts'], stdin: content },
+      { argv: ['sh', '-c', WRITE_SCRIPT, 'sh', '/workspace/src/new/a.ts'], stdin: content },
     ]);
     // tee echoes the content; the outcome must not hand it back as output.
     expect(outcome).toEqual({
@@ -39,7 +39,7 @@ describe('file_write', () => {
     const { exec, commands } = fakeRunner(ok(), ok());
     await fileWrite.run!(validated({ path: 'a', content: 'x' }), ctx, exec);
     await fileWrite.run!(validated({ path: 'd/a', content: 'x', create_dirs: false }), ctx, exec);
-    expect(commands.map((c) => c.argv[0])).toEqual(['tee', 'tee']);
+    expect(commands.map((c) => c.argv[0])).toEqual(['sh', 'sh']);
   });
 
   it('checks existence first when fail_if_exists', async () => {
@@ -59,7 +59,7 @@ describe('file_write', () => {
       absent.exec,
     );
     expect(written.error).toBeUndefined();
-    expect(absent.commands.map((c) => c.argv[0])).toEqual(['test', 'tee']);
+    expect(absent.commands.map((c) => c.argv[0])).toEqual(['test', 'sh']);
   });
 
   it('reports failed steps with stable codes', async () => {
@@ -67,9 +67,13 @@ describe('file_write', () => {
     expect((await fileWrite.run!(validated({ path: 'd/a', content: 'x' }), ctx, mkdirFails.exec)).error?.code).toBe(
       'MKDIR_FAILED',
     );
-    const teeFails = fakeRunner(ok('', { exitCode: 1, stderr: 'tee: Permission denied' }));
+    const teeFails = fakeRunner(ok('', { exitCode: 1, stderr: 'sh: Read-only file system' }));
     const outcome = await fileWrite.run!(validated({ path: 'a', content: 'x' }), ctx, teeFails.exec);
-    expect(outcome).toMatchObject({ exitCode: 1, stderr: 'tee: Permission denied', error: { code: 'WRITE_FAILED' } });
+    expect(outcome).toMatchObject({
+      exitCode: 1,
+      stderr: 'sh: Read-only file system',
+      error: { code: 'WRITE_FAILED' },
+    });
   });
 
   it.each(HOSTILE)('content %j only ever travels on stdin', async (content) => {

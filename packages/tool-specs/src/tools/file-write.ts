@@ -1,5 +1,6 @@
 import { failedStep } from '../argv-helpers';
-import { refusedHardlink, writeFileCommand } from '../hardlink-guard';
+import { failedFileStep, fileStepError, fsErrorOf } from '../file-step-errors';
+import { writeFileCommand } from '../hardlink-guard';
 import { READWRITE_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
 import type { CommandResult, RunCommand, ToolContext, ToolRunOutcome, ToolSpec } from '../types';
@@ -20,19 +21,32 @@ export const MAX_WRITE_BYTES = 16 * 1024 * 1024;
 /**
  * Runs the write step shared with file_edit (content on stdin, never on a command line) and turns its
  * result into an outcome that does not echo the content back (tee does), so callers drop its stdout.
+ * `target.file` is the container path, `target.shown` the workspace path errors name.
  */
 export async function writeBack(
   exec: RunCommand,
   ctx: ToolContext,
-  file: string,
+  target: { file: string; shown: string },
   content: string,
   stderrSoFar: string,
   summary: string,
 ): Promise<ToolRunOutcome> {
-  const written: CommandResult = await exec(writeFileCommand(file, content, ctx));
-  if (refusedHardlink(written))
-    return failedStep(written, 'HARDLINK_REFUSED', `refusing to write ${file}: it has more than one hard link`);
-  if (written.exitCode !== 0) return failedStep(written, 'WRITE_FAILED', `could not write ${file}`, stderrSoFar);
+  const written: CommandResult = await exec(writeFileCommand(target.file, content, ctx));
+  if (written.exitCode !== 0) {
+    let error = fileStepError(written, target.file, target.shown, 'write');
+    // The guard names the directory when it is the parent that is missing or not a directory.
+    if (error?.code === 'NOT_FOUND' || error?.code === 'NOT_A_DIRECTORY') {
+      const parent = posix.dirname(target.shown);
+      error = fsErrorOf(written, [target.file, posix.dirname(target.file)], parent) ?? error;
+      if (error.code === 'NOT_FOUND') error.message = `${error.message} (the parent directory of ${target.shown})`;
+    }
+    return failedFileStep(
+      written,
+      error,
+      { code: 'WRITE_FAILED', message: `could not write ${target.shown}` },
+      stderrSoFar,
+    );
+  }
   return { exitCode: 0, stdout: summary, stderr: stderrSoFar + written.stderr, truncated: false };
 }
 
@@ -42,8 +56,10 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
   description:
     'Create or overwrite a file in the workspace with the given content. Parent directories are created ' +
     'unless `create_dirs` is false. Set `fail_if_exists` to refuse overwriting an existing file. ' +
-    'To change part of an existing file prefer file_edit.',
-  version: '1.0.0',
+    'To change part of an existing file prefer file_edit. A missing parent directory (with `create_dirs` ' +
+    'false) fails with NOT_FOUND naming it, a directory at `path` with IS_A_DIRECTORY, a FIFO, socket or ' +
+    'device with NOT_A_REGULAR_FILE, an unwritable file or directory with PERMISSION_DENIED.',
+  version: '1.1.0',
   parameters: {
     type: 'object',
     properties: {
@@ -83,11 +99,17 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
     const dir = posix.dirname(file);
     if (params.create_dirs !== false && dir !== ctx.workspaceDir.replace(/\/+$/, '') && dir !== '/') {
       const made = await exec({ argv: ['mkdir', '-p', '--', dir] });
-      if (made.exitCode !== 0)
-        return failedStep(made, 'MKDIR_FAILED', `could not create ${posix.dirname(params.path)}`);
+      if (made.exitCode !== 0) {
+        const shown = posix.dirname(params.path);
+        return failedFileStep(made, fsErrorOf(made, dir, shown), {
+          code: 'MKDIR_FAILED',
+          message: `could not create ${shown}`,
+        });
+      }
       stderr += made.stderr;
     }
     const bytes = Buffer.byteLength(params.content, 'utf8');
-    return writeBack(exec, ctx, file, params.content, stderr, `wrote ${bytes} bytes to ${params.path}\n`);
+    const summary = `wrote ${bytes} bytes to ${params.path}\n`;
+    return writeBack(exec, ctx, { file, shown: params.path }, params.content, stderr, summary);
   },
 };

@@ -1,9 +1,12 @@
-import { capLines, intArg, outputLines, runAndKeepLines, stringArg } from '../argv-helpers';
+import { intArg, stringArg } from '../argv-helpers';
+import { displayPath } from '../display-path';
 import { legacyInt } from '../legacy-args';
 import { ToolSpecError } from '../errors';
+import { fsErrorFromStderr } from '../fs-errors';
 import { SEARCH_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
-import type { ToolSpec } from '../types';
+import type { CommandResult, ToolSpec } from '../types';
+import { parseFindOutput, skippedNote } from '../walk-output';
 
 export type FindParams = {
   /** @default '.' */
@@ -20,14 +23,42 @@ const LEGACY_TYPE: Record<string, FindParams['type']> = { f: 'file', d: 'directo
 const MAX_RESULTS = 5000;
 const MAX_DEPTH = 64;
 
+/** `structured` of a find call. */
+export interface FindResult {
+  /** Workspace-relative paths (`.` for the root), exactly as named on disk, in walk order. */
+  paths: string[];
+  truncated: boolean;
+  /** FIFOs, sockets and devices that matched `name`/`max_depth` and were not listed. */
+  skipped: { special: number };
+}
+
+/** Entries find lists: files, directories, symlinks (never followed). Anything else is a special file. */
+const LISTABLE = ['(', '-type', 'f', '-o', '-type', 'd', '-o', '-type', 'l', ')'];
+/** Each special file prints an empty record: a name is never empty, so it cannot be forged. */
+const COUNT_SPECIAL = ['!', ...LISTABLE, '-exec', 'printf', '\\0', ';'];
+
+function findResult(result: CommandResult, params: FindParams): FindResult {
+  const { paths, special, cut } = parseFindOutput(result.stdout);
+  const max = params.max_results ?? 200;
+  return {
+    paths: paths.slice(0, max).map((p) => relativeToWorkspace(p, WORKSPACE_DIR) ?? p),
+    truncated: result.truncated || cut || paths.length > max,
+    skipped: { special },
+  };
+}
+
 export const find: ToolSpec<FindParams> = {
   name: 'find',
   displayName: 'Find files',
   description:
     'Find files and directories in the workspace by name. `name` is a glob matched against the base name ' +
     "(e.g. '*.test.ts'); `type` limits to files, directories or symlinks; `max_depth` limits recursion " +
-    '(0 = only `path` itself). Returns one workspace path per line, at most `max_results`.',
-  version: '1.0.0',
+    '(0 = only `path` itself). Symlinks are listed, never followed. FIFOs, sockets and devices are not ' +
+    'listed: they are counted in `skipped.special` with a note on stderr. Returns one workspace-relative ' +
+    'path per line (`.` is the workspace root; a name with a newline, tab, quote or backslash is printed ' +
+    'C-quoted, e.g. "a\\nb"), at most `max_results`; `structured.paths` has the exact names. A missing ' +
+    '`path` fails with NOT_FOUND, an unreadable directory with PERMISSION_DENIED.',
+  version: '2.0.0',
   parameters: {
     type: 'object',
     properties: {
@@ -60,29 +91,35 @@ export const find: ToolSpec<FindParams> = {
   ...SEARCH_RUNTIME,
   command(params, ctx) {
     // The start path comes first and always begins with the workspace dir, so it cannot be an option or a
-    // primary; every other element is one of our fixed primaries followed by its operand. No -exec, no -delete.
+    // primary; every other element is one of our fixed primaries followed by its operand. No -delete, and
+    // the one -exec runs printf with a constant format and no file name.
     const argv = ['find', containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'find')];
     if (params.max_depth !== undefined)
       argv.push('-maxdepth', intArg(params.max_depth, 'max_depth', 'find', 0, MAX_DEPTH));
+    if (params.name !== undefined) argv.push('-name', stringArg(params.name, 'name', 'find'));
+    let wanted = LISTABLE;
     if (params.type !== undefined) {
       const flag = TYPE_FLAG[params.type];
       if (flag === undefined)
         throw new ToolSpecError('INVALID_PARAMS', 'type must be file, directory or symlink', { tool: 'find' });
-      argv.push('-type', flag);
+      wanted = ['-type', flag];
     }
-    if (params.name !== undefined) argv.push('-name', stringArg(params.name, 'name', 'find'));
+    argv.push('(', ...wanted, '-print0', '-o', ...COUNT_SPECIAL, ')');
     return { argv };
   },
-  run(params, ctx, exec) {
-    return runAndKeepLines(find.command(params, ctx), exec, (lines) => capLines(lines, params.max_results ?? 200));
+  async run(params, ctx, exec) {
+    const result = await exec(find.command(params, ctx));
+    const found = findResult(result, params);
+    const stdout = found.paths.map((p) => `${displayPath(p)}\n`).join('');
+    const stderr = result.stderr + skippedNote(found.skipped.special);
+    if (result.exitCode !== 0) {
+      const error = fsErrorFromStderr(result.stderr, params.path ?? '.');
+      return { ...result, stdout, stderr, ...(error === undefined ? {} : { error }) };
+    }
+    return { exitCode: 0, stdout, stderr, truncated: found.truncated, structured: found };
   },
-  parseOutput(result, params): { paths: string[]; truncated: boolean } {
-    const { lines, capped } = capLines(outputLines(result.stdout), params.max_results ?? 200);
-    return {
-      paths: lines.map((l) => relativeToWorkspace(l, WORKSPACE_DIR) ?? l),
-      truncated: result.truncated || capped,
-    };
-  },
+  /** Parses the raw NUL-separated output of `command()`. */
+  parseOutput: (result, params) => findResult(result, params),
   fromArgs(args) {
     // find's syntax is `find [path] primaries...`; only these primaries are accepted.
     const params: FindParams = {};
