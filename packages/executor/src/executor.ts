@@ -637,7 +637,7 @@ export class Executor {
   private completeOutcome(
     spec: ToolSpec,
     params: Record<string, unknown>,
-    r: CommandResult & { error?: { code: string; message: string } },
+    r: CommandResult & { error?: { code: string; message: string }; structured?: unknown },
     ok: boolean,
   ): Outcome {
     const base = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
@@ -652,6 +652,8 @@ export class Executor {
             : { code: 'TOOL_FAILED', message, detail: r.error.code },
       };
     }
+    // A run() that parsed its own raw output hands the result over: its stdout is for the model, not a parser.
+    if (r.structured !== undefined) return { ...base, status: 'completed', structured: r.structured };
     if (spec.parseOutput === undefined) return { ...base, status: 'completed' };
     try {
       return { ...base, status: 'completed', structured: spec.parseOutput(r, params) };

@@ -95,6 +95,12 @@ export type RunCommand = (command: ToolCommand) => Promise<CommandResult>;
 export interface ToolRunOutcome extends CommandResult {
   /** A tool-level failure (e.g. old_string not found) with a stable code, even when exitCode is 0. */
   error?: { code: string; message: string };
+  /**
+   * The structured result, when `run()` built it from output that `stdout` no longer carries exactly
+   * (grep parses NUL-framed output, then prints lines for the model). The runner uses it instead of
+   * calling `parseOutput`.
+   */
+  structured?: unknown;
 }
 
 /** One problem found in a tool call's parameters. `path` is a JSON Pointer (`/path`, `/max_results`; `''` is the whole object). */
