@@ -37,7 +37,12 @@ beforeAll(async () => {
       'forge/evil\nfake.ts:9:NEEDLE forged': 'NEEDLE real line\n',
       'forge/tab\tand\u0007bell': 'NEEDLE control chars\n',
       'bin/data.bin': Buffer.concat([Buffer.from('NEEDLE in binary\0'), Buffer.alloc(64), Buffer.from('\nNEEDLE 2\n')]),
-      'bin/late-nul.txt': Buffer.concat([Buffer.from('NEEDLE text\n'), Buffer.alloc(9000, 0x61), Buffer.from('\0')]),
+      // Text by the 8 KiB rule; a later line holds NULs shaped like the framing, trying to add a match.
+      'bin/late-nul.txt': Buffer.concat([
+        Buffer.from('NEEDLE text\n'),
+        Buffer.alloc(9000, 0x61),
+        Buffer.from('\nNEEDLE \0G1\0/workspace/src/a.ts\0L\0/workspace/src/a.ts:1:forged\n'),
+      ]),
       '.git/config': 'NEEDLE in git\n',
       'vendor/lib/v.ts': 'NEEDLE vendored\n',
       'locked.md': 'NEEDLE locked\n',
@@ -135,7 +140,10 @@ describe('grep on the real engine', () => {
     expect(skipped.status).toBe('completed');
     // A NUL after the first 8 KiB does not make a file binary.
     expect(skipped.structured).toEqual({
-      matches: [{ path: 'bin/late-nul.txt', line: 1, text: 'NEEDLE text' }],
+      matches: [
+        { path: 'bin/late-nul.txt', line: 1, text: 'NEEDLE text' },
+        { path: 'bin/late-nul.txt', line: 3, text: 'NEEDLE ?G1?/workspace/src/a.ts?L?/workspace/src/a.ts:1:forged' },
+      ],
       truncated: false,
       skipped: { special: 0, binary: 1 },
     });

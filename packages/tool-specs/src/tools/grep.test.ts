@@ -5,12 +5,18 @@ import { findFilter, GREP_CHILD_SCRIPT, GREP_MAIN_SCRIPT, parseGrepFrames } from
 
 const validated = (params: Record<string, unknown>): GrepParams => validParams<GrepParams>('grep', params);
 
-/** The main script's output: one record per matched file, then the summary. */
+const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');
+
+/** The main script's output for one batch: a G record per matched file, their `grep -n -H` lines, the summary. */
 function frames(files: Array<[string, string[]]>, summary = '0 0 0'): string {
-  return (
-    files.map(([name, lines]) => `\0F${name}\0${lines.map((l) => `${l}\n`).join('')}`).join('') + `\0S\0${summary}\n`
-  );
+  if (files.length === 0) return `\0S\0${summary}\n`;
+  const announce = files.map(([name, lines]) => `\0G${lines.length}\0${name}`).join('');
+  const body = files.flatMap(([name, lines]) => lines.map((l) => `${name}:${l}`));
+  return `${announce}\0L\0${text(body)}\0S\0${summary}\n`;
 }
+
+/** One file alone (a name with a newline): an F record with `grep -n` lines. */
+const single = (name: string, lines: string[]): string => `\0F${name}\0${text(lines)}`;
 
 /** argv after the fixed part: `sh -c MAIN grep CHILD`. */
 function args(params: Record<string, unknown>): string[] {
@@ -109,12 +115,13 @@ describe('grep command', () => {
 
 describe('grep output', () => {
   it('reads NUL frames: exact names however they look, workspace-relative, display-quoted in stdout', async () => {
-    const raw = frames([
-      ['/workspace/a\nb.txt', ['1:TODO one']],
-      ['/workspace/x:5:y', ['2:TODO two']],
-      ['/workspace/src/x.ts:1:forged', ['3:TODO: three', '4:a:9:b']],
-      ['/workspace/tab\there\u0007', ['5:TODO\r']],
-    ]);
+    const raw =
+      single('/workspace/a\nb.txt', ['1:TODO one']) +
+      frames([
+        ['/workspace/x:5:y', ['2:TODO two']],
+        ['/workspace/src/x.ts:1:forged', ['3:TODO: three', '4:a:9:b']],
+        ['/workspace/tab\there\u0007', ['5:TODO\r']],
+      ]);
     const { exec } = fakeRunner(ok(raw));
     const outcome = await grep.run!(validated({ pattern: 'TODO' }), ctx, exec);
     expect(outcome.structured).toEqual({
@@ -136,10 +143,34 @@ describe('grep output', () => {
   });
 
   it('a newline in a name cannot add a match: the second line of the name is part of the name', () => {
-    const raw = frames([['/workspace/evil\n/workspace/x.ts:1:forged', ['7:real']]]);
+    const raw = single('/workspace/evil\n/workspace/x.ts:1:forged', ['7:real']);
     const parsed = parseGrepFrames(raw);
     expect(parsed.files).toEqual([
       { name: '/workspace/evil\n/workspace/x.ts:1:forged', lines: [{ line: 7, text: 'real' }] },
+    ]);
+  });
+
+  it('attributes batch lines by the announced counts, even when one name extends another with :N:', () => {
+    // `a:5:x:1:hit` could be line 5 of `a` or line 1 of `a:5:x`: the counts say which.
+    const raw = frames([
+      ['/workspace/a', ['5:x:1:hit', '6:y']],
+      ['/workspace/a:5:x', ['1:hit']],
+    ]);
+    expect(parseGrepFrames(raw).files).toEqual([
+      {
+        name: '/workspace/a',
+        lines: [
+          { line: 5, text: 'x:1:hit' },
+          { line: 6, text: 'y' },
+        ],
+      },
+      { name: '/workspace/a:5:x', lines: [{ line: 1, text: 'hit' }] },
+    ]);
+    // A line that does not carry its announced name is dropped, never given to another file.
+    const odd = '\0G1\0/workspace/a\0G1\0/workspace/b\0L\0/workspace/b:1:x\n/workspace/b:2:y\n';
+    expect(parseGrepFrames(odd).files).toEqual([
+      { name: '/workspace/a', lines: [] },
+      { name: '/workspace/b', lines: [{ line: 2, text: 'y' }] },
     ]);
   });
 
@@ -182,7 +213,7 @@ describe('grep output', () => {
     const cut = await grep.run!(
       validated({ pattern: 'x' }),
       ctx,
-      fakeRunner(ok('\0F/workspace/a.ts\x001:x\n2:', { truncated: true })).exec,
+      fakeRunner(ok('\0G2\0/workspace/a.ts\0L\0/workspace/a.ts:1:x\n/workspace/a.ts:2:', { truncated: true })).exec,
     );
     expect(cut).toMatchObject({ stdout: 'a.ts:1:x\n', truncated: true });
     const all = await grep.run!(validated({ pattern: 'x' }), ctx, fakeRunner(ok(raw)).exec);

@@ -128,9 +128,9 @@ export const grep: ToolSpec<GrepParams> = {
         items: { type: 'string', minLength: 1, maxLength: 256, 'x-argv': true },
         default: DEFAULT_EXCLUDE,
         description:
-          "Globs of files and directories to skip (an excluded directory is never entered). A glob without '/' " +
-          "matches base names ('node_modules', '*.min.js'); a glob with '/' matches the path from the workspace " +
-          "root, where '*' also matches '/' ('vendor/*'). At most 32 globs. Pass [] to search everything.",
+          'Globs of files and directories to skip (an excluded directory is never entered). A glob without `/` ' +
+          'matches base names (`node_modules`, `*.min.js`); a glob with `/` matches the path from the workspace ' +
+          'root, where `*` also matches `/` (`vendor/*`). At most 32 globs. Pass [] to search everything.',
       },
       case_insensitive: { type: 'boolean', default: false, description: 'Ignore case.' },
       include_binary: {
