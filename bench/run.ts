@@ -6,15 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createToolCatalog } from '@baaaht/tool-specs';
+import { createToolCatalog, getToolSpec } from '@baaaht/tool-specs';
 import { Agent } from '@baaaht/agent';
 import type { TaskHandler } from '@baaaht/agent';
 import { createHub, createHubClient } from '@baaaht/hub';
 import { OFFLINE_BUSYBOX_IMAGE, offlineToolImages } from '@baaaht/test-utils';
-import { dockerRunCli, prepareRuncBundle } from './lib/baselines';
+import { dockerRunCli, oldGrepTool, prepareRuncBundle } from './lib/baselines';
 import { cpuBusyShare, cpuSecondsOf, cpuSnapshot, rssOf } from './lib/cpu';
 import { REPO, startBin, stopProcess, waitFor } from './lib/processes';
-import { benchExecutor, manyFilesWorkspace, MiB, oneKbWorkspace } from './lib/setup';
+import { benchExecutor, includeWorkspace, manyFilesWorkspace, MiB, oneKbWorkspace } from './lib/setup';
 import { interleave, summarize, timeMs } from './lib/stats';
 import type { Summary } from './lib/stats';
 
@@ -327,6 +327,59 @@ async function caseGrep(): Promise<void> {
   }
 }
 
+async function caseGrepInclude(): Promise<void> {
+  const [tsFiles, logs, logMiB] = [40, 8, 5];
+  log(
+    `grep with include over ${tsFiles} .ts files and ${logs * logMiB} MB of .log files: the walk vs grep -r + filter`,
+  );
+  const ws = includeWorkspace(tsFiles, logs, logMiB);
+  const many = manyFilesWorkspace(5000);
+  const executor = await benchExecutor({
+    workerId: `bench-include-${process.pid}`,
+    catalog: createToolCatalog({ custom: [oldGrepTool(getToolSpec('grep'))] }),
+    imageOverrides: { ...offlineToolImages(), bench_old_grep: OFFLINE_BUSYBOX_IMAGE },
+  });
+  // Both tools must print the same number of matches: only how they get there differs.
+  const grep = (tool: string, dir: string, params: Record<string, unknown>, expected: number) => () =>
+    timeMs(async () => {
+      const r = await executor.executeTask({ tool, params: { pattern: 'needle', ...params }, mountSource: dir });
+      if (r.status !== 'completed') throw new Error(`${tool}: ${r.status} ${r.error?.message}`);
+      const n = r.stdout.split('\n').filter(Boolean).length;
+      if (n !== expected) throw new Error(`${tool}: ${n} matches, expected ${expected}`);
+    });
+  const regex = { pattern: 'needle|FIXME', regex: true };
+  const hits = tsFiles / 5;
+  const manyHits = Math.ceil(5000 / 97);
+  try {
+    const samples = await interleave(
+      {
+        'new, include *.ts': grep('grep', ws, { include: '*.ts' }, hits),
+        'old, include *.ts': grep('bench_old_grep', ws, { include: '*.ts' }, hits),
+        'new, include *.ts, regex': grep('grep', ws, { include: '*.ts', ...regex }, hits),
+        'old, include *.ts, regex': grep('bench_old_grep', ws, { include: '*.ts', ...regex }, hits),
+        'new, 5,000 small files, no include': grep('grep', many, {}, manyHits),
+        'old, 5,000 small files, no include': grep('bench_old_grep', many, {}, manyHits),
+      },
+      Math.max(3, Math.floor(ROUNDS / 4)),
+    );
+    const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+    const pair = (what: string) => ({ value: ratio(s[`new, ${what}`]!, s[`old, ${what}`]!) });
+    results.push({
+      name: `grep with include (${tsFiles} small .ts files beside ${logs * logMiB} MB of .log files)`,
+      summaries: s,
+      ratios: {
+        'new / old, include *.ts': pair('include *.ts'),
+        'new / old, include *.ts, regex': pair('include *.ts, regex'),
+        'new / old, 5,000 small files, no include': pair('5,000 small files, no include'),
+      },
+    });
+  } finally {
+    await executor.close();
+    fs.rmSync(ws, { recursive: true, force: true });
+    fs.rmSync(many, { recursive: true, force: true });
+  }
+}
+
 function render(machine: Record<string, string | number>): string {
   const lines: string[] = [];
   lines.push(`# Benchmark results, ${machine.date}`, '');
@@ -370,6 +423,7 @@ async function main(): Promise<void> {
     if (want('throughput')) await caseThroughput(ws);
     if (want('flood')) await caseFlood();
     if (want('grep')) await caseGrep();
+    if (want('grep-include')) await caseGrepInclude();
   } finally {
     fs.rmSync(ws, { recursive: true, force: true });
   }

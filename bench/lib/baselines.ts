@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { ToolCommand, ToolSpec } from '@baaaht/tool-specs';
 
 const run = promisify(execFile);
 
@@ -102,5 +103,78 @@ export async function prepareRuncBundle(
     cleanup: async () => {
       fs.rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Parameters of the pre-issue-12 grep, for {@link oldGrepTool}. */
+export interface OldGrepParams extends Record<string, unknown> {
+  pattern: string;
+  regex?: boolean;
+  path?: string;
+  include?: string;
+  max_results?: number;
+}
+
+/** `*` and `?` of a base-name glob, enough for the bench's `*.ts`. */
+function baseNameGlob(glob: string): RegExp {
+  const body = glob
+    .replace(/[.+^${}()|[\]\\/]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
+  return new RegExp(`^${body}$`, 's');
+}
+
+/**
+ * The grep the tool had before issue 12, kept only as a baseline: `grep -r` reads every file under the
+ * path, and `include` filters the printed `file:line:text` lines afterwards (busybox grep has no
+ * `--include`). Same image, limits and mount as the real grep.
+ */
+export function oldGrepTool(grep: ToolSpec): ToolSpec<OldGrepParams> {
+  const command = (p: OldGrepParams): ToolCommand => ({
+    argv: ['grep', '-r', '-n', '-H', p.regex === true ? '-E' : '-F', '-m', String(p.max_results ?? 100)].concat(
+      '-e',
+      p.pattern,
+      '--',
+      `/workspace/${p.path ?? '.'}`.replace(/\/\.$/, ''),
+    ),
+    successExitCodes: [0, 1],
+  });
+  return {
+    ...(grep as unknown as ToolSpec<OldGrepParams>),
+    name: 'bench_old_grep',
+    displayName: 'Bench: pre-issue-12 grep',
+    description: 'Benchmark only: grep -r plus an include filter applied to its output.',
+    parameters: {
+      type: 'object',
+      properties: {
+        pattern: { type: 'string', minLength: 1 },
+        regex: { type: 'boolean' },
+        path: { type: 'string' },
+        include: { type: 'string' },
+        max_results: { type: 'integer', minimum: 1, maximum: 1000 },
+      },
+      required: ['pattern'],
+      additionalProperties: false,
+    },
+    validateParams: () => [],
+    fromArgs: undefined,
+    command,
+    async run(p, _ctx, exec) {
+      const r = await exec(command(p));
+      const include = p.include === undefined ? undefined : baseNameGlob(p.include);
+      const lines = r.stdout.split('\n').filter((l) => l !== '');
+      const kept = include === undefined ? lines : lines.filter((l) => include.test(path.basename(l.split(':')[0]!)));
+      const max = p.max_results ?? 100;
+      return {
+        ...r,
+        exitCode: r.exitCode === 1 ? 0 : r.exitCode,
+        stdout: kept
+          .slice(0, max)
+          .map((l) => `${l}\n`)
+          .join(''),
+        truncated: r.truncated || kept.length > max,
+      };
+    },
+    parseOutput: undefined,
   };
 }

@@ -52,6 +52,28 @@ export function manyFilesWorkspace(n: number): string {
   return dir;
 }
 
+/**
+ * A workspace where most bytes are in files `include: '*.ts'` never asks for: `ts` small TypeScript
+ * files (every 5th holds the needle) and `logs` log files of `logMiB` MiB each without it.
+ */
+export function includeWorkspace(ts: number, logs: number, logMiB: number): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-bench-include-')));
+  fs.chmodSync(dir, 0o755);
+  fs.mkdirSync(path.join(dir, 'src'));
+  fs.mkdirSync(path.join(dir, 'logs'));
+  for (let i = 0; i < ts; i++) {
+    const lines = Array.from({ length: 60 }, (_, j) => `export const v${j} = ${i * j}; // file ${i}`);
+    if (i % 5 === 0) lines.push('// TODO: needle here');
+    fs.writeFileSync(path.join(dir, 'src', `m${i}.ts`), lines.join('\n') + '\n');
+  }
+  const line = (n: number): string =>
+    `2026-01-01T00:00:${String(n % 60).padStart(2, '0')}Z INFO req=${n} GET /api/items took ${n % 97}ms\n`;
+  let log = '';
+  for (let n = 0; log.length < logMiB * MiB; n++) log += line(n);
+  for (let i = 0; i < logs; i++) fs.writeFileSync(path.join(dir, 'logs', `app-${i}.log`), log);
+  return dir;
+}
+
 export async function benchExecutor(options: ExecutorOptions = {}): Promise<Executor> {
   return createExecutor({
     workerId: `bench-${process.pid}`,

@@ -217,6 +217,23 @@ describe('executeTask', () => {
     expect(docker.live()).toHaveLength(0);
   });
 
+  it('takes structured from run() when the tool built it, without calling parseOutput on the rewritten stdout', async () => {
+    const framed: ToolSpec<{ text: string }> = {
+      ...(echo as unknown as ToolSpec<{ text: string }>),
+      name: 'framed',
+      async run(p, _ctx, exec) {
+        const raw = await exec({ argv: ['echo', p.text, '0'] });
+        return { ...raw, stdout: `shown ${raw.stdout}`, structured: { raw: raw.stdout } };
+      },
+      parseOutput: () => {
+        throw new Error('parseOutput must not run');
+      },
+    };
+    const { ex } = await open({ catalog: createToolCatalog({ custom: [echo, framed as unknown as ToolSpec] }) });
+    const r = await ex.executeTask({ tool: 'framed', params: { text: 'x' } });
+    expect(r).toMatchObject({ status: 'completed', stdout: 'shown x', structured: { raw: 'x' } });
+  });
+
   it('offers the same events through events(taskId)', async () => {
     const { ex } = await open();
     const it = ex.events('t-ev');

@@ -73,7 +73,7 @@ const cases: Array<{
     base: { pattern: 'x' },
     element: (v) => `/workspace/${normalizeWorkspacePath(v)}`.replace(/\/\.$/, ''),
   },
-  { tool: 'grep', param: 'include', base: { pattern: 'x' }, element: () => undefined },
+  { tool: 'grep', param: 'include', base: { pattern: 'x' }, element: (v) => v },
   { tool: 'find', param: 'name', base: {}, element: (v) => v },
   {
     tool: 'find',

@@ -71,7 +71,7 @@ export type { FileWriteParams } from './tools/file-write';
 export { fileEdit, MAX_EDIT_FILE_BYTES } from './tools/file-edit';
 export type { FileEditParams } from './tools/file-edit';
 export { grep } from './tools/grep';
-export type { GrepParams, GrepMatch } from './tools/grep';
+export type { GrepParams, GrepMatch, GrepResult } from './tools/grep';
 export { find } from './tools/find';
 export type { FindParams, FindResult } from './tools/find';
 export { list } from './tools/list';

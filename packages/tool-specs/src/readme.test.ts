@@ -27,7 +27,7 @@ describe('README examples', () => {
       log: (...a: unknown[]) => logs.push(a),
     });
     if (code.includes("validateToolCall('grep'")) {
-      expect(logs).toEqual([[8, ['grep', '-r', '-n', '-H', '-F', '-m', '100', '-e', 'TODO', '--', '/workspace']]]);
+      expect(logs).toEqual([[8, ['/workspace', '100', '0', '-F', '', 'TODO']]]);
     }
   });
 });

@@ -13,7 +13,8 @@ export function renderToolsMarkdown(specs: readonly ToolSpec[] = allToolSpecs())
     '',
     '# Tools',
     '',
-    'Every tool runs as argv arrays (never a shell) in a fresh container with a read-only root filesystem; ' +
+    'Every tool runs as argv arrays in a fresh container with a read-only root filesystem (model values are never ' +
+      'shell code: where a tool needs a shell, the script is a constant and values are its positional arguments); ' +
       'the workspace is mounted at `/workspace`. Paths are relative to the workspace; `..` escapes, absolute paths ' +
       "outside `/workspace` and NUL bytes are refused. Web tools reach the network only through the worker's egress proxy.",
     '',

@@ -80,7 +80,15 @@ describe('validateToolCall', () => {
     expect(validateToolCall('grep', { pattern: 'x' })).toEqual({
       ok: true,
       tool: 'grep',
-      params: { pattern: 'x', regex: false, path: '.', case_insensitive: false, max_results: 100 },
+      params: {
+        pattern: 'x',
+        regex: false,
+        path: '.',
+        exclude: ['.git'],
+        case_insensitive: false,
+        include_binary: false,
+        max_results: 100,
+      },
     });
     const result = validateToolCall('grep', { pattern: 3, max_results: 0, colour: true });
     expect(result.ok).toBe(false);

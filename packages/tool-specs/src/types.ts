@@ -96,8 +96,9 @@ export interface ToolRunOutcome extends CommandResult {
   /** A tool-level failure (e.g. old_string not found) with a stable code, even when exitCode is 0. */
   error?: { code: string; message: string };
   /**
-   * The structured result, when `run()` already parsed the raw output (find, list): the runner uses it
-   * instead of calling `parseOutput` on the post-processed stdout.
+   * The structured result, when `run()` already parsed the raw output (find, list, grep: grep parses
+   * NUL-framed output, then prints lines for the model): the runner uses it instead of calling
+   * `parseOutput` on the post-processed stdout.
    */
   structured?: unknown;
 }

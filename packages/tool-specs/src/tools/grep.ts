@@ -1,9 +1,19 @@
-import { capLines, intArg, outputLines, runAndKeepLines, stringArg } from '../argv-helpers';
-import { baseName, globToRegExp } from '../glob-match';
+import { intArg, stringArg } from '../argv-helpers';
+import { displayPath } from '../display-path';
+import { ToolSpecError } from '../errors';
+import { fsErrorFromStderr } from '../fs-errors';
 import { expectPositionals, legacyInt, parseLegacyArgs } from '../legacy-args';
 import { SEARCH_RUNTIME, workspacePathParam } from '../resource-presets';
-import { containerPath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
-import type { CommandResult, ToolSpec } from '../types';
+import { containerPath, normalizeWorkspacePath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
+import type { CommandResult, ToolSpec, ToolRunOutcome } from '../types';
+import {
+  BINARY_PROBE_BYTES,
+  findFilter,
+  GREP_CHILD_SCRIPT,
+  GREP_MAIN_SCRIPT,
+  GREP_NOT_FOUND_EXIT,
+  parseGrepFrames,
+} from './grep-walk';
 
 export type GrepParams = {
   pattern: string;
@@ -12,27 +22,65 @@ export type GrepParams = {
   /** @default '.' */
   path?: string;
   include?: string;
+  /** @default ['.git'] */
+  exclude?: string[];
   /** @default false */
   case_insensitive?: boolean;
+  /** @default false */
+  include_binary?: boolean;
   /** @default 100 */
   max_results?: number;
 };
 
 export interface GrepMatch {
-  /** Workspace-relative file path. */
+  /** Workspace-relative file path, exactly as on disk. */
   path: string;
   line: number;
   text: string;
 }
 
-const MAX_RESULTS = 1000;
-const LINE = /^(.*?):(\d+):(.*)$/s;
+/** `structured` of a grep call. */
+export interface GrepResult {
+  matches: GrepMatch[];
+  /** More matching lines existed than `max_results` (or the output was cut). */
+  truncated: boolean;
+  /** Files not searched: special files (FIFOs, sockets, devices, symlinks) and binary files that matched. */
+  skipped: { special: number; binary: number };
+}
 
-/** Keeps lines of files matching the include glob, capped at max_results. */
-function keepMatches(lines: string[], params: GrepParams): { lines: string[]; capped: boolean } {
-  const include = params.include === undefined ? undefined : globToRegExp(params.include);
-  const kept = include === undefined ? lines : lines.filter((l) => include.test(baseName(LINE.exec(l)?.[1] ?? '')));
-  return capLines(kept, params.max_results ?? 100);
+const MAX_RESULTS = 1000;
+const MAX_EXCLUDES = 32;
+const DEFAULT_EXCLUDE = ['.git'];
+
+/** The `structured` result and the model's stdout from the script's framed output. */
+function readResult(result: CommandResult, max: number, workspaceDir: string): { result: GrepResult; stdout: string } {
+  const frames = parseGrepFrames(result.stdout);
+  const matches: GrepMatch[] = [];
+  let capped = false;
+  for (const file of frames.files) {
+    const path = relativeToWorkspace(file.name, workspaceDir) ?? file.name;
+    for (const { line, text } of file.lines) {
+      if (matches.length === max) capped = true;
+      else matches.push({ path, line, text });
+    }
+  }
+  const stdout = matches.map((m) => `${displayPath(m.path)}:${m.line}:${m.text}\n`).join('');
+  return {
+    result: {
+      matches,
+      truncated: frames.truncated || capped || result.truncated || !frames.complete,
+      skipped: { special: frames.special, binary: frames.binary },
+    },
+    stdout,
+  };
+}
+
+/** The one stderr note about skipped files, or ''. */
+function skippedNote({ special, binary }: GrepResult['skipped']): string {
+  const parts: string[] = [];
+  if (special > 0) parts.push(`${special} special file${special === 1 ? '' : 's'} (FIFOs, sockets, devices, symlinks)`);
+  if (binary > 0) parts.push(`${binary} binary file${binary === 1 ? '' : 's'} (use include_binary to search them)`);
+  return parts.length === 0 ? '' : `note: skipped ${parts.join(' and ')}\n`;
 }
 
 export const grep: ToolSpec<GrepParams> = {
@@ -40,9 +88,14 @@ export const grep: ToolSpec<GrepParams> = {
   displayName: 'Search file contents',
   description:
     'Search workspace files for lines containing a string (or an extended regular expression when `regex` is true). ' +
-    'Searches recursively from `path`; `include` limits the search to files whose name matches a glob such as `*.ts`. ' +
-    'Returns `file:line:text` lines, at most `max_results`.',
-  version: '1.0.0',
+    'Searches the regular files under `path` (or `path` itself if it is a file). Only regular files are read: ' +
+    'FIFOs, sockets, devices and symlinks are skipped and never followed (a symlink to a regular file is skipped ' +
+    'too), and binary files (a NUL byte in the first 8 KiB) are skipped unless `include_binary` is true. ' +
+    '`include` limits the search to files whose base name matches a glob such as `*.ts`; `exclude` skips files and ' +
+    'whole directories (default `.git`). Returns `path:line:text` lines, at most `max_results`, with paths relative ' +
+    'to the workspace root; a path with a control character, `"` or `\\` is printed C-quoted ("a\\nb.txt"). ' +
+    'Skipped files are counted in one `note:` line on stderr. Fails with NOT_FOUND when `path` does not exist.',
+  version: '2.0.0',
   parameters: {
     type: 'object',
     properties: {
@@ -64,10 +117,27 @@ export const grep: ToolSpec<GrepParams> = {
         type: 'string',
         minLength: 1,
         maxLength: 256,
+        pattern: '^[^/]*$',
         'x-argv': true,
-        description: "Only search files whose base name matches this glob, e.g. '*.go'.",
+        description:
+          "Only search files whose base name matches this glob, e.g. '*.go'. No '/'. Other files are never read.",
+      },
+      exclude: {
+        type: 'array',
+        maxItems: MAX_EXCLUDES,
+        items: { type: 'string', minLength: 1, maxLength: 256, 'x-argv': true },
+        default: DEFAULT_EXCLUDE,
+        description:
+          'Globs of files and directories to skip (an excluded directory is never entered). A glob without `/` ' +
+          'matches base names (`node_modules`, `*.min.js`); a glob with `/` matches the path from the workspace ' +
+          'root, where `*` also matches `/` (`vendor/*`). At most 32 globs. Pass [] to search everything.',
       },
       case_insensitive: { type: 'boolean', default: false, description: 'Ignore case.' },
+      include_binary: {
+        type: 'boolean',
+        default: false,
+        description: `Also search binary files (a NUL byte in the first ${BINARY_PROBE_BYTES / 1024} KiB); NUL bytes in their lines are printed as '?'.`,
+      },
       max_results: {
         type: 'integer',
         minimum: 1,
@@ -82,34 +152,66 @@ export const grep: ToolSpec<GrepParams> = {
   ...SEARCH_RUNTIME,
   validateParams(params) {
     // grep splits a pattern at newlines into several patterns: refuse rather than change its meaning.
-    return params.pattern.includes('\n') ? [{ path: '/pattern', message: 'must be a single line (no newlines)' }] : [];
+    const issues = params.pattern.includes('\n')
+      ? [{ path: '/pattern', message: 'must be a single line (no newlines)' }]
+      : [];
+    (params.exclude ?? []).forEach((g, i) => {
+      if (g.replace(/^(\.\/)+/, '').replace(/\/+$/, '') === '')
+        issues.push({ path: `/exclude/${i}`, message: 'must name something (not only / or ./)' });
+      else if (g.startsWith('/')) issues.push({ path: `/exclude/${i}`, message: 'must be relative to the workspace' });
+    });
+    return issues;
   },
   command(params, ctx) {
     const max = intArg(params.max_results ?? 100, 'max_results', 'grep', 1, MAX_RESULTS);
     const pattern = stringArg(params.pattern, 'pattern', 'grep');
-    const argv = ['grep', '-r', '-n', '-H', params.regex === true ? '-E' : '-F'];
-    if (params.case_insensitive === true) argv.push('-i');
-    // -m caps matches per file (a file can never contribute more than max_results); the total cap is applied in run().
-    // -e keeps a pattern that starts with '-' from being read as an option.
-    argv.push('-m', max, '-e', pattern, '--', containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'grep'));
-    return { argv, successExitCodes: [0, 1] };
-  },
-  run(params, ctx, exec) {
-    return runAndKeepLines(grep.command(params, ctx), exec, (lines) => keepMatches(lines, params));
-  },
-  parseOutput(result: CommandResult, params): { matches: GrepMatch[]; truncated: boolean } {
-    const { lines, capped } = keepMatches(outputLines(result.stdout), params);
-    const matches: GrepMatch[] = [];
-    for (const l of lines) {
-      const m = LINE.exec(l);
-      if (m === null) continue;
-      matches.push({
-        path: relativeToWorkspace(m[1] as string, WORKSPACE_DIR) ?? (m[1] as string),
-        line: Number(m[2]),
-        text: m[3] as string,
+    const exclude = params.exclude ?? DEFAULT_EXCLUDE;
+    if (!Array.isArray(exclude) || exclude.length > MAX_EXCLUDES)
+      throw new ToolSpecError('INVALID_PARAMS', `exclude must be an array of at most ${MAX_EXCLUDES} globs`, {
+        tool: 'grep',
       });
+    const excludes = exclude.map((g, i) => stringArg(g, `exclude[${i}]`, 'grep'));
+    const include = params.include === undefined ? undefined : stringArg(params.include, 'include', 'grep');
+    const root = containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'grep');
+    const workspaceRoot = containerPath('.', ctx.workspaceDir, 'path', 'grep');
+    return {
+      argv: [
+        'sh',
+        '-c',
+        GREP_MAIN_SCRIPT,
+        'grep',
+        GREP_CHILD_SCRIPT,
+        root,
+        max,
+        params.include_binary === true ? '1' : '0',
+        params.regex === true ? '-E' : '-F',
+        params.case_insensitive === true ? '1' : '',
+        pattern,
+        ...findFilter(excludes, include, workspaceRoot),
+      ],
+    };
+  },
+  async run(params, ctx, exec): Promise<ToolRunOutcome> {
+    const raw = await exec(grep.command(params, ctx));
+    if (raw.exitCode === GREP_NOT_FOUND_EXIT) {
+      const path = normalizeWorkspacePath(params.path ?? '.', 'path', 'grep');
+      const error = fsErrorFromStderr(raw.stderr, path) ?? { code: 'NOT_FOUND', message: `${path} does not exist` };
+      return { ...raw, stdout: '', stderr: `grep: ${displayPath(path)}: No such file or directory\n`, error };
     }
-    return { matches, truncated: result.truncated || capped };
+    if (raw.exitCode !== 0) return { ...raw };
+    const { result, stdout } = readResult(raw, params.max_results ?? 100, ctx.workspaceDir);
+    return {
+      exitCode: 0,
+      stdout,
+      stderr: raw.stderr + skippedNote(result.skipped),
+      truncated: result.truncated,
+      structured: result,
+    };
+  },
+  parseOutput(result: CommandResult & { structured?: unknown }, params): GrepResult {
+    // From run(): already parsed. From the bare command: the script's framed output.
+    if (result.structured !== undefined) return result.structured as GrepResult;
+    return readResult(result, params.max_results ?? 100, WORKSPACE_DIR).result;
   },
   fromArgs(args) {
     const parsed = parseLegacyArgs('grep', args, { booleans: 'rRnHiFE', withValue: ['-m', '-e', '--include'] });
