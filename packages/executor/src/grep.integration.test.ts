@@ -190,7 +190,7 @@ describe('grep on the real engine', () => {
 
   it('a missing path is NOT_FOUND; a symlink as path is skipped, never followed', async () => {
     const missing = await grep({ pattern: 'NEEDLE', path: 'no/such/dir' });
-    expect(missing).toMatchObject({ status: 'failed', error: { code: 'TOOL_FAILED', detail: 'NOT_FOUND' } });
+    expect(missing).toMatchObject({ status: 'failed', error: { code: 'NOT_FOUND' } });
     expect(missing.error?.message).toBe('no/such/dir does not exist in the workspace');
     const link = await grep({ pattern: 'NEEDLE', path: 'dev/linkdir' });
     expect(link.status).toBe('completed');
