@@ -123,7 +123,7 @@ async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promi
 const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
 
 function offlineHint(tools: readonly string[]): string {
-  return tools.map((t) => `--tool-image ${t}=baaaht/tools-${WEB_TOOLS.has(t) ? 'curl' : 'busybox'}:offline`).join(' ');
+  return tools.map((t) => `--tool-image ${t}=baaaht/tools-${WEB_TOOLS.has(t) ? 'web' : 'busybox'}:offline`).join(' ');
 }
 
 async function orchestratorCheck(address: string): Promise<DoctorCheck> {
