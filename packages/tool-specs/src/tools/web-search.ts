@@ -27,14 +27,14 @@ export function searchUrl(ctx: ToolContext, query: string): string {
   if (base === undefined || base === '') {
     throw new ToolSpecError(
       'SEARCH_BACKEND_NOT_CONFIGURED',
-      'web_search needs ctx.searchBackendUrl (a SearXNG-compatible JSON endpoint)',
+      "web_search has no search backend configured: a SearXNG-compatible JSON endpoint (the worker's --search-backend-url, the executor's searchBackendUrl option)",
       { tool: 'web_search' },
     );
   }
   const checked = checkHttpUrl(base);
   if (!checked.ok || checked.href.includes('?') || checked.href.includes('#')) {
     const why = checked.ok ? 'must not have a query or fragment' : checked.message;
-    throw new ToolSpecError('SEARCH_BACKEND_NOT_CONFIGURED', `ctx.searchBackendUrl ${why}`, { tool: 'web_search' });
+    throw new ToolSpecError('SEARCH_BACKEND_NOT_CONFIGURED', `the search backend URL ${why}`, { tool: 'web_search' });
   }
   return `${checked.href.replace(/\/+$/, '')}/search?q=${encodeURIComponent(query)}&format=json`;
 }
