@@ -7,7 +7,9 @@
 #   executor's imageOverrides.
 #
 #   baaaht/tools-busybox:offline  Debian busybox-static + applet links (file tools)
-#   baaaht/tools-curl:offline     curl, the shared libraries it links, CA bundle (web tools)
+#   baaaht/tools-web:offline      curl, the shared libraries it links, CA bundle, and busybox (web
+#                                 tools: like curlimages/curl, they pipe curl through `head -c` in a
+#                                 constant sh script, so a byte limit holds whatever the server sends)
 #
 # Needs: docker (engine reachable), busybox-static, curl.
 # On Debian: apt-get install -y busybox-static curl
@@ -15,7 +17,7 @@
 set -euo pipefail
 
 BUSYBOX_IMAGE="${BAAAHT_BUSYBOX_IMAGE:-baaaht/tools-busybox:offline}"
-CURL_IMAGE="${BAAAHT_CURL_IMAGE:-baaaht/tools-curl:offline}"
+CURL_IMAGE="${BAAAHT_CURL_IMAGE:-baaaht/tools-web:offline}"
 force=0
 [ "${1:-}" = "--force" ] && force=1
 
@@ -74,18 +76,22 @@ else
   import_rootfs "$root" "$BUSYBOX_IMAGE" "$hash"
 fi
 
-# --- curl image ------------------------------------------------------------
+# --- web image (curl + busybox) ------------------------------------------------------------
 libs="$(ldd "$curl_bin" | awk '/=> \// { print $3 } /^\s*\/.*ld-linux/ { print $1 }' | sort -u)"
 ca=/etc/ssl/certs/ca-certificates.crt
 # shellcheck disable=SC2086
-hash="$(input_hash "$curl_bin" $libs "$0" $( [ -f $ca ] && echo $ca ))"
+hash="$(input_hash "$curl_bin" $libs "$busybox_bin" "$0" $( [ -f $ca ] && echo $ca ))"
 if [ $force = 0 ] && [ "$(image_label "$CURL_IMAGE")" = "$hash" ]; then
   echo "up to date: $CURL_IMAGE"
 else
   root="$work/curl"
-  mkdir -p "$root/usr/bin"
+  mkdir -p "$root/usr/bin" "$root/bin"
   common_files "$root"
   cp "$curl_bin" "$root/usr/bin/curl"
+  cp "$busybox_bin" "$root/bin/busybox"
+  for applet in $("$busybox_bin" --list); do
+    [ "$applet" = busybox ] || [ "$applet" = curl ] || ln -sf busybox "$root/bin/$applet"
+  done
   for lib in $libs; do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"

@@ -26,7 +26,7 @@ const say = (s: string): void =>
   void process.stderr.write(`${tty ? '\x1b[1m' : ''}demo:${tty ? '\x1b[0m' : ''} ${s}\n`);
 
 const DEFAULT_IMAGES = { busybox: 'alpine:3.19', curl: 'curlimages/curl:8.6.0' };
-const OFFLINE_IMAGES = { busybox: 'baaaht/tools-busybox:offline', curl: 'baaaht/tools-curl:offline' };
+const OFFLINE_IMAGES = { busybox: 'baaaht/tools-busybox:offline', curl: 'baaaht/tools-web:offline' };
 const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
 const TOOLS = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list', 'fetch_url', 'web_search'];
 

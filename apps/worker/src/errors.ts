@@ -7,6 +7,7 @@
  * - `POLICY_INVALID`: the policy file does not load.
  * - `UNKNOWN_TOOL`: no tool of that name in the catalog.
  * - `INVALID_PARAMS`: the tool's parameters fail validation.
+ * - `TOOL_UNAVAILABLE`: the tool exists but this configuration cannot run it (web_search without a backend).
  * - `DOCKER_UNAVAILABLE`: no Docker engine answers.
  * - `ORCHESTRATOR_UNAVAILABLE`: the orchestrator cannot be reached.
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
@@ -18,6 +19,7 @@ export type WorkerCliErrorCode =
   | 'POLICY_INVALID'
   | 'UNKNOWN_TOOL'
   | 'INVALID_PARAMS'
+  | 'TOOL_UNAVAILABLE'
   | 'DOCKER_UNAVAILABLE'
   | 'ORCHESTRATOR_UNAVAILABLE'
   | 'INTERNAL';
@@ -30,6 +32,7 @@ const USAGE_CODES: ReadonlySet<WorkerCliErrorCode> = new Set([
   'POLICY_INVALID',
   'UNKNOWN_TOOL',
   'INVALID_PARAMS',
+  'TOOL_UNAVAILABLE',
 ]);
 
 export interface WorkerCliErrorOptions {

@@ -182,4 +182,41 @@ describe('executor task handler', () => {
     await handler.cancel('t-1', { force: true });
     expect(cancels).toEqual([['t-1', { force: true }]]);
   });
+
+  it("keeps a stopped task's partial output and the error's detail in the outcome", async () => {
+    const { executor } = fakeExecutor(async () =>
+      result({
+        status: 'timeout',
+        exitCode: null,
+        stdout: 'printed before the timeout',
+        truncated: true,
+        stdoutDroppedBytes: 3,
+        error: { code: 'TIMEOUT', message: 'grep timed out' },
+      }),
+    );
+    const handler = createExecutorTaskHandler({
+      executor,
+      tools: ['grep'],
+      logger: recordingLogger([]),
+      metrics: new WorkerMetrics({ name: 'w', version: '0' }),
+    });
+    const ctx = { signal: new AbortController().signal, emit: () => undefined };
+    expect(await handler.run(task, ctx)).toMatchObject({
+      status: 'timeout',
+      stdout: 'printed before the timeout',
+      truncated: true,
+      stdoutDroppedBytes: 3,
+      error: { code: 'TIMEOUT', message: 'grep timed out' },
+    });
+    const failing = fakeExecutor(async () =>
+      result({ status: 'failed', exitCode: 1, error: { code: 'TOOL_FAILED', message: 'm', detail: 'EDIT_NO_MATCH' } }),
+    );
+    const other = createExecutorTaskHandler({
+      executor: failing.executor,
+      tools: ['grep'],
+      logger: recordingLogger([]),
+      metrics: new WorkerMetrics({ name: 'w', version: '0' }),
+    });
+    expect((await other.run(task, ctx)).error).toEqual({ code: 'TOOL_FAILED', message: 'm', detail: 'EDIT_NO_MATCH' });
+  });
 });

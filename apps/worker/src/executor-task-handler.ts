@@ -106,7 +106,11 @@ function toOutcome(result: TaskResult): TaskOutcome {
   if (result.containerId) outcome.containerId = result.containerId;
   if (result.structured !== undefined) outcome.structured = result.structured;
   if (result.stopMode) outcome.stopMode = result.stopMode;
-  if (result.error) outcome.error = { code: result.error.code, message: result.error.message };
+  if (result.error)
+    outcome.error =
+      result.error.detail === undefined
+        ? { code: result.error.code, message: result.error.message }
+        : { code: result.error.code, message: result.error.message, detail: result.error.detail };
   if (result.stdoutDroppedBytes !== undefined) outcome.stdoutDroppedBytes = result.stdoutDroppedBytes;
   if (result.stderrDroppedBytes !== undefined) outcome.stderrDroppedBytes = result.stderrDroppedBytes;
   return outcome;

@@ -26,7 +26,7 @@ export function reportFromFinished(tool: string, finished: TaskFinished): TaskRe
     structured,
     error:
       finished.error && (finished.error.code || finished.error.message)
-        ? { code: finished.error.code, message: finished.error.message }
+        ? { code: finished.error.code, message: finished.error.message, detail: finished.error.detail }
         : undefined,
   });
 }

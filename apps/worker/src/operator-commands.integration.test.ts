@@ -81,6 +81,10 @@ describe('worker doctor', () => {
       expect(r.stdout).toContain(`✓ image ${OFFLINE_CURL_IMAGE}: present`);
       expect(r.stdout).toMatch(/^✓ orchestrator: /m);
       expect(r.stdout).toMatch(/^✓ policy: .*loads/m);
+      // No --search-backend-url: doctor says web_search is not offered and how to offer it, without failing.
+      expect(r.stdout).toMatch(
+        /^! tool web_search: not offered: .*--search-backend-url URL or set WORKER_SEARCH_BACKEND_URL$/m,
+      );
       expect(r.stdout).not.toContain('✗');
       expect(r.code).toBe(0);
     } finally {

@@ -415,6 +415,7 @@ function workerJson(w: WorkerRecord): Record<string, unknown> {
     draining: w.draining,
     freeSlots: w.freeSlots,
     activeTasks: w.activeTasks,
+    tools: w.capabilities?.supportedTools ?? [],
     registeredAt: w.registeredAt?.toISOString() ?? null,
     lastHeartbeat: w.lastHeartbeat?.toISOString() ?? null,
   };

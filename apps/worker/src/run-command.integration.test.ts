@@ -176,6 +176,33 @@ describe('worker run --json (real binary, real containers)', () => {
     expect(code).toBe(1);
     expect(report.status).not.toBe('completed');
     expect(report.error?.code).toBeTruthy();
+    // The tool's own code reaches the JSON as the error's detail.
+    expect(report.error).toMatchObject({ code: 'TOOL_FAILED', detail: 'EDIT_NO_MATCH' });
+  });
+
+  it('a timeout reports the output printed until then (fetch_url on a server that stalls after 5000 bytes)', async () => {
+    const { code, report } = await run([
+      'fetch_url',
+      '--param',
+      `url=${web.url('/stall?bytes=5000')}`,
+      '--policy',
+      policyFile,
+      '--timeout',
+      '3s',
+    ]);
+    expect(code).toBe(1);
+    expect(report).toMatchObject({ status: 'timeout', truncated: false, error: { code: 'TIMEOUT' } });
+    expect(report.stdout).toBe('x'.repeat(5000));
+  });
+
+  it('web_search without a search backend is refused up front, naming the flag and the env var', async () => {
+    const { code, report, stderr } = await run(['web_search', '--param', 'query=x', '--policy', policyFile]);
+    expect(code).toBe(2);
+    expect(report).toMatchObject({ status: 'error', containerId: null, error: { code: 'TOOL_UNAVAILABLE' } });
+    expect(report.error?.message).toContain('--search-backend-url');
+    expect(report.error?.message).toContain('WORKER_SEARCH_BACKEND_URL');
+    expect(report.error?.message).not.toContain('ctx.');
+    expect(stderr).toContain('--search-backend-url');
   });
 
   it('grep, find and list', async () => {

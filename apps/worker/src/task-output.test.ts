@@ -37,6 +37,20 @@ describe('task reports', () => {
     );
   });
 
+  it("keeps the error's detail (the stable sub-code) and shows it in the summary", () => {
+    const report = toTaskReport('file_edit', {
+      status: 'failed',
+      exitCode: 1,
+      error: { code: 'TOOL_FAILED', message: 'old_string not found', detail: 'EDIT_NO_MATCH' },
+    });
+    expect(report.error).toEqual({ code: 'TOOL_FAILED', message: 'old_string not found', detail: 'EDIT_NO_MATCH' });
+    expect(summaryLine(report)).toBe(
+      'file_edit failed in 0s (exit 1): TOOL_FAILED (EDIT_NO_MATCH): old_string not found',
+    );
+    // The wire's empty string means "no detail": the field is left out, as for a result without one.
+    expect(toErrorField({ code: 'TIMEOUT', message: 't', detail: '' })).toEqual({ code: 'TIMEOUT', message: 't' });
+  });
+
   it('accepts errors of any shape', () => {
     expect(toErrorField('boom')).toEqual({ code: 'ERROR', message: 'boom' });
     expect(toErrorField(new Error('x'))).toEqual({ code: 'ERROR', message: 'x' });

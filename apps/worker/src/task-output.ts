@@ -15,7 +15,8 @@ export interface TaskReport {
   truncated: boolean;
   durationMs: number;
   containerId: string | null;
-  error: { code: string; message: string } | null;
+  /** `detail`, when present, is the stable sub-code under `code` (file_edit's EDIT_NO_MATCH under TOOL_FAILED). */
+  error: { code: string; message: string; detail?: string } | null;
   /** Tool-specific parsed output (e.g. web_search results), when the tool produces one. */
   structured?: unknown;
 }
@@ -69,11 +70,13 @@ export function toErrorField(error: unknown): TaskReport['error'] {
   if (error === undefined || error === null) return null;
   if (typeof error === 'string') return { code: 'ERROR', message: error };
   if (typeof error === 'object') {
-    const e = error as { code?: unknown; message?: unknown };
-    return {
+    const e = error as { code?: unknown; message?: unknown; detail?: unknown };
+    const field: NonNullable<TaskReport['error']> = {
       code: typeof e.code === 'string' && e.code ? e.code : 'ERROR',
       message: typeof e.message === 'string' ? e.message : String(error),
     };
+    if (typeof e.detail === 'string' && e.detail !== '') field.detail = e.detail;
+    return field;
   }
   return { code: 'ERROR', message: String(error) };
 }
@@ -89,7 +92,10 @@ export function summaryLine(report: TaskReport): string {
   if (report.containerId) parts.push(`container ${report.containerId.slice(0, 12)}`);
   if (report.truncated) parts.push('output truncated');
   let line = `${report.tool} ${report.status} in ${formatDuration(report.durationMs)} (${parts.join(', ')})`;
-  if (report.error) line += `: ${report.error.code}: ${report.error.message}`;
+  if (report.error) {
+    const { code, detail, message } = report.error;
+    line += `: ${code}${detail === undefined ? '' : ` (${detail})`}: ${message}`;
+  }
   return line;
 }
 

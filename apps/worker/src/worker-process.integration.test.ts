@@ -40,6 +40,15 @@ function logLines(p: CliProcess): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
+/** The id of the worker's latest finished task of `tool`, from its task log lines. */
+function lastTaskId(tool: string): string {
+  const line = logLines(worker)
+    .filter((l) => l['component'] === 'task' && l['tool'] === tool && /^task (completed|did not complete)$/.test(l.msg))
+    .at(-1);
+  if (line === undefined) throw new Error(`no finished ${tool} task in the worker log`);
+  return String(line['taskId']);
+}
+
 beforeAll(async () => {
   ws = createTempWorkspace({ files: { 'notes.txt': 'alpha\nbeta\n' }, owner: OWNER });
   web = await startFakeWeb();
@@ -98,6 +107,10 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
     expect(workers).toEqual([
       expect.objectContaining({ name: workerName, connected: true, draining: false, freeSlots: 4 }),
     ]);
+    // Started without --search-backend-url: web_search is not offered (ListWorkers carries the tool list).
+    const tools = (workers[0] as unknown as { tools: string[] }).tools;
+    expect(tools).toEqual(expect.arrayContaining(['file_read', 'file_edit', 'fetch_url']));
+    expect(tools).not.toContain('web_search');
     const text = await runCli('orchestrator', ['workers', '--addr', addr]);
     expect(text.stdout).toMatch(
       new RegExp(`^NAME +ID +STATE +FREE +RUNNING\\n${workerName} +\\S+ +connected +4 +0\\n$`),
@@ -185,6 +198,62 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
     const usage = await runCli('orchestrator', ['exec', 'nope', '--addr', addr, '--json']);
     expect(usage.code).toBe(2);
     expect(JSON.parse(usage.stdout)).toMatchObject({ status: 'error', error: { code: 'UNKNOWN_TOOL' } });
+  });
+
+  it("orchestrator exec --json and the hub's stored result keep the error's detail (file_edit: EDIT_NO_MATCH)", async () => {
+    const r = await runCli('orchestrator', [
+      'exec',
+      'file_edit',
+      '--addr',
+      addr,
+      '--mount',
+      ws.dir,
+      '--param',
+      'path=notes.txt',
+      '--param',
+      'old_string=absent',
+      '--param',
+      'new_string=x',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      tool: 'file_edit',
+      status: 'failed',
+      error: { code: 'TOOL_FAILED', detail: 'EDIT_NO_MATCH' },
+    });
+    const status = await runCli('orchestrator', ['status', lastTaskId('file_edit'), '--addr', addr, '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      result: { status: 'failed', error: { code: 'TOOL_FAILED', detail: 'EDIT_NO_MATCH' } },
+    });
+  });
+
+  it('a task that times out on the worker: exec --json and the stored result have status timeout and the partial stdout', async () => {
+    const r = await runCli('orchestrator', [
+      'exec',
+      'fetch_url',
+      '--addr',
+      addr,
+      '--param',
+      `url=${web.url('/stall?bytes=5000')}`,
+      '--timeout',
+      '3s',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({
+      tool: 'fetch_url',
+      status: 'timeout',
+      truncated: false,
+      error: { code: 'TIMEOUT' },
+    });
+    expect(report.stdout).toBe('x'.repeat(5000));
+    const status = await runCli('orchestrator', ['status', lastTaskId('fetch_url'), '--addr', addr, '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      state: 'TASK_STATE_TIMEOUT',
+      result: { status: 'timeout', stdout: 'x'.repeat(5000) },
+    });
   });
 
   it('serves /healthz, /readyz, /metrics and /status.json on 127.0.0.1', async () => {

@@ -3,6 +3,7 @@ import type { AgentOptions, ConnectionState as AgentConnectionState } from '@baa
 import type { Executor } from '@baaaht/executor';
 import type { ReloadResult } from '@baaaht/policy';
 import type { ResolvedWorkerConfig } from './config';
+import { unavailableTools } from './tool-availability';
 import { WorkerCliError } from './errors';
 import { createExecutorTaskHandler } from './executor-task-handler';
 import { createWorkerExecutor } from './worker-executor';
@@ -104,7 +105,13 @@ export class WorkerProcess {
       resolved = { ...resolved, config: { ...config, name: executor.workerId } };
     }
     const metrics = new WorkerMetrics({ name: resolved.config.name, version });
-    const tools = catalog.all().map((s) => s.name);
+    // A tool this configuration cannot run (web_search without a backend) is not offered at all.
+    const unavailable = unavailableTools(config);
+    for (const [tool, reason] of unavailable) logger.info(`not offering ${tool}: ${reason}`, { component: 'worker' });
+    const tools = catalog
+      .all()
+      .map((s) => s.name)
+      .filter((name) => !unavailable.has(name));
     const multiStep = new Set(
       catalog
         .all()

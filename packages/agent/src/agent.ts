@@ -700,7 +700,7 @@ export function toTaskFinished(
     stderrDroppedBytes: outcome.stderrDroppedBytes ?? 0,
     durationMs: Math.max(0, Math.round(outcome.durationMs)),
     containerId: outcome.containerId ?? entry.containerId,
-    ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    ...(error ? { error: { code: error.code, message: error.message, detail: outcome.error?.detail ?? '' } } : {}),
     startedAt: entry.startedAt,
     finishedAt: new Date(),
     attempt: entry.task.attempt,

@@ -52,7 +52,8 @@ export interface TaskOutcome {
   containerId?: string;
   structured?: unknown;
   stopMode?: 'graceful' | 'force';
-  error?: { code: string; message: string };
+  /** `detail` is the stable sub-code under `code` (file_edit's EDIT_NO_MATCH under TOOL_FAILED). */
+  error?: { code: string; message: string; detail?: string };
 }
 
 export interface TaskHandlerContext {

@@ -58,4 +58,32 @@ describe('toTaskFinished', () => {
     });
     expect(denied.error).toMatchObject({ code: 'POLICY_DENIED', message: 'no' });
   });
+
+  test("carries the error's detail, and the output a stopped task printed", () => {
+    const f = toTaskFinished(entry, {
+      status: 'failed',
+      exitCode: 1,
+      stdout: '',
+      stderr: '',
+      truncated: false,
+      durationMs: 1,
+      error: { code: 'TOOL_FAILED', message: 'old_string not found', detail: 'EDIT_NO_MATCH' },
+    });
+    expect(f.error).toMatchObject({ code: 'TOOL_FAILED', detail: 'EDIT_NO_MATCH' });
+    const timedOut = toTaskFinished(entry, {
+      status: 'timeout',
+      exitCode: -1,
+      stdout: 'partial',
+      stderr: 'err so far',
+      truncated: true,
+      stdoutDroppedBytes: 7,
+      durationMs: 1,
+      stopMode: 'graceful',
+      error: { code: 'TIMEOUT', message: 'timed out' },
+    });
+    expect(timedOut.state).toBe(TaskState.TASK_STATE_TIMEOUT);
+    expect(timedOut.stdout.toString()).toBe('partial');
+    expect(timedOut.stderr.toString()).toBe('err so far');
+    expect(timedOut).toMatchObject({ truncated: true, stdoutDroppedBytes: 7, error: { code: 'TIMEOUT', detail: '' } });
+  });
 });

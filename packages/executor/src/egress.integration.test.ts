@@ -1,23 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Executor } from './executor';
-import { builtinEgressCheck } from './egress-rules';
 import { fetchUrl, webSearch } from './helpers';
-import type { EgressRequest, PolicyEnforcer } from './policy-enforcer';
-import { captureLogger, openTestExecutor, testWorkerId, workerContainers } from './test-support/integration';
+import {
+  captureLogger,
+  loopbackPolicy,
+  openTestExecutor,
+  testWorkerId,
+  workerContainers,
+} from './test-support/integration';
 import type { LogEntry } from './test-support/integration';
 
 jest.setTimeout(120_000);
-
-/** A fake policy: allows loopback (the test servers) and otherwise applies the built-in rules. */
-const loopbackPolicy: PolicyEnforcer = {
-  enforce: (req) => req,
-  checkEgress(req: EgressRequest) {
-    const target = req.address ?? req.host;
-    if (target === '127.0.0.1') return { allowed: true, rule: 'test.allow_loopback', reason: 'test server' };
-    return builtinEgressCheck(req);
-  },
-};
 
 const requests: string[] = [];
 let server: http.Server;

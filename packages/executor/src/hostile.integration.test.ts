@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Executor } from './executor';
 import type { TaskEvent } from './task-types';
-import { MiB, openTestExecutor, testWorkerId, workerContainers } from './test-support/integration';
+import { MiB, openTestExecutor, testWorkerId, until, workerContainers } from './test-support/integration';
 
 jest.setTimeout(120_000);
 
@@ -17,11 +17,6 @@ afterAll(async () => {
   await ex.close();
   expect(workerContainers(workerId)).toEqual([]);
 });
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 600 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 it('a fork bomb is held by the pid limit; the result is bounded and the container is gone', async () => {
   const r = await ex.executeTask({ tool: 'hostile', params: { case: 'forkbomb' }, timeoutMs: 5000 });

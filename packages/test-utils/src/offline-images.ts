@@ -1,6 +1,7 @@
 /** Images built by scripts/build-offline-images.sh from the host's own binaries. */
 export const OFFLINE_BUSYBOX_IMAGE = 'baaaht/tools-busybox:offline';
-export const OFFLINE_CURL_IMAGE = 'baaaht/tools-curl:offline';
+/** curl and busybox: web tools pipe curl through `head -c` in a constant sh script, as in curlimages/curl. */
+export const OFFLINE_CURL_IMAGE = 'baaaht/tools-web:offline';
 
 const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
 

@@ -10,6 +10,7 @@ import type { ParamIssue } from './types';
  * - `EGRESS_PROXY_REQUIRED`: a web tool was asked to build a command without `ctx.egressProxy`.
  * - `SEARCH_BACKEND_NOT_CONFIGURED`: web_search without `ctx.searchBackendUrl`.
  * - `SEARCH_BAD_RESPONSE`: the search backend did not return the expected JSON.
+ * - `SEARCH_RESPONSE_TOO_LARGE`: the search backend's response was cut at web_search's byte cap.
  * - `INVALID_CONTEXT`: the runner's `ToolContext` is unusable (e.g. a relative `workspaceDir`).
  * - `INVALID_SPEC`: `registerTool` rejected a tool spec.
  * - `INVALID_OVERRIDE`: a catalog override or `disabled` entry is malformed or names no tool.
@@ -24,6 +25,7 @@ export type ToolSpecErrorCode =
   | 'EGRESS_PROXY_REQUIRED'
   | 'SEARCH_BACKEND_NOT_CONFIGURED'
   | 'SEARCH_BAD_RESPONSE'
+  | 'SEARCH_RESPONSE_TOO_LARGE'
   | 'INVALID_CONTEXT'
   | 'INVALID_SPEC'
   | 'INVALID_OVERRIDE'

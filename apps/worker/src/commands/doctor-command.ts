@@ -9,6 +9,7 @@ import type { CommandSpec } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import type { WorkerConfig } from '../config-schema';
+import { unavailableTools } from '../tool-availability';
 import { workerCatalog } from '../tool-catalog';
 
 export const doctorCommand: CommandSpec = {
@@ -16,7 +17,8 @@ export const doctorCommand: CommandSpec = {
   usage: 'worker doctor [options]',
   summary:
     'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides),\n' +
-    'the OCI runtime, the orchestrator socket (and whether its placement is trusted) and the policy. Prints one line per check and how to fix each failure;\n' +
+    'the OCI runtime, the orchestrator socket (and whether its placement is trusted), the policy and which tools\n' +
+    'this configuration cannot offer (web_search without --search-backend-url). Prints one line per check and how to fix each failure;\n' +
     'exits 0 when all pass, 1 otherwise. Honours DOCKER_HOST.',
   flags: { json: { type: 'boolean', description: 'print the checks as JSON' } },
   configFlags: true,
@@ -31,6 +33,8 @@ export interface DoctorCheck {
   detail: string;
   /** How to fix a failure. */
   fix?: string;
+  /** Passed, but worth a look (a tool this configuration does not offer): printed with `!`. */
+  notice?: true;
 }
 
 const DOCKER_TIMEOUT_MS = 5_000;
@@ -123,7 +127,7 @@ async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promi
 const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
 
 function offlineHint(tools: readonly string[]): string {
-  return tools.map((t) => `--tool-image ${t}=baaaht/tools-${WEB_TOOLS.has(t) ? 'curl' : 'busybox'}:offline`).join(' ');
+  return tools.map((t) => `--tool-image ${t}=baaaht/tools-${WEB_TOOLS.has(t) ? 'web' : 'busybox'}:offline`).join(' ');
 }
 
 async function orchestratorCheck(address: string): Promise<DoctorCheck> {
@@ -203,6 +207,20 @@ export function socketPlacementCheck(address: string): DoctorCheck | undefined {
   };
 }
 
+/** Tools this configuration cannot run: not a failure (the rest work), but said, with how to enable each. */
+export function toolAvailabilityChecks(config: Pick<WorkerConfig, 'searchBackendUrl'>): DoctorCheck[] {
+  const unavailable = unavailableTools(config);
+  const checks: DoctorCheck[] = [...unavailable].map(([tool, reason]) => ({
+    name: `tool ${tool}`,
+    ok: true,
+    notice: true,
+    detail: `not offered: ${reason}`,
+  }));
+  if (!unavailable.has('web_search') && config.searchBackendUrl !== undefined)
+    checks.push({ name: 'tool web_search', ok: true, detail: `offered, search backend ${config.searchBackendUrl}` });
+  return checks;
+}
+
 function policyCheck(config: WorkerConfig, env: NodeJS.ProcessEnv): DoctorCheck {
   if (config.policy === undefined) {
     const roots =
@@ -226,13 +244,19 @@ export async function runDoctorChecks(config: WorkerConfig, env: NodeJS.ProcessE
     orchestratorCheck(config.orchestratorAddr),
   ]);
   const placement = socketPlacementCheck(config.orchestratorAddr);
-  return [...docker, orchestrator, ...(placement ? [placement] : []), policyCheck(config, env)];
+  return [
+    ...docker,
+    orchestrator,
+    ...(placement ? [placement] : []),
+    policyCheck(config, env),
+    ...toolAvailabilityChecks(config),
+  ];
 }
 
 export function formatDoctor(checks: readonly DoctorCheck[]): string {
   const lines: string[] = [];
   for (const c of checks) {
-    lines.push(`${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
+    lines.push(`${c.ok ? (c.notice ? '!' : '✓') : '✗'} ${c.name}: ${c.detail}`);
     if (!c.ok && c.fix) lines.push(`    fix: ${c.fix}`);
   }
   const failed = checks.filter((c) => !c.ok).length;

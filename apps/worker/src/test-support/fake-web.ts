@@ -1,7 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** A 127.0.0.1 server with a page (`/page`), a slow page (`/slow?ms=N`) and a fake SearXNG (`/search?q=&format=json`). */
+/**
+ * A 127.0.0.1 server with a page (`/page`), a slow page (`/slow?ms=N`), a page that sends `bytes` bytes of
+ * `x` and then stalls until the client leaves (`/stall?bytes=N`) and a fake SearXNG (`/search?q=&format=json`).
+ */
 export interface FakeWeb {
   port: number;
   url(path: string): string;
@@ -28,6 +31,9 @@ export async function startFakeWeb(): Promise<FakeWeb> {
         Number(url.searchParams.get('ms') ?? '1000'),
       );
       timers.add(timer);
+    } else if (url.pathname === '/stall') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('x'.repeat(Number(url.searchParams.get('bytes') ?? '4096')));
     } else if (url.pathname === '/search' && url.searchParams.get('format') === 'json') {
       const q = url.searchParams.get('q') ?? '';
       res.writeHead(200, { 'content-type': 'application/json' });

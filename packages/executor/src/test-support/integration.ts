@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createToolCatalog } from '@baaaht/tool-specs';
 import type { ToolSpec } from '@baaaht/tool-specs';
 import { containersWithLabel, OFFLINE_BUSYBOX_IMAGE, offlineToolImages } from '@baaaht/test-utils';
+import { builtinEgressCheck } from '../egress-rules';
 import { createExecutor } from '../executor';
 import type { Executor } from '../executor';
 import type { ExecutorOptions } from '../executor-options';
 import { LABELS } from '../labels';
 import type { Logger } from '../logger';
+import type { EgressRequest, PolicyEnforcer } from '../policy-enforcer';
 
 export const MiB = 1024 * 1024;
 
@@ -17,6 +19,10 @@ export const HOSTILE_SCRIPTS = {
   loop: 'while :; do :; done',
   flood: 'head -c 52428800 /dev/zero',
   sleep: 'echo sleeping; exec sleep 60',
+  /** 6000 bytes of `x` and a newline on stdout, a line on stderr, then blocks. */
+  'chatty-sleep': "head -c 6000 /dev/zero | tr '\\0' x; echo; echo to-stderr >&2; exec sleep 60",
+  /** Prints its last line in the SIGTERM handler, while the executor is already stopping it. */
+  'last-words': "trap 'echo last words; exit 143' TERM; echo sleeping; sleep 60 & wait $!",
   'sleep-ignoring-term': "trap '' TERM; echo sleeping; sleep 60; echo woke",
   net: 'ls /sys/class/net; if nc -w 2 127.0.0.1 "$PORT" </dev/null; then echo NC_CONNECTED; else echo NC_FAILED; fi; if wget -q -T 2 -O - "http://127.0.0.1:$PORT/"; then echo WGET_OK; else echo WGET_FAILED; fi',
 } as const;
@@ -45,6 +51,30 @@ export const hostileTool: ToolSpec<{ case: HostileCase; port?: number }> = {
   resources: { cpus: 0.5, memoryBytes: 32 * MiB, pidsLimit: 16 },
   timeoutMs: 20_000,
   command: (p) => ({ argv: ['sh', '-c', HOSTILE_SCRIPTS[p.case]], env: { PORT: String(p.port ?? 9) } }),
+};
+
+/**
+ * A test-only multi-step tool: step one prints and exits, step two prints and blocks. What a stopped task
+ * reports is the output of the step that was running (a `run()` tool's earlier steps feed the tool, they
+ * are not its output).
+ */
+export const stepsTool: ToolSpec<Record<string, never>> = {
+  image: OFFLINE_BUSYBOX_IMAGE,
+  workspace: 'none',
+  network: 'none',
+  readOnlyRootfs: true,
+  resources: hostileTool.resources,
+  timeoutMs: 20_000,
+  version: '1.0.0',
+  name: 'steps',
+  displayName: 'Multi-step test tool',
+  description: 'Test only: two commands, the second blocks.',
+  parameters: { type: 'object', properties: {}, additionalProperties: false },
+  command: () => ({ argv: ['sh', '-c', 'echo step one'] }),
+  async run(_params, _ctx, exec) {
+    await exec({ argv: ['sh', '-c', 'echo step one'] });
+    return exec({ argv: ['sh', '-c', 'echo step two; exec sleep 60'] });
+  },
 };
 
 export interface LogEntry {
@@ -78,9 +108,25 @@ export function openTestExecutor(workerId: string, options: ExecutorOptions = {}
   return createExecutor({
     workerId,
     reapIntervalMs: 0,
-    imageOverrides: { ...offlineToolImages(), hostile: OFFLINE_BUSYBOX_IMAGE },
-    catalog: createToolCatalog({ custom: [hostileTool] }),
+    imageOverrides: { ...offlineToolImages(), hostile: OFFLINE_BUSYBOX_IMAGE, steps: OFFLINE_BUSYBOX_IMAGE },
+    catalog: createToolCatalog({ custom: [hostileTool, stepsTool] }),
     pullPolicy: 'never',
     ...options,
   });
+}
+
+/** A fake policy: allows loopback (the test servers) and otherwise applies the built-in rules. */
+export const loopbackPolicy: PolicyEnforcer = {
+  enforce: (req) => req,
+  checkEgress(req: EgressRequest) {
+    const target = req.address ?? req.host;
+    if (target === '127.0.0.1') return { allowed: true, rule: 'test.allow_loopback', reason: 'test server' };
+    return builtinEgressCheck(req);
+  },
+};
+
+/** Polls `cond` every 50 ms for up to 30 s. */
+export async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 600 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }

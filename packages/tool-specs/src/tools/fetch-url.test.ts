@@ -1,14 +1,21 @@
 import { fetchUrl, validateToolArgs, validateToolCall } from '../index';
 import type { FetchUrlParams } from '../index';
-import { ctx, validParams } from '../../test/fake-runner';
+import { CAPPED_CURL_SCRIPT } from './curl-argv';
+import { ctx, fakeRunner, ok, validParams } from '../../test/fake-runner';
 
 const validated = (params: Record<string, unknown>): FetchUrlParams => validParams<FetchUrlParams>('fetch_url', params);
 
 describe('fetch_url', () => {
-  it('builds a bounded curl through the egress proxy with the URL after --', () => {
+  it('builds a bounded curl through the egress proxy with the URL after --, its body capped by a constant script', () => {
+    // Since issue 12: the cap is dd in a constant script, not curl's --max-filesize (which only judges Content-Length).
     expect(fetchUrl.command(validated({ url: 'https://example.com/a?b=c' }), ctx).argv).toEqual([
-      'curl',
+      'sh',
+      '-c',
+      CAPPED_CURL_SCRIPT,
+      'fetch_url',
+      '1048576',
       '-sS',
+      '-N',
       '-L',
       '--max-redirs',
       '5',
@@ -17,8 +24,6 @@ describe('fetch_url', () => {
       '--proto-redir',
       '=http,https',
       '--fail-with-body',
-      '--max-filesize',
-      '1048576',
       '--max-time',
       '30',
       '--proxy',
@@ -34,7 +39,17 @@ describe('fetch_url', () => {
       ctx,
     ).argv;
     expect(argv.slice(-2)).toEqual(['--', 'http://example.com/a%20b']);
-    expect(argv).toEqual(expect.arrayContaining(['--max-filesize', '10', '--max-time', '5']));
+    expect(argv[4]).toBe('10');
+    expect(argv).toEqual(expect.arrayContaining(['--max-time', '5']));
+  });
+
+  it('marks the result truncated only when the script says it cut the body at max_bytes', async () => {
+    const params = validated({ url: 'https://example.com/', max_bytes: 1000 });
+    const cut = fakeRunner(ok('x'.repeat(1000), { stderr: 'note: response body cut at 1000 bytes\n' }));
+    expect(await fetchUrl.run!(params, ctx, cut.exec)).toMatchObject({ exitCode: 0, truncated: true });
+    const whole = fakeRunner(ok('x'.repeat(1000)));
+    expect(await fetchUrl.run!(params, ctx, whole.exec)).toMatchObject({ exitCode: 0, truncated: false });
+    expect(whole.commands).toEqual([fetchUrl.command(params, ctx)]);
   });
 
   it.each([

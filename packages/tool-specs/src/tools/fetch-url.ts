@@ -4,7 +4,7 @@ import { checkHttpUrl, MAX_URL_LENGTH } from '../http-url';
 import { legacyInt, parseLegacyArgs, expectPositionals } from '../legacy-args';
 import { WEB_RUNTIME } from '../resource-presets';
 import type { ToolSpec } from '../types';
-import { curlArgv } from './curl-argv';
+import { cappedCurlResult, curlCommand } from './curl-argv';
 
 export type FetchUrlParams = {
   url: string;
@@ -16,6 +16,10 @@ export type FetchUrlParams = {
 
 const MAX_BYTES = 10 * 1024 * 1024;
 
+function maxBytesOf(params: FetchUrlParams): number {
+  return Number(intArg(params.max_bytes ?? 1024 * 1024, 'max_bytes', 'fetch_url', 1, MAX_BYTES));
+}
+
 export const fetchUrl: ToolSpec<FetchUrlParams> = {
   name: 'fetch_url',
   displayName: 'Fetch URL',
@@ -23,7 +27,7 @@ export const fetchUrl: ToolSpec<FetchUrlParams> = {
     'Fetch a web page or file over HTTP(S) and return the raw response body (HTML is not converted). ' +
     'Follows up to 5 redirects. HTTP errors (4xx/5xx) fail the call but still return the body. ' +
     'Use web_search first when you do not know the URL.',
-  version: '1.0.0',
+  version: '1.1.0',
   parameters: {
     type: 'object',
     properties: {
@@ -40,7 +44,8 @@ export const fetchUrl: ToolSpec<FetchUrlParams> = {
         minimum: 1,
         maximum: MAX_BYTES,
         default: 1024 * 1024,
-        description: 'Refuse responses larger than this many bytes.',
+        description:
+          'Return at most this many bytes of the body: a longer body is cut here (the download stops) and the result is marked truncated.',
       },
       timeout_seconds: {
         type: 'integer',
@@ -62,13 +67,16 @@ export const fetchUrl: ToolSpec<FetchUrlParams> = {
   command(params, ctx) {
     const checked = checkHttpUrl(String(params.url));
     if (!checked.ok) throw new ToolSpecError('INVALID_PARAMS', `url ${checked.message}`, { tool: 'fetch_url' });
-    const argv = curlArgv('fetch_url', ctx, {
+    return curlCommand('fetch_url', ctx, {
       url: checked.href,
-      maxBytes: Number(intArg(params.max_bytes ?? 1024 * 1024, 'max_bytes', 'fetch_url', 1, MAX_BYTES)),
+      maxBytes: maxBytesOf(params),
       timeoutSeconds: Number(intArg(params.timeout_seconds ?? 30, 'timeout_seconds', 'fetch_url', 1, 60)),
       maxRedirs: 5,
     });
-    return { argv };
+  },
+  // One command, run through run() only to mark a body cut at max_bytes as truncated.
+  async run(params, ctx, exec) {
+    return cappedCurlResult(await exec(fetchUrl.command(params, ctx)), maxBytesOf(params));
   },
   fromArgs(args) {
     // The seed passed curl-style args; only harmless output flags and the two limits map across.

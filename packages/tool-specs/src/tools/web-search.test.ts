@@ -1,6 +1,7 @@
 import { validateToolArgs, validateToolCall, webSearch } from '../index';
 import type { WebSearchParams } from '../index';
-import { ctx, validParams, HOSTILE, ok } from '../../test/fake-runner';
+import { MAX_SEARCH_RESPONSE_BYTES } from './web-search';
+import { ctx, fakeRunner, validParams, HOSTILE, ok } from '../../test/fake-runner';
 
 const validated = (params: Record<string, unknown>): WebSearchParams =>
   validParams<WebSearchParams>('web_search', params);
@@ -54,6 +55,16 @@ describe('web_search', () => {
   it.each(['<html>', '{"answers":[]}', 'null'])('throws SEARCH_BAD_RESPONSE on %j', (stdout) => {
     expect(() => webSearch.parseOutput!(ok(stdout), validated({ query: 'q' }))).toThrow(
       expect.objectContaining({ code: 'SEARCH_BAD_RESPONSE' }),
+    );
+  });
+
+  it('a backend response cut at the byte cap fails with SEARCH_RESPONSE_TOO_LARGE, not a parse error', async () => {
+    const params = validated({ query: 'q' });
+    const note = `note: response body cut at ${MAX_SEARCH_RESPONSE_BYTES} bytes\n`;
+    const cut = await webSearch.run!(params, ctx, fakeRunner(ok('{"results":[', { stderr: note })).exec);
+    expect(cut.truncated).toBe(true);
+    expect(() => webSearch.parseOutput!(cut, params)).toThrow(
+      expect.objectContaining({ code: 'SEARCH_RESPONSE_TOO_LARGE' }),
     );
   });
 

@@ -3,7 +3,7 @@ import { ToolSpecError } from '../errors';
 import { checkHttpUrl } from '../http-url';
 import { WEB_RUNTIME } from '../resource-presets';
 import type { ToolContext, ToolSpec } from '../types';
-import { curlArgv } from './curl-argv';
+import { cappedCurlResult, curlCommand } from './curl-argv';
 
 export type WebSearchParams = {
   query: string;
@@ -18,6 +18,8 @@ export interface WebSearchResult {
 }
 
 const MAX_QUERY = 500;
+/** The backend's JSON is cut here; a cut response fails with SEARCH_RESPONSE_TOO_LARGE. */
+export const MAX_SEARCH_RESPONSE_BYTES = 1024 * 1024;
 
 /** The backend request: SearXNG's JSON API, `GET <base>/search?q=<query>&format=json`. */
 export function searchUrl(ctx: ToolContext, query: string): string {
@@ -25,14 +27,14 @@ export function searchUrl(ctx: ToolContext, query: string): string {
   if (base === undefined || base === '') {
     throw new ToolSpecError(
       'SEARCH_BACKEND_NOT_CONFIGURED',
-      'web_search needs ctx.searchBackendUrl (a SearXNG-compatible JSON endpoint)',
+      "web_search has no search backend configured: a SearXNG-compatible JSON endpoint (the worker's --search-backend-url, the executor's searchBackendUrl option)",
       { tool: 'web_search' },
     );
   }
   const checked = checkHttpUrl(base);
   if (!checked.ok || checked.href.includes('?') || checked.href.includes('#')) {
     const why = checked.ok ? 'must not have a query or fragment' : checked.message;
-    throw new ToolSpecError('SEARCH_BACKEND_NOT_CONFIGURED', `ctx.searchBackendUrl ${why}`, { tool: 'web_search' });
+    throw new ToolSpecError('SEARCH_BACKEND_NOT_CONFIGURED', `the search backend URL ${why}`, { tool: 'web_search' });
   }
   return `${checked.href.replace(/\/+$/, '')}/search?q=${encodeURIComponent(query)}&format=json`;
 }
@@ -43,7 +45,7 @@ export const webSearch: ToolSpec<WebSearchParams> = {
   description:
     'Search the web and return a list of results (title, URL, snippet). Use fetch_url to read a result. ' +
     'Write the query as you would in a search engine.',
-  version: '1.0.0',
+  version: '1.1.0',
   parameters: {
     type: 'object',
     properties: {
@@ -60,17 +62,26 @@ export const webSearch: ToolSpec<WebSearchParams> = {
     intArg(params.max_results ?? 5, 'max_results', 'web_search', 1, 20);
     // The query reaches curl only percent-encoded inside our URL, after `--`.
     const url = searchUrl(ctx, params.query);
-    return {
-      argv: curlArgv('web_search', ctx, {
-        url,
-        maxBytes: 2 * 1024 * 1024,
-        timeoutSeconds: 25,
-        maxRedirs: 3,
-        headers: ['Accept: application/json'],
-      }),
-    };
+    return curlCommand('web_search', ctx, {
+      url,
+      maxBytes: MAX_SEARCH_RESPONSE_BYTES,
+      timeoutSeconds: 25,
+      maxRedirs: 3,
+      headers: ['Accept: application/json'],
+    });
+  },
+  // One command, run through run() only to mark a response cut at the cap as truncated.
+  async run(params, ctx, exec) {
+    return cappedCurlResult(await exec(webSearch.command(params, ctx)), MAX_SEARCH_RESPONSE_BYTES);
   },
   parseOutput(result, params): { results: WebSearchResult[] } {
+    if (result.truncated) {
+      throw new ToolSpecError(
+        'SEARCH_RESPONSE_TOO_LARGE',
+        `search backend response is larger than ${MAX_SEARCH_RESPONSE_BYTES} bytes; it was cut, so it cannot be parsed`,
+        { tool: 'web_search' },
+      );
+    }
     let body: unknown;
     try {
       body = JSON.parse(result.stdout);

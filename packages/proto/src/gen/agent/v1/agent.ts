@@ -528,7 +528,15 @@ export interface TaskError {
   message: string;
   details: string[];
   stackTrace: string;
-  occurredAt: Date | undefined;
+  occurredAt:
+    | Date
+    | undefined;
+  /**
+   * The stable sub-code under `code`, when there is one: the tool's own error
+   * code under TOOL_FAILED (file_edit's EDIT_NO_MATCH), the policy rule under
+   * POLICY_DENIED, the schema keyword under INVALID_PARAMS. Empty otherwise.
+   */
+  detail: string;
 }
 
 /** WorkerMessage is what a worker sends on the Work stream. */
@@ -2986,7 +2994,7 @@ export const TaskResult_MetadataEntry: MessageFns<TaskResult_MetadataEntry> = {
 };
 
 function createBaseTaskError(): TaskError {
-  return { code: "", message: "", details: [], stackTrace: "", occurredAt: undefined };
+  return { code: "", message: "", details: [], stackTrace: "", occurredAt: undefined, detail: "" };
 }
 
 export const TaskError: MessageFns<TaskError> = {
@@ -3005,6 +3013,9 @@ export const TaskError: MessageFns<TaskError> = {
     }
     if (message.occurredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(42).fork()).join();
+    }
+    if (message.detail !== "") {
+      writer.uint32(50).string(message.detail);
     }
     return writer;
   },
@@ -3062,6 +3073,14 @@ export const TaskError: MessageFns<TaskError> = {
             message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3089,6 +3108,7 @@ export const TaskError: MessageFns<TaskError> = {
         : isSet(object.occurred_at)
         ? fromJsonTimestamp(object.occurred_at)
         : undefined,
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
     };
   },
 
@@ -3109,6 +3129,9 @@ export const TaskError: MessageFns<TaskError> = {
     if (message.occurredAt !== undefined) {
       obj.occurredAt = message.occurredAt.toISOString();
     }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
     return obj;
   },
 
@@ -3122,6 +3145,7 @@ export const TaskError: MessageFns<TaskError> = {
     message.details = object.details?.map((e) => e) || [];
     message.stackTrace = object.stackTrace ?? "";
     message.occurredAt = object.occurredAt ?? undefined;
+    message.detail = object.detail ?? "";
     return message;
   },
 };
