@@ -251,7 +251,7 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
     expect(report.stdout).toBe('x'.repeat(5000));
     const status = await runCli('orchestrator', ['status', lastTaskId('fetch_url'), '--addr', addr, '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({
-      state: 'TASK_STATE_TIMEOUT',
+      state: 'timeout',
       result: { status: 'timeout', stdout: 'x'.repeat(5000) },
     });
   });
