@@ -91,7 +91,7 @@ export function resolveWorkerConfig(options: ResolveWorkerConfigOptions = {}): R
     set(option, value, `--${option.flag}`);
   }
 
-  return applyOfflineImages({ config: config as unknown as WorkerConfig, sources, configFile: file?.path });
+  return applyOfflineImages({ config: config as unknown as WorkerConfig, sources, configFile: file?.path }, env);
 }
 
 function stringFlag(value: FlagValues[string]): string | undefined {

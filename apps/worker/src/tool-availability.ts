@@ -2,7 +2,7 @@ import type { Executor, ToolProbeResult } from '@baaaht/executor';
 import { envName } from './config-schema';
 import type { WorkerConfig } from './config-schema';
 import type { Logger } from './logger';
-import { OFFLINE_BUILD_COMMAND, OFFLINE_BUILD_HINT, OFFLINE_FILE_IMAGE, OFFLINE_WEB_IMAGE } from './offline-images';
+import { OFFLINE_BUILD_COMMAND, OFFLINE_BUILD_HINT, isOfflineImage } from './offline-images';
 
 /** How long the start-up check of one image may take; past it the image's tools are offered unchecked. */
 export const TOOL_PROBE_TIMEOUT_MS = 10_000;
@@ -16,11 +16,12 @@ export const TOOL_PROBE_TIMEOUT_MS = 10_000;
 export function unavailableTools(
   config: Pick<WorkerConfig, 'searchBackendUrl'> & Partial<Pick<WorkerConfig, 'offlineImages'>>,
   probe: readonly ToolProbeResult[] = [],
+  env: NodeJS.ProcessEnv = process.env,
 ): Map<string, string> {
   const unavailable = new Map<string, string>();
   for (const result of probe) {
     if (result.status !== 'unavailable') continue;
-    const { reason, fix } = probeAdvice(result, config.offlineImages);
+    const { reason, fix } = probeAdvice(result, config.offlineImages, env);
     unavailable.set(result.tool, `${reason}; ${fix}`);
   }
   if (config.searchBackendUrl === undefined && !unavailable.has('web_search')) {
@@ -34,14 +35,18 @@ export function unavailableTools(
 }
 
 /** Why the probe found a tool unusable, and what to do about it. */
-export function probeAdvice(result: ToolProbeResult, offlineImages = false): { reason: string; fix: string } {
+export function probeAdvice(
+  result: ToolProbeResult,
+  offlineImages = false,
+  env: NodeJS.ProcessEnv = process.env,
+): { reason: string; fix: string } {
   const reason = result.reason ?? `image ${result.image} cannot run ${result.tool}`;
   if (result.missing !== undefined)
     return {
       reason,
       fix: `point ${result.tool} at an image that has them (--tool-image ${result.tool}=IMAGE, or --offline-images)`,
     };
-  if (offlineImages && (result.image === OFFLINE_FILE_IMAGE || result.image === OFFLINE_WEB_IMAGE))
+  if (offlineImages && isOfflineImage(result.image, env))
     return { reason: `offline image ${result.image} is not present`, fix: OFFLINE_BUILD_HINT };
   return {
     reason,

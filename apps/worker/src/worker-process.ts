@@ -110,7 +110,7 @@ export class WorkerProcess {
     // pull policy never or lacks the tool's programs) is not offered at all.
     const names = catalog.all().map((s) => s.name);
     const probe = await probeWorkerTools(executor, names, logger);
-    const unavailable = unavailableTools(config, probe);
+    const unavailable = unavailableTools(config, probe, env);
     for (const [tool, reason] of unavailable) logger.warn(`not offering ${tool}: ${reason}`, { component: 'worker' });
     const mountWarning = noWorkspaceWarning(config, env);
     if (mountWarning !== undefined) logger.warn(mountWarning, { component: 'worker' });

@@ -98,7 +98,7 @@ async function dockerChecks(
   }
 
   const probe = await probeCatalogImages(config, env);
-  checks.push(...imageChecks(config, probe));
+  checks.push(...imageChecks(config, probe, env));
 
   const runtimes = Object.keys(info?.Runtimes ?? {});
   if (runtimes.length > 0) {
@@ -202,8 +202,9 @@ export function socketPlacementCheck(address: string): DoctorCheck | undefined {
 export function toolAvailabilityChecks(
   config: Pick<WorkerConfig, 'searchBackendUrl'> & Partial<Pick<WorkerConfig, 'offlineImages'>>,
   probe: readonly ToolProbeResult[] = [],
+  env: NodeJS.ProcessEnv = process.env,
 ): DoctorCheck[] {
-  const unavailable = unavailableTools(config, probe);
+  const unavailable = unavailableTools(config, probe, env);
   const checks: DoctorCheck[] = [];
   for (const [tool, reason] of unavailable) {
     const probed = probe.find((r) => r.tool === tool && r.status === 'unavailable');
@@ -211,7 +212,7 @@ export function toolAvailabilityChecks(
       checks.push({ name: `tool ${tool}`, ok: true, notice: true, detail: `not offered: ${reason}` });
     } else if (probed.missing !== undefined) {
       // A missing image is its image check's failure; a program missing from a present image is the tool's.
-      const advice = probeAdvice(probed, config.offlineImages);
+      const advice = probeAdvice(probed, config.offlineImages, env);
       checks.push({ name: `tool ${tool}`, ok: false, detail: `not offered: ${advice.reason}`, fix: advice.fix });
     }
   }
@@ -248,7 +249,7 @@ export async function runDoctorChecks(config: WorkerConfig, env: NodeJS.ProcessE
     ...(placement ? [placement] : []),
     policyCheck(config, env),
     ...workspaceChecks(config, env),
-    ...toolAvailabilityChecks(config, docker.probe),
+    ...toolAvailabilityChecks(config, docker.probe, env),
   ];
 }
 

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createDockerClient, probeToolImages, toolPrograms } from '@baaaht/executor';
 import type { ToolProbeResult } from '@baaaht/executor';
 import type { WorkerConfig } from '../config-schema';
-import { OFFLINE_BUILD_HINT } from '../offline-images';
 import { TOOL_PROBE_TIMEOUT_MS, probeAdvice } from '../tool-availability';
 import { workerCatalog } from '../tool-catalog';
 import { workerVersion } from '../version';
@@ -35,6 +34,7 @@ export async function probeCatalogImages(config: WorkerConfig, env: NodeJS.Proce
 export function imageChecks(
   config: Pick<WorkerConfig, 'pullPolicy' | 'offlineImages'>,
   probe: readonly ToolProbeResult[],
+  env: NodeJS.ProcessEnv = process.env,
 ): DoctorCheck[] {
   const byImage = new Map<string, ToolProbeResult[]>();
   for (const r of probe) byImage.set(r.image, [...(byImage.get(r.image) ?? []), r]);
@@ -51,12 +51,11 @@ export function imageChecks(
         detail: `missing; available, will be pulled on first use (pull policy ${config.pullPolicy}, needs a registry) for ${tools}`,
       });
     } else if (first.status === 'unavailable' && first.missing === undefined) {
-      const advice = probeAdvice(first, config.offlineImages);
       checks.push({
         name,
         ok: false,
         detail: `missing (needed by ${tools}; not offered: pull policy ${config.pullPolicy})`,
-        fix: config.offlineImages ? OFFLINE_BUILD_HINT : advice.fix,
+        fix: probeAdvice(first, config.offlineImages, env).fix,
       });
     } else if (first.status === 'unchecked') {
       checks.push({ name, ok: true, notice: true, detail: `${first.reason ?? 'not checked'}; offered unchecked` });
