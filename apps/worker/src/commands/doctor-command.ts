@@ -17,10 +17,12 @@ export const doctorCommand: CommandSpec = {
   name: 'worker doctor',
   usage: 'worker doctor [options]',
   summary:
-    'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides),\n' +
-    'the OCI runtime, the orchestrator socket (and whether its placement is trusted), the policy and which tools\n' +
-    'this configuration cannot offer (web_search without --search-backend-url). Prints one line per check and how to fix each failure;\n' +
-    'exits 0 when all pass, 1 otherwise. Honours DOCKER_HOST.',
+    'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides and\n' +
+    '--offline-images: present and holding the programs its tools call, or pulled on first use), the OCI runtime, the\n' +
+    'orchestrator socket (and whether its placement is trusted), the policy, whether anything can be mounted, and which\n' +
+    'tools this configuration cannot offer (web_search without --search-backend-url, an image missing under --pull-policy\n' +
+    'never or lacking a program). Prints one line per check and how to fix each failure; exits 0 without failures\n' +
+    '(warnings are counted), 1 otherwise. Honours DOCKER_HOST.',
   flags: { json: { type: 'boolean', description: 'print the checks as JSON' } },
   configFlags: true,
   minPositionals: 0,
