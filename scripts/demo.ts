@@ -7,6 +7,10 @@
 // The web tools need something to reach; since this machine may have no
 // internet, the demo serves a page and a SearXNG-style search endpoint on
 // 127.0.0.1 and runs the worker with a policy that allows that one port.
+//
+// `pnpm demo --offline` (or DEMO_OFFLINE=1) skips the registry and goes straight
+// to the offline images; otherwise each pull is given DEMO_PULL_TIMEOUT seconds
+// (default 20). The demo prints the `bin/worker` command line it runs.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,9 +30,9 @@ const say = (s: string): void =>
   void process.stderr.write(`${tty ? '\x1b[1m' : ''}demo:${tty ? '\x1b[0m' : ''} ${s}\n`);
 
 const DEFAULT_IMAGES = { busybox: 'alpine:3.19', curl: 'curlimages/curl:8.6.0' };
-const OFFLINE_IMAGES = { busybox: 'baaaht/tools-busybox:offline', curl: 'baaaht/tools-web:offline' };
 const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
-const TOOLS = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list', 'fetch_url', 'web_search'];
+const OFFLINE = process.argv.includes('--offline') || ['1', 'true', 'yes'].includes(process.env['DEMO_OFFLINE'] ?? '');
+const PULL_TIMEOUT_MS = 1000 * (Number(process.env['DEMO_PULL_TIMEOUT']) || 20);
 
 async function imagePresent(image: string): Promise<boolean> {
   return run('docker', ['image', 'inspect', image]).then(
@@ -38,14 +42,14 @@ async function imagePresent(image: string): Promise<boolean> {
 }
 
 async function pull(image: string): Promise<boolean> {
-  return run('docker', ['pull', image], { timeout: 60_000 }).then(
+  return run('docker', ['pull', image], { timeout: PULL_TIMEOUT_MS, killSignal: 'SIGKILL' }).then(
     () => true,
     () => false,
   );
 }
 
-/** The catalog defaults when present or pullable, else offline images built from the host. */
-async function chooseImages(): Promise<{ busybox: string; curl: string; offline: boolean }> {
+/** The catalog defaults when present or pullable (unless --offline), else offline images built from the host. */
+async function chooseImages(): Promise<{ offline: boolean }> {
   try {
     await run('docker', ['info']);
   } catch {
@@ -53,24 +57,33 @@ async function chooseImages(): Promise<{ busybox: string; curl: string; offline:
       'no Docker engine answers. Start one (Debian: apt-get install -y docker.io && dockerd --bridge=none --iptables=false &)',
     );
   }
-  let ok = true;
-  for (const image of Object.values(DEFAULT_IMAGES)) {
+  let ok = !OFFLINE;
+  for (const image of OFFLINE ? [] : Object.values(DEFAULT_IMAGES)) {
     if (await imagePresent(image)) continue;
-    say(`pulling ${image}...`);
+    say(
+      `pulling ${image} (at most ${PULL_TIMEOUT_MS / 1000} s; skip the registry with --offline or DEMO_OFFLINE=1)...`,
+    );
     if (!(await pull(image))) {
       ok = false;
       break;
     }
   }
-  if (ok) return { ...DEFAULT_IMAGES, offline: false };
-  say('no registry reachable: building offline tool images from this host (scripts/build-offline-images.sh)');
+  if (ok) return { offline: false };
+  say(
+    `${OFFLINE ? 'offline' : 'no registry reachable'}: building offline tool images from this host (pnpm images:offline)`,
+  );
   await new Promise<void>((resolve, reject) => {
     const p = spawn('bash', [path.join(REPO, 'scripts', 'build-offline-images.sh')], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build-offline-images.sh exited ${code}`))));
   });
-  return { ...OFFLINE_IMAGES, offline: true };
+  return { offline: true };
+}
+
+/** The argument quoted for a POSIX shell when it needs it. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function sampleWorkspace(): string {
@@ -172,27 +185,25 @@ async function main(): Promise<void> {
   const addr = `unix://${dir}/orchestrator.sock`;
   const logs = path.join(dir, 'logs.txt');
   say(`workspace ${ws}; logs ${logs}`);
-  const orchestrator = bin('orchestrator', ['serve', '--listen', addr], logs);
-  const imageFlags = TOOLS.flatMap((t) => ['--tool-image', `${t}=${WEB_TOOLS.has(t) ? images.curl : images.busybox}`]);
-  const worker = bin(
-    'worker',
-    [
-      '--orchestrator-addr',
-      addr,
-      '--name',
-      'demo-worker',
-      '--policy',
-      policyFile(dir, ws, web.port),
-      '--search-backend-url',
-      `http://127.0.0.1:${web.port}`,
-      '--pull-policy',
-      'never',
-      '--log-format',
-      'json',
-      ...imageFlags,
-    ],
-    logs,
-  );
+  const orchestratorArgs = ['serve', '--listen', addr];
+  const orchestrator = bin('orchestrator', orchestratorArgs, logs);
+  const workerArgs = [
+    '--orchestrator-addr',
+    addr,
+    '--name',
+    'demo-worker',
+    '--policy',
+    policyFile(dir, ws, web.port),
+    '--search-backend-url',
+    `http://127.0.0.1:${web.port}`,
+    // Offline: the one switch for the offline images (pull policy never). Else the catalog images, now present.
+    ...(images.offline ? ['--offline-images'] : ['--pull-policy', 'never']),
+    '--log-format',
+    'json',
+  ];
+  say(`orchestrator: bin/orchestrator ${orchestratorArgs.map(shellQuote).join(' ')}`);
+  say(`worker: bin/worker ${workerArgs.map(shellQuote).join(' ')}`);
+  const worker = bin('worker', workerArgs, logs);
   const client = createHubClient(addr);
   const rows: string[][] = [];
   let failures = 0;

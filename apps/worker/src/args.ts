@@ -46,7 +46,7 @@ function allFlags(spec: CommandSpec): Record<string, FlagSpec> {
     for (const o of OPTIONS) {
       const repeatable = o.type === 'list' || o.type === 'image-map';
       flags[o.flag] = {
-        type: 'string',
+        type: o.type === 'boolean' ? 'boolean' : 'string',
         multiple: repeatable,
         valueName: o.valueName,
         description: `${o.description}${o.choices ? ` [${o.choices.join('|')}]` : ''} (default ${o.defaultText}; env ${envName(o.flag)})`,

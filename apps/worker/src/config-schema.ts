@@ -54,6 +54,8 @@ export interface WorkerConfig {
   toolImages: Record<string, string>;
   /** @default 'if-missing' */
   pullPolicy: PullPolicy;
+  /** Run on the offline images (`pnpm images:offline`): file and web tool images, pull policy never. @default false */
+  offlineImages: boolean;
   /** OCI runtime for tool containers. @default 'runc' */
   runtime: string;
   tlsCa: string | undefined;
@@ -66,7 +68,8 @@ export interface WorkerConfig {
   statusAddr: string | undefined;
 }
 
-export type OptionType = 'string' | 'duration' | 'size' | 'count' | 'enum' | 'list' | 'image-map' | 'url' | 'address';
+export type OptionType =
+  'string' | 'duration' | 'size' | 'count' | 'enum' | 'list' | 'image-map' | 'url' | 'address' | 'boolean';
 
 /** One configuration option: its flag, field, type, default and help. */
 export interface OptionSpec {
@@ -244,6 +247,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'when to pull tool images',
   },
   {
+    flag: 'offline-images',
+    field: 'offlineImages',
+    type: 'boolean',
+    defaultText: 'false',
+    valueName: '',
+    description:
+      'use the offline images (built by pnpm images:offline) for every tool without a --tool-image; implies --pull-policy never',
+  },
+  {
     flag: 'runtime',
     field: 'runtime',
     type: 'string',
@@ -331,6 +343,7 @@ export function defaultWorkerConfig(hostname: string, env: NodeJS.ProcessEnv = p
     workspaceRoots: [],
     toolImages: {},
     pullPolicy: 'if-missing',
+    offlineImages: false,
     runtime: 'runc',
     tlsCa: undefined,
     tlsCert: undefined,
@@ -418,6 +431,8 @@ export function parseOptionValue(option: OptionSpec, raw: unknown): unknown {
       return listOf(raw).map((item) => nonEmpty(item));
     case 'image-map':
       return parseImageMap(raw);
+    case 'boolean':
+      return parseBoolean(raw);
   }
 }
 
@@ -441,6 +456,14 @@ function listOf(raw: unknown): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+function parseBoolean(raw: unknown): boolean {
+  if (typeof raw === 'boolean') return raw;
+  const text = scalarString(raw).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw new InvalidValue(`invalid boolean ${JSON.stringify(text)} (expected true or false)`);
 }
 
 function parseImageMap(raw: unknown): Record<string, string> {

@@ -12,6 +12,7 @@ import {
 import type { OptionSpec, WorkerConfig } from './config-schema';
 import { configFilePath, readConfigFile } from './config-file';
 import { configError } from './errors';
+import { applyOfflineImages } from './offline-images';
 
 /** Raw flag values as `util.parseArgs` returns them, keyed by flag name. */
 export type FlagValues = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
@@ -39,6 +40,7 @@ export interface ResolvedWorkerConfig {
  * Resolves the worker configuration: flags > environment (`WORKER_*`, then
  * `ORCHESTRATOR_URL`) > config file > defaults. Throws `WorkerCliError`
  * (`CONFIG_INVALID` / `CONFIG_NOT_FOUND`) naming the source of the first bad value.
+ * `offline_images` then fills the tool images and pull policy it implies (see offline-images.ts).
  */
 export function resolveWorkerConfig(options: ResolveWorkerConfigOptions = {}): ResolvedWorkerConfig {
   const flags = options.flags ?? {};
@@ -89,7 +91,7 @@ export function resolveWorkerConfig(options: ResolveWorkerConfigOptions = {}): R
     set(option, value, `--${option.flag}`);
   }
 
-  return { config: config as unknown as WorkerConfig, sources, configFile: file?.path };
+  return applyOfflineImages({ config: config as unknown as WorkerConfig, sources, configFile: file?.path }, env);
 }
 
 function stringFlag(value: FlagValues[string]): string | undefined {

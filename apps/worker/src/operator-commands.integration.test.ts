@@ -101,6 +101,9 @@ describe('worker doctor', () => {
         `unix://${tempSocketPath('none')}`,
         '--tool-image',
         '*=baaaht/does-not-exist:1',
+        // Under if-missing a missing image is "will be pulled on first use" (issue 13); never makes it a failure.
+        '--pull-policy',
+        'never',
       ],
       { env: cleanEnv() },
     );

@@ -9,7 +9,9 @@ describe('README', () => {
   it.each(OPTIONS.map((o) => [o.flag, o] as const))(
     'documents --%s with its env var, file key and default',
     (_flag, o) => {
-      const row = readme.split('\n').find((l) => l.startsWith(`| \`--${o.flag} `));
+      // A switch (boolean) has no value after its name.
+      const label = `| \`--${o.flag}${o.type === 'boolean' ? '`' : ' '}`;
+      const row = readme.split('\n').find((l) => l.startsWith(label));
       expect(row).toBeDefined();
       expect(row).toContain(`\`${envName(o.flag)}\``);
       expect(row).toContain(`\`${snakeKey(o.flag)}\``);

@@ -1,13 +1,30 @@
+import type { Executor, ToolProbeResult } from '@baaaht/executor';
 import { envName } from './config-schema';
 import type { WorkerConfig } from './config-schema';
+import type { Logger } from './logger';
+import { OFFLINE_BUILD_COMMAND, OFFLINE_BUILD_HINT, isOfflineImage } from './offline-images';
+
+/** How long the start-up check of one image may take; past it the image's tools are offered unchecked. */
+export const TOOL_PROBE_TIMEOUT_MS = 10_000;
 
 /**
  * The catalog tools this configuration cannot run, each with why and how to enable it. The worker does
  * not offer them to the orchestrator, `worker run` refuses them up front, and `worker doctor` lists them.
+ * `probe` is the image check (`Executor.probeTools`): a missing image under pull policy `never` and an
+ * image without a program the tool calls make the tool unavailable.
  */
-export function unavailableTools(config: Pick<WorkerConfig, 'searchBackendUrl'>): Map<string, string> {
+export function unavailableTools(
+  config: Pick<WorkerConfig, 'searchBackendUrl'> & Partial<Pick<WorkerConfig, 'offlineImages'>>,
+  probe: readonly ToolProbeResult[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Map<string, string> {
   const unavailable = new Map<string, string>();
-  if (config.searchBackendUrl === undefined) {
+  for (const result of probe) {
+    if (result.status !== 'unavailable') continue;
+    const { reason, fix } = probeAdvice(result, config.offlineImages, env);
+    unavailable.set(result.tool, `${reason}; ${fix}`);
+  }
+  if (config.searchBackendUrl === undefined && !unavailable.has('web_search')) {
     unavailable.set(
       'web_search',
       'web_search needs a search backend (a SearXNG-compatible JSON endpoint): ' +
@@ -15,4 +32,51 @@ export function unavailableTools(config: Pick<WorkerConfig, 'searchBackendUrl'>)
     );
   }
   return unavailable;
+}
+
+/** Why the probe found a tool unusable, and what to do about it. */
+export function probeAdvice(
+  result: ToolProbeResult,
+  offlineImages = false,
+  env: NodeJS.ProcessEnv = process.env,
+): { reason: string; fix: string } {
+  const reason = result.reason ?? `image ${result.image} cannot run ${result.tool}`;
+  if (result.missing !== undefined)
+    return {
+      reason,
+      fix: `point ${result.tool} at an image that has them (--tool-image ${result.tool}=IMAGE, or --offline-images)`,
+    };
+  if (offlineImages && isOfflineImage(result.image, env))
+    return { reason: `offline image ${result.image} is not present`, fix: OFFLINE_BUILD_HINT };
+  return {
+    reason,
+    fix: `docker pull ${result.image}, or without a registry run \`${OFFLINE_BUILD_COMMAND}\` and pass --offline-images`,
+  };
+}
+
+/**
+ * The start-up image check: one bounded probe per distinct image, in parallel (see `Executor.probeTools`).
+ * Logs what will be pulled later and what could not be checked; the caller logs what is not offered.
+ */
+export async function probeWorkerTools(
+  executor: Pick<Executor, 'probeTools'>,
+  tools: readonly string[],
+  logger: Logger,
+  timeoutMs = TOOL_PROBE_TIMEOUT_MS,
+): Promise<ToolProbeResult[]> {
+  const started = Date.now();
+  const results = await executor.probeTools(tools, { timeoutMs });
+  for (const r of results) {
+    const meta = { component: 'worker', tool: r.tool, image: r.image };
+    if (r.status === 'will-pull') logger.info(`${r.tool} is offered: ${r.reason ?? ''}`, meta);
+    else if (r.status === 'unchecked') logger.warn(`${r.tool} is offered unchecked: ${r.reason ?? ''}`, meta);
+  }
+  logger.info('checked tool images', {
+    component: 'worker',
+    images: new Set(results.map((r) => r.image)).size,
+    durationMs: Date.now() - started,
+    ready: results.filter((r) => r.status === 'ready').map((r) => r.tool),
+    unavailable: results.filter((r) => r.status === 'unavailable').map((r) => r.tool),
+  });
+  return results;
 }

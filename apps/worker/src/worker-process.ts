@@ -3,7 +3,8 @@ import type { AgentOptions, ConnectionState as AgentConnectionState } from '@baa
 import type { Executor } from '@baaaht/executor';
 import type { ReloadResult } from '@baaaht/policy';
 import type { ResolvedWorkerConfig } from './config';
-import { unavailableTools } from './tool-availability';
+import { probeWorkerTools, unavailableTools } from './tool-availability';
+import { noWorkspaceWarning } from './workspace-check';
 import { WorkerCliError } from './errors';
 import { createExecutorTaskHandler } from './executor-task-handler';
 import { createWorkerExecutor } from './worker-executor';
@@ -105,13 +106,15 @@ export class WorkerProcess {
       resolved = { ...resolved, config: { ...config, name: executor.workerId } };
     }
     const metrics = new WorkerMetrics({ name: resolved.config.name, version });
-    // A tool this configuration cannot run (web_search without a backend) is not offered at all.
-    const unavailable = unavailableTools(config);
-    for (const [tool, reason] of unavailable) logger.info(`not offering ${tool}: ${reason}`, { component: 'worker' });
-    const tools = catalog
-      .all()
-      .map((s) => s.name)
-      .filter((name) => !unavailable.has(name));
+    // A tool this configuration cannot run (web_search without a backend, an image that is missing under
+    // pull policy never or lacks the tool's programs) is not offered at all.
+    const names = catalog.all().map((s) => s.name);
+    const probe = await probeWorkerTools(executor, names, logger);
+    const unavailable = unavailableTools(config, probe, env);
+    for (const [tool, reason] of unavailable) logger.warn(`not offering ${tool}: ${reason}`, { component: 'worker' });
+    const mountWarning = noWorkspaceWarning(config, env);
+    if (mountWarning !== undefined) logger.warn(mountWarning, { component: 'worker' });
+    const tools = names.filter((name) => !unavailable.has(name));
     const multiStep = new Set(
       catalog
         .all()

@@ -25,6 +25,8 @@ import { dockerError, dockerStatus, ExecutorError } from './errors';
 import type { ExecutorErrorCode } from './errors';
 import { resolveExecutorOptions } from './executor-options';
 import type { ExecutorCatalog, ExecutorOptions, ResolvedExecutorOptions } from './executor-options';
+import { probeToolImages, toolPrograms } from './image-probe';
+import type { ToolProbeResult } from './image-probe';
 import { ImageResolver, imageNotFound } from './image-resolver';
 import { InstanceRegistry } from './instance-registry';
 import type { InstanceLease } from './instance-registry';
@@ -381,6 +383,39 @@ export class Executor {
     }, this.options.reapIntervalMs);
   }
 
+  /**
+   * Checks each tool's image once (distinct images in parallel, each bounded by `timeoutMs`): present, or
+   * pulled on first use, and holding every program the tool and the executor's own scripts call. Probe
+   * containers carry this instance's labels and are removed before this resolves. Never throws.
+   */
+  probeTools(tools: readonly string[], options: { timeoutMs?: number } = {}): Promise<ToolProbeResult[]> {
+    const needs = tools
+      .filter((tool) => this.catalog.has(tool))
+      .map((tool) => {
+        const spec = this.catalog.get(tool);
+        return { tool, image: this.imageFor(tool, spec.image), programs: toolPrograms(spec, this.options.runtime) };
+      });
+    return probeToolImages({
+      docker: this.docker,
+      tools: needs,
+      pullPolicy: this.options.pullPolicy,
+      runtime: this.options.runtime,
+      workerId: this.options.workerId,
+      instanceId: this.lease.instanceId,
+      version: this.lease.version,
+      logger: this.logger,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      onContainer: (id, phase) => {
+        if (phase === 'created') this.pendingRemoval.add(id);
+        else this.pendingRemoval.delete(id);
+      },
+    });
+  }
+
+  private imageFor(tool: string, catalogImage: string): string {
+    return this.options.imageOverrides[tool] ?? this.options.imageOverrides['*'] ?? catalogImage;
+  }
+
   /** True while this process still has a use for the container (its task is live, or we are removing it). */
   private owns(c: ManagedContainer): boolean {
     if (this.pendingRemoval.has(c.id)) return true;
@@ -491,7 +526,7 @@ export class Executor {
       version: this.lease.version,
       taskId: task.id,
       tool,
-      image: options.imageOverrides[tool] ?? options.imageOverrides['*'] ?? spec.image,
+      image: this.imageFor(tool, spec.image),
       user,
       workspaceMode: spec.workspace === 'readwrite' ? 'readwrite' : 'readonly',
       cpus: tighten(spec.resources.cpus, limits.cpus),

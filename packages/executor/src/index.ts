@@ -18,6 +18,8 @@ export type {
 } from './task-types';
 export { TASK_STATUSES } from './task-types';
 export { ExecutorError } from './errors';
+export { probeToolImages, toolPrograms, PROBE_SCRIPT } from './image-probe';
+export type { ToolImageNeed, ToolProbeStatus, ToolProbeResult, ProbeToolImagesOptions } from './image-probe';
 export type { ExecutorErrorCode, ExecutorErrorOptions } from './errors';
 export { fileRead, fileWrite, listFiles, fetchUrl, webSearch, throwIfNotCompleted } from './helpers';
 export type { ExecutorMetrics } from './metrics';

@@ -123,6 +123,12 @@ export interface ToolSpec<P extends Record<string, unknown> = Record<string, unk
   parameters: JsonSchema;
   /** Default image; operators override per tool. */
   image: string;
+  /**
+   * Programs the image must have on its PATH: every argv[0] this tool runs and every external command
+   * its constant scripts call (the worker checks an image for them before offering the tool).
+   * @default [] (nothing is checked)
+   */
+  programs?: readonly string[];
   workspace: WorkspaceAccess;
   network: NetworkNeed;
   /** Root filesystem read-only (a small tmpfs is mounted at /tmp). */

@@ -3,23 +3,26 @@ import net from 'node:net';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { dockerConnectionFromEnv } from '@baaaht/executor';
+import type { ToolProbeResult } from '@baaaht/executor';
 import { checkPolicyFile } from '@baaaht/policy';
 import { inspectSocketPath } from '@baaaht/proto';
 import type { CommandSpec } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import type { WorkerConfig } from '../config-schema';
-import { unavailableTools } from '../tool-availability';
-import { workerCatalog } from '../tool-catalog';
+import { probeAdvice, unavailableTools } from '../tool-availability';
+import { imageChecks, probeCatalogImages, workspaceChecks } from './doctor-images';
 
 export const doctorCommand: CommandSpec = {
   name: 'worker doctor',
   usage: 'worker doctor [options]',
   summary:
-    'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides),\n' +
-    'the OCI runtime, the orchestrator socket (and whether its placement is trusted), the policy and which tools\n' +
-    'this configuration cannot offer (web_search without --search-backend-url). Prints one line per check and how to fix each failure;\n' +
-    'exits 0 when all pass, 1 otherwise. Honours DOCKER_HOST.',
+    'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides and\n' +
+    '--offline-images: present and holding the programs its tools call, or pulled on first use), the OCI runtime, the\n' +
+    'orchestrator socket (and whether its placement is trusted), the policy, whether anything can be mounted, and which\n' +
+    'tools this configuration cannot offer (web_search without --search-backend-url, an image missing under --pull-policy\n' +
+    'never or lacking a program). Prints one line per check and how to fix each failure; exits 0 without failures\n' +
+    '(warnings are counted), 1 otherwise. Honours DOCKER_HOST.',
   flags: { json: { type: 'boolean', description: 'print the checks as JSON' } },
   configFlags: true,
   minPositionals: 0,
@@ -35,6 +38,8 @@ export interface DoctorCheck {
   fix?: string;
   /** Passed, but worth a look (a tool this configuration does not offer): printed with `!`. */
   notice?: true;
+  /** Passed, but something will not work (nothing can be mounted): printed with `!`, counted in the summary. */
+  warning?: true;
 }
 
 const DOCKER_TIMEOUT_MS = 5_000;
@@ -47,21 +52,27 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> {
+async function dockerChecks(
+  config: WorkerConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<{ checks: DoctorCheck[]; probe: ToolProbeResult[] }> {
   const display = env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
   const checks: DoctorCheck[] = [];
   let docker: Docker;
   try {
     docker = new Docker(dockerConnectionFromEnv(env));
   } catch (err) {
-    return [
-      {
-        name: 'docker',
-        ok: false,
-        detail: `DOCKER_HOST=${display}: ${(err as Error).message}`,
-        fix: 'set DOCKER_HOST to unix:///path or tcp://host:port',
-      },
-    ];
+    return {
+      checks: [
+        {
+          name: 'docker',
+          ok: false,
+          detail: `DOCKER_HOST=${display}: ${(err as Error).message}`,
+          fix: 'set DOCKER_HOST to unix:///path or tcp://host:port',
+        },
+      ],
+      probe: [],
+    };
   }
   let info: { Runtimes?: Record<string, unknown> } | undefined;
   try {
@@ -85,27 +96,11 @@ async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promi
       detail: 'not checked: Docker is unreachable',
       fix: 'fix the docker check first',
     });
-    return checks;
+    return { checks, probe: [] };
   }
 
-  const { catalog } = workerCatalog(config.toolImages);
-  const byImage = new Map<string, string[]>();
-  for (const spec of catalog.all()) byImage.set(spec.image, [...(byImage.get(spec.image) ?? []), spec.name]);
-  for (const [image, tools] of byImage) {
-    try {
-      await withTimeout(docker.getImage(image).inspect(), DOCKER_TIMEOUT_MS, 'image inspect');
-      checks.push({ name: `image ${image}`, ok: true, detail: `present (${tools.join(', ')})` });
-    } catch (err) {
-      const missing = (err as { statusCode?: number }).statusCode === 404;
-      const pullable = config.pullPolicy !== 'never';
-      checks.push({
-        name: `image ${image}`,
-        ok: false,
-        detail: `${missing ? 'missing' : (err as Error).message} (needed by ${tools.join(', ')})${pullable && missing ? `; pull policy ${config.pullPolicy} would pull it if a registry is reachable` : ''}`,
-        fix: `docker pull ${image}, or without a registry run \`pnpm images:offline\` and pass ${offlineHint(tools)}`,
-      });
-    }
-  }
+  const probe = await probeCatalogImages(config, env);
+  checks.push(...imageChecks(config, probe, env));
 
   const runtimes = Object.keys(info?.Runtimes ?? {});
   if (runtimes.length > 0) {
@@ -121,13 +116,7 @@ async function dockerChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promi
         : { fix: `install and register ${config.runtime} in /etc/docker/daemon.json, or use --runtime runc` }),
     });
   }
-  return checks;
-}
-
-const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
-
-function offlineHint(tools: readonly string[]): string {
-  return tools.map((t) => `--tool-image ${t}=baaaht/tools-${WEB_TOOLS.has(t) ? 'web' : 'busybox'}:offline`).join(' ');
+  return { checks, probe };
 }
 
 async function orchestratorCheck(address: string): Promise<DoctorCheck> {
@@ -207,15 +196,28 @@ export function socketPlacementCheck(address: string): DoctorCheck | undefined {
   };
 }
 
-/** Tools this configuration cannot run: not a failure (the rest work), but said, with how to enable each. */
-export function toolAvailabilityChecks(config: Pick<WorkerConfig, 'searchBackendUrl'>): DoctorCheck[] {
-  const unavailable = unavailableTools(config);
-  const checks: DoctorCheck[] = [...unavailable].map(([tool, reason]) => ({
-    name: `tool ${tool}`,
-    ok: true,
-    notice: true,
-    detail: `not offered: ${reason}`,
-  }));
+/**
+ * Tools this configuration does not offer. An image without a program the tool calls is a failure (the
+ * operator pointed the tool at the wrong image); web_search without a backend is a notice (the rest work).
+ * A missing image is reported by its image check.
+ */
+export function toolAvailabilityChecks(
+  config: Pick<WorkerConfig, 'searchBackendUrl'> & Partial<Pick<WorkerConfig, 'offlineImages'>>,
+  probe: readonly ToolProbeResult[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): DoctorCheck[] {
+  const unavailable = unavailableTools(config, probe, env);
+  const checks: DoctorCheck[] = [];
+  for (const [tool, reason] of unavailable) {
+    const probed = probe.find((r) => r.tool === tool && r.status === 'unavailable');
+    if (probed === undefined) {
+      checks.push({ name: `tool ${tool}`, ok: true, notice: true, detail: `not offered: ${reason}` });
+    } else if (probed.missing !== undefined) {
+      // A missing image is its image check's failure; a program missing from a present image is the tool's.
+      const advice = probeAdvice(probed, config.offlineImages, env);
+      checks.push({ name: `tool ${tool}`, ok: false, detail: `not offered: ${advice.reason}`, fix: advice.fix });
+    }
+  }
   if (!unavailable.has('web_search') && config.searchBackendUrl !== undefined)
     checks.push({ name: 'tool web_search', ok: true, detail: `offered, search backend ${config.searchBackendUrl}` });
   return checks;
@@ -223,8 +225,7 @@ export function toolAvailabilityChecks(config: Pick<WorkerConfig, 'searchBackend
 
 function policyCheck(config: WorkerConfig, env: NodeJS.ProcessEnv): DoctorCheck {
   if (config.policy === undefined) {
-    const roots =
-      config.workspaceRoots.length > 0 ? config.workspaceRoots.join(', ') : 'none: file tools cannot mount anything';
+    const roots = config.workspaceRoots.length > 0 ? config.workspaceRoots.join(', ') : 'none';
     return { name: 'policy', ok: true, detail: `default policy (workspace roots: ${roots})` };
   }
   const problems = checkPolicyFile(config.policy, { env });
@@ -245,22 +246,26 @@ export async function runDoctorChecks(config: WorkerConfig, env: NodeJS.ProcessE
   ]);
   const placement = socketPlacementCheck(config.orchestratorAddr);
   return [
-    ...docker,
+    ...docker.checks,
     orchestrator,
     ...(placement ? [placement] : []),
     policyCheck(config, env),
-    ...toolAvailabilityChecks(config),
+    ...workspaceChecks(config, env),
+    ...toolAvailabilityChecks(config, docker.probe, env),
   ];
 }
 
 export function formatDoctor(checks: readonly DoctorCheck[]): string {
   const lines: string[] = [];
   for (const c of checks) {
-    lines.push(`${c.ok ? (c.notice ? '!' : '✓') : '✗'} ${c.name}: ${c.detail}`);
-    if (!c.ok && c.fix) lines.push(`    fix: ${c.fix}`);
+    lines.push(`${c.ok ? (c.notice || c.warning ? '!' : '✓') : '✗'} ${c.name}: ${c.detail}`);
+    if ((!c.ok || c.warning) && c.fix) lines.push(`    fix: ${c.fix}`);
   }
   const failed = checks.filter((c) => !c.ok).length;
-  lines.push(failed === 0 ? 'all checks passed' : `${failed} check${failed === 1 ? '' : 's'} failed`);
+  const warned = checks.filter((c) => c.ok && c.warning).length;
+  const warnings = `${warned} warning${warned === 1 ? '' : 's'}`;
+  if (failed > 0) lines.push(`${failed} check${failed === 1 ? '' : 's'} failed${warned > 0 ? `, ${warnings}` : ''}`);
+  else lines.push(warned > 0 ? `no failures, ${warnings}` : 'all checks passed');
   return lines.join('\n') + '\n';
 }
 

@@ -10,6 +10,7 @@ import { createLogger } from '../logger';
 import { createWorkerPolicy } from '../policy-setup';
 import { errorReport, printTaskReport, toTaskReport } from '../task-output';
 import type { TaskReport } from '../task-output';
+import { requireOfflineImage } from '../offline-images';
 import { unavailableTools } from '../tool-availability';
 import { TOOL_CALL_FLAGS, prepareToolCall } from '../tool-call';
 import type { PreparedToolCall } from '../tool-call';
@@ -35,6 +36,8 @@ async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: 
   const prepared: PreparedToolCall = prepareToolCall(parsed, config.toolImages, source);
   const unavailable = unavailableTools(config).get(prepared.tool);
   if (unavailable !== undefined) throw new WorkerCliError('TOOL_UNAVAILABLE', unavailable, { tool: prepared.tool });
+  const image = prepared.images[prepared.tool];
+  if (config.offlineImages && image !== undefined) await requireOfflineImage(prepared.tool, image, io.env);
   // stdout belongs to the tool's output (or the JSON object), so logs go to stderr unless a file was asked for.
   const logger = createLogger({
     level: resolved.sources.logLevel === 'default' ? 'warn' : config.logLevel,

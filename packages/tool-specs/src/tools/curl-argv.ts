@@ -31,6 +31,9 @@ export const CAPPED_CURL_SCRIPT = [
   'exit "$rc"',
 ].join('\n');
 
+/** What CAPPED_CURL_SCRIPT runs: the shell, curl, and `dd` and `cat` around it. */
+export const CURL_SCRIPT_PROGRAMS: readonly string[] = Object.freeze(['sh', 'curl', 'dd', 'cat']);
+
 /** The stderr line the script ends with when it cut the body. */
 export function bodyCutNote(maxBytes: number): string {
   return `note: response body cut at ${maxBytes} bytes\n`;

@@ -4,7 +4,7 @@ import { checkHttpUrl, MAX_URL_LENGTH } from '../http-url';
 import { legacyInt, parseLegacyArgs, expectPositionals } from '../legacy-args';
 import { WEB_RUNTIME } from '../resource-presets';
 import type { ToolSpec } from '../types';
-import { cappedCurlResult, curlCommand } from './curl-argv';
+import { CURL_SCRIPT_PROGRAMS, cappedCurlResult, curlCommand } from './curl-argv';
 
 export type FetchUrlParams = {
   url: string;
@@ -59,6 +59,7 @@ export const fetchUrl: ToolSpec<FetchUrlParams> = {
     additionalProperties: false,
   },
   ...WEB_RUNTIME,
+  programs: CURL_SCRIPT_PROGRAMS,
   timeoutMs: 60_000,
   validateParams(params) {
     const checked = checkHttpUrl(params.url);

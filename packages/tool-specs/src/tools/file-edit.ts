@@ -54,6 +54,7 @@ export const fileEdit: ToolSpec<FileEditParams> = {
     additionalProperties: false,
   },
   ...READWRITE_FILE_RUNTIME,
+  programs: ['sh', 'cat', 'stat'],
   maxParamsBytes: 2 * MAX_EDIT_STRING_BYTES + 64 * 1024,
   workspaceTargets: (params) => [{ path: params.path, access: 'write' }],
   validateParams(params) {

@@ -47,6 +47,7 @@ export const fileRead: ToolSpec<FileReadParams> = {
     additionalProperties: false,
   },
   ...READONLY_FILE_RUNTIME,
+  programs: ['sh', 'cat', 'sed', 'stat'],
   workspaceTargets: (params) => [{ path: params.path, access: 'read' }],
   command(params, ctx) {
     const file = containerPath(params.path, ctx.workspaceDir, 'path', 'file_read');

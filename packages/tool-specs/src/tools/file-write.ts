@@ -76,6 +76,7 @@ export const fileWrite: ToolSpec<FileWriteParams> = {
     additionalProperties: false,
   },
   ...READWRITE_FILE_RUNTIME,
+  programs: ['sh', 'cat', 'stat', 'test', 'mkdir'],
   maxParamsBytes: MAX_WRITE_BYTES + 64 * 1024,
   workspaceTargets: (params) => [{ path: params.path, access: 'write' }],
   validateParams(params) {

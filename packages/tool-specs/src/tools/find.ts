@@ -89,6 +89,7 @@ export const find: ToolSpec<FindParams> = {
     additionalProperties: false,
   },
   ...SEARCH_RUNTIME,
+  programs: ['find', 'printf'],
   command(params, ctx) {
     // The start path comes first and always begins with the workspace dir, so it cannot be an option or a
     // primary; every other element is one of our fixed primaries followed by its operand. No -delete, and

@@ -150,6 +150,7 @@ export const grep: ToolSpec<GrepParams> = {
     additionalProperties: false,
   },
   ...SEARCH_RUNTIME,
+  programs: ['sh', 'find', 'grep', 'head', 'tr'],
   validateParams(params) {
     // grep splits a pattern at newlines into several patterns: refuse rather than change its meaning.
     const issues = params.pattern.includes('\n')

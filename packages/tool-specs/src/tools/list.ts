@@ -146,6 +146,7 @@ export const list: ToolSpec<ListParams> = {
     additionalProperties: false,
   },
   ...READONLY_FILE_RUNTIME,
+  programs: ['find', 'stat'],
   command(params, ctx) {
     intArg(params.max_entries ?? 500, 'max_entries', 'list', 1, MAX_ENTRIES);
     // The start path begins with the workspace dir, so it is never an option; find never follows a symlink.

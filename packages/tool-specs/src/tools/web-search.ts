@@ -3,7 +3,7 @@ import { ToolSpecError } from '../errors';
 import { checkHttpUrl } from '../http-url';
 import { WEB_RUNTIME } from '../resource-presets';
 import type { ToolContext, ToolSpec } from '../types';
-import { cappedCurlResult, curlCommand } from './curl-argv';
+import { CURL_SCRIPT_PROGRAMS, cappedCurlResult, curlCommand } from './curl-argv';
 
 export type WebSearchParams = {
   query: string;
@@ -56,6 +56,7 @@ export const webSearch: ToolSpec<WebSearchParams> = {
     additionalProperties: false,
   },
   ...WEB_RUNTIME,
+  programs: CURL_SCRIPT_PROGRAMS,
   command(params, ctx) {
     if (typeof params.query !== 'string')
       throw new ToolSpecError('INVALID_PARAMS', 'query must be a string', { tool: 'web_search' });
