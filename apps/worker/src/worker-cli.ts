@@ -9,6 +9,7 @@ import { doctorCommand, runDoctorCommand } from './commands/doctor-command';
 import { policyCommand, runPolicyCommand } from './commands/policy-command';
 import { runCommand, runRunCommand } from './commands/run-command';
 import { runServeCommand } from './commands/serve-command';
+import { runStatusCommand, statusCommand } from './commands/status-command';
 import { runToolsCommand, toolsCommand } from './commands/tools-command';
 import { workerVersion } from './version';
 
@@ -18,6 +19,7 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   policy: policyCommand,
   doctor: doctorCommand,
   config: configCommand,
+  status: statusCommand,
 };
 
 export const workerCommand: CommandSpec = {
@@ -33,6 +35,7 @@ export const workerCommand: CommandSpec = {
     '  policy check FILE  validate a policy file',
     '  doctor             check Docker, tool images, the orchestrator socket and the policy',
     '  config             print the effective configuration and where each value came from',
+    '  status             ask a running worker (its --status-addr) what it is running',
     '',
     'Every option can also be set as WORKER_<OPTION> (e.g. WORKER_LOG_LEVEL) or in the config file',
     '(keys in kebab or snake case). Precedence: flags > environment > config file > defaults.',
@@ -61,6 +64,7 @@ export async function workerCli(argv: readonly string[], io: CliIo): Promise<num
       return 0;
     }
     if (first === 'policy') return runPolicyCommand(parsed.positionals, io);
+    if (first === 'status') return runStatusCommand(parsed, io);
     const resolved = resolveWorkerConfig({ flags: parsed.values, env: io.env });
     const { config } = resolved;
     switch (first) {

@@ -104,7 +104,7 @@ export class WorkerProcess {
       });
       resolved = { ...resolved, config: { ...config, name: executor.workerId } };
     }
-    const metrics = new WorkerMetrics({ name: resolved.config.name, version });
+    const metrics = new WorkerMetrics({ name: resolved.config.name, version, liveTasks: () => executor.liveTasks() });
     // A tool this configuration cannot run (web_search without a backend) is not offered at all.
     const unavailable = unavailableTools(config);
     for (const [tool, reason] of unavailable) logger.info(`not offering ${tool}: ${reason}`, { component: 'worker' });
