@@ -19,8 +19,9 @@ import {
   inspectContainer,
 } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
-import { cleanEnv, leftoverContainers, startCli, tempSocketPath, waitUntil } from './test-support/cli-process';
-import type { CliProcess } from './test-support/cli-process';
+import { cleanEnv, leftoverContainers, waitUntil } from './test-support/cli-process';
+import { startCliStack } from './test-support/cli-stack';
+import type { CliStack } from './test-support/cli-stack';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 import type { FakeWeb } from './test-support/fake-web';
 
@@ -33,9 +34,7 @@ const workerName = `limits-e2e-${process.pid}`;
 
 let ws: TempWorkspace;
 let web: FakeWeb;
-let addr: string;
-let orchestrator: CliProcess;
-let worker: CliProcess;
+let stack: CliStack;
 let client: HubClient;
 
 beforeAll(async () => {
@@ -48,25 +47,13 @@ beforeAll(async () => {
     loopbackPolicyYaml(ws.dir, web.port) +
       `quotas:\n  max_memory: ${GiB}\n  max_cpus: 1000000000\n  max_pids: 100\n  max_memory_swap: 0\n`,
   );
-  addr = `unix://${tempSocketPath('hub')}`;
-  orchestrator = startCli('orchestrator', ['serve', '--listen', addr, '--log-format', 'json']);
-  await orchestrator.waitFor(/"msg":"orchestrator listening"/);
-  worker = startCli(
-    'worker',
-    ['--orchestrator-addr', addr, '--name', workerName, '--policy', policyFile, '--log-format', 'json'],
-    { env: cleanEnv({ WORKER_TOOL_IMAGE: IMAGES }) },
-  );
-  await worker.waitFor(/"msg":"worker ready"/);
-  client = createHubClient(addr);
+  stack = await startCliStack({ workerName, policyFile, images: IMAGES });
+  client = createHubClient(stack.addr);
 });
 
 afterAll(async () => {
   client?.close();
-  await worker?.kill();
-  if (orchestrator) {
-    orchestrator.child.kill('SIGTERM');
-    await orchestrator.exited;
-  }
+  await stack?.stop();
   await web?.close();
   ws?.cleanup();
   expect(leftoverContainers(workerName)).toEqual([]);

@@ -10,6 +10,10 @@
  * - `TOOL_UNAVAILABLE`: the tool exists but this configuration cannot run it (web_search without a backend).
  * - `DOCKER_UNAVAILABLE`: no Docker engine answers.
  * - `ORCHESTRATOR_UNAVAILABLE`: the orchestrator cannot be reached.
+ * - `TASK_NOT_FOUND`: the orchestrator has no task with that id (`status`, `cancel`).
+ * - `QUEUE_TIMEOUT`: no worker took the task within `--queue-timeout`; it was cancelled on the orchestrator.
+ * - `NOT_CANCELLED`: `cancel` of a task that had already finished, or that finished otherwise before the cancel took.
+ * - `WORKER_UNAVAILABLE`: `worker status` got no answer from the status server at `--addr`.
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
  */
 export type WorkerCliErrorCode =
@@ -22,6 +26,10 @@ export type WorkerCliErrorCode =
   | 'TOOL_UNAVAILABLE'
   | 'DOCKER_UNAVAILABLE'
   | 'ORCHESTRATOR_UNAVAILABLE'
+  | 'TASK_NOT_FOUND'
+  | 'QUEUE_TIMEOUT'
+  | 'NOT_CANCELLED'
+  | 'WORKER_UNAVAILABLE'
   | 'INTERNAL';
 
 /** Codes that mean "the operator asked for something malformed": exit code 2. */
@@ -33,6 +41,7 @@ const USAGE_CODES: ReadonlySet<WorkerCliErrorCode> = new Set([
   'UNKNOWN_TOOL',
   'INVALID_PARAMS',
   'TOOL_UNAVAILABLE',
+  'TASK_NOT_FOUND',
 ]);
 
 export interface WorkerCliErrorOptions {

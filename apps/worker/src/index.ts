@@ -20,7 +20,7 @@ export type { CliLogger, CreateLoggerOptions, Logger } from './logger';
 export { startStatusServer } from './status-server';
 export type { StatusServer, StatusServerOptions } from './status-server';
 export { WorkerMetrics, renderPrometheus } from './worker-metrics';
-export type { ConnectionState, WorkerStatusSnapshot } from './worker-metrics';
+export type { ConnectionState, RunningTaskSnapshot, WorkerStatusSnapshot } from './worker-metrics';
 export { createExecutorTaskHandler } from './executor-task-handler';
 export type { ExecutorTaskHandlerOptions } from './executor-task-handler';
 export { WorkerProcess } from './worker-process';

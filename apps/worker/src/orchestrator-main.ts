@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HubError, HubListenError, createHub, createHubClient } from '@baaaht/hub';
 import type { HubClient, HubTlsOptions } from '@baaaht/hub';
-import { AgentState, OutputStream, defaultSocketAddress, taskStateWord } from '@baaaht/proto';
+import { AgentState, OutputStream, TaskState, defaultSocketAddress } from '@baaaht/proto';
 import type { Agent as WorkerRecord } from '@baaaht/proto';
 import type { CommandSpec, ParsedCommand } from './args';
 import { parseCommand, renderHelp, stringValue } from './args';
@@ -15,25 +15,30 @@ import { WorkerCliError, configError, usageError } from './errors';
 import { reportFromFinished } from './hub-results';
 import { createLogger } from './logger';
 import { createProgress } from './progress';
-import { errorReport, printTaskReport, summaryLine } from './task-output';
+import { errorReport, printTaskReport } from './task-output';
 import type { TaskReport } from './task-output';
+import { formatTable } from './table';
 import { TOOL_CALL_FLAGS, prepareToolCall } from './tool-call';
 import { workerCatalog } from './tool-catalog';
 import { workerVersion } from './version';
-
-/** Shown in help; the value itself comes from `defaultSocketAddress()`, the same default the worker dials. */
-const DEFAULT_ADDR = 'unix://$XDG_RUNTIME_DIR/baaaht/grpc.sock, as root unix:///run/baaaht/grpc.sock';
-
-const ADDR_FLAG = {
-  type: 'string',
-  valueName: 'ADDR',
-  description: `orchestrator address (default $ORCHESTRATOR_URL or ${DEFAULT_ADDR})`,
-} as const;
-const TOKEN_FLAG = {
-  type: 'string',
-  valueName: 'TOKEN',
-  description: 'bearer token (default $ORCHESTRATOR_AUTH_TOKEN)',
-} as const;
+import {
+  EXEC_QUEUE_FLAGS,
+  noWorkerWarning,
+  queueTimeoutError,
+  queueTimeoutMs,
+  queueTimer,
+  someWorkerOffers,
+} from './commands/exec-queue';
+import { ADDR_FLAG, DEFAULT_ADDR, TOKEN_FLAG } from './commands/orchestrator-flags';
+import {
+  cancelCommand,
+  runCancelCommand,
+  runStatusCommand,
+  runTasksCommand,
+  statusCommand,
+  taskNotFound,
+  tasksCommand,
+} from './commands/tasks-command';
 
 const serveCommand: CommandSpec = {
   name: 'orchestrator serve',
@@ -80,13 +85,19 @@ const serveCommand: CommandSpec = {
 
 const execCommand: CommandSpec = {
   name: 'orchestrator exec',
-  usage: 'orchestrator exec <tool> --addr ADDR [--mount DIR] [--param key=value]... [--timeout D] [--json]',
-  summary: 'Submits one task to a running orchestrator and waits for its result; streams output as it arrives.',
-  flags: { ...TOOL_CALL_FLAGS, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG },
+  usage:
+    'orchestrator exec <tool> --addr ADDR [--mount DIR] [--param key=value]... [--timeout D] [--queue-timeout 60s]\n' +
+    '                  [--detach] [--json]',
+  summary:
+    'Submits one task to a running orchestrator and waits for its result; streams output as it arrives. ' +
+    'The summary line (and --json) names the task id.',
+  flags: { ...TOOL_CALL_FLAGS, ...EXEC_QUEUE_FLAGS, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG },
   configFlags: false,
   minPositionals: 1,
   maxPositionals: 1,
-  epilog: 'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.',
+  epilog:
+    '--timeout is the run time on the worker; --queue-timeout the wait for one (QUEUE_TIMEOUT, exit 1).\n' +
+    'Exit status: 0 when the task completed (or was submitted, with --detach), 1 when it did not, 2 for usage errors.',
 };
 
 const workersCommand: CommandSpec = {
@@ -99,21 +110,13 @@ const workersCommand: CommandSpec = {
   maxPositionals: 0,
 };
 
-const statusCommand: CommandSpec = {
-  name: 'orchestrator status',
-  usage: 'orchestrator status <taskId> --addr ADDR [--json]',
-  summary: 'Shows one task: its state, worker, attempts and result.',
-  flags: { addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, json: { type: 'boolean', description: 'print JSON' } },
-  configFlags: false,
-  minPositionals: 1,
-  maxPositionals: 1,
-};
-
 const SUBCOMMANDS: Record<string, CommandSpec> = {
   serve: serveCommand,
   exec: execCommand,
   workers: workersCommand,
+  tasks: tasksCommand,
   status: statusCommand,
+  cancel: cancelCommand,
 };
 
 const rootCommand: CommandSpec = {
@@ -126,7 +129,9 @@ const rootCommand: CommandSpec = {
     '  serve             run the orchestrator',
     '  exec <tool>       submit a task and wait for the result',
     '  workers           list workers',
+    '  tasks             list tasks (filters: --state, --tool, --worker)',
     '  status <taskId>   show one task',
+    '  cancel <taskId>   cancel a queued or running task',
   ].join('\n'),
   flags: { version: { type: 'boolean', short: 'v', description: 'print the version' } },
   configFlags: false,
@@ -163,8 +168,12 @@ export async function orchestratorCli(argv: readonly string[], io: CliIo): Promi
       return exec(parsed, io);
     case 'workers':
       return withClient(parsed, io, (client) => listWorkers(client, parsed, io));
+    case 'tasks':
+      return withClient(parsed, io, (client) => runTasksCommand(client, parsed, io));
+    case 'cancel':
+      return withClient(parsed, io, (client) => runCancelCommand(client, parsed, io));
     default:
-      return withClient(parsed, io, (client) => showStatus(client, parsed, io));
+      return withClient(parsed, io, (client) => runStatusCommand(client, parsed, io));
   }
 }
 
@@ -298,21 +307,25 @@ function hubFailure(err: unknown): unknown {
   if (!(err instanceof HubError)) return err;
   if (err.code === 'INVALID_ARGUMENT' || err.code === 'UNKNOWN_TOOL')
     return new WorkerCliError('INVALID_PARAMS', err.message, { cause: err });
-  if (err.code === 'TASK_NOT_FOUND') return new WorkerCliError('USAGE', err.message, { cause: err });
+  if (err.code === 'TASK_NOT_FOUND') return taskNotFound(err.taskId, err);
   return new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', `${err.code}: ${err.message}`, { cause: err });
 }
 
 async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const json = parsed.values['json'] === true;
   const toolName = parsed.positionals[0] ?? '';
+  let taskId: string | undefined;
   const fail = async (code: string, message: string, exitCode: number): Promise<number> => {
-    if (json) await writeOut(io.stdout, JSON.stringify(errorReport(toolName, code, message)) + '\n');
+    const report = errorReport(toolName, code, message);
+    if (json) await writeOut(io.stdout, JSON.stringify(taskId === undefined ? report : { taskId, ...report }) + '\n');
     io.stderr.write(`orchestrator: ${message}\n`);
     return exitCode;
   };
   let call;
+  let queueLimitMs: number;
   try {
     call = prepareToolCall(parsed, {}, '--tool-image');
+    queueLimitMs = queueTimeoutMs(parsed);
   } catch (err) {
     if (err instanceof WorkerCliError) return fail(err.code, err.message, err.exitCode);
     throw err;
@@ -327,7 +340,15 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
   let interrupts = 0;
   let onInterrupt: (() => void) | undefined;
   let abandon: (() => void) | undefined;
+  let queueTimedOut = false;
+  const queue = queueTimer(queueLimitMs, () => {
+    if (taskId === undefined) return;
+    queueTimedOut = true;
+    // A queued task finishes CANCELLED at once; its `finished` event then ends the watch below.
+    client.cancel(taskId, { reason: `no worker within --queue-timeout` }).catch(() => undefined);
+  });
   const detach = (): void => {
+    queue.stop();
     if (onInterrupt === undefined) return;
     io.signals.off('SIGINT', onInterrupt);
     io.signals.off('SIGTERM', onInterrupt);
@@ -339,6 +360,18 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
       ...(call.mountSource !== undefined ? { mountSource: call.mountSource } : {}),
       ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
     });
+    taskId = submitted.taskId;
+    if (parsed.values['detach'] === true) {
+      client.close();
+      await writeOut(io.stdout, json ? JSON.stringify({ taskId }) + '\n' : `${taskId}\n`);
+      if (!json) io.stderr.write(`orchestrator: submitted task ${taskId}; see orchestrator status ${taskId}\n`);
+      return 0;
+    }
+    if (submitted.state === TaskState.TASK_STATE_QUEUED) {
+      queue.start();
+      if (!(await someWorkerOffers(client, call.tool)))
+        io.stderr.write(`orchestrator: ${noWorkerWarning(call.tool, queueLimitMs)}\n`);
+    }
     progress.update(`task ${submitted.taskId}: waiting for a worker…`);
     // Ctrl-C cancels the task on the orchestrator and still waits for its final report; a second one leaves.
     interrupts = 0;
@@ -364,9 +397,13 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
         if (payload === undefined) continue;
         switch (payload.$case) {
           case 'assigned':
+            queue.stop();
+            // Taken just before the timeout's cancel arrived: whatever it reports now is not a queue timeout.
+            queueTimedOut = false;
             progress.update(`task ${submitted.taskId}: running on ${payload.value.agentId}…`);
             break;
           case 'requeued':
+            queue.start();
             progress.update(`task ${submitted.taskId}: requeued (${payload.value.reason}), waiting for a worker…`);
             break;
           case 'output':
@@ -403,7 +440,11 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
   progress.stop();
   client.close();
   if (report === undefined) return fail('ORCHESTRATOR_UNAVAILABLE', 'the task stream ended without a result', 1);
-  return printTaskReport(io, report, { json, streamed });
+  if (queueTimedOut && report.status === 'cancelled') {
+    const error = queueTimeoutError(taskId as string, call.tool, queueLimitMs);
+    return fail(error.code, error.message, error.exitCode);
+  }
+  return printTaskReport(io, { taskId, ...report }, { json, streamed });
 }
 
 function workerJson(w: WorkerRecord): Record<string, unknown> {
@@ -438,30 +479,6 @@ async function listWorkers(client: HubClient, parsed: ParsedCommand, io: CliIo):
     String(w.freeSlots),
     String(w.activeTasks.length),
   ]);
-  const header = ['NAME', 'ID', 'STATE', 'FREE', 'RUNNING'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  await writeOut(io.stdout, [line(header), ...rows.map(line)].join('\n') + '\n');
-  return 0;
-}
-
-async function showStatus(client: HubClient, parsed: ParsedCommand, io: CliIo): Promise<number> {
-  const taskId = parsed.positionals[0] as string;
-  const task = await client.status(taskId);
-  const tool = task.assignment?.tool ?? task.name;
-  const result = task.finished ? reportFromFinished(tool, task.finished) : null;
-  const state = taskStateWord(task.state);
-  const out = { taskId: task.id, tool, state, agentId: task.agentId || null, attempts: task.attempts, result };
-  if (parsed.values['json'] === true) {
-    await writeOut(io.stdout, JSON.stringify(out, null, 2) + '\n');
-    return 0;
-  }
-  const lines = [`task ${out.taskId}: ${state} (${tool}, worker ${out.agentId ?? '-'}, attempts ${out.attempts})`];
-  if (result) lines.push(summaryLine(result));
-  await writeOut(io.stdout, lines.join('\n') + '\n');
+  await writeOut(io.stdout, formatTable(['NAME', 'ID', 'STATE', 'FREE', 'RUNNING'], rows, { aligned: true }));
   return 0;
 }

@@ -27,6 +27,10 @@ describe('README', () => {
       '### `worker doctor`',
       '### `orchestrator serve`',
       '### `orchestrator exec <tool>`',
+      '### `orchestrator tasks`',
+      '### `orchestrator status <taskId>`',
+      '### `orchestrator cancel <taskId>`',
+      '### `worker status`',
     ]) {
       expect(readme).toContain(heading);
     }

@@ -32,6 +32,10 @@ describe('task reports', () => {
         toTaskReport('grep', { status: 'completed', exitCode: 0, durationMs: 1500, containerId: '0123456789abcdef' }),
       ),
     ).toBe('grep completed in 1.5s (exit 0, container 0123456789ab)');
+    // orchestrator exec names the task, so it can be found again with status, tasks or cancel.
+    expect(summaryLine({ taskId: 't-1', ...errorReport('grep', 'QUEUE_TIMEOUT', 'no worker took it') })).toBe(
+      'task t-1: grep error in 0s (exit -): QUEUE_TIMEOUT: no worker took it',
+    );
     expect(summaryLine(errorReport('nope', 'UNKNOWN_TOOL', 'unknown tool'))).toBe(
       'nope error in 0s (exit -): UNKNOWN_TOOL: unknown tool',
     );

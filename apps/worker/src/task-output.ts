@@ -7,6 +7,8 @@ import { formatDuration } from './durations';
 
 /** A task's outcome as the CLI reports it. */
 export interface TaskReport {
+  /** The orchestrator's task id (`orchestrator exec`); `worker run` has none. */
+  taskId?: string;
   tool: string;
   status: string;
   exitCode: number | null;
@@ -91,7 +93,7 @@ export function summaryLine(report: TaskReport): string {
   const parts = [`exit ${report.exitCode ?? '-'}`];
   if (report.containerId) parts.push(`container ${report.containerId.slice(0, 12)}`);
   if (report.truncated) parts.push('output truncated');
-  let line = `${report.tool} ${report.status} in ${formatDuration(report.durationMs)} (${parts.join(', ')})`;
+  let line = `${report.taskId === undefined ? '' : `task ${report.taskId}: `}${report.tool} ${report.status} in ${formatDuration(report.durationMs)} (${parts.join(', ')})`;
   if (report.error) {
     const { code, detail, message } = report.error;
     line += `: ${code}${detail === undefined ? '' : ` (${detail})`}: ${message}`;

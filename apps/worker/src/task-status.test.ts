@@ -57,6 +57,7 @@ describe('one status vocabulary: executor, agent, wire, hub record, CLI', () => 
       selector: {},
       state: TaskState.TASK_STATE_RUNNING,
       agentId: 'a',
+      agentName: 'w',
       attempts: 1,
       createdAt: 0,
       cancelRequested: false,

@@ -10,6 +10,7 @@ import { imagesCommand, runImagesCommand } from './commands/images-command';
 import { policyCommand, runPolicyCommand } from './commands/policy-command';
 import { runCommand, runRunCommand } from './commands/run-command';
 import { runServeCommand } from './commands/serve-command';
+import { runStatusCommand, statusCommand } from './commands/status-command';
 import { runToolsCommand, toolsCommand } from './commands/tools-command';
 import { workerVersion } from './version';
 
@@ -20,6 +21,7 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   doctor: doctorCommand,
   config: configCommand,
   images: imagesCommand,
+  status: statusCommand,
 };
 
 export const workerCommand: CommandSpec = {
@@ -36,6 +38,7 @@ export const workerCommand: CommandSpec = {
     '  doctor             check Docker, tool images, the orchestrator socket and the policy',
     '  config             print the effective configuration and where each value came from',
     '  images [--build]   build the offline tool images and print the config that uses them',
+    '  status             ask a running worker (its --status-addr) what it is running',
     '',
     'Every option can also be set as WORKER_<OPTION> (e.g. WORKER_LOG_LEVEL) or in the config file',
     '(keys in kebab or snake case). Precedence: flags > environment > config file > defaults.',
@@ -65,6 +68,7 @@ export async function workerCli(argv: readonly string[], io: CliIo): Promise<num
     }
     if (first === 'policy') return runPolicyCommand(parsed.positionals, io);
     if (first === 'images') return runImagesCommand(parsed, io);
+    if (first === 'status') return runStatusCommand(parsed, io);
     const resolved = resolveWorkerConfig({ flags: parsed.values, env: io.env });
     const { config } = resolved;
     switch (first) {

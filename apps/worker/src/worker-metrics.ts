@@ -3,6 +3,7 @@
  * state events, read by the status server (`/metrics`, `/status.json`).
  */
 import { TASK_STATUSES } from '@baaaht/executor';
+import type { LiveTaskInfo } from '@baaaht/executor';
 
 /** Connection states as the seed names them. */
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'transient_failure' | 'shutdown';
@@ -14,6 +15,32 @@ export const CONNECTION_STATES: readonly ConnectionState[] = [
   'transient_failure',
   'shutdown',
 ];
+
+/** One task running on the worker now, as `/status.json` lists it. */
+export interface RunningTaskSnapshot {
+  taskId: string;
+  tool: string;
+  /** `queued` (waiting for a slot), `starting`, `running` or `stopping`. */
+  state: string;
+  /** When the worker took it (ISO 8601). */
+  since: string;
+  /** The container running it (full id), or null before the container exists. */
+  containerId: string | null;
+  /** Its `org.baaaht.session-id`. */
+  sessionId: string | null;
+}
+
+/** The executor's live tasks as `/status.json` lists them. */
+export function runningTaskSnapshots(live: readonly LiveTaskInfo[]): RunningTaskSnapshot[] {
+  return live.map((t) => ({
+    taskId: t.taskId,
+    tool: t.tool,
+    state: t.state,
+    since: new Date(t.startedAt).toISOString(),
+    containerId: t.containerId,
+    sessionId: t.sessionId,
+  }));
+}
 
 /** Everything the status endpoints report, as one plain object. */
 export interface WorkerStatusSnapshot {
@@ -27,6 +54,8 @@ export interface WorkerStatusSnapshot {
   uptimeMs: number;
   reconnects: number;
   runningTasks: number;
+  /** The tasks live now, oldest first (`runningTasks` counts what the task handler started). */
+  tasks: RunningTaskSnapshot[];
   tasksByStatus: Record<string, number>;
   tasksByTool: Record<string, number>;
   egress: { allowed: number; denied: number } | undefined;
@@ -37,6 +66,8 @@ export interface WorkerMetricsOptions {
   version: string;
   /** @default Date.now */
   now?: () => number;
+  /** The executor's live tasks (`executor.liveTasks()`), read per snapshot. @default none */
+  liveTasks?: () => readonly LiveTaskInfo[];
 }
 
 export class WorkerMetrics {
@@ -109,6 +140,7 @@ export class WorkerMetrics {
       uptimeMs: this.now() - this.startedAtMs,
       reconnects: this.reconnects,
       runningTasks: this.running,
+      tasks: runningTaskSnapshots(this.options.liveTasks?.() ?? []),
       tasksByStatus: Object.fromEntries(this.byStatus),
       tasksByTool: Object.fromEntries(this.byTool),
       egress: this.egress ? { ...this.egress } : undefined,

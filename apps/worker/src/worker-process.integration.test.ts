@@ -139,6 +139,7 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
       'status',
       'stderr',
       'stdout',
+      'taskId',
       'tool',
       'truncated',
     ]);
@@ -180,7 +181,7 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
       `url=${web.url('/page')}`,
     ]);
     expect(ok.stdout).toBe('hello from the loopback test server\n');
-    expect(ok.stderr).toMatch(/^fetch_url completed in /m);
+    expect(ok.stderr).toMatch(/^task \S+: fetch_url completed in /m);
     expect(ok.code).toBe(0);
     const bad = await runCli('orchestrator', [
       'exec',

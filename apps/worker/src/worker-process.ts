@@ -105,7 +105,7 @@ export class WorkerProcess {
       });
       resolved = { ...resolved, config: { ...config, name: executor.workerId } };
     }
-    const metrics = new WorkerMetrics({ name: resolved.config.name, version });
+    const metrics = new WorkerMetrics({ name: resolved.config.name, version, liveTasks: () => executor.liveTasks() });
     // A tool this configuration cannot run (web_search without a backend, an image that is missing under
     // pull policy never or lacks the tool's programs) is not offered at all.
     const names = catalog.all().map((s) => s.name);

@@ -586,6 +586,40 @@ describe('queue, cancel, timeout, oom', () => {
     await running;
   });
 
+  it('liveTasks() lists queued and running tasks with tool, state, container and session, oldest first', async () => {
+    const { ex, docker } = await open({ maxConcurrentTasks: 1, sessionId: 'default-session' });
+    docker.program = () => undefined;
+    expect(ex.liveTasks()).toEqual([]);
+    const running = ex.executeTask({ tool: 'echo', params: { text: 'hang' }, taskId: 'run', sessionId: 's-1' });
+    await until(() => docker.containers[0]?.started === true);
+    const queued = ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'q' });
+    await until(() => ex.taskState('q') === 'queued');
+    const live = ex.liveTasks();
+    expect(live).toEqual([
+      {
+        taskId: 'run',
+        tool: 'echo',
+        state: 'running',
+        startedAt: expect.any(Number),
+        containerId: docker.containers[0]?.id,
+        sessionId: 's-1',
+      },
+      {
+        taskId: 'q',
+        tool: 'echo',
+        state: 'queued',
+        startedAt: expect.any(Number),
+        containerId: null,
+        sessionId: 'default-session',
+      },
+    ]);
+    expect(live[0]?.startedAt).toBeLessThanOrEqual(live[1]?.startedAt ?? 0);
+    ex.cancelTask('q');
+    ex.cancelTask('run', { force: true });
+    await Promise.all([running, queued]);
+    expect(ex.liveTasks()).toEqual([]);
+  });
+
   it('cancelling while the container is being created leaves no container', async () => {
     const { ex, docker } = await open();
     let openGate!: () => void;

@@ -42,7 +42,16 @@ import type { AttachStream } from './raw-attach';
 import { Reaper } from './reaper';
 import { Slots, SlotWaitAborted } from './slots';
 import { TaskEventHub } from './task-events';
-import type { StopMode, TaskError, TaskEvent, TaskRequest, TaskResult, TaskState, TaskStatus } from './task-types';
+import type {
+  LiveTaskInfo,
+  StopMode,
+  TaskError,
+  TaskEvent,
+  TaskRequest,
+  TaskResult,
+  TaskState,
+  TaskStatus,
+} from './task-types';
 import { gateRefused, GATE_EXIT_CODE, mountPinSupport } from './mount-gate';
 import { pinWorkspace } from './workspace-source';
 import type { PinnedWorkspace } from './workspace-source';
@@ -67,6 +76,8 @@ interface LiveTask {
   id: string;
   tool: string;
   state: TaskState;
+  startedAt: number;
+  sessionId: string | null;
   controller: AbortController;
   stop?: { reason: StopReason; mode: StopMode; graceMs: number };
   /** Containers created and not yet known to have exited. */
@@ -231,6 +242,23 @@ export class Executor {
     return this.tasks.get(taskId)?.state;
   }
 
+  /** The tasks live now (queued, starting, running or stopping), oldest first; cheap enough per status request. */
+  liveTasks(): LiveTaskInfo[] {
+    const out: LiveTaskInfo[] = [];
+    for (const task of this.tasks.values()) {
+      if (task.state === 'done') continue;
+      out.push({
+        taskId: task.id,
+        tool: task.tool,
+        state: task.state,
+        startedAt: task.startedAt,
+        containerId: task.lastContainerId,
+        sessionId: task.sessionId,
+      });
+    }
+    return out.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
   metrics(): ExecutorMetrics {
     return this.metricsRecorder.snapshot(this.slots.active, this.slots.queued);
   }
@@ -305,6 +333,8 @@ export class Executor {
       id: taskId,
       tool,
       state: 'queued',
+      startedAt,
+      sessionId: request.sessionId ?? this.options.sessionId ?? null,
       controller,
       running: new Set(),
       lastContainerId: null,

@@ -7,6 +7,7 @@ export type { ExecutorState } from './executor';
 export { resolveExecutorOptions } from './executor-options';
 export type { ExecutorOptions, ResolvedExecutorOptions, PullPolicy, ExecutorCatalog } from './executor-options';
 export type {
+  LiveTaskInfo,
   TaskRequest,
   TaskResult,
   TaskStatus,

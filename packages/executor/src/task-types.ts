@@ -38,6 +38,20 @@ export interface TaskLimits {
 /** Lifecycle of one task, as seen in events and `executor.taskState()`. */
 export type TaskState = 'queued' | 'starting' | 'running' | 'stopping' | 'done';
 
+/** One live task as `executor.liveTasks()` reports it: a snapshot, not a handle. */
+export interface LiveTaskInfo {
+  taskId: string;
+  tool: string;
+  /** Never `done`: a done task is not live. */
+  state: Exclude<TaskState, 'done'>;
+  /** When `executeTask` was called (the executor's clock, ms since the epoch), including time queued. */
+  startedAt: number;
+  /** The container running now, or the last one created (multi-step tools); null before the first. */
+  containerId: string | null;
+  /** The `org.baaaht.session-id` its containers get; null when neither the request nor the executor has one. */
+  sessionId: string | null;
+}
+
 export type TaskEvent =
   | { type: 'queued'; taskId: string; tool: string }
   | {

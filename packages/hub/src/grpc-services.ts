@@ -128,6 +128,9 @@ export function taskService(ctx: ServiceContext): TaskServiceServer {
   return {
     submitTask: unary(ctx, 'SubmitTask', (req) => core.submit(fromAssignment(req.task, req.selector))),
     listWorkers: unary(ctx, 'ListWorkers', (req) => core.listWorkersPage(req.pageSize, req.pageToken)),
+    listTasks: unary(ctx, 'ListTasks', (req) =>
+      core.listTasksPage(req.pageSize, req.pageToken, { states: req.states, tool: req.tool, worker: req.worker }),
+    ),
     watchTask: (call: ServerWritableStream<{ taskId: string }, TaskEvent>) => {
       try {
         if (!authorized(ctx.bearerToken, call.metadata)) throw unauthenticated();

@@ -5,11 +5,13 @@ import { AgentServiceClient, DEFAULT_MAX_MESSAGE_BYTES, TaskServiceClient } from
 import type {
   Agent,
   CancelTaskResponse,
+  ListTasksResponse,
   ListWorkersResponse,
   SubmitTaskResponse,
   Task,
   TaskEvent,
   TaskFinished,
+  TaskState,
 } from '@baaaht/proto';
 import { HubError } from './errors';
 import { fromGrpcError } from './grpc-status';
@@ -36,6 +38,16 @@ export interface HubClientOptions {
   maxMessageBytes?: number;
 }
 
+/** Which tasks `tasks()` and `tasksPage()` list; empty values match everything. */
+export interface ListTasksOptions {
+  /** Only tasks in one of these states. @default every state */
+  states?: TaskState[];
+  /** Only tasks of this tool. @default every tool */
+  tool?: string;
+  /** Only tasks held or finished by this worker: its agent id or its registered name. @default every worker */
+  worker?: string;
+}
+
 /** A small typed client for submitting, watching and fetching tasks; used by the dev orchestrator CLI. */
 export interface HubClient {
   submit(input: SubmitTaskInput): Promise<{ taskId: string; created: boolean; state: SubmitTaskResponse['state'] }>;
@@ -52,6 +64,15 @@ export interface HubClient {
     pageSize?: number;
     pageToken?: string;
   }): Promise<{ workers: Agent[]; nextPageToken: string }>;
+  /**
+   * Tasks newest first, following ListTasks pages until `limit` (listed tasks carry no output or
+   * parameters: `status()` has them).
+   */
+  tasks(options?: ListTasksOptions & { /** @default 50 */ limit?: number }): Promise<Task[]>;
+  /** One ListTasks page; pass `nextPageToken` back for the next (empty on the last page). */
+  tasksPage(
+    options?: ListTasksOptions & { pageSize?: number; pageToken?: string },
+  ): Promise<{ tasks: Task[]; nextPageToken: string }>;
   close(): void;
 }
 
@@ -113,6 +134,22 @@ export function createHubClient(address: string, options: HubClientOptions = {})
       tasks.listWorkers({ pageSize: opts.pageSize ?? 0, pageToken: opts.pageToken ?? '' }, md, o, cb),
     );
 
+  const tasksPage = (opts: ListTasksOptions & { pageSize?: number; pageToken?: string } = {}) =>
+    call<ListTasksResponse>(undefined, (md, o, cb) =>
+      tasks.listTasks(
+        {
+          pageSize: opts.pageSize ?? 0,
+          pageToken: opts.pageToken ?? '',
+          states: opts.states ?? [],
+          tool: opts.tool ?? '',
+          worker: opts.worker ?? '',
+        },
+        md,
+        o,
+        cb,
+      ),
+    );
+
   return {
     async submit(input) {
       // Validate locally first so a bad field fails with the same message without a round trip.
@@ -153,6 +190,20 @@ export function createHubClient(address: string, options: HubClientOptions = {})
         pageToken = page.nextPageToken;
       } while (pageToken !== '');
       return all;
+    },
+    tasksPage,
+    async tasks(opts = {}) {
+      const { limit = 50, ...filter } = opts;
+      if (!Number.isInteger(limit) || limit <= 0) throw new TypeError(`limit must be a positive integer, got ${limit}`);
+      const all: Task[] = [];
+      let pageToken = '';
+      do {
+        const page = await tasksPage({ ...filter, pageSize: Math.min(limit - all.length, 100), pageToken });
+        all.push(...page.tasks);
+        if (page.nextPageToken === pageToken || page.tasks.length === 0) break;
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '' && all.length < limit);
+      return all.slice(0, limit);
     },
     close() {
       agents.close();

@@ -722,3 +722,74 @@ describe('HubCore bounds', () => {
     expect(first.nextPageToken).not.toBe('');
   });
 });
+
+describe('HubCore ListTasks', () => {
+  test('lists newest first with the worker name, filters, pages, and carries no output or parameters', () => {
+    const { core, clock } = limitedCore({ maxListTasksPageSize: 2 });
+    const w = new FakeWorker(core, { tools: ['echo', 'grep'], slots: 1 });
+    w.register();
+    w.connect();
+    core.submit({ taskId: 'done', tool: 'echo', params: { text: 'x'.repeat(1000) } });
+    w.send({ payload: { $case: 'accepted', value: { taskId: 'done', attempt: 1, startedAt: undefined } } });
+    w.finish('done', 'y'.repeat(1000));
+    clock.advance(10);
+    core.submit({ taskId: 'running', tool: 'grep' });
+    clock.advance(10);
+    core.submit({ taskId: 'queued', tool: 'echo' });
+
+    const seen: string[] = [];
+    let token = '';
+    do {
+      const page = core.listTasksPage(0, token);
+      expect(page.tasks.length).toBeLessThanOrEqual(2);
+      seen.push(...page.tasks.map((t) => t.id));
+      token = page.nextPageToken;
+    } while (token !== '');
+    expect(seen).toEqual(['queued', 'running', 'done']);
+
+    const [done] = core.listTasksPage(0, '', { states: [TaskState.TASK_STATE_COMPLETED] }).tasks;
+    expect(done).toMatchObject({ id: 'done', name: 'echo', agentId: w.agentId, agentName: 'fake', attempts: 1 });
+    expect(done?.finished?.stdout).toHaveLength(0);
+    expect(done?.finished?.durationMs).toBe(1);
+    expect(done?.assignment?.params).toBeUndefined();
+    expect(done?.result).toBeUndefined();
+    // GetTaskStatus still has everything.
+    expect(Buffer.from(core.getTask('done')?.finished?.stdout ?? []).toString()).toBe('y'.repeat(1000));
+
+    expect(core.listTasksPage(0, '', { tool: 'grep' }).tasks.map((t) => [t.id, t.agentName])).toEqual([
+      ['running', 'fake'],
+    ]);
+    expect(core.listTasksPage(0, '', { worker: 'fake' }).tasks.map((t) => t.id)).toEqual(['running', 'done']);
+    expect(core.listTasksPage(0, '', { worker: w.agentId, states: [TaskState.TASK_STATE_QUEUED] }).tasks).toEqual([]);
+    expect(() => core.listTasksPage(-1, '')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => core.listTasksPage(0, 'bm9wZQ')).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/^page_token/) }),
+    );
+  });
+
+  test('a page stays under the byte budget, always holding at least one task', () => {
+    const { core } = limitedCore({ listTasksPageBytes: 1 });
+    for (let i = 0; i < 3; i++) core.submit({ taskId: `t${i}`, tool: 'echo' });
+    const first = core.listTasksPage(0, '');
+    expect(first.tasks).toHaveLength(1);
+    expect(first.nextPageToken).not.toBe('');
+    expect(core.listTasksPage(0, first.nextPageToken).tasks.map((t) => t.id)).toEqual(['t1']);
+  });
+
+  test('a requeued task forgets its worker; the worker that finishes it is named even after it is gone', () => {
+    const { core } = makeCore();
+    const first = new FakeWorker(core, { slots: 1 });
+    first.register();
+    first.connect();
+    core.submit({ taskId: 't', tool: 'echo' });
+    expect(core.getTask('t')?.agentName).toBe('fake');
+    first.send({ payload: { $case: 'rejected', value: { taskId: 't', code: 'NO_CAPACITY', message: '' } } });
+    expect(core.getTask('t')).toMatchObject({ state: TaskState.TASK_STATE_QUEUED, agentId: '', agentName: '' });
+    const second = new FakeWorker(core, { slots: 1 });
+    second.register();
+    second.connect();
+    second.finish('t');
+    expect(core.unregister(second.agentId, second.token)).toBe(true);
+    expect(core.getTask('t')).toMatchObject({ agentId: second.agentId, agentName: 'fake' });
+  });
+});

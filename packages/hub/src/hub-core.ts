@@ -34,7 +34,7 @@ import { toAssignment } from './submission';
 import type { SubmitTaskInput } from './submission';
 import { TaskEventBus } from './task-events';
 import type { TaskEventListener } from './task-events';
-import type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store';
+import type { AgentRecord, TaskCursor, TaskPatch, TaskRecord, TaskStore } from './task-store';
 
 /** The hub's end of one worker's Work stream. */
 export interface WorkerChannel {
@@ -57,6 +57,22 @@ export interface HubCoreOptions {
   knownTools: readonly string[] | undefined;
   /** @default DEFAULT_HUB_CORE_LIMITS */
   limits?: Partial<HubCoreLimits>;
+}
+
+/** One page of ListTasks. */
+export interface TasksPage {
+  /** Newest first, without output (see `listTasksPage`). */
+  tasks: Task[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+/** The filters of one ListTasks call; empty values match everything. */
+export interface TaskListFilter {
+  states?: readonly TaskState[];
+  tool?: string;
+  /** Agent id or registered name. */
+  worker?: string;
 }
 
 /** One page of ListWorkers. */
@@ -166,7 +182,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       if (task.state !== TaskState.TASK_STATE_QUEUED && session) {
         session.outstanding.add(task.taskId);
       } else {
-        this.patch(task, { state: TaskState.TASK_STATE_QUEUED, agentId: '' });
+        this.patch(task, { state: TaskState.TASK_STATE_QUEUED, agentId: '', agentName: '' });
         this.queue.push(task.taskId);
       }
     }
@@ -434,7 +450,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
         // Only the worker it was taken from may: announcing someone else's queued task claims nothing.
         this.releasedBy.delete(taskId);
         this.queue = this.queue.filter((id) => id !== taskId);
-        this.patch(task, { state: TaskState.TASK_STATE_RUNNING, agentId });
+        this.patch(task, { state: TaskState.TASK_STATE_RUNNING, agentId, agentName: session.record.name });
         session.outstanding.add(taskId);
       } else {
         // Reassigned elsewhere or already finished: stop the duplicate; its late result will be ignored.
@@ -652,7 +668,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   private assign(task: TaskRecord, session: WorkerSession): void {
     const agentId = session.record.agentId;
     const attempts = task.attempts + 1;
-    this.patch(task, { state: TaskState.TASK_STATE_ASSIGNED, agentId, attempts });
+    this.patch(task, { state: TaskState.TASK_STATE_ASSIGNED, agentId, agentName: session.record.name, attempts });
     this.releasedBy.delete(task.taskId);
     session.outstanding.add(task.taskId);
     this.publish({ taskId: task.taskId, payload: { $case: 'assigned', value: { agentId, attempt: attempts } } });
@@ -670,7 +686,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       this.complete(task, cancelledResult(task, `cancelled (${reason})`), from.record.agentId);
       return;
     }
-    this.patch(task, { state: TaskState.TASK_STATE_QUEUED, agentId: '' });
+    this.patch(task, { state: TaskState.TASK_STATE_QUEUED, agentId: '', agentName: '' });
     this.releasedBy.set(taskId, from.record.agentId);
     this.queue.unshift(taskId);
     this.options.logger.info('task requeued', { component: 'hub', taskId, reason, attempt: task.attempts });
@@ -681,7 +697,9 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   /** Records the first terminal result durably, then tells everybody. */
   private complete(task: TaskRecord, finished: TaskFinished, agentId: string): void {
     const now = this.options.clock.now();
-    if (agentId && task.agentId !== agentId) this.patch(task, { agentId });
+    if (agentId && task.agentId !== agentId) {
+      this.patch(task, { agentId, agentName: this.sessions.get(agentId)?.record.name ?? '' });
+    }
     const recorded = this.store.finishTask(task.taskId, finished, now);
     this.live.delete(task.taskId);
     this.releasedBy.delete(task.taskId);
@@ -715,6 +733,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       selector,
       state: TaskState.TASK_STATE_QUEUED,
       agentId: '',
+      agentName: '',
       attempts: 0,
       createdAt: this.options.clock.now(),
       cancelRequested: false,
@@ -815,6 +834,39 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     return { workers, nextPageToken: more ? Buffer.from(last.id, 'utf8').toString('base64url') : '' };
   }
 
+  /**
+   * One page of tasks, newest first, matching `filter`. `pageSize` 0 means the cap; larger values are
+   * capped; a page also stops before `listTasksPageBytes` encoded bytes (always holding at least one task).
+   * Listed tasks carry no output and no parameters (`listedTask`); `getTask` has everything.
+   */
+  listTasksPage(pageSize: number, pageToken: string, filter: TaskListFilter = {}): TasksPage {
+    if (!Number.isInteger(pageSize) || pageSize < 0) throw invalidField('page_size', `must be >= 0, got ${pageSize}`);
+    const cap = this.limits.maxListTasksPageSize;
+    const size = pageSize === 0 ? cap : Math.min(pageSize, cap);
+    const after = pageToken === '' ? undefined : decodeTaskCursor(pageToken);
+    const records = this.store.listTasks({
+      ...(filter.states !== undefined ? { states: filter.states } : {}),
+      ...(filter.tool ? { tool: filter.tool } : {}),
+      ...(filter.worker ? { worker: filter.worker } : {}),
+      ...(after !== undefined ? { after } : {}),
+      limit: size + 1,
+    });
+    const tasks: Task[] = [];
+    let bytes = 0;
+    let last: TaskRecord | undefined;
+    for (const record of records) {
+      if (tasks.length >= size) break;
+      const task = listedTask(record);
+      const encoded = Task.encode(task).finish().length + 8;
+      if (tasks.length > 0 && bytes + encoded > this.limits.listTasksPageBytes) break;
+      tasks.push(task);
+      bytes += encoded;
+      last = record;
+    }
+    const more = last !== undefined && records.length > tasks.length;
+    return { tasks, nextPageToken: more ? encodeTaskCursor(last as TaskRecord) : '' };
+  }
+
   /** Stops dispatching, ends every Work stream, fails pending result promises. */
   close(): void {
     if (this.closed) return;
@@ -868,6 +920,36 @@ function cancelledResult(task: TaskRecord, reason: string): TaskFinished {
   });
 }
 
+/** A page token is the last listed task's position: opaque to clients, checked when it comes back. */
+function encodeTaskCursor(record: TaskRecord): string {
+  return Buffer.from(JSON.stringify([record.createdAt, record.taskId]), 'utf8').toString('base64url');
+}
+
+function decodeTaskCursor(token: string): TaskCursor {
+  const bad = (): HubError => invalidField('page_token', 'is not a token this hub issued');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw bad();
+  const [createdAt, taskId] = parsed as unknown[];
+  if (typeof createdAt !== 'number' || !Number.isFinite(createdAt) || typeof taskId !== 'string') throw bad();
+  return { createdAt, taskId };
+}
+
+/** The listing view of a task: what, where and how it went, without output or parameters to keep pages small. */
+export function listedTask(record: TaskRecord): Task {
+  const task = toTask(record);
+  task.result = undefined;
+  if (task.assignment) task.assignment = { ...task.assignment, params: undefined, args: [] };
+  if (task.finished) {
+    task.finished = { ...task.finished, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), structuredJson: '' };
+  }
+  return task;
+}
+
 /** The wire view of a stored task. */
 export function toTask(record: TaskRecord): Task {
   const a = record.assignment;
@@ -880,6 +962,7 @@ export function toTask(record: TaskRecord): Task {
     startedAt: record.startedAt === undefined ? undefined : new Date(record.startedAt),
     completedAt: record.completedAt === undefined ? undefined : new Date(record.completedAt),
     agentId: record.agentId,
+    agentName: record.agentName,
     assignment: a,
     finished: record.finished,
     error: record.finished?.error,

@@ -72,6 +72,8 @@ export interface HubOptions {
   maxMetadataFieldBytes?: number;
   /** ListWorkers page size cap (and the size of a page that asks for 0). @default 100 */
   maxListWorkersPageSize?: number;
+  /** ListTasks page size cap (and the size of a page that asks for 0). @default 100 */
+  maxListTasksPageSize?: number;
   /**
    * Group (gid or name) given read-write access to a Unix socket: mode 0660 instead of 0600.
    * A missing socket directory is then created 0710 with that group, so its members can reach the socket.
@@ -171,6 +173,7 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
       'maxListWorkersPageSize',
       options.maxListWorkersPageSize ?? LIMITS.maxListWorkersPageSize,
     ),
+    maxListTasksPageSize: positive('maxListTasksPageSize', options.maxListTasksPageSize ?? LIMITS.maxListTasksPageSize),
     socketGroup: options.socketGroup === undefined ? undefined : resolveGroup(options.socketGroup),
     insecure: options.insecure ?? false,
     socketProbeTimeoutMs: positive('socketProbeTimeoutMs', options.socketProbeTimeoutMs ?? 1000),

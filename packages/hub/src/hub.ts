@@ -7,7 +7,7 @@ import type { Agent, Task, TaskEvent, TaskFinished, TaskState } from '@baaaht/pr
 import { HubError } from './errors';
 import { agentService, taskService } from './grpc-services';
 import { HubCore } from './hub-core';
-import type { CancelOutcome, HubCoreEvents } from './hub-core';
+import type { CancelOutcome, HubCoreEvents, TaskListFilter, TasksPage } from './hub-core';
 import { resolveHubOptions } from './hub-options';
 import type { HubOptions, HubTlsOptions, ResolvedHubOptions } from './hub-options';
 import { assessListener, parseListenAddress } from './listen-address';
@@ -93,6 +93,8 @@ export class Hub {
         maxListWorkersPageSize: this.options.maxListWorkersPageSize,
         // Half the send limit leaves room for framing; 4 MiB keeps a page small whatever the limit.
         listWorkersPageBytes: Math.min(4 * 1024 * 1024, Math.floor(this.options.maxSendMessageBytes / 2)),
+        maxListTasksPageSize: this.options.maxListTasksPageSize,
+        listTasksPageBytes: Math.min(4 * 1024 * 1024, Math.floor(this.options.maxSendMessageBytes / 2)),
       },
     });
   }
@@ -214,6 +216,12 @@ export class Hub {
 
   workers(): Agent[] {
     return this.core.listWorkers();
+  }
+
+  /** One page of tasks, newest first, without output (see `HubCore.listTasksPage`). */
+  listTasks(options: TaskListFilter & { pageSize?: number; pageToken?: string } = {}): TasksPage {
+    const { pageSize = 0, pageToken = '', ...filter } = options;
+    return this.core.listTasksPage(pageSize, pageToken, filter);
   }
 
   /** Live worker registrations (bounded by `maxRegistrations`). */

@@ -14,6 +14,8 @@ export type {
   HubCoreEvents,
   HubCoreOptions,
   SubmitOutcome,
+  TaskListFilter,
+  TasksPage,
   WorkConnection,
   WorkerChannel,
   WorkersPage,
@@ -21,12 +23,12 @@ export type {
 export { DEFAULT_HUB_CORE_LIMITS } from './registration-limits';
 export type { HubCoreLimits, RegistrationLimits } from './registration-limits';
 export { createHubClient } from './hub-client';
-export type { HubClient, HubClientOptions } from './hub-client';
+export type { HubClient, HubClientOptions, ListTasksOptions } from './hub-client';
 export type { SubmitTaskInput } from './submission';
 export { MemoryTaskStore } from './memory-task-store';
 export { SqliteTaskStore } from './sqlite-task-store';
 export type { SqliteTaskStoreOptions } from './sqlite-task-store';
-export type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store';
+export type { AgentRecord, TaskCursor, TaskPatch, TaskQuery, TaskRecord, TaskStore } from './task-store';
 export { HubError, HubListenError } from './errors';
 export type { HubErrorCode, HubErrorContext, HubListenErrorCode } from './errors';
 export { toGrpcStatus, fromGrpcError } from './grpc-status';

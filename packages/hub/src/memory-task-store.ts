@@ -1,6 +1,7 @@
 import { TaskFinished, TaskState, isTerminalTaskState } from '@baaaht/proto';
 import { copyAgent, copyTask } from './record-copy';
-import type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store';
+import { checkTaskQuery, matchesTaskQuery, newestFirst } from './task-query';
+import type { AgentRecord, TaskPatch, TaskQuery, TaskRecord, TaskStore } from './task-store';
 
 /** The default store: fast, and gone with the process. */
 export class MemoryTaskStore implements TaskStore {
@@ -36,6 +37,15 @@ export class MemoryTaskStore implements TaskStore {
 
   unfinishedTasks(): TaskRecord[] {
     return [...this.tasks.values()].filter((t) => !t.finished).map(copyTask);
+  }
+
+  listTasks(query: TaskQuery): TaskRecord[] {
+    checkTaskQuery(query);
+    return [...this.tasks.values()]
+      .filter((t) => matchesTaskQuery(t, query))
+      .sort(newestFirst)
+      .slice(0, query.limit)
+      .map(copyTask);
   }
 
   saveAgent(record: AgentRecord): void {

@@ -80,6 +80,27 @@ describe('hub <-> agent over a Unix socket', () => {
       const finished = await client.wait('c-1');
       expect(Buffer.from(finished.stdout).toString()).toBe('via client');
       expect((await client.workers()).map((w) => w.id)).toEqual([agent.getAgentId()]);
+
+      // ListTasks over the wire: newest first, the worker's name, filters, paged, no output.
+      expect((await client.tasks()).map((t) => t.id).sort()).toEqual(['c-1', 't-1']);
+      const listed = await client.tasks({
+        tool: 'echo',
+        worker: 'test-worker',
+        states: [TaskState.TASK_STATE_COMPLETED],
+      });
+      expect(listed.map((t) => [t.agentName, t.agentId])).toEqual([
+        ['test-worker', agent.getAgentId()],
+        ['test-worker', agent.getAgentId()],
+      ]);
+      expect(listed.every((t) => t.finished?.stdout.length === 0)).toBe(true);
+      expect(await client.tasks({ tool: 'grep' })).toEqual([]);
+      const page = await client.tasksPage({ pageSize: 1 });
+      expect(page.tasks).toHaveLength(1);
+      expect((await client.tasksPage({ pageToken: page.nextPageToken })).tasks.map((t) => t.id)).not.toContain(
+        page.tasks[0]?.id,
+      );
+      expect(await client.tasks({ limit: 1 })).toHaveLength(1);
+      await expect(client.tasksPage({ pageToken: 'bogus' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     } finally {
       client.close();
     }

@@ -25,6 +25,9 @@ export interface HubCoreLimits extends RegistrationLimits {
   maxListWorkersPageSize: number;
   /** Encoded bytes one ListWorkers page stays under, so it always fits the gRPC message limit. */
   listWorkersPageBytes: number;
+  maxListTasksPageSize: number;
+  /** Encoded bytes one ListTasks page stays under. */
+  listTasksPageBytes: number;
 }
 
 export const DEFAULT_HUB_CORE_LIMITS: HubCoreLimits = {
@@ -39,6 +42,8 @@ export const DEFAULT_HUB_CORE_LIMITS: HubCoreLimits = {
   maxMetadataFieldBytes: 256,
   maxListWorkersPageSize: 100,
   listWorkersPageBytes: 4 * 1024 * 1024,
+  maxListTasksPageSize: 100,
+  listTasksPageBytes: 4 * 1024 * 1024,
 };
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');

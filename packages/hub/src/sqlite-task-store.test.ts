@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TaskState } from '@baaaht/proto';
+import Database from 'better-sqlite3';
+import { AgentCapabilities, AgentMetadata, TaskAssignment, TaskState } from '@baaaht/proto';
 import { SqliteTaskStore } from './sqlite-task-store';
 import { agentRecord, describeTaskStoreContract, finishedOf, taskRecord } from './test-support/task-store-contract';
 
@@ -52,5 +53,54 @@ describe('SqliteTaskStore durability', () => {
     expect(seen).toEqual(['synchronous = FULL', 'synchronous = NORMAL', 'synchronous = FULL', 'synchronous = NORMAL']);
     expect(pragma('synchronous', { simple: true })).toBe(1);
     store.close();
+  });
+});
+
+describe('SqliteTaskStore migration', () => {
+  test('a store written before tool and agent_name existed lists by tool and by worker name', () => {
+    const dataDir = freshDir();
+    // The tables exactly as the previous release created them.
+    const old = new Database(join(dataDir, 'hub.sqlite'));
+    old.exec(`
+      CREATE TABLE tasks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL UNIQUE, assignment BLOB NOT NULL,
+        selector TEXT NOT NULL, state INTEGER NOT NULL, agent_id TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, started_at INTEGER,
+        completed_at INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0, finished BLOB);
+      CREATE TABLE agents (
+        agent_id TEXT PRIMARY KEY, token TEXT NOT NULL, name TEXT NOT NULL, registered_at INTEGER NOT NULL,
+        metadata BLOB NOT NULL, capabilities BLOB NOT NULL);
+    `);
+    const insert = old.prepare(
+      'INSERT INTO tasks (task_id, assignment, selector, state, agent_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const assignment = (taskId: string, tool: string): Buffer =>
+      Buffer.from(TaskAssignment.encode(TaskAssignment.fromPartial({ taskId, tool })).finish());
+    insert.run('t-grep', assignment('t-grep', 'grep'), '{}', TaskState.TASK_STATE_RUNNING, 'agent-1', 10);
+    insert.run('t-list', assignment('t-list', 'list'), '{}', TaskState.TASK_STATE_QUEUED, '', 20);
+    old
+      .prepare('INSERT INTO agents VALUES (?, ?, ?, ?, ?, ?)')
+      .run(
+        'agent-1',
+        'tok',
+        'box-1',
+        1,
+        Buffer.from(AgentMetadata.encode(AgentMetadata.fromPartial({})).finish()),
+        Buffer.from(AgentCapabilities.encode(AgentCapabilities.fromPartial({})).finish()),
+      );
+    old.close();
+
+    const store = new SqliteTaskStore({ dataDir });
+    expect(store.listTasks({ limit: 10 }).map((t) => t.taskId)).toEqual(['t-list', 't-grep']);
+    expect(store.listTasks({ limit: 10, tool: 'grep' }).map((t) => t.taskId)).toEqual(['t-grep']);
+    expect(store.listTasks({ limit: 10, worker: 'box-1' }).map((t) => [t.taskId, t.agentName])).toEqual([
+      ['t-grep', 'box-1'],
+    ]);
+    expect(store.getTask('t-list')?.agentName).toBe('');
+    store.close();
+    // Migrating is once: reopening finds the columns and changes nothing.
+    const again = new SqliteTaskStore({ dataDir });
+    expect(again.listTasks({ limit: 10, tool: 'list' }).map((t) => t.taskId)).toEqual(['t-list']);
+    again.close();
   });
 });

@@ -10,7 +10,8 @@ import {
   isTerminalTaskState,
 } from '@baaaht/proto';
 import { HubError } from './errors';
-import type { AgentRecord, TaskPatch, TaskRecord, TaskStore } from './task-store';
+import { checkTaskQuery } from './task-query';
+import type { AgentRecord, TaskPatch, TaskQuery, TaskRecord, TaskStore } from './task-store';
 
 export interface SqliteTaskStoreOptions {
   /** Directory holding `hub.sqlite` (created if missing). */
@@ -25,6 +26,7 @@ interface TaskRow {
   selector: string;
   state: number;
   agent_id: string;
+  agent_name: string;
   attempts: number;
   created_at: number;
   started_at: number | null;
@@ -50,6 +52,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   selector TEXT NOT NULL,
   state INTEGER NOT NULL,
   agent_id TEXT NOT NULL DEFAULT '',
+  agent_name TEXT NOT NULL DEFAULT '',
+  tool TEXT NOT NULL DEFAULT '',
   attempts INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   started_at INTEGER,
@@ -68,9 +72,15 @@ CREATE TABLE IF NOT EXISTS agents (
 );
 `;
 
+/** After the migration: the columns listTasks filters and orders on. */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS tasks_newest ON tasks (created_at DESC, task_id DESC);
+`;
+
 const PATCH_COLUMNS: Record<keyof TaskPatch, string> = {
   state: 'state',
   agentId: 'agent_id',
+  agentName: 'agent_name',
   attempts: 'attempts',
   startedAt: 'started_at',
   cancelRequested: 'cancel_requested',
@@ -89,7 +99,8 @@ export class SqliteTaskStore implements TaskStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly stmts;
-  private readonly updateStmts = new Map<string, Database.Statement>();
+  /** Statements built from a query's shape (patch fields, list filters), prepared once per shape. */
+  private readonly shapedStmts = new Map<string, Database.Statement>();
 
   constructor(options: SqliteTaskStoreOptions) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -102,6 +113,8 @@ export class SqliteTaskStore implements TaskStore {
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(SCHEMA);
+      migrate(this.db);
+      this.db.exec(INDEXES);
     } catch (err) {
       throw new HubError('STORE_FAILED', `cannot open task store at ${this.path}: ${(err as Error).message}`, {
         cause: err,
@@ -110,8 +123,8 @@ export class SqliteTaskStore implements TaskStore {
     const db = this.db;
     this.stmts = {
       insertTask: db.prepare(
-        `INSERT OR IGNORE INTO tasks (task_id, assignment, selector, state, agent_id, attempts, created_at, started_at, cancel_requested)
-         VALUES (@task_id, @assignment, @selector, @state, @agent_id, @attempts, @created_at, @started_at, @cancel_requested)`,
+        `INSERT OR IGNORE INTO tasks (task_id, assignment, selector, state, agent_id, agent_name, tool, attempts, created_at, started_at, cancel_requested)
+         VALUES (@task_id, @assignment, @selector, @state, @agent_id, @agent_name, @tool, @attempts, @created_at, @started_at, @cancel_requested)`,
       ),
       getTask: db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE task_id = ?'),
       finishTask: db.prepare(
@@ -149,6 +162,8 @@ export class SqliteTaskStore implements TaskStore {
         selector: JSON.stringify(record.selector),
         state: record.state,
         agent_id: record.agentId,
+        agent_name: record.agentName,
+        tool: record.assignment.tool,
         attempts: record.attempts,
         created_at: record.createdAt,
         started_at: record.startedAt ?? null,
@@ -173,13 +188,7 @@ export class SqliteTaskStore implements TaskStore {
       values[column] = typeof value === 'boolean' ? (value ? 1 : 0) : (value ?? null);
     }
     if (sets.length === 0) return;
-    const sql = `UPDATE tasks SET ${sets.join(', ')} WHERE task_id = @task_id AND finished IS NULL`;
-    let stmt = this.updateStmts.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.updateStmts.set(sql, stmt);
-    }
-    stmt.run(values);
+    this.statement(`UPDATE tasks SET ${sets.join(', ')} WHERE task_id = @task_id AND finished IS NULL`).run(values);
   }
 
   finishTask(taskId: string, finished: TaskFinished, completedAt: number): boolean {
@@ -196,6 +205,44 @@ export class SqliteTaskStore implements TaskStore {
 
   unfinishedTasks(): TaskRecord[] {
     return this.stmts.unfinished.all().map(rowToTask);
+  }
+
+  listTasks(query: TaskQuery): TaskRecord[] {
+    checkTaskQuery(query);
+    const where: string[] = [];
+    const values: Record<string, unknown> = { limit: query.limit };
+    if (query.states !== undefined && query.states.length > 0) {
+      where.push('state IN (SELECT value FROM json_each(@states))');
+      values['states'] = JSON.stringify(query.states);
+    }
+    if (query.tool) {
+      where.push('tool = @tool');
+      values['tool'] = query.tool;
+    }
+    if (query.worker) {
+      where.push('(agent_id = @worker OR agent_name = @worker)');
+      values['worker'] = query.worker;
+    }
+    if (query.after !== undefined) {
+      where.push('(created_at < @after_created OR (created_at = @after_created AND task_id < @after_id))');
+      values['after_created'] = query.after.createdAt;
+      values['after_id'] = query.after.taskId;
+    }
+    const sql =
+      `SELECT * FROM tasks${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
+      ' ORDER BY created_at DESC, task_id DESC LIMIT @limit';
+    return this.statement(sql)
+      .all(values)
+      .map((row) => rowToTask(row as TaskRow));
+  }
+
+  private statement(sql: string): Database.Statement {
+    let stmt = this.shapedStmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.shapedStmts.set(sql, stmt);
+    }
+    return stmt;
   }
 
   saveAgent(record: AgentRecord): void {
@@ -229,6 +276,33 @@ export class SqliteTaskStore implements TaskStore {
   }
 }
 
+/**
+ * Brings a store written before `tool` and `agent_name` existed up to date: adds the columns, fills
+ * `tool` from each stored assignment and `agent_name` from the sessions still known. Runs once.
+ */
+function migrate(db: Database.Database): void {
+  const columns = new Set(
+    db
+      .prepare<[], { name: string }>('PRAGMA table_info(tasks)')
+      .all()
+      .map((c) => c.name),
+  );
+  db.transaction(() => {
+    if (!columns.has('agent_name')) {
+      db.exec("ALTER TABLE tasks ADD COLUMN agent_name TEXT NOT NULL DEFAULT ''");
+      db.exec(
+        "UPDATE tasks SET agent_name = COALESCE((SELECT name FROM agents WHERE agents.agent_id = tasks.agent_id), '')",
+      );
+    }
+    if (!columns.has('tool')) {
+      db.exec("ALTER TABLE tasks ADD COLUMN tool TEXT NOT NULL DEFAULT ''");
+      const rows = db.prepare<[], { seq: number; assignment: Buffer }>('SELECT seq, assignment FROM tasks').all();
+      const set = db.prepare('UPDATE tasks SET tool = ? WHERE seq = ?');
+      for (const row of rows) set.run(TaskAssignment.decode(row.assignment).tool, row.seq);
+    }
+  })();
+}
+
 function rowToTask(row: TaskRow): TaskRecord {
   const record: TaskRecord = {
     taskId: row.task_id,
@@ -236,6 +310,7 @@ function rowToTask(row: TaskRow): TaskRecord {
     selector: JSON.parse(row.selector) as Record<string, string>,
     state: row.state as TaskState,
     agentId: row.agent_id,
+    agentName: row.agent_name,
     attempts: row.attempts,
     createdAt: row.created_at,
     cancelRequested: row.cancel_requested === 1,

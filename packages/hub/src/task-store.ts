@@ -10,6 +10,8 @@ export interface TaskRecord {
   state: TaskState;
   /** The worker holding the task ('' while queued); once finished, the worker that finished it. */
   agentId: string;
+  /** That worker's registered name, kept after the worker is gone ('' while queued). */
+  agentName: string;
   /** Times the task was handed to a worker. */
   attempts: number;
   createdAt: number;
@@ -19,7 +21,29 @@ export interface TaskRecord {
   finished?: TaskFinished;
 }
 
-export type TaskPatch = Partial<Pick<TaskRecord, 'state' | 'agentId' | 'attempts' | 'startedAt' | 'cancelRequested'>>;
+export type TaskPatch = Partial<
+  Pick<TaskRecord, 'state' | 'agentId' | 'agentName' | 'attempts' | 'startedAt' | 'cancelRequested'>
+>;
+
+/** Where a listing continues: after the task created at `createdAt` with id `taskId`, in newest-first order. */
+export interface TaskCursor {
+  createdAt: number;
+  taskId: string;
+}
+
+/** Which tasks `listTasks` returns; every given filter must match. */
+export interface TaskQuery {
+  /** Only tasks in one of these states. @default every state */
+  states?: readonly TaskState[];
+  /** Only tasks of this tool. @default every tool */
+  tool?: string;
+  /** Only tasks whose `agentId` or `agentName` is this. @default every worker */
+  worker?: string;
+  /** Only tasks after this one in newest-first order (strictly older, or as old with a smaller id). */
+  after?: TaskCursor;
+  /** At most this many (a positive integer). */
+  limit: number;
+}
 
 /** A worker session, persisted so a restarted hub lets workers resume with the same id. */
 export interface AgentRecord {
@@ -49,6 +73,8 @@ export interface TaskStore {
   finishTask(taskId: string, finished: TaskFinished, completedAt: number): boolean;
   /** Tasks without a result, oldest first. */
   unfinishedTasks(): TaskRecord[];
+  /** Tasks matching `query`, newest first: by `createdAt` descending, then `taskId` descending. */
+  listTasks(query: TaskQuery): TaskRecord[];
   saveAgent(record: AgentRecord): void;
   getAgent(agentId: string): AgentRecord | undefined;
   deleteAgent(agentId: string): void;

@@ -14,6 +14,7 @@ export function taskRecord(taskId: string, extra: Partial<TaskRecord> = {}): Tas
     selector: { pool: 'a' },
     state: TaskState.TASK_STATE_QUEUED,
     agentId: '',
+    agentName: '',
     attempts: 0,
     createdAt: 1000,
     cancelRequested: false,
@@ -87,6 +88,76 @@ export function describeTaskStoreContract(name: string, open: () => TaskStore): 
       for (const id of ['c', 'a', 'b']) store.createTask(taskRecord(id));
       store.finishTask('a', finishedOf('a', 'done'), 1);
       expect(store.unfinishedTasks().map((t) => t.taskId)).toEqual(['c', 'b']);
+    });
+
+    describe('listTasks', () => {
+      const ids = (records: TaskRecord[]): string[] => records.map((t) => t.taskId);
+      beforeEach(() => {
+        // Created out of order, two at the same millisecond: the order is createdAt, then id, both descending.
+        store.createTask(taskRecord('old', { createdAt: 1000 }));
+        store.createTask(
+          taskRecord('grep-1', {
+            createdAt: 3000,
+            assignment: TaskAssignment.fromPartial({ taskId: 'grep-1', tool: 'grep' }),
+          }),
+        );
+        store.createTask(taskRecord('mid-b', { createdAt: 2000 }));
+        store.createTask(taskRecord('mid-a', { createdAt: 2000 }));
+        store.updateTask('mid-b', {
+          state: TaskState.TASK_STATE_RUNNING,
+          agentId: 'agent-1',
+          agentName: 'box-1',
+          attempts: 1,
+        });
+        store.updateTask('old', { state: TaskState.TASK_STATE_ASSIGNED, agentId: 'agent-2', agentName: 'box-2' });
+        store.finishTask('old', finishedOf('old', 'out'), 1500);
+      });
+
+      test('lists newest first: createdAt, then task id, both descending', () => {
+        expect(ids(store.listTasks({ limit: 10 }))).toEqual(['grep-1', 'mid-b', 'mid-a', 'old']);
+      });
+
+      test('keeps each record whole, the worker name included', () => {
+        const [mid] = store.listTasks({ limit: 1, worker: 'box-1' });
+        expect(mid).toMatchObject({ taskId: 'mid-b', agentId: 'agent-1', agentName: 'box-1', attempts: 1 });
+        const [old] = store.listTasks({ limit: 1, states: [TaskState.TASK_STATE_COMPLETED] });
+        expect(old?.finished?.stdout.toString()).toBe('out');
+        expect(old).toMatchObject({ agentName: 'box-2', completedAt: 1500 });
+      });
+
+      test('filters by state, tool and worker (agent id or name), all together', () => {
+        expect(ids(store.listTasks({ limit: 10, states: [TaskState.TASK_STATE_QUEUED] }))).toEqual(['grep-1', 'mid-a']);
+        expect(
+          ids(store.listTasks({ limit: 10, states: [TaskState.TASK_STATE_RUNNING, TaskState.TASK_STATE_COMPLETED] })),
+        ).toEqual(['mid-b', 'old']);
+        expect(ids(store.listTasks({ limit: 10, tool: 'grep' }))).toEqual(['grep-1']);
+        expect(ids(store.listTasks({ limit: 10, tool: 'echo' }))).toEqual(['mid-b', 'mid-a', 'old']);
+        expect(ids(store.listTasks({ limit: 10, worker: 'agent-2' }))).toEqual(['old']);
+        expect(ids(store.listTasks({ limit: 10, worker: 'box-2' }))).toEqual(['old']);
+        expect(ids(store.listTasks({ limit: 10, tool: 'grep', worker: 'box-1' }))).toEqual([]);
+        expect(ids(store.listTasks({ limit: 10, tool: '', worker: '', states: [] }))).toHaveLength(4);
+      });
+
+      test('pages with a limit and a cursor, never repeating or skipping a task', () => {
+        const first = store.listTasks({ limit: 2 });
+        expect(ids(first)).toEqual(['grep-1', 'mid-b']);
+        const last = first[1] as TaskRecord;
+        const second = store.listTasks({ limit: 2, after: { createdAt: last.createdAt, taskId: last.taskId } });
+        expect(ids(second)).toEqual(['mid-a', 'old']);
+        expect(store.listTasks({ limit: 2, after: { createdAt: 1000, taskId: 'old' } })).toEqual([]);
+        expect(ids(store.listTasks({ limit: 5, tool: 'echo', after: { createdAt: 2000, taskId: 'mid-b' } }))).toEqual([
+          'mid-a',
+          'old',
+        ]);
+      });
+
+      test('returns copies, and refuses a limit that is not a positive integer', () => {
+        const [got] = store.listTasks({ limit: 1 });
+        (got as TaskRecord).state = TaskState.TASK_STATE_FAILED;
+        expect(store.getTask('grep-1')?.state).toBe(TaskState.TASK_STATE_QUEUED);
+        expect(() => store.listTasks({ limit: 0 })).toThrow(TypeError);
+        expect(() => store.listTasks({ limit: 1.5 })).toThrow(TypeError);
+      });
     });
 
     test('returns copies: mutating a result does not change the store', () => {
