@@ -5,20 +5,21 @@ import type { HubClient, HubTlsOptions } from '@baaaht/hub';
 import { AgentState, OutputStream, defaultSocketAddress, taskStateWord } from '@baaaht/proto';
 import type { Agent as WorkerRecord } from '@baaaht/proto';
 import type { CommandSpec, ParsedCommand } from './args';
-import { parseCommand, renderHelp, stringValue } from './args';
+import { parseCommand, printHelp, stringValue, unknownCommand } from './args';
 import type { CliIo } from './cli-io';
 import { writeOut } from './cli-io';
-import { InvalidValue, OPTIONS, parseOptionValue } from './config-schema';
+import { InvalidValue, OPTIONS, optionChoices, parseOptionValue } from './config-schema';
 import type { LogFormat, LogLevel } from './config-schema';
 import { parseDuration } from './durations';
 import { WorkerCliError, configError, usageError } from './errors';
 import { reportFromFinished } from './hub-results';
+import { completionCommand, runCompletionCommand } from './completion';
 import { createLogger } from './logger';
 import { createProgress } from './progress';
 import { errorReport, printTaskReport, summaryLine } from './task-output';
 import type { TaskReport } from './task-output';
 import { TOOL_CALL_FLAGS, prepareToolCall } from './tool-call';
-import { workerCatalog } from './tool-catalog';
+import { toolNames, workerCatalog } from './tool-catalog';
 import { workerVersion } from './version';
 
 /** Shown in help; the value itself comes from `defaultSocketAddress()`, the same default the worker dials. */
@@ -37,6 +38,7 @@ const TOKEN_FLAG = {
 
 const serveCommand: CommandSpec = {
   name: 'orchestrator serve',
+  brief: 'run the orchestrator',
   usage:
     'orchestrator serve [--listen ADDR] [--data DIR] [--lease 30s] [--auth-token T] [--socket-group G]\n' +
     '                   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--insecure]',
@@ -70,8 +72,18 @@ const serveCommand: CommandSpec = {
       type: 'boolean',
       description: 'allow TCP without TLS (and, on loopback, without a token): anyone reaching the port may use it',
     },
-    'log-level': { type: 'string', valueName: 'LEVEL', description: 'trace, debug, info, warn, error (default info)' },
-    'log-format': { type: 'string', valueName: 'FORMAT', description: 'json or text (default text)' },
+    'log-level': {
+      type: 'string',
+      valueName: 'LEVEL',
+      description: 'log level (default info)',
+      choices: optionChoices('log-level'),
+    },
+    'log-format': {
+      type: 'string',
+      valueName: 'FORMAT',
+      description: 'log format (default text)',
+      choices: optionChoices('log-format'),
+    },
   },
   configFlags: false,
   minPositionals: 0,
@@ -80,17 +92,20 @@ const serveCommand: CommandSpec = {
 
 const execCommand: CommandSpec = {
   name: 'orchestrator exec',
+  brief: 'submit a task and wait for the result',
   usage: 'orchestrator exec <tool> --addr ADDR [--mount DIR] [--param key=value]... [--timeout D] [--json]',
   summary: 'Submits one task to a running orchestrator and waits for its result; streams output as it arrives.',
   flags: { ...TOOL_CALL_FLAGS, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG },
   configFlags: false,
   minPositionals: 1,
   maxPositionals: 1,
+  positionalChoices: toolNames,
   epilog: 'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.',
 };
 
 const workersCommand: CommandSpec = {
   name: 'orchestrator workers',
+  brief: 'list workers',
   usage: 'orchestrator workers --addr ADDR [--json]',
   summary: 'Lists the workers the orchestrator knows.',
   flags: { addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, json: { type: 'boolean', description: 'print JSON' } },
@@ -101,6 +116,7 @@ const workersCommand: CommandSpec = {
 
 const statusCommand: CommandSpec = {
   name: 'orchestrator status',
+  brief: 'show one task',
   usage: 'orchestrator status <taskId> --addr ADDR [--json]',
   summary: 'Shows one task: its state, worker, attempts and result.',
   flags: { addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, json: { type: 'boolean', description: 'print JSON' } },
@@ -114,24 +130,18 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   exec: execCommand,
   workers: workersCommand,
   status: statusCommand,
+  completion: completionCommand('orchestrator'),
 };
 
 const rootCommand: CommandSpec = {
   name: 'orchestrator',
   usage: 'orchestrator <command> [options]',
-  summary: [
-    'The dev orchestrator and its client.',
-    '',
-    'Commands:',
-    '  serve             run the orchestrator',
-    '  exec <tool>       submit a task and wait for the result',
-    '  workers           list workers',
-    '  status <taskId>   show one task',
-  ].join('\n'),
+  summary: "The dev orchestrator and its client. `orchestrator <command> --help` shows a command's options.",
   flags: { version: { type: 'boolean', short: 'v', description: 'print the version' } },
   configFlags: false,
   minPositionals: 0,
   maxPositionals: 0,
+  commands: SUBCOMMANDS,
 };
 
 export async function orchestratorCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -142,21 +152,23 @@ export async function orchestratorCli(argv: readonly string[], io: CliIo): Promi
       await writeOut(io.stdout, `orchestrator ${workerVersion()}\n`);
       return 0;
     }
-    await writeOut(parsed.help ? io.stdout : io.stderr, renderHelp(rootCommand));
+    await printHelp(rootCommand, parsed.help ? io.stdout : io.stderr);
     return parsed.help ? 0 : 2;
   }
   const spec = first === 'help' ? (SUBCOMMANDS[argv[1] ?? ''] ?? rootCommand) : SUBCOMMANDS[first];
-  if (spec === undefined) throw usageError(`unknown command ${JSON.stringify(first)} (see orchestrator --help)`);
+  if (spec === undefined) throw unknownCommand(rootCommand, first);
   if (first === 'help') {
-    await writeOut(io.stdout, renderHelp(spec));
+    await printHelp(spec, io.stdout);
     return 0;
   }
   const parsed = parseCommand(spec, argv.slice(1));
   if (parsed.help) {
-    await writeOut(io.stdout, renderHelp(spec));
+    await printHelp(spec, io.stdout);
     return 0;
   }
   switch (first) {
+    case 'completion':
+      return runCompletionCommand(rootCommand, 'orchestrator', parsed.positionals[0] ?? '', io);
     case 'serve':
       return serve(parsed, io);
     case 'exec':

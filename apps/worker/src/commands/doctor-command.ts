@@ -14,6 +14,7 @@ import { workerCatalog } from '../tool-catalog';
 
 export const doctorCommand: CommandSpec = {
   name: 'worker doctor',
+  brief: 'check Docker, tool images, the orchestrator socket and the policy',
   usage: 'worker doctor [options]',
   summary:
     'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides),\n' +
