@@ -75,22 +75,25 @@ export function createLogger(options: CreateLoggerOptions = {}): CliLogger {
   const root = pino(
     {
       level: options.level ?? 'info',
-      base: options.base ?? {},
+      // Bound fields are merged by `wrap`, not by pino: pino writes a child's bindings and a line's
+      // own fields side by side, so `component` bound and `component` logged came out twice.
+      base: {},
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err },
     },
     destination,
   );
-  return wrap(root, sink.fsync);
+  return wrap(root, sink.fsync, normalizeMeta(options.base ?? {}));
 }
 
-function wrap(p: pino.Logger, fsync: () => void): CliLogger {
+/** Every line is `{...bindings, ...meta}`: one key, once; a line's own value wins over a bound one. */
+function wrap(p: pino.Logger, fsync: () => void, bindings: Record<string, unknown>): CliLogger {
   const log =
     (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
     (message: string, meta?: Record<string, unknown>): void => {
-      if (meta === undefined) p[level](message);
-      else p[level](normalizeMeta(meta), message);
+      if (!p.isLevelEnabled(level)) return;
+      p[level]({ ...bindings, ...(meta === undefined ? {} : normalizeMeta(meta)) }, message);
     };
   return {
     trace: log('trace'),
@@ -98,7 +101,7 @@ function wrap(p: pino.Logger, fsync: () => void): CliLogger {
     info: log('info'),
     warn: log('warn'),
     error: log('error'),
-    child: (bindings) => wrap(p.child(normalizeMeta(bindings)), fsync),
+    child: (more) => wrap(p, fsync, { ...bindings, ...normalizeMeta(more) }),
     flush: () => {
       p.flush();
       try {
