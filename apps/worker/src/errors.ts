@@ -10,6 +10,7 @@
  * - `TOOL_UNAVAILABLE`: the tool exists but this configuration cannot run it (web_search without a backend).
  * - `DOCKER_UNAVAILABLE`: no Docker engine answers.
  * - `ORCHESTRATOR_UNAVAILABLE`: the orchestrator cannot be reached.
+ * - `UNAUTHENTICATED`: the orchestrator refused the auth token (a configuration error: exit 2, never retried).
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
  */
 export type WorkerCliErrorCode =
@@ -22,6 +23,7 @@ export type WorkerCliErrorCode =
   | 'TOOL_UNAVAILABLE'
   | 'DOCKER_UNAVAILABLE'
   | 'ORCHESTRATOR_UNAVAILABLE'
+  | 'UNAUTHENTICATED'
   | 'INTERNAL';
 
 /** Codes that mean "the operator asked for something malformed": exit code 2. */
@@ -33,6 +35,7 @@ const USAGE_CODES: ReadonlySet<WorkerCliErrorCode> = new Set([
   'UNKNOWN_TOOL',
   'INVALID_PARAMS',
   'TOOL_UNAVAILABLE',
+  'UNAUTHENTICATED',
 ]);
 
 export interface WorkerCliErrorOptions {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { diagnoseDial } from '@baaaht/agent';
 import { HubError, HubListenError, createHub, createHubClient } from '@baaaht/hub';
 import type { HubClient, HubTlsOptions } from '@baaaht/hub';
 import { AgentState, OutputStream, defaultSocketAddress, taskStateWord } from '@baaaht/proto';
@@ -280,8 +281,13 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
   });
 }
 
+/** `--addr`, else $ORCHESTRATOR_URL, else the default socket (the one `serve` listens on). */
+function clientAddress(parsed: ParsedCommand, io: CliIo): string {
+  return stringValue(parsed.values, 'addr') ?? (io.env['ORCHESTRATOR_URL'] || defaultSocketAddress(io.env));
+}
+
 function clientFor(parsed: ParsedCommand, io: CliIo): HubClient {
-  const addr = stringValue(parsed.values, 'addr') ?? (io.env['ORCHESTRATOR_URL'] || defaultSocketAddress(io.env));
+  const addr = clientAddress(parsed, io);
   const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
   try {
     return createHubClient(addr, token !== undefined ? { bearerToken: token } : {});
@@ -300,17 +306,41 @@ async function withClient(
   try {
     return await fn(client);
   } catch (err) {
-    throw hubFailure(err);
+    throw await hubFailure(err, clientAddress(parsed, io));
   } finally {
     client.close();
   }
 }
 
-function hubFailure(err: unknown): unknown {
+/** gRPC status 14, as grpc-js reports a call that found no connection. */
+const GRPC_UNAVAILABLE = 14;
+
+/**
+ * A client call's failure in words that point to the fix: an unreachable orchestrator is probed
+ * (no socket at the path, a stale socket, permission denied, nothing on the port) instead of
+ * showing grpc-js's text; a refused token says which token to give.
+ */
+async function hubFailure(err: unknown, address: string): Promise<unknown> {
   if (!(err instanceof HubError)) return err;
   if (err.code === 'INVALID_ARGUMENT' || err.code === 'UNKNOWN_TOOL')
     return new WorkerCliError('INVALID_PARAMS', err.message, { cause: err });
   if (err.code === 'TASK_NOT_FOUND') return new WorkerCliError('USAGE', err.message, { cause: err });
+  if (err.code === 'UNAUTHENTICATED')
+    return new WorkerCliError(
+      'UNAUTHENTICATED',
+      `the orchestrator at ${address} refused the token (UNAUTHENTICATED): give the token \`orchestrator serve --auth-token\` was started with, as --auth-token or ORCHESTRATOR_AUTH_TOKEN`,
+      { cause: err },
+    );
+  if ((err.cause as { code?: unknown } | undefined)?.code === GRPC_UNAVAILABLE) {
+    const why = await diagnoseDial(address);
+    return new WorkerCliError(
+      'ORCHESTRATOR_UNAVAILABLE',
+      `cannot reach the orchestrator at ${address}: ${why.message}`,
+      {
+        cause: err,
+      },
+    );
+  }
   return new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', `${err.code}: ${err.message}`, { cause: err });
 }
 
@@ -407,7 +437,7 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
     detach();
     progress.stop();
     client.close();
-    const failure = hubFailure(err);
+    const failure = await hubFailure(err, clientAddress(parsed, io));
     if (failure instanceof WorkerCliError) return fail(failure.code, failure.message, failure.exitCode);
     throw failure;
   }
