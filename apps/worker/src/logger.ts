@@ -3,6 +3,8 @@ import path from 'node:path';
 import pino from 'pino';
 import type { Logger } from '@baaaht/agent';
 import type { LogFormat, LogLevel } from './config-schema';
+import type { CliIo } from './cli-io';
+import { colorEnabled } from './terminal';
 import { formatTextLine } from './text-log-format';
 
 /** The logger interface every baaaht library accepts (they all declare the same shape). */
@@ -24,6 +26,15 @@ export interface CreateLoggerOptions {
   output?: string;
   /** Bound to every line. @default {} */
   base?: Record<string, unknown>;
+  /** Colour the level of text lines (pass `colorEnabled(stream, env)`: a terminal, NO_COLOR unset). @default false */
+  color?: boolean;
+}
+
+/** Whether text logs to `output` get colour: only stdout/stderr on a terminal, never with NO_COLOR. */
+export function logColor(output: string, io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>): boolean {
+  if (output === 'stdout') return colorEnabled(io.stdout, io.env);
+  if (output === 'stderr') return colorEnabled(io.stderr, io.env);
+  return false;
 }
 
 /** Logs nothing; the default for code that was given no logger. */
@@ -71,7 +82,9 @@ export function createLogger(options: CreateLoggerOptions = {}): CliLogger {
   const sink = openSink(options.output ?? 'stdout');
   const format = options.format ?? 'text';
   const destination: LineSink =
-    format === 'json' ? { write: (line) => sink.write(line) } : { write: (line) => sink.write(formatTextLine(line)) };
+    format === 'json'
+      ? { write: (line) => sink.write(line) }
+      : { write: (line) => sink.write(formatTextLine(line, { color: options.color ?? false })) };
   const root = pino(
     {
       level: options.level ?? 'info',

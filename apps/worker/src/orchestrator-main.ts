@@ -17,6 +17,7 @@ import { reportFromFinished } from './hub-results';
 import { completionCommand, runCompletionCommand } from './completion';
 import { createLogger } from './logger';
 import { createProgress } from './progress';
+import { colorEnabled, spinnerEnabled } from './terminal';
 import { errorReport, printTaskReport, summaryLine } from './task-output';
 import type { TaskReport } from './task-output';
 import { TOOL_CALL_FLAGS, prepareToolCall } from './tool-call';
@@ -224,7 +225,13 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
     throw configError('--lease', `invalid duration ${JSON.stringify(leaseText)} (expected e.g. 30s)`);
   const level = flagOption<LogLevel>('log-level', stringValue(parsed.values, 'log-level'), 'info');
   const format = flagOption<LogFormat>('log-format', stringValue(parsed.values, 'log-format'), 'text');
-  const logger = createLogger({ level, format, output: 'stdout', base: { component: 'orchestrator' } });
+  const logger = createLogger({
+    level,
+    format,
+    output: 'stdout',
+    color: colorEnabled(io.stdout, io.env),
+    base: { component: 'orchestrator' },
+  });
   const dataDir = stringValue(parsed.values, 'data');
   const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
   const tls = serverTls(parsed);
@@ -362,7 +369,7 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const client = clientFor(parsed, io);
   const progress = createProgress({
     stream: io.stderr as NodeJS.WriteStream,
-    enabled: !json && io.stderr.isTTY === true,
+    enabled: !json && spinnerEnabled(io.stderr, io.env),
   });
   let report: TaskReport | undefined;
   let streamed = false;

@@ -97,7 +97,7 @@ async function diagnoseTcp(host: string, port: number, timeoutMs: number): Promi
     case 'ETIMEDOUT':
       return {
         errno,
-        message: `no answer from ${target} within ${timeoutMs} ms (ETIMEDOUT): a firewall, or the wrong host?`,
+        message: `no answer from ${target} within ${timeoutMs}ms (ETIMEDOUT): a firewall, or the wrong host?`,
       };
     default:
       return { errno, message: `cannot connect to ${target} (${errno})` };

@@ -6,6 +6,7 @@ import { dockerConnectionFromEnv } from '@baaaht/executor';
 import { checkPolicyFile } from '@baaaht/policy';
 import { inspectSocketPath } from '@baaaht/proto';
 import type { CommandSpec } from '../args';
+import { formatDuration } from '../durations';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import type { WorkerConfig } from '../config-schema';
@@ -43,7 +44,7 @@ const DOCKER_TIMEOUT_MS = 5_000;
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${formatDuration(ms)}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

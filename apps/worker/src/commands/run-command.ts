@@ -6,7 +6,7 @@ import type { ResolvedWorkerConfig } from '../config';
 import { WorkerCliError } from '../errors';
 import { createWorkerExecutor } from '../worker-executor';
 import type { TaskEvent } from '@baaaht/executor';
-import { createLogger } from '../logger';
+import { createLogger, logColor } from '../logger';
 import { createWorkerPolicy } from '../policy-setup';
 import { errorReport, printTaskReport, toTaskReport } from '../task-output';
 import type { TaskReport } from '../task-output';
@@ -43,6 +43,7 @@ async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: 
     level: resolved.sources.logLevel === 'default' ? 'warn' : config.logLevel,
     format: config.logFormat,
     output: config.logOutput === 'stdout' ? 'stderr' : config.logOutput,
+    color: logColor(config.logOutput === 'stdout' ? 'stderr' : config.logOutput, io),
     base: { component: 'worker-run' },
   });
   const workspaceRoots = prepared.mountSource
