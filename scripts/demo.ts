@@ -22,12 +22,15 @@ import { promisify } from 'node:util';
 import { createHubClient } from '@baaaht/hub';
 import type { TaskFinished } from '@baaaht/proto';
 import { statusFromTaskState } from '@baaaht/proto';
+// The CLI's own renderings, so the demo prints durations, exit codes and colour the way the CLIs do.
+import { formatDuration } from '../apps/worker/src/durations';
+import { exitCodeText } from '../apps/worker/src/task-output';
+import { colorEnabled, paint } from '../apps/worker/src/terminal';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '..');
-const tty = process.stderr.isTTY;
-const say = (s: string): void =>
-  void process.stderr.write(`${tty ? '\x1b[1m' : ''}demo:${tty ? '\x1b[0m' : ''} ${s}\n`);
+const bold = colorEnabled(process.stderr);
+const say = (s: string): void => void process.stderr.write(`${paint(bold, 1, 'demo:')} ${s}\n`);
 
 const DEFAULT_IMAGES = { busybox: 'alpine:3.19', curl: 'curlimages/curl:8.6.0' };
 const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
@@ -235,7 +238,7 @@ async function main(): Promise<void> {
       const f = await client.wait(taskId);
       const status = statusFromTaskState(f.state) ?? String(f.state);
       if (status !== 'completed') failures++;
-      rows.push([tool, status, String(f.exitCode), `${Date.now() - t0} ms`, excerpt(f)]);
+      rows.push([tool, status, exitCodeText(f.exitCode), formatDuration(Date.now() - t0), excerpt(f)]);
     }
   } finally {
     client.close();

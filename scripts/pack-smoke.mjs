@@ -1,6 +1,11 @@
 // Packs every publishable package with `pnpm pack` and loads each packed
 // artefact from a clean directory outside the workspace: proves the published
 // package (exports map, files, dependencies) works, not just the workspace.
+// Also checks that each tarball ships what it references and nothing of the
+// build's own: no .tsbuildinfo, no source map without its sources, no README
+// link to a file outside the package, no install script of our own, and that
+// the packages load with every dependency install script skipped (so the native
+// builds in dockerode's tree, ssh2 and cpu-features, are never needed).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,11 +23,83 @@ const pkgs = fs
   .filter((p) => !p.json.private);
 
 const tarballs = {};
+const problems = [];
 for (const p of pkgs) {
   const before = new Set(fs.readdirSync(out));
   execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: p.dir, stdio: 'pipe' });
   const tgz = fs.readdirSync(out).find((f) => !before.has(f));
   tarballs[p.json.name] = path.join(out, tgz);
+  problems.push(...checkTarball(p.json.name, path.join(out, tgz)).map((m) => `${p.json.name}: ${m}`));
+}
+
+/** What a tarball must not contain or reference. Returns the problems found. */
+function checkTarball(name, tgz) {
+  const dir = fs.mkdtempSync(path.join(out, 'unpacked-'));
+  execFileSync('tar', ['-xzf', tgz, '-C', dir]);
+  const root = path.join(dir, 'package');
+  const files = walk(root).map((f) => path.relative(root, f));
+  const has = new Set(files);
+  const found = [];
+  for (const f of files) {
+    if (f.endsWith('.tsbuildinfo')) found.push(`ships build state ${f}`);
+    if (f.endsWith('.map')) {
+      const map = JSON.parse(fs.readFileSync(path.join(root, f), 'utf8'));
+      for (const src of map.sources ?? []) {
+        const target = path.normalize(path.join(path.dirname(f), map.sourceRoot ?? '', src));
+        if (!has.has(target)) found.push(`${f} points at ${src}, which is not in the package`);
+      }
+    }
+    if (f.endsWith('.js') || f.endsWith('.d.ts')) {
+      const m = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(fs.readFileSync(path.join(root, f), 'utf8'));
+      if (m && !m[1].startsWith('data:') && !has.has(path.normalize(path.join(path.dirname(f), m[1]))))
+        found.push(`${f} names a source map ${m[1]} that is not in the package`);
+    }
+  }
+  const json = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  for (const hook of ['preinstall', 'install', 'postinstall', 'prepare'])
+    if (json.scripts?.[hook]) found.push(`declares a ${hook} script`);
+  for (const readme of files.filter((f) => /^readme\.md$/i.test(path.basename(f)))) {
+    const text = fs.readFileSync(path.join(root, readme), 'utf8');
+    for (const [, link] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(link) || link.startsWith('#')) continue;
+      const target = path.normalize(path.join(path.dirname(readme), link.split('#')[0]));
+      if (!has.has(target) && !files.some((f) => f.startsWith(`${target}/`)))
+        found.push(`${readme} links to ${link}, which is not in the package`);
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return found;
+}
+
+function walk(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? walk(full) : [full];
+  });
+}
+
+/** Packages in the consumer's tree that declare an install-time script (which --ignore-scripts skipped). */
+function installScripts(nodeModules) {
+  const found = [];
+  const visit = (dir) => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      const full = path.join(dir, e.name);
+      if (e.name.startsWith('@')) {
+        visit(full);
+        continue;
+      }
+      const pj = path.join(full, 'package.json');
+      if (fs.existsSync(pj)) {
+        const j = JSON.parse(fs.readFileSync(pj, 'utf8'));
+        if (['preinstall', 'install', 'postinstall'].some((h) => j.scripts?.[h])) found.push(j.name);
+      }
+      visit(path.join(full, 'node_modules'));
+    }
+  };
+  visit(nodeModules);
+  return [...new Set(found)].sort();
 }
 
 const app = path.join(out, 'consumer');
@@ -38,6 +115,15 @@ execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '
   stdio: 'inherit',
 });
 
+// Dependency install scripts were skipped above; everything below loads without them. Only these
+// may declare one: better-sqlite3 (the hub's store, which does need its binding and builds or
+// downloads it at install time) and dockerode's ssh2 tree, used only for ssh:// DOCKER_HOST.
+const EXPECTED_INSTALL_SCRIPTS = new Set(['better-sqlite3', 'cpu-features', 'ssh2', 'protobufjs']);
+const scripted = installScripts(path.join(app, 'node_modules'));
+for (const name of scripted)
+  if (!EXPECTED_INSTALL_SCRIPTS.has(name)) problems.push(`dependency ${name} has an install script nobody reviewed`);
+console.log(`pack smoke: install scripts skipped in the consumer tree: ${scripted.join(', ') || 'none'}`);
+
 let failed = 0;
 for (const name of Object.keys(tarballs)) {
   const script = `const m = require(${JSON.stringify(name)}); const keys = Object.keys(m); if (!keys.length) throw new Error('no exports'); console.log(${JSON.stringify(name)} + ': ' + keys.length + ' exports');`;
@@ -51,5 +137,6 @@ for (const name of Object.keys(tarballs)) {
   }
 }
 fs.rmSync(out, { recursive: true, force: true });
-if (failed) process.exit(1);
+for (const p of problems) console.error(`pack smoke: ${p}`);
+if (failed || problems.length) process.exit(1);
 console.log(`pack smoke: ${Object.keys(tarballs).length} packages load from their tarballs`);

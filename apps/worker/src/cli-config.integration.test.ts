@@ -101,7 +101,7 @@ describe('worker configuration (real binary)', () => {
       undefined,
       '--config: config file /nonexistent/worker.yaml does not exist',
     ],
-    [['--no-such-flag'], {}, undefined, "Unknown option '--no-such-flag'"],
+    [['--no-such-flag'], {}, undefined, 'unknown option --no-such-flag (see worker --help)'],
   ])('rejects %j %j %j with exit 2 and one line', async (args, extra, yaml, message) => {
     // The worker itself (no subcommand) validates before doing anything else.
     const r = await runCli('worker', args as string[], {

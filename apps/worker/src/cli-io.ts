@@ -1,7 +1,7 @@
 /** What a command may touch of the outside world, injectable for tests. */
 export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
   /** Process-wide signals; the long-running commands subscribe. */
   signals: Pick<NodeJS.Process, 'on' | 'off'>;

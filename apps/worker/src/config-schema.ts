@@ -355,6 +355,11 @@ export function defaultWorkerConfig(hostname: string, env: NodeJS.ProcessEnv = p
   };
 }
 
+/** The choices of an enum option (`log-format` -> json, text), for commands that take the same flag. */
+export function optionChoices(flag: string): readonly string[] | undefined {
+  return OPTIONS.find((o) => o.flag === flag)?.choices;
+}
+
 /** `dial-timeout` -> `WORKER_DIAL_TIMEOUT`. */
 export function envName(flag: string): string {
   return `WORKER_${flag.toUpperCase().replace(/-/g, '_')}`;

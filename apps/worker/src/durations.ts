@@ -30,7 +30,11 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(total);
 }
 
-/** A compact Go-style rendering: 90000 -> `1m30s`, 500 -> `500ms`, 0 -> `0s`. */
+/**
+ * THE rendering of a duration in every CLI output (task summaries, the tool list, config,
+ * errors, the demo): compact Go-style and exact, so what is printed can be passed back to
+ * a duration flag: 90000 -> `1m30s`, 1234 -> `1.234s`, 500 -> `500ms`, 0 -> `0s`.
+ */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   if (ms < 1000) return `${ms}ms`;

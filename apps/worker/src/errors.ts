@@ -14,6 +14,7 @@
  * - `QUEUE_TIMEOUT`: no worker took the task within `--queue-timeout`; it was cancelled on the orchestrator.
  * - `NOT_CANCELLED`: `cancel` of a task that had already finished, or that finished otherwise before the cancel took.
  * - `WORKER_UNAVAILABLE`: `worker status` got no answer from the status server at `--addr`.
+ * - `UNAUTHENTICATED`: the orchestrator refused the auth token (a configuration error: exit 2, never retried).
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
  */
 export type WorkerCliErrorCode =
@@ -30,6 +31,7 @@ export type WorkerCliErrorCode =
   | 'QUEUE_TIMEOUT'
   | 'NOT_CANCELLED'
   | 'WORKER_UNAVAILABLE'
+  | 'UNAUTHENTICATED'
   | 'INTERNAL';
 
 /** Codes that mean "the operator asked for something malformed": exit code 2. */
@@ -42,6 +44,7 @@ const USAGE_CODES: ReadonlySet<WorkerCliErrorCode> = new Set([
   'INVALID_PARAMS',
   'TOOL_UNAVAILABLE',
   'TASK_NOT_FOUND',
+  'UNAUTHENTICATED',
 ]);
 
 export interface WorkerCliErrorOptions {

@@ -42,4 +42,23 @@ describe('createLogger', () => {
     const text = fs.readFileSync(file, 'utf8');
     expect(text).toMatch(/^\S+ ERROR drain failed err=boom\n {4}Error: boom\n/);
   });
+
+  it("writes each key once: a line's own field replaces a bound one, in the base, a child and a grandchild", () => {
+    const file = tempLog();
+    const logger = createLogger({ format: 'json', output: file, base: { component: 'orchestrator', worker: 'w1' } });
+    logger.info('hub listening', { component: 'hub' });
+    logger.child({ component: 'worker' }).info('ready');
+    logger.child({ component: 'worker' }).child({ component: 'task', taskId: 't1' }).warn('slow', { taskId: 't2' });
+    logger.info('plain');
+    logger.flush();
+    const raw = fs.readFileSync(file, 'utf8').trim().split('\n');
+    expect(raw).toHaveLength(4);
+    for (const line of raw) {
+      const keys = [...line.matchAll(/"([^"]+)":/g)].map((m) => m[1]);
+      expect(keys).toEqual([...new Set(keys)]);
+    }
+    const parsed = raw.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.map((l) => l['component'])).toEqual(['hub', 'worker', 'task', 'orchestrator']);
+    expect(parsed[2]).toMatchObject({ taskId: 't2', worker: 'w1' });
+  });
 });

@@ -3,6 +3,8 @@ import path from 'node:path';
 import pino from 'pino';
 import type { Logger } from '@baaaht/agent';
 import type { LogFormat, LogLevel } from './config-schema';
+import type { CliIo } from './cli-io';
+import { colorEnabled } from './terminal';
 import { formatTextLine } from './text-log-format';
 
 /** The logger interface every baaaht library accepts (they all declare the same shape). */
@@ -24,6 +26,15 @@ export interface CreateLoggerOptions {
   output?: string;
   /** Bound to every line. @default {} */
   base?: Record<string, unknown>;
+  /** Colour the level of text lines (pass `colorEnabled(stream, env)`: a terminal, NO_COLOR unset). @default false */
+  color?: boolean;
+}
+
+/** Whether text logs to `output` get colour: only stdout/stderr on a terminal, never with NO_COLOR. */
+export function logColor(output: string, io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>): boolean {
+  if (output === 'stdout') return colorEnabled(io.stdout, io.env);
+  if (output === 'stderr') return colorEnabled(io.stderr, io.env);
+  return false;
 }
 
 /** Logs nothing; the default for code that was given no logger. */
@@ -71,26 +82,31 @@ export function createLogger(options: CreateLoggerOptions = {}): CliLogger {
   const sink = openSink(options.output ?? 'stdout');
   const format = options.format ?? 'text';
   const destination: LineSink =
-    format === 'json' ? { write: (line) => sink.write(line) } : { write: (line) => sink.write(formatTextLine(line)) };
+    format === 'json'
+      ? { write: (line) => sink.write(line) }
+      : { write: (line) => sink.write(formatTextLine(line, { color: options.color ?? false })) };
   const root = pino(
     {
       level: options.level ?? 'info',
-      base: options.base ?? {},
+      // Bound fields are merged by `wrap`, not by pino: pino writes a child's bindings and a line's
+      // own fields side by side, so `component` bound and `component` logged came out twice.
+      base: {},
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err },
     },
     destination,
   );
-  return wrap(root, sink.fsync);
+  return wrap(root, sink.fsync, normalizeMeta(options.base ?? {}));
 }
 
-function wrap(p: pino.Logger, fsync: () => void): CliLogger {
+/** Every line is `{...bindings, ...meta}`: one key, once; a line's own value wins over a bound one. */
+function wrap(p: pino.Logger, fsync: () => void, bindings: Record<string, unknown>): CliLogger {
   const log =
     (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
     (message: string, meta?: Record<string, unknown>): void => {
-      if (meta === undefined) p[level](message);
-      else p[level](normalizeMeta(meta), message);
+      if (!p.isLevelEnabled(level)) return;
+      p[level]({ ...bindings, ...(meta === undefined ? {} : normalizeMeta(meta)) }, message);
     };
   return {
     trace: log('trace'),
@@ -98,7 +114,7 @@ function wrap(p: pino.Logger, fsync: () => void): CliLogger {
     info: log('info'),
     warn: log('warn'),
     error: log('error'),
-    child: (bindings) => wrap(p.child(normalizeMeta(bindings)), fsync),
+    child: (more) => wrap(p, fsync, { ...bindings, ...normalizeMeta(more) }),
     flush: () => {
       p.flush();
       try {

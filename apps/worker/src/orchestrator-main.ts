@@ -1,25 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { diagnoseDial } from '@baaaht/agent';
 import { HubError, HubListenError, createHub, createHubClient } from '@baaaht/hub';
 import type { HubClient, HubTlsOptions } from '@baaaht/hub';
 import { AgentState, OutputStream, TaskState, defaultSocketAddress } from '@baaaht/proto';
 import type { Agent as WorkerRecord } from '@baaaht/proto';
 import type { CommandSpec, ParsedCommand } from './args';
-import { parseCommand, renderHelp, stringValue } from './args';
+import { parseCommand, printHelp, stringValue, unknownCommand } from './args';
 import type { CliIo } from './cli-io';
 import { writeOut } from './cli-io';
-import { InvalidValue, OPTIONS, parseOptionValue } from './config-schema';
+import { InvalidValue, OPTIONS, optionChoices, parseOptionValue } from './config-schema';
 import type { LogFormat, LogLevel } from './config-schema';
 import { parseDuration } from './durations';
 import { WorkerCliError, configError, usageError } from './errors';
 import { reportFromFinished } from './hub-results';
+import { completionCommand, runCompletionCommand } from './completion';
 import { createLogger } from './logger';
 import { createProgress } from './progress';
+import { colorEnabled, spinnerEnabled } from './terminal';
 import { errorReport, printTaskReport } from './task-output';
 import type { TaskReport } from './task-output';
 import { formatTable } from './table';
 import { TOOL_CALL_FLAGS, prepareToolCall } from './tool-call';
-import { workerCatalog } from './tool-catalog';
+import { toolNames, workerCatalog } from './tool-catalog';
 import { workerVersion } from './version';
 import {
   EXEC_QUEUE_FLAGS,
@@ -42,6 +45,7 @@ import {
 
 const serveCommand: CommandSpec = {
   name: 'orchestrator serve',
+  brief: 'run the orchestrator',
   usage:
     'orchestrator serve [--listen ADDR] [--data DIR] [--lease 30s] [--auth-token T] [--socket-group G]\n' +
     '                   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--insecure]',
@@ -75,8 +79,18 @@ const serveCommand: CommandSpec = {
       type: 'boolean',
       description: 'allow TCP without TLS (and, on loopback, without a token): anyone reaching the port may use it',
     },
-    'log-level': { type: 'string', valueName: 'LEVEL', description: 'trace, debug, info, warn, error (default info)' },
-    'log-format': { type: 'string', valueName: 'FORMAT', description: 'json or text (default text)' },
+    'log-level': {
+      type: 'string',
+      valueName: 'LEVEL',
+      description: 'log level (default info)',
+      choices: optionChoices('log-level'),
+    },
+    'log-format': {
+      type: 'string',
+      valueName: 'FORMAT',
+      description: 'log format (default text)',
+      choices: optionChoices('log-format'),
+    },
   },
   configFlags: false,
   minPositionals: 0,
@@ -85,6 +99,7 @@ const serveCommand: CommandSpec = {
 
 const execCommand: CommandSpec = {
   name: 'orchestrator exec',
+  brief: 'submit a task and wait for the result',
   usage:
     'orchestrator exec <tool> --addr ADDR [--mount DIR] [--param key=value]... [--timeout D] [--queue-timeout 60s]\n' +
     '                  [--detach] [--json]',
@@ -95,6 +110,7 @@ const execCommand: CommandSpec = {
   configFlags: false,
   minPositionals: 1,
   maxPositionals: 1,
+  positionalChoices: toolNames,
   epilog:
     '--timeout is the run time on the worker; --queue-timeout the wait for one (QUEUE_TIMEOUT, exit 1).\n' +
     'Exit status: 0 when the task completed (or was submitted, with --detach), 1 when it did not, 2 for usage errors.',
@@ -102,6 +118,7 @@ const execCommand: CommandSpec = {
 
 const workersCommand: CommandSpec = {
   name: 'orchestrator workers',
+  brief: 'list workers',
   usage: 'orchestrator workers --addr ADDR [--json]',
   summary: 'Lists the workers the orchestrator knows.',
   flags: { addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, json: { type: 'boolean', description: 'print JSON' } },
@@ -117,26 +134,18 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   tasks: tasksCommand,
   status: statusCommand,
   cancel: cancelCommand,
+  completion: completionCommand('orchestrator'),
 };
 
 const rootCommand: CommandSpec = {
   name: 'orchestrator',
   usage: 'orchestrator <command> [options]',
-  summary: [
-    'The dev orchestrator and its client.',
-    '',
-    'Commands:',
-    '  serve             run the orchestrator',
-    '  exec <tool>       submit a task and wait for the result',
-    '  workers           list workers',
-    '  tasks             list tasks (filters: --state, --tool, --worker)',
-    '  status <taskId>   show one task',
-    '  cancel <taskId>   cancel a queued or running task',
-  ].join('\n'),
+  summary: "The dev orchestrator and its client. `orchestrator <command> --help` shows a command's options.",
   flags: { version: { type: 'boolean', short: 'v', description: 'print the version' } },
   configFlags: false,
   minPositionals: 0,
   maxPositionals: 0,
+  commands: SUBCOMMANDS,
 };
 
 export async function orchestratorCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -147,21 +156,23 @@ export async function orchestratorCli(argv: readonly string[], io: CliIo): Promi
       await writeOut(io.stdout, `orchestrator ${workerVersion()}\n`);
       return 0;
     }
-    await writeOut(parsed.help ? io.stdout : io.stderr, renderHelp(rootCommand));
+    await printHelp(rootCommand, parsed.help ? io.stdout : io.stderr);
     return parsed.help ? 0 : 2;
   }
   const spec = first === 'help' ? (SUBCOMMANDS[argv[1] ?? ''] ?? rootCommand) : SUBCOMMANDS[first];
-  if (spec === undefined) throw usageError(`unknown command ${JSON.stringify(first)} (see orchestrator --help)`);
+  if (spec === undefined) throw unknownCommand(rootCommand, first);
   if (first === 'help') {
-    await writeOut(io.stdout, renderHelp(spec));
+    await printHelp(spec, io.stdout);
     return 0;
   }
   const parsed = parseCommand(spec, argv.slice(1));
   if (parsed.help) {
-    await writeOut(io.stdout, renderHelp(spec));
+    await printHelp(spec, io.stdout);
     return 0;
   }
   switch (first) {
+    case 'completion':
+      return runCompletionCommand(rootCommand, 'orchestrator', parsed.positionals[0] ?? '', io);
     case 'serve':
       return serve(parsed, io);
     case 'exec':
@@ -220,7 +231,13 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
     throw configError('--lease', `invalid duration ${JSON.stringify(leaseText)} (expected e.g. 30s)`);
   const level = flagOption<LogLevel>('log-level', stringValue(parsed.values, 'log-level'), 'info');
   const format = flagOption<LogFormat>('log-format', stringValue(parsed.values, 'log-format'), 'text');
-  const logger = createLogger({ level, format, output: 'stdout', base: { component: 'orchestrator' } });
+  const logger = createLogger({
+    level,
+    format,
+    output: 'stdout',
+    color: colorEnabled(io.stdout, io.env),
+    base: { component: 'orchestrator' },
+  });
   const dataDir = stringValue(parsed.values, 'data');
   const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
   const tls = serverTls(parsed);
@@ -277,8 +294,13 @@ async function serve(parsed: ParsedCommand, io: CliIo): Promise<number> {
   });
 }
 
+/** `--addr`, else $ORCHESTRATOR_URL, else the default socket (the one `serve` listens on). */
+function clientAddress(parsed: ParsedCommand, io: CliIo): string {
+  return stringValue(parsed.values, 'addr') ?? (io.env['ORCHESTRATOR_URL'] || defaultSocketAddress(io.env));
+}
+
 function clientFor(parsed: ParsedCommand, io: CliIo): HubClient {
-  const addr = stringValue(parsed.values, 'addr') ?? (io.env['ORCHESTRATOR_URL'] || defaultSocketAddress(io.env));
+  const addr = clientAddress(parsed, io);
   const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
   try {
     return createHubClient(addr, token !== undefined ? { bearerToken: token } : {});
@@ -297,17 +319,41 @@ async function withClient(
   try {
     return await fn(client);
   } catch (err) {
-    throw hubFailure(err);
+    throw await hubFailure(err, clientAddress(parsed, io));
   } finally {
     client.close();
   }
 }
 
-function hubFailure(err: unknown): unknown {
+/** gRPC status 14, as grpc-js reports a call that found no connection. */
+const GRPC_UNAVAILABLE = 14;
+
+/**
+ * A client call's failure in words that point to the fix: an unreachable orchestrator is probed
+ * (no socket at the path, a stale socket, permission denied, nothing on the port) instead of
+ * showing grpc-js's text; a refused token says which token to give.
+ */
+async function hubFailure(err: unknown, address: string): Promise<unknown> {
   if (!(err instanceof HubError)) return err;
   if (err.code === 'INVALID_ARGUMENT' || err.code === 'UNKNOWN_TOOL')
     return new WorkerCliError('INVALID_PARAMS', err.message, { cause: err });
   if (err.code === 'TASK_NOT_FOUND') return taskNotFound(err.taskId, err);
+  if (err.code === 'UNAUTHENTICATED')
+    return new WorkerCliError(
+      'UNAUTHENTICATED',
+      `the orchestrator at ${address} refused the token (UNAUTHENTICATED): give the token \`orchestrator serve --auth-token\` was started with, as --auth-token or ORCHESTRATOR_AUTH_TOKEN`,
+      { cause: err },
+    );
+  if ((err.cause as { code?: unknown } | undefined)?.code === GRPC_UNAVAILABLE) {
+    const why = await diagnoseDial(address);
+    return new WorkerCliError(
+      'ORCHESTRATOR_UNAVAILABLE',
+      `cannot reach the orchestrator at ${address}: ${why.message}`,
+      {
+        cause: err,
+      },
+    );
+  }
   return new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', `${err.code}: ${err.message}`, { cause: err });
 }
 
@@ -333,7 +379,7 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const client = clientFor(parsed, io);
   const progress = createProgress({
     stream: io.stderr as NodeJS.WriteStream,
-    enabled: !json && io.stderr.isTTY === true,
+    enabled: !json && spinnerEnabled(io.stderr, io.env),
   });
   let report: TaskReport | undefined;
   let streamed = false;
@@ -432,7 +478,7 @@ async function exec(parsed: ParsedCommand, io: CliIo): Promise<number> {
     detach();
     progress.stop();
     client.close();
-    const failure = hubFailure(err);
+    const failure = await hubFailure(err, clientAddress(parsed, io));
     if (failure instanceof WorkerCliError) return fail(failure.code, failure.message, failure.exitCode);
     throw failure;
   }

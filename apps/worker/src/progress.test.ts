@@ -11,7 +11,7 @@ function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => s
 describe('progress', () => {
   it('draws a spinner line on a terminal and clears it on stop', async () => {
     const { stream, text } = fakeStream(true);
-    const p = createProgress({ stream, intervalMs: 1000 });
+    const p = createProgress({ stream, intervalMs: 1000, env: {} });
     p.update('waiting for a worker…');
     p.stop();
     await new Promise((r) => setImmediate(r));
@@ -21,6 +21,15 @@ describe('progress', () => {
   it('stays silent when the stream is not a terminal', async () => {
     const { stream, text } = fakeStream(false);
     const p = createProgress({ stream });
+    p.update('x');
+    p.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(text()).toBe('');
+  });
+
+  it('stays silent on a terminal when NO_COLOR is set', async () => {
+    const { stream, text } = fakeStream(true);
+    const p = createProgress({ stream, env: { NO_COLOR: '1' } });
     p.update('x');
     p.stop();
     await new Promise((r) => setImmediate(r));

@@ -1,7 +1,9 @@
 /**
  * A one-line spinner on stderr for long waits. Silent unless the stream is a
- * terminal, so piped output and `--json` stay clean.
+ * terminal and NO_COLOR is unset, so piped output and `--json` stay clean.
  */
+import { spinnerEnabled } from './terminal';
+
 export interface Progress {
   update(text: string): void;
   /** Clears the line. */
@@ -10,8 +12,10 @@ export interface Progress {
 
 export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
-  /** @default stream.isTTY */
+  /** @default `spinnerEnabled(stream, env)`: a terminal, and NO_COLOR unset */
   enabled?: boolean;
+  /** Read for NO_COLOR and TERM. @default process.env */
+  env?: NodeJS.ProcessEnv;
   /** @default 100 */
   intervalMs?: number;
 }
@@ -20,7 +24,7 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 
 export function createProgress(options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
-  const enabled = options.enabled ?? stream.isTTY === true;
+  const enabled = options.enabled ?? spinnerEnabled(stream, options.env ?? process.env);
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   let text = '';
   let frame = 0;

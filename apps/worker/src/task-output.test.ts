@@ -1,4 +1,4 @@
-import { errorReport, summaryLine, toErrorField, toTaskReport } from './task-output';
+import { errorReport, exitCodeText, summaryLine, toErrorField, toTaskReport } from './task-output';
 
 describe('task reports', () => {
   it('normalises results into the fixed JSON shape', () => {
@@ -59,5 +59,13 @@ describe('task reports', () => {
     expect(toErrorField('boom')).toEqual({ code: 'ERROR', message: 'boom' });
     expect(toErrorField(new Error('x'))).toEqual({ code: 'ERROR', message: 'x' });
     expect(toErrorField(undefined)).toBeNull();
+  });
+});
+
+describe('exit codes, one way', () => {
+  it("prints the number, or - when the process never exited with one (null, the wire's -1)", () => {
+    expect([0, 1, 137, null, undefined, -1].map(exitCodeText)).toEqual(['0', '1', '137', '-', '-', '-']);
+    const report = toTaskReport('grep', { status: 'denied', exitCode: -1, durationMs: 1234 });
+    expect(summaryLine(report)).toBe('grep denied in 1.234s (exit -)');
   });
 });

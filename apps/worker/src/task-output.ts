@@ -88,9 +88,17 @@ function text(value: string | Uint8Array | undefined): string {
   return typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
 }
 
-/** `grep completed in 1.2s (exit 0, container 0123456789ab)`, plus the error when there is one. */
+/**
+ * The one rendering of a tool's exit code: the number, or `-` when the process never
+ * exited with one (it did not start, was denied, or the wire's -1 for "none").
+ */
+export function exitCodeText(code: number | null | undefined): string {
+  return typeof code === 'number' && code >= 0 ? String(code) : '-';
+}
+
+/** `grep completed in 1.234s (exit 0, container 0123456789ab)`, plus the error when there is one. */
 export function summaryLine(report: TaskReport): string {
-  const parts = [`exit ${report.exitCode ?? '-'}`];
+  const parts = [`exit ${exitCodeText(report.exitCode)}`];
   if (report.containerId) parts.push(`container ${report.containerId.slice(0, 12)}`);
   if (report.truncated) parts.push('output truncated');
   let line = `${report.taskId === undefined ? '' : `task ${report.taskId}: `}${report.tool} ${report.status} in ${formatDuration(report.durationMs)} (${parts.join(', ')})`;

@@ -31,4 +31,12 @@ describe('formatTextLine', () => {
   });
 
   it('passes through lines that are not JSON', () => expect(formatTextLine('plain')).toBe('plain\n'));
+
+  it('colours the level only when asked, and never anything else', () => {
+    const line = JSON.stringify({ level: 'error', time: 't', msg: 'boom', component: 'worker' });
+    expect(formatTextLine(line, { color: true })).toBe('t \x1b[31mERROR\x1b[0m boom component=worker\n');
+    expect(formatTextLine(line)).toBe('t ERROR boom component=worker\n');
+    const info = JSON.stringify({ level: 'info', time: 't', msg: 'ok' });
+    expect(formatTextLine(info, { color: true })).toBe('t INFO  ok\n');
+  });
 });

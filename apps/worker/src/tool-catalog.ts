@@ -44,3 +44,10 @@ export function workerCatalog(
     throw err;
   }
 }
+
+/** The catalog's tool names (what `worker run` and `orchestrator exec` complete). */
+export function toolNames(): string[] {
+  return createToolCatalog()
+    .all()
+    .map((s) => s.name);
+}

@@ -1,9 +1,8 @@
 import type { CommandSpec } from './args';
-import { parseCommand, renderHelp } from './args';
+import { parseCommand, printHelp, unknownCommand } from './args';
 import type { CliIo } from './cli-io';
 import { writeOut } from './cli-io';
 import { resolveWorkerConfig } from './config';
-import { usageError } from './errors';
 import { configCommand, runConfigCommand } from './commands/config-command';
 import { doctorCommand, runDoctorCommand } from './commands/doctor-command';
 import { imagesCommand, runImagesCommand } from './commands/images-command';
@@ -12,6 +11,7 @@ import { runCommand, runRunCommand } from './commands/run-command';
 import { runServeCommand } from './commands/serve-command';
 import { runStatusCommand, statusCommand } from './commands/status-command';
 import { runToolsCommand, toolsCommand } from './commands/tools-command';
+import { completionCommand, runCompletionCommand } from './completion';
 import { workerVersion } from './version';
 
 const SUBCOMMANDS: Record<string, CommandSpec> = {
@@ -22,6 +22,7 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   config: configCommand,
   images: imagesCommand,
   status: statusCommand,
+  completion: completionCommand('worker'),
 };
 
 export const workerCommand: CommandSpec = {
@@ -29,24 +30,18 @@ export const workerCommand: CommandSpec = {
   usage: 'worker [command] [options]',
   summary: [
     'Runs the baaaht worker: connects to the orchestrator, registers, and runs tools in hardened containers.',
-    '',
-    'Commands:',
-    '  (none)             run the worker',
-    '  run <tool>         run one tool locally through the executor and policy (no orchestrator)',
-    '  tools              list the tool catalog',
-    '  policy check FILE  validate a policy file',
-    '  doctor             check Docker, tool images, the orchestrator socket and the policy',
-    '  config             print the effective configuration and where each value came from',
-    '  images [--build]   build the offline tool images and print the config that uses them',
-    '  status             ask a running worker (its --status-addr) what it is running',
+    "With no command it runs the worker; `worker <command> --help` shows a command's own options.",
     '',
     'Every option can also be set as WORKER_<OPTION> (e.g. WORKER_LOG_LEVEL) or in the config file',
     '(keys in kebab or snake case). Precedence: flags > environment > config file > defaults.',
   ].join('\n'),
+  epilog:
+    'Exit status: 0 after a clean stop, 1 on failure (orchestrator unreachable, Docker down), 2 for usage and\nconfiguration errors, including an auth token the orchestrator refused.',
   flags: { version: { type: 'boolean', short: 'v', description: 'print the version' } },
   configFlags: true,
   minPositionals: 0,
   maxPositionals: 0,
+  commands: SUBCOMMANDS,
 };
 
 /** `worker ...`: dispatches to a subcommand, or runs the worker. Returns the exit code. */
@@ -54,21 +49,22 @@ export async function workerCli(argv: readonly string[], io: CliIo): Promise<num
   const first = argv[0];
   if (first === 'help') {
     const spec = argv[1] === undefined ? workerCommand : SUBCOMMANDS[argv[1]];
-    if (spec === undefined) throw usageError(`unknown command ${JSON.stringify(argv[1])} (see worker --help)`);
-    await writeOut(io.stdout, renderHelp(spec));
+    if (spec === undefined) throw unknownCommand(workerCommand, argv[1] ?? '');
+    await printHelp(spec, io.stdout);
     return 0;
   }
   if (first !== undefined && !first.startsWith('-')) {
     const spec = SUBCOMMANDS[first];
-    if (spec === undefined) throw usageError(`unknown command ${JSON.stringify(first)} (see worker --help)`);
+    if (spec === undefined) throw unknownCommand(workerCommand, first);
     const parsed = parseCommand(spec, argv.slice(1));
     if (parsed.help) {
-      await writeOut(io.stdout, renderHelp(spec));
+      await printHelp(spec, io.stdout);
       return 0;
     }
     if (first === 'policy') return runPolicyCommand(parsed.positionals, io);
     if (first === 'images') return runImagesCommand(parsed, io);
     if (first === 'status') return runStatusCommand(parsed, io);
+    if (first === 'completion') return runCompletionCommand(workerCommand, 'worker', parsed.positionals[0] ?? '', io);
     const resolved = resolveWorkerConfig({ flags: parsed.values, env: io.env });
     const { config } = resolved;
     switch (first) {
@@ -84,7 +80,7 @@ export async function workerCli(argv: readonly string[], io: CliIo): Promise<num
   }
   const parsed = parseCommand(workerCommand, argv);
   if (parsed.help) {
-    await writeOut(io.stdout, renderHelp(workerCommand));
+    await printHelp(workerCommand, io.stdout);
     return 0;
   }
   if (parsed.values['version'] === true) {

@@ -189,7 +189,7 @@ export class WorkerProcess {
     });
     // Out of reconnect attempts, before the first welcome (start() rejects) or later (an 'error' event).
     agent.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'RECONNECT_EXHAUSTED') this.giveUp(err);
+      if (err.code === 'RECONNECT_EXHAUSTED' || err.code === 'UNAUTHENTICATED') this.giveUp(err);
       else log.error('agent error', { err });
     });
     agent.start().then(
@@ -244,13 +244,29 @@ export class WorkerProcess {
     return result;
   }
 
+  /**
+   * The agent stopped for good. Expected endings are logged as one line without a stack: a refused
+   * auth token exits 2 (a configuration error, retrying cannot fix it), running out of reconnect
+   * attempts exits 1 and keeps the last cause (ENOENT, ECONNREFUSED, ...).
+   */
   private giveUp(err: unknown): void {
     if (this.stopping) return;
-    this.exitCode = 1;
-    this.log.error('worker could not connect to the orchestrator; giving up', {
-      err,
-      orchestratorAddr: this.options.resolved.config.orchestratorAddr,
-    });
+    const e = err as { code?: unknown; message?: unknown; errno?: unknown };
+    const orchestratorAddr = this.options.resolved.config.orchestratorAddr;
+    const meta = { error: typeof e.message === 'string' ? e.message : String(err), code: e.code, errno: e.errno };
+    if (e.code === 'UNAUTHENTICATED') {
+      this.exitCode = 2;
+      this.log.error(
+        'the orchestrator refused the auth token; exiting: give the token `orchestrator serve --auth-token` was started with (--auth-token or WORKER_AUTH_TOKEN)',
+        { ...meta, orchestratorAddr },
+      );
+    } else if (e.code === 'RECONNECT_EXHAUSTED' || e.code === 'SHUTDOWN') {
+      this.exitCode = 1;
+      this.log.error('worker could not connect to the orchestrator; giving up', { ...meta, orchestratorAddr });
+    } else {
+      this.exitCode = 1;
+      this.log.error('worker could not connect to the orchestrator; giving up', { err, orchestratorAddr });
+    }
     this.stopping = this.agent.close({ force: true }).catch(() => undefined);
     void this.stopping.then(() => this.finish());
   }

@@ -121,18 +121,23 @@ describe('Agent reconnect policy (manual clock, nothing listening)', () => {
 /** The smallest hub that welcomes a worker: enough to end an outage. */
 async function miniHub(
   path: string,
+  options: { refuseToken?: boolean; registers?: string[] } = {},
 ): Promise<{ server: Server; streams: ServerDuplexStream<WorkerMessage, OrchestratorMessage>[] }> {
   const streams: ServerDuplexStream<WorkerMessage, OrchestratorMessage>[] = [];
   const unimplemented = (_call: unknown, cb: (err: { code: number }) => void): void =>
     cb({ code: status.UNIMPLEMENTED });
   const impl: AgentServiceServer = {
-    register: (call, cb) =>
+    register: (call, cb) => {
+      options.registers?.push(call.request.name);
+      if (options.refuseToken)
+        return cb({ code: status.UNAUTHENTICATED, details: 'missing or invalid bearer token' } as never);
       cb(null, {
         agentId: call.request.resumeAgentId || 'a1',
         registrationToken: 't',
         resumed: !!call.request.resumeAgentId,
         agent: undefined,
-      }),
+      });
+    },
     heartbeat: (_call, cb) => cb(null, { timestamp: new Date(), pendingTasks: [], reregister: false }),
     unregister: (_call, cb) => cb(null, { success: true, message: '' }),
     work: (call) => {
@@ -213,5 +218,74 @@ describe('Agent reconnect budget per outage (manual clock, a minimal hub)', () =
       await agent.close({ force: true });
       hub.server.forceShutdown();
     }
+  });
+});
+
+describe('Agent: expected failures say why and are not retried when retrying cannot help', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'agent-fail-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a refused bearer token (UNAUTHENTICATED) ends the agent at once, with reconnects unlimited', async () => {
+    const path = join(dir, 'hub.sock');
+    const registers: string[] = [];
+    const hub = await miniHub(path, { refuseToken: true, registers });
+    const clock = new ManualClock();
+    const agent = Agent.create({
+      handler,
+      address: `unix://${path}`,
+      clock,
+      bearerToken: 'wrong',
+      reconnectMaxAttempts: 0,
+      heartbeatIntervalMs: 999999,
+    });
+    const errors: { code: string; message: string }[] = [];
+    agent.on('error', (err: { code: string; message: string }) => errors.push(err));
+    try {
+      await expect(agent.start()).rejects.toMatchObject({
+        code: 'UNAUTHENTICATED',
+        message: expect.stringContaining("refused this worker's bearer token"),
+      });
+      expect(agent.state).toBe('Shutdown');
+      expect(registers).toHaveLength(1);
+      // No backoff timer was ever armed: nothing is waiting to try again.
+      expect([...clock.timers.values()].filter((t) => t.ms !== 999999)).toEqual([]);
+      expect(errors.map((e) => e.code)).toEqual(['UNAUTHENTICATED']);
+    } finally {
+      hub.server.forceShutdown();
+    }
+  });
+
+  test('a failed dial logs its cause (ENOENT) and the give-up keeps it', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    const logger = {
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_m: string, meta?: Record<string, unknown>) => void warnings.push(meta ?? {}),
+      error: () => undefined,
+    };
+    const socket = join(dir, 'absent.sock');
+    const agent = Agent.create({
+      handler,
+      address: `unix://${socket}`,
+      clock: new ManualClock(),
+      reconnectMaxAttempts: 1,
+      reconnectJitter: 'none',
+      heartbeatIntervalMs: 999999,
+      logger,
+    });
+    const started = agent.start();
+    started.catch(() => undefined);
+    await until(() => warnings.length > 0);
+    expect(warnings[0]).toMatchObject({
+      code: 'CONNECT_FAILED',
+      errno: 'ENOENT',
+      error: expect.stringContaining(`no socket at ${socket} (ENOENT)`),
+    });
+    expect(String(warnings[0]?.['error'])).not.toContain('Resolution note');
+    await agent.close();
   });
 });

@@ -23,6 +23,7 @@ import type {
 import { resolveAgentOptions } from './agent-options';
 import type { AgentOptions, ResolvedAgentOptions } from './agent-options';
 import { Backoff } from './backoff';
+import { diagnoseDial } from './dial-diagnosis';
 import { callMetadata, createAgentServiceClient, dialOnce } from './channel';
 import { sleep } from './clock';
 import { canTransition } from './connection-state';
@@ -209,6 +210,7 @@ export class Agent extends EventEmitter {
 
   private async connectionLoop(): Promise<void> {
     const { logger } = this.options;
+    let lastError: AgentError | undefined;
     while (!this.stopping && !this.leaving) {
       this.setState('Connecting');
       let welcomed = false;
@@ -218,7 +220,24 @@ export class Agent extends EventEmitter {
         });
       } catch (err) {
         const error = AgentError.fromUnknown(err, 'CONNECT_FAILED');
-        logger.warn('connection attempt failed', { component: 'agent', error: error.message, code: error.code });
+        lastError = error;
+        if (error.code === 'UNAUTHENTICATED') {
+          // A refused bearer token does not heal by retrying: stop and say so.
+          const fatal = new AgentError(
+            'UNAUTHENTICATED',
+            `the orchestrator at ${this.options.address} refused this worker's bearer token (UNAUTHENTICATED): ${error.message}`,
+            { ...(error.grpcCode === undefined ? {} : { grpcCode: error.grpcCode }), cause: error },
+          );
+          logger.error(fatal.message, { component: 'agent', code: fatal.code });
+          this.giveUp(fatal);
+          return;
+        }
+        logger.warn('connection attempt failed', {
+          component: 'agent',
+          error: error.message,
+          code: error.code,
+          errno: error.errno,
+        });
       }
       this.connectedSince = undefined;
       if (this.stopping || this.leaving) break;
@@ -226,16 +245,18 @@ export class Agent extends EventEmitter {
       this.setState('TransientFailure');
       const delay = this.backoff.next();
       if (delay === undefined) {
+        const last = lastError === undefined ? '' : `; last: ${lastError.message}`;
         const error = new AgentError(
           'RECONNECT_EXHAUSTED',
-          `gave up after ${this.options.reconnectMaxAttempts} reconnect attempts`,
-          this.session ? { agentId: this.session.agentId } : {},
+          `gave up after ${this.options.reconnectMaxAttempts} reconnect attempts${last}`,
+          {
+            ...(this.session ? { agentId: this.session.agentId } : {}),
+            ...(lastError?.errno === undefined ? {} : { errno: lastError.errno }),
+            ...(lastError === undefined ? {} : { cause: lastError }),
+          },
         );
-        logger.error(error.message, { component: 'agent' });
-        this.rejectReady(error);
-        if (this.listenerCount('error') > 0) this.emit('error', error);
-        this.shutdownError = error;
-        this.finalShutdown();
+        logger.error(error.message, { component: 'agent', errno: error.errno });
+        this.giveUp(error);
         return;
       }
       logger.debug('reconnecting after backoff', {
@@ -247,14 +268,33 @@ export class Agent extends EventEmitter {
     }
   }
 
+  /** Ends the agent for good: start() rejects, 'error' is emitted, closed() rejects with `error`. */
+  private giveUp(error: AgentError): void {
+    this.rejectReady(error);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.shutdownError = error;
+    this.finalShutdown();
+  }
+
   /** One connection's life: dial, register (resuming if we can), stream until it ends. */
   private async connectOnce(onWelcome: () => void): Promise<void> {
     const client = createAgentServiceClient(this.options);
     this.client = client;
     try {
-      await dialOnce(client, Date.now() + this.options.dialTimeoutMs).catch((err: Error) => {
-        throw new AgentError('CONNECT_FAILED', `dial ${this.options.address}: ${err.message}`, { cause: err });
-      });
+      try {
+        await dialOnce(client, Date.now() + this.options.dialTimeoutMs);
+      } catch (err) {
+        if (this.stopping) return;
+        const why = await diagnoseDial(this.options.parsedAddress);
+        throw new AgentError(
+          'CONNECT_FAILED',
+          `cannot reach the orchestrator at ${this.options.address}: ${why.message}`,
+          {
+            cause: err,
+            ...(why.errno === undefined ? {} : { errno: why.errno }),
+          },
+        );
+      }
       if (this.stopping) return;
       const registered = await this.register(client);
       if (this.stopping) return;

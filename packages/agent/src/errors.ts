@@ -18,6 +18,8 @@ export interface AgentErrorContext {
   tool?: string;
   /** gRPC status code when the error came from a call. */
   grpcCode?: number;
+  /** The system error behind a failed dial (`ENOENT`, `ECONNREFUSED`, `EACCES`), when known. */
+  errno?: string;
   cause?: unknown;
 }
 
@@ -29,6 +31,7 @@ export class AgentError extends Error {
   readonly agentId?: string;
   readonly tool?: string;
   readonly grpcCode?: number;
+  readonly errno?: string;
 
   constructor(code: AgentErrorCode, message: string, context: AgentErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
@@ -37,6 +40,7 @@ export class AgentError extends Error {
     if (context.agentId !== undefined) this.agentId = context.agentId;
     if (context.tool !== undefined) this.tool = context.tool;
     if (context.grpcCode !== undefined) this.grpcCode = context.grpcCode;
+    if (context.errno !== undefined) this.errno = context.errno;
   }
 
   /** Normalises anything thrown into an AgentError, keeping the original as `cause`. */

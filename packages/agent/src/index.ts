@@ -12,6 +12,8 @@ export { resolveAgentOptions } from './agent-options';
 export type { AgentOptions, AgentTlsOptions, ResolvedAgentOptions } from './agent-options';
 export { assertTrustedSocket, defaultHubAddress, parseAddress, DEFAULT_HUB_ADDRESS } from './address';
 export type { ParsedAddress } from './address';
+export { diagnoseDial } from './dial-diagnosis';
+export type { DialDiagnosis, DiagnoseOptions } from './dial-diagnosis';
 export { Backoff } from './backoff';
 export type { BackoffOptions, JitterMode } from './backoff';
 export { canTransition } from './connection-state';

@@ -15,6 +15,19 @@ describe('EgressProxy', () => {
   let server: http.Server;
   let port: number;
   const decisions: EgressDecisionEvent[] = [];
+  const logs: Array<{ level: string; message: string; meta: Record<string, unknown> }> = [];
+  const record =
+    (level: string) =>
+    (message: string, meta: Record<string, unknown> = {}): void =>
+      void logs.push({ level, message, meta });
+  const logger = {
+    trace: record('trace'),
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+  };
+  const egressLines = () => logs.filter((l) => l.message.startsWith('egress '));
   const connects: string[] = [];
   const connect = (address: string, p: number): net.Socket => {
     connects.push(`${address}:${p}`);
@@ -31,6 +44,7 @@ describe('EgressProxy', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'egress-test-'));
     decisions.length = 0;
+    logs.length = 0;
     connects.length = 0;
   });
   afterEach(async () => {
@@ -50,6 +64,7 @@ describe('EgressProxy', () => {
       connect,
       context: { taskId: 't1', tool: 'fetch_url' },
       onDecision: (d) => decisions.push(d),
+      logger,
       ...(lookup ? { lookup } : {}),
     });
     return socketPath;
@@ -135,5 +150,57 @@ describe('EgressProxy', () => {
   it('makes the socket usable by the unprivileged container user', async () => {
     const sock = await start(builtinEgressCheck);
     expect(fs.statSync(sock).mode & 0o777).toBe(0o666);
+  });
+
+  it('logs each connection once, with the rule and entry that admitted the address it dialled', async () => {
+    const sock = await start(
+      (r) =>
+        r.address === undefined
+          ? { allowed: true, rule: 'network.host', reason: 'by name; addresses next' }
+          : r.address === '127.0.0.1'
+            ? { allowed: true, rule: 'network.allowed_networks', match: '127.0.0.0/8', reason: 'loopback' }
+            : { allowed: false, rule: 'network.deny_private', reason: 'private' },
+      async () => [
+        { address: '10.9.9.9', family: 4 },
+        { address: '127.0.0.1', family: 4 },
+      ],
+    );
+    const { rep, socket } = await socksConnect(sock, 'mixed.example', port);
+    socket.destroy();
+    expect(rep).toBe(0x00);
+    expect(decisions).toHaveLength(3);
+    expect(egressLines()).toEqual([
+      {
+        level: 'info',
+        message: 'egress allowed',
+        meta: expect.objectContaining({
+          host: 'mixed.example',
+          address: '127.0.0.1',
+          by: 'network.allowed_networks 127.0.0.0/8',
+          rule: 'network.allowed_networks',
+          taskId: 't1',
+        }),
+      },
+    ]);
+  });
+
+  it('logs a refused connection once, with the rule that refused it', async () => {
+    const sock = await start(builtinEgressCheck, async () => [
+      { address: '192.168.1.5', family: 4 },
+      { address: '::1', family: 6 },
+    ]);
+    const { socket } = await socksConnect(sock, 'internal.example', 443);
+    socket.destroy();
+    expect(egressLines()).toEqual([
+      {
+        level: 'warn',
+        message: 'egress denied',
+        meta: expect.objectContaining({
+          address: '192.168.1.5',
+          by: 'egress.deny_private',
+          rule: 'egress.deny_private',
+        }),
+      },
+    ]);
   });
 });

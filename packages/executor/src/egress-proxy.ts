@@ -182,23 +182,36 @@ export class EgressProxy {
     const event: EgressDecisionEvent = { ...decision, host: request.host, port: request.port };
     if (request.address !== undefined) event.address = request.address;
     this.options.onDecision?.(event);
+    return decision;
+  }
+
+  /**
+   * The one log line of a connection: the decision that settled it (the refusal, or the
+   * allowance of the address actually dialled) with its rule and matching entry, e.g.
+   * `egress allowed` `by="network.allowed_networks 127.0.0.0/8"`.
+   */
+  private logDecision(request: EgressRequest, decision: EgressDecision, extra: Record<string, unknown> = {}): void {
     const meta = {
       ...this.options.context,
       host: request.host,
       port: request.port,
       address: request.address,
+      by: decision.match === undefined ? decision.rule : `${decision.rule} ${decision.match}`,
       rule: decision.rule,
       reason: decision.reason,
+      ...extra,
     };
     if (decision.allowed) this.logger.info('egress allowed', meta);
     else this.logger.warn('egress denied', meta);
-    return decision;
   }
 
   /** Returns a connected socket, or the SOCKS reply code to refuse with. */
   private async decideAndConnect(host: string, port: number): Promise<net.Socket | number> {
     const byName = await this.decide({ host, port });
-    if (!byName.allowed) return REP.notAllowed;
+    if (!byName.allowed) {
+      this.logDecision({ host, port }, byName);
+      return REP.notAllowed;
+    }
     const verdict = classifyHost(host);
     // An IP literal in any spelling (`0x7f.1`, `[::1]`) is dialled as the address it denotes, never
     // handed to the resolver, whose reading of odd spellings may differ from the check's.
@@ -213,16 +226,27 @@ export class EgressProxy {
         return REP.hostUnreachable;
       }
     }
-    const allowed: string[] = [];
+    const allowed: Array<{ address: string; decision: EgressDecision }> = [];
+    let refused: { address: string; decision: EgressDecision } | undefined;
     for (const address of addresses) {
-      if ((await this.decide({ host, port, address })).allowed) allowed.push(address);
+      const decision = await this.decide({ host, port, address });
+      if (decision.allowed) allowed.push({ address, decision });
+      else refused ??= { address, decision };
     }
-    if (allowed.length === 0) return REP.notAllowed;
-    for (const address of allowed) {
+    if (allowed.length === 0) {
+      if (refused) this.logDecision({ host, port, address: refused.address }, refused.decision);
+      return REP.notAllowed;
+    }
+    for (const { address, decision } of allowed) {
       if (this.closed) return REP.failure;
       const socket = await this.connectOne(address, port);
-      if (socket !== undefined) return socket;
+      if (socket !== undefined) {
+        this.logDecision({ host, port, address }, decision);
+        return socket;
+      }
     }
+    const first = allowed[0] as { address: string; decision: EgressDecision };
+    this.logDecision({ host, port, address: first.address }, first.decision, { upstream: 'unreachable' });
     return REP.refused;
   }
 

@@ -75,6 +75,8 @@ export interface EgressDecision {
   allowed: boolean;
   /** Name of the rule that decided, e.g. `network.deny_private`. */
   rule: string;
+  /** The entry of that rule that matched (`127.0.0.0/8`), when the policy says. @default none */
+  match?: string;
   reason: string;
 }
 

@@ -103,7 +103,8 @@ describe('protocol edges', () => {
       bearerToken: 'wrong',
     });
     agents.push(stranger);
-    await expect(stranger.start()).rejects.toMatchObject({ code: 'RECONNECT_EXHAUSTED' });
+    // A refused token is not retried as if transient (issue 13): the agent stops at once.
+    await expect(stranger.start()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
 
     const handler = new FakeHandler();
     const member = Agent.create({ handler, address, bearerToken: 'sekret' });

@@ -71,6 +71,8 @@ export interface EgressDecision {
   allowed: boolean;
   /** Name of the rule that decided, e.g. `network.deny_private`. */
   rule: string;
+  /** The entry of that rule that matched, when one did: `127.0.0.0/8`, `*.example.com`. @default none */
+  match?: string;
   reason: string;
 }
 

@@ -192,3 +192,30 @@ describe('the egress corpus against checkEgress', () => {
     });
   });
 });
+
+describe('the decision names the rule and the entry that decided', () => {
+  it('loopback admitted by allowed_networks names that entry, not the public rule', () => {
+    const net: NetworkPolicy = { ...defaults, allowed_networks: ['127.0.0.0/8'] };
+    expect(check(net, 'localhost.test', 443, '127.0.0.1')).toMatchObject({
+      allowed: true,
+      rule: 'network.allowed_networks',
+      match: '127.0.0.0/8',
+    });
+    expect(check(net, '127.0.0.1', 443)).toMatchObject({ rule: 'network.allowed_networks', match: '127.0.0.0/8' });
+  });
+
+  it('a public address is the public rule with no entry; a denied network and host name theirs', () => {
+    expect(check(defaults, 'example.com', 443, '93.184.216.34')).toEqual({
+      allowed: true,
+      rule: 'network.public',
+      reason: expect.any(String),
+    });
+    const net: NetworkPolicy = { ...defaults, denied_networks: ['93.184.0.0/16'], denied_hosts: ['*.bad.test'] };
+    expect(check(net, 'example.com', 443, '93.184.216.34')).toMatchObject({
+      allowed: false,
+      rule: 'network.denied_networks',
+      match: '93.184.0.0/16',
+    });
+    expect(check(net, 'x.bad.test', 443)).toMatchObject({ rule: 'network.denied_hosts', match: '*.bad.test' });
+  });
+});

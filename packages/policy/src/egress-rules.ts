@@ -5,7 +5,8 @@ import type { EgressDecision, EgressRequest } from './contract';
 import type { NetworkPolicy } from './model';
 import { hostMatches, normalizeHost } from './patterns';
 
-const deny = (rule: string, reason: string): EgressDecision => ({ allowed: false, rule, reason });
+const deny = (rule: string, reason: string, match?: string): EgressDecision =>
+  match === undefined ? { allowed: false, rule, reason } : { allowed: false, rule, match, reason };
 
 const cidrs = (list: string[] | undefined): Array<{ text: string; cidr: Cidr }> =>
   (list ?? []).flatMap((text) => {
@@ -32,7 +33,7 @@ function checkAddress(v: AddressVerdict, net: NetworkPolicy): EgressDecision {
   const judged = forms(v);
   const what = describeVerdict(v);
   const denied = cidrs(net.denied_networks).find((c) => judged.some((f) => cidrContains(c.cidr, f)));
-  if (denied) return deny('network.denied_networks', `${what}; ${denied.text} is denied`);
+  if (denied) return deny('network.denied_networks', `${what}; ${denied.text} is denied`, denied.text);
   const allowList = cidrs(net.allowed_networks);
   const matching = allowList.filter((c) => judged.some((f) => cidrContains(c.cidr, f)));
   if (allowList.length > 0 && matching.length === 0)
@@ -40,7 +41,7 @@ function checkAddress(v: AddressVerdict, net: NetworkPolicy): EgressDecision {
   if (v.class === 'public') {
     const by = matching[0];
     return by
-      ? { allowed: true, rule: 'network.allowed_networks', reason: `${what}; allowed by ${by.text}` }
+      ? { allowed: true, rule: 'network.allowed_networks', match: by.text, reason: `${what}; allowed by ${by.text}` }
       : { allowed: true, rule: 'network.public', reason: `${what}` };
   }
   if (net.allow_private === true) return { allowed: true, rule: 'network.allow_private', reason: `${what}` };
@@ -53,6 +54,7 @@ function checkAddress(v: AddressVerdict, net: NetworkPolicy): EgressDecision {
     return {
       allowed: true,
       rule: 'network.allowed_networks',
+      match: specific.text,
       reason: `${what}; allowed explicitly by ${specific.text}`,
     };
   const hint =
@@ -76,7 +78,7 @@ export function evaluateEgress(req: EgressRequest, net: NetworkPolicy): EgressDe
   if (ports.length > 0 && !ports.includes(req.port))
     return deny('network.allowed_ports', `port ${req.port} is not allowed`);
   const deniedHost = net.denied_hosts?.find((p) => hostMatches(p, host));
-  if (deniedHost) return deny('network.denied_hosts', `${host} matches denied host ${deniedHost}`);
+  if (deniedHost) return deny('network.denied_hosts', `${host} matches denied host ${deniedHost}`, deniedHost);
 
   const allowedHosts = net.allowed_hosts ?? [];
   const hostAllowedBy = allowedHosts.find((p) => hostMatches(p, host));

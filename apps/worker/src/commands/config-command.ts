@@ -7,6 +7,7 @@ import { formatDuration } from '../durations';
 
 export const configCommand: CommandSpec = {
   name: 'worker config',
+  brief: 'print the effective configuration and where each value came from',
   usage: 'worker config [options] [--json]',
   summary:
     'Prints the effective configuration and where each value came from (flag, environment, config file, default).',

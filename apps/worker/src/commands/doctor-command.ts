@@ -7,6 +7,7 @@ import type { ToolProbeResult } from '@baaaht/executor';
 import { checkPolicyFile } from '@baaaht/policy';
 import { inspectSocketPath } from '@baaaht/proto';
 import type { CommandSpec } from '../args';
+import { formatDuration } from '../durations';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import type { WorkerConfig } from '../config-schema';
@@ -15,6 +16,7 @@ import { imageChecks, probeCatalogImages, workspaceChecks } from './doctor-image
 
 export const doctorCommand: CommandSpec = {
   name: 'worker doctor',
+  brief: 'check Docker, tool images, the orchestrator socket and the policy',
   usage: 'worker doctor [options]',
   summary:
     'Checks what the worker needs: the Docker engine (version, API), each tool image (with --tool-image overrides and\n' +
@@ -47,7 +49,7 @@ const DOCKER_TIMEOUT_MS = 5_000;
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms}ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${formatDuration(ms)}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -10,6 +10,7 @@ import { WorkerCliError } from '../errors';
 import { OFFLINE_BUILD_HINT, offlineImageFlags, offlineImageNames, offlineToolImages } from '../offline-images';
 
 export const imagesCommand: CommandSpec = {
+  brief: 'build the offline tool images and print the config that uses them',
   name: 'worker images',
   usage: 'worker images [--build [--force]] [--json]',
   summary:

@@ -7,6 +7,7 @@ import { usageError } from '../errors';
 
 export const policyCommand: CommandSpec = {
   name: 'worker policy',
+  brief: 'validate a policy file',
   usage: 'worker policy check FILE',
   summary:
     'Validates a policy file: prints "ok" and the workspace protections (exit 0) or every problem as `path: message` (exit 1).',
@@ -14,6 +15,7 @@ export const policyCommand: CommandSpec = {
   configFlags: false,
   minPositionals: 2,
   maxPositionals: 2,
+  positionalChoices: () => ['check'],
 };
 
 export async function runPolicyCommand(positionals: readonly string[], io: CliIo): Promise<number> {

@@ -6,17 +6,19 @@ import type { ResolvedWorkerConfig } from '../config';
 import { WorkerCliError } from '../errors';
 import { createWorkerExecutor } from '../worker-executor';
 import type { TaskEvent } from '@baaaht/executor';
-import { createLogger } from '../logger';
+import { createLogger, logColor } from '../logger';
 import { createWorkerPolicy } from '../policy-setup';
 import { errorReport, printTaskReport, toTaskReport } from '../task-output';
 import type { TaskReport } from '../task-output';
 import { requireOfflineImage } from '../offline-images';
 import { unavailableTools } from '../tool-availability';
+import { toolNames } from '../tool-catalog';
 import { TOOL_CALL_FLAGS, prepareToolCall } from '../tool-call';
 import type { PreparedToolCall } from '../tool-call';
 
 export const runCommand: CommandSpec = {
   name: 'worker run',
+  brief: 'run one tool locally through the executor and policy (no orchestrator)',
   usage: 'worker run <tool> [--mount DIR] [--param key=value]... [--param-json key=JSON]... [--timeout 30s] [--json]',
   summary:
     'Runs one tool locally through the same executor and policy as the worker, without an orchestrator.\n' +
@@ -25,6 +27,7 @@ export const runCommand: CommandSpec = {
   configFlags: true,
   minPositionals: 1,
   maxPositionals: 1,
+  positionalChoices: toolNames,
   epilog:
     'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.\nExample: worker run grep --mount . --param pattern=TODO --param path=src',
 };
@@ -43,6 +46,7 @@ async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: 
     level: resolved.sources.logLevel === 'default' ? 'warn' : config.logLevel,
     format: config.logFormat,
     output: config.logOutput === 'stdout' ? 'stderr' : config.logOutput,
+    color: logColor(config.logOutput === 'stdout' ? 'stderr' : config.logOutput, io),
     base: { component: 'worker-run' },
   });
   const workspaceRoots = prepared.mountSource

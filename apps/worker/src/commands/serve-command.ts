@@ -1,6 +1,6 @@
 import type { CliIo } from '../cli-io';
 import type { ResolvedWorkerConfig } from '../config';
-import { createLogger } from '../logger';
+import { createLogger, logColor } from '../logger';
 import { workerVersion } from '../version';
 import { WorkerProcess } from '../worker-process';
 
@@ -15,6 +15,7 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     level: config.logLevel,
     format: config.logFormat,
     output: config.logOutput,
+    color: logColor(config.logOutput, io),
     base: { worker: config.name },
   });
   logger.child({ component: 'worker' }).info('starting worker', {

@@ -15,6 +15,7 @@ import type { RunningTaskSnapshot, WorkerStatusSnapshot } from '../worker-metric
 export const STATUS_REQUEST_TIMEOUT_MS = 5_000;
 
 export const statusCommand: CommandSpec = {
+  brief: 'ask a running worker (its --status-addr) what it is running',
   name: 'worker status',
   usage: 'worker status [--addr HOST:PORT] [--json]',
   summary:

@@ -30,6 +30,7 @@ const STATE_BY_WORD: ReadonlyMap<string, TaskState> = new Map(
 );
 
 export const tasksCommand: CommandSpec = {
+  brief: 'list tasks (filters: --state, --tool, --worker)',
   name: 'orchestrator tasks',
   usage: `orchestrator tasks [--state S]... [--tool T] [--worker NAME] [--limit ${DEFAULT_TASK_LIMIT}] [--json] [--addr ADDR]`,
   summary:
@@ -59,6 +60,7 @@ export const tasksCommand: CommandSpec = {
 };
 
 export const statusCommand: CommandSpec = {
+  brief: 'show one task',
   name: 'orchestrator status',
   usage: 'orchestrator status <taskId> [--json] [--addr ADDR]',
   summary:
@@ -71,6 +73,7 @@ export const statusCommand: CommandSpec = {
 };
 
 export const cancelCommand: CommandSpec = {
+  brief: 'cancel a queued or running task',
   name: 'orchestrator cancel',
   usage: 'orchestrator cancel <taskId> [--force] [--wait 30s] [--json] [--addr ADDR]',
   summary:

@@ -9,6 +9,7 @@ import { workerCatalog } from '../tool-catalog';
 
 export const toolsCommand: CommandSpec = {
   name: 'worker tools',
+  brief: 'list the tool catalog',
   usage: 'worker tools [--json] [--tool-image TOOL=IMAGE]...',
   summary: 'Lists the tool catalog: name, description, image (with overrides), limits, timeout, network.',
   flags: { json: { type: 'boolean', description: 'print the specs as JSON (names, schemas, limits)' } },
