@@ -13,7 +13,9 @@ import {
   OFFLINE_BUSYBOX_IMAGE,
   containersWithLabel,
   createTempWorkspace,
+  notCompletedLines,
   privateEngineProblem,
+  resultLines,
   startPrivateEngine,
 } from '@baaaht/test-utils';
 import type { DisposeReport, PrivateEngine, TempWorkspace } from '@baaaht/test-utils';
@@ -21,7 +23,6 @@ import type { Executor, TaskEvent, TaskResult } from '@baaaht/executor';
 import { LABELS } from '../../packages/executor/src/labels';
 import { openTestExecutor, testWorkerId } from '../../packages/executor/src/test-support/integration';
 import { OWNER, expectNoRunContainers, hostEngineAnswers } from './support/cluster';
-import { resultLines } from './support/hub-checks';
 import { waitUntil } from './support/processes';
 
 jest.setTimeout(300_000);
@@ -138,7 +139,7 @@ describe('a private dockerd restarted while tasks run', () => {
         executor.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir }),
       ),
     );
-    expect(resultLines(burst.filter((r) => r.status !== 'completed'))).toEqual([]);
+    expect(notCompletedLines(burst)).toEqual([]);
     expect(burst.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
     await executor.idle();
     // Containers stopped by the daemon's shutdown are cleaned up by the executor or its reaper.

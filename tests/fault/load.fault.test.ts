@@ -7,13 +7,12 @@
  */
 import { createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
-import { TaskState } from '@baaaht/proto';
+import { TaskState, taskStateWord } from '@baaaht/proto';
 import type { TaskError } from '@baaaht/proto';
-import { createTempWorkspace, runScopedName } from '@baaaht/test-utils';
+import { createTempWorkspace, resultLines, runScopedName } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { OWNER, expectNoRunContainers, startHub, startWorker, workerContainers } from './support/cluster';
 import type { HubProcess } from './support/cluster';
-import { resultLines } from './support/hub-checks';
 import { killAllChildren, procSample, removeTempDirs, sleep, waitUntil } from './support/processes';
 import type { CliProcess } from './support/processes';
 
@@ -76,8 +75,9 @@ interface Outcome {
 
 /** Why a task's outcomes are not exactly one COMPLETED result with the file's bytes, or undefined when they are. */
 function badOutcome(taskId: string, list: readonly Outcome[]): string | undefined {
-  if (list.length !== 1) return `${taskId} finished ${list.length} times: ${resultLines(list).join('; ')}`;
-  const [only] = resultLines(list);
+  const lines = resultLines(list.map((o) => ({ ...o, status: taskStateWord(o.state) })));
+  if (list.length !== 1) return `${taskId} finished ${list.length} times: ${lines.join('; ')}`;
+  const [only] = lines;
   if (list[0]!.state !== TaskState.TASK_STATE_COMPLETED) return only;
   if (list[0]!.stdout !== CONTENT) return `${only} with stdout ${JSON.stringify(list[0]!.stdout.slice(0, 80))}`;
   return undefined;

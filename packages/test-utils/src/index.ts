@@ -27,3 +27,5 @@ export type {
 } from './private-engine';
 export { TEST_RUN_ENV, managedContainers, newTestRunId, runContainers, runScopedName, testRunId } from './test-run';
 export type { ManagedContainer } from './test-run';
+export { notCompletedLines, resultLines } from './result-lines';
+export type { ResultLike } from './result-lines';

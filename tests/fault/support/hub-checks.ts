@@ -6,29 +6,11 @@ import { SqliteTaskStore, createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
 import { TaskState, isTerminalTaskState, taskStateWord } from '@baaaht/proto';
 import type { TaskEvent, TaskFinished } from '@baaaht/proto';
+import { notCompletedLines } from '@baaaht/test-utils';
 
-/** A task result as the executor (`status`) or the hub (`state`) reports it. */
-export interface ResultLike {
-  taskId: string;
-  status?: string;
-  state?: TaskState;
-  error?: { code: string; message: string } | undefined;
-}
-
-/**
- * One line per result, `<taskId> <status> <code>: <message>`, so an assertion over a set of results
- * says what went wrong with each bad one (`expect(resultLines(bad)).toEqual([])`).
- */
-export function resultLines(results: readonly ResultLike[]): string[] {
-  return results.map((r) => {
-    const status = r.status ?? (r.state === undefined ? 'unknown' : taskStateWord(r.state));
-    return `${r.taskId} ${status}${r.error ? ` ${r.error.code}: ${r.error.message}` : ''}`;
-  });
-}
-
-/** The results that are not COMPLETED, as `resultLines`: `[]` when all completed. */
+/** The results that are not COMPLETED, one `<taskId> <state> <code>: <message>` line each: `[]` when all completed. */
 export function notCompleted(results: readonly TaskFinished[]): string[] {
-  return resultLines(results.filter((f) => f.state !== TaskState.TASK_STATE_COMPLETED));
+  return notCompletedLines(results.map((f) => ({ taskId: f.taskId, status: taskStateWord(f.state), error: f.error })));
 }
 
 /** Every event of one replayed watch, until the stream's first `finished` (or `limitMs`). */
