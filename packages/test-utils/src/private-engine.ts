@@ -106,9 +106,9 @@ export interface PrivateEngine {
   logTail(lines?: number): string;
 }
 
-/** A minimal environment for the daemons: no DOCKER_*, TMPDIR or XDG_* from the test process. */
-function daemonEnv(): NodeJS.ProcessEnv {
-  return { PATH: `${process.env.PATH ?? ''}:${SYSTEM_PATH}`, HOME: '/root', LANG: 'C' };
+/** A minimal environment for the daemons: no DOCKER_* or XDG_* from the test process; temp files in `tmp`. */
+function daemonEnv(tmp: string): NodeJS.ProcessEnv {
+  return { PATH: `${process.env.PATH ?? ''}:${SYSTEM_PATH}`, HOME: '/root', LANG: 'C', TMPDIR: tmp };
 }
 
 function wait(ms: number): Promise<void> {
@@ -203,6 +203,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
     );
   }
   fs.mkdirSync(p('containerd'), { mode: 0o700 });
+  fs.mkdirSync(p('tmp'), { mode: 0o700 });
   // dockerd attaches to a system containerd at /run/containerd/containerd.sock when one runs, and would
   // share its namespace with the host's engine: a containerd of our own keeps the two apart.
   fs.writeFileSync(
@@ -247,7 +248,7 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   const spawnLogged = (program: string, args: string[], log: string): ChildProcess => {
     const fd = fs.openSync(log, 'a');
     try {
-      const child = spawn(program, args, { env: daemonEnv(), cwd: dir, stdio: ['ignore', fd, fd] });
+      const child = spawn(program, args, { env: daemonEnv(p('tmp')), cwd: dir, stdio: ['ignore', fd, fd] });
       child.on('error', () => undefined);
       child.unref();
       return child;
@@ -257,7 +258,9 @@ export async function startPrivateEngine(options: PrivateEngineOptions = {}): Pr
   };
 
   const docker = (args: string[]): Promise<string> =>
-    execFileAsync('docker', ['--host', host, ...args], { timeout: 5_000, env: daemonEnv() }).then((r) => r.stdout);
+    execFileAsync('docker', ['--host', host, ...args], { timeout: 5_000, env: daemonEnv(p('tmp')) }).then(
+      (r) => r.stdout,
+    );
   const answers = (): Promise<boolean> =>
     docker(['info', '--format', '{{.ServerVersion}}']).then(
       () => true,
