@@ -21,7 +21,7 @@ import {
 import type { DisposeReport, PrivateEngine, TempWorkspace } from '@baaaht/test-utils';
 import type { Executor, TaskEvent, TaskResult } from '@baaaht/executor';
 import { LABELS } from '../../packages/executor/src/labels';
-import { openTestExecutor, testWorkerId } from '../../packages/executor/src/test-support/integration';
+import { captureLogger, openTestExecutor, testWorkerId } from '../../packages/executor/src/test-support/integration';
 import { OWNER, expectNoRunContainers, hostEngineAnswers } from './support/cluster';
 import { waitUntil } from './support/processes';
 
@@ -33,9 +33,18 @@ const HOW_TO_RUN =
   'sudo pnpm exec jest --selectProjects fault --runInBand --runTestsByPath tests/fault/docker-restart.fault.test.ts';
 
 const workerId = testWorkerId('fault-dockerd');
+const { logger, entries } = captureLogger();
 let engine: PrivateEngine | undefined;
 let ex: Executor | undefined;
 let ws: TempWorkspace;
+
+/** What went on, for a failure message: the executor's log lines of `taskIds` and the engine's log tail. */
+function diagnosis(taskIds: readonly string[]): string {
+  const lines = entries
+    .filter((e) => taskIds.includes(String(e.meta['taskId'])))
+    .map((e) => `${e.level} ${e.message} ${JSON.stringify(e.meta)}`);
+  return `executor log:\n${lines.join('\n')}\n${engine?.logTail(40) ?? ''}`;
+}
 
 function ownContainers(): string[] {
   return containersWithLabel(`${LABELS.workerId}=${workerId}`, (engine as PrivateEngine).host);
@@ -50,13 +59,21 @@ beforeAll(async () => {
     maxConcurrentTasks: 4,
     gracePeriodMs: 2_000,
     env: { ...process.env, DOCKER_HOST: engine.host },
+    logger,
   });
 });
 
 let disposed: DisposeReport | undefined;
 afterAll(async () => {
   try {
-    await ex?.close();
+    // Bounded, so the private engine is disposed whatever the executor does.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ex?.close(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`executor.close() hung\n${diagnosis([])}`)), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     if (engine) expect(ownContainers()).toEqual([]);
   } finally {
     ws?.cleanup();
@@ -78,8 +95,8 @@ describe('a private dockerd restarted while tasks run', () => {
 
     const started = new Set<string>();
     const inFlight: Array<Promise<TaskResult>> = [];
-    for (let i = 0; i < 3; i++) {
-      const taskId = `dockerd-${process.pid}-${i}`;
+    const ids = [0, 1, 2].map((i) => `dockerd-${process.pid}-${i}`);
+    for (const taskId of ids) {
       inFlight.push(
         executor.executeTask({
           tool: 'hostile',
@@ -109,7 +126,7 @@ describe('a private dockerd restarted while tasks run', () => {
       results = await Promise.race([
         Promise.all(inFlight),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('tasks hung after dockerd stopped')), 90_000);
+          timer = setTimeout(() => reject(new Error(`tasks hung after dockerd stopped\n${diagnosis(ids)}`)), 90_000);
         }),
       ]).finally(() => clearTimeout(timer));
     } finally {
