@@ -1,7 +1,9 @@
-// One jest configuration for the whole monorepo, with two projects:
+// One jest configuration for the whole monorepo, with three projects:
 //  - unit:        colocated `*.test.ts`, no Docker, no network; fast.
 //  - integration: `*.integration.test.ts`, real Docker engine and real sockets.
-//  - fault:       `tests/fault/*.fault.test.ts`, kills and restarts (incl. dockerd) and load; serial.
+//  - fault:       `tests/fault/*.fault.test.ts`, kills and restarts (hub, worker, a private dockerd) and load; serial.
+// Every project's global setup/teardown scopes the run (packages/test-utils/jest/run-scope.js): a run id
+// in test workers' names for leak checks, and a TMPDIR of the run's own, removed at the end.
 // Run from a package directory (`pnpm --filter @baaaht/x test`) it only looks at that package.
 const path = require('node:path');
 
@@ -45,6 +47,8 @@ module.exports = {
       displayName: 'unit',
       testMatch: ['**/src/**/*.test.ts', '**/test/**/*.test.ts'],
       testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.integration\\.test\\.ts$'],
+      globalSetup: '<rootDir>/packages/test-utils/jest/global-setup.js',
+      globalTeardown: '<rootDir>/packages/test-utils/jest/global-teardown.js',
     },
     {
       ...common,
@@ -52,16 +56,18 @@ module.exports = {
       testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.fault\\.test\\.ts$'],
       testMatch: ['**/*.integration.test.ts'],
       globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
+      globalTeardown: '<rootDir>/packages/test-utils/jest/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/packages/test-utils/jest/long-timeout.js'],
       slowTestThreshold: 30,
     },
     {
-      // Faults and load: hub/worker kills, a Docker daemon restart, 2,000 tasks.
+      // Faults and load: hub/worker kills, a restart of a private Docker engine the test starts, 2,000 tasks.
       // Run serially and after the other projects (scripts/run-tests.mjs).
       ...common,
       displayName: 'fault',
       testMatch: ['<rootDir>/tests/fault/**/*.fault.test.ts'],
       globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
+      globalTeardown: '<rootDir>/packages/test-utils/jest/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/packages/test-utils/jest/long-timeout.js'],
     },
   ],

@@ -1,15 +1,23 @@
 // The README's test command (`pnpm test`) after the build. Runs jest twice:
 //   1. the unit and integration projects, in parallel workers;
-//   2. the fault project, serially (it restarts the Docker daemon and kills
-//      hubs and workers, which must not disturb other tests);
+//   2. the fault project, serially (it kills and restarts hubs, workers and a
+//      private Docker engine it starts itself, and runs a load test that
+//      should have the machine's cores to itself);
 // then prints one plain summary line ("tests: N passed, N failed, N skipped").
-// Extra arguments are passed to both jest runs.
+// Both runs share one run id (BAAAHT_TEST_RUN_ID, kept when set): test
+// workers carry it in their names, so leak checks count only this run's
+// containers. Extra arguments are passed to both jest runs.
+import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-jest-'));
+const env = {
+  ...process.env,
+  BAAAHT_TEST_RUN_ID: process.env.BAAAHT_TEST_RUN_ID || `r${randomBytes(4).toString('hex')}`,
+};
 const extra = process.argv.slice(2);
 const runs = [
   { name: 'unit+integration', args: ['--selectProjects', 'unit', 'integration'] },
@@ -21,6 +29,7 @@ for (const run of runs) {
   const out = path.join(tmp, `${run.name}.json`);
   const r = spawnSync('pnpm', ['exec', 'jest', '--ci', '--json', `--outputFile=${out}`, ...run.args, ...extra], {
     stdio: 'inherit',
+    env,
   });
   if (r.status !== 0) status = r.status ?? 1;
   if (!fs.existsSync(out)) {

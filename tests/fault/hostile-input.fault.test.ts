@@ -17,7 +17,7 @@ import { HubError, createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
 import { TaskState } from '@baaaht/proto';
 import type { TaskFinished } from '@baaaht/proto';
-import { createTempWorkspace } from '@baaaht/test-utils';
+import { createTempWorkspace, runScopedName } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import type { TaskReport as Report } from '../../apps/worker/src/task-output';
 import {
@@ -28,7 +28,7 @@ import {
 import {
   OWNER,
   TOOL_IMAGES,
-  expectNoManagedContainers,
+  expectNoRunContainers,
   startHub,
   startWorker,
   workerContainers,
@@ -49,7 +49,7 @@ type FileTool = (typeof FILE_TOOLS)[number];
 const TRAVERSALS = ['../x', 'a/../../x', '/etc/passwd', '/workspace/../etc'];
 const INJECTIONS = ['; rm -rf /', '$(id)', '`id`', '--help', '-rf', 'x\nid\n'];
 const SECRET = `s3cr3t-${randomBytes(12).toString('hex')}`;
-const workerName = `fault-hostile-${process.pid}`;
+const workerName = runScopedName('fault-hostile');
 
 /** The other parameters each file tool needs besides `path`. */
 function fileParams(tool: FileTool, p: string): Record<string, unknown> {
@@ -103,7 +103,7 @@ afterAll(async () => {
   ws?.cleanup();
   removeTempDirs();
   expect(workerContainers(workerName)).toEqual([]);
-  await expectNoManagedContainers();
+  await expectNoRunContainers();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -117,7 +117,9 @@ async function cliRun(
 ): Promise<{ code: number | null; report: Report }> {
   const args = ['run', tool, '--json', ...extra];
   for (const [k, v] of Object.entries(params)) args.push('--param', `${k}=${v}`);
-  const r = await runCli('worker', args, { env: cleanEnv({ WORKER_TOOL_IMAGE: TOOL_IMAGES, ...env }) });
+  const r = await runCli('worker', args, {
+    env: cleanEnv({ WORKER_TOOL_IMAGE: TOOL_IMAGES, WORKER_NAME: workerName, ...env }),
+  });
   seen.push(r.stdout, r.stderr);
   const lines = r.stdout.trim().split('\n');
   if (lines.length !== 1 || lines[0] === '')

@@ -5,12 +5,14 @@
  * exactly one result: COMPLETED with its own page, recorded once in the durable
  * store, replayed once by a watch, and nothing left unfinished.
  */
+import { runScopedName } from '@baaaht/test-utils';
 import { createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
 import { TaskState } from '@baaaht/proto';
-import { expectNoManagedContainers, startHub, startWorker, writeLoopbackPolicy } from './support/cluster';
+import type { TaskFinished } from '@baaaht/proto';
+import { expectNoRunContainers, startHub, startWorker, writeLoopbackPolicy } from './support/cluster';
 import type { HubProcess } from './support/cluster';
-import { readStore, waitResult, watchAll } from './support/hub-checks';
+import { notCompleted, readStore, waitResult, watchAll } from './support/hub-checks';
 import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
 import type { CliProcess } from './support/processes';
 import { startTestWeb } from './support/web';
@@ -26,7 +28,7 @@ let web: TestWeb;
 let hub: HubProcess;
 let worker: CliProcess;
 let dataDir: string;
-const workerName = `fault-hubrestart-${process.pid}`;
+const workerName = runScopedName('fault-hubrestart');
 
 beforeAll(async () => {
   web = await startTestWeb();
@@ -43,7 +45,7 @@ afterAll(async () => {
   await killAllChildren();
   await web?.close();
   removeTempDirs();
-  await expectNoManagedContainers();
+  await expectNoRunContainers();
 });
 
 describe('hub SIGKILLed and restarted with tasks in flight, three times', () => {
@@ -75,11 +77,11 @@ describe('hub SIGKILLed and restarted with tasks in flight, three times', () => 
     // The worker survived every hub death and reconnected by itself.
     expect(worker.running()).toBe(true);
 
-    for (const taskId of submitted) {
-      const finished = await waitResult(hub.addr, taskId);
-      expect({ taskId, state: finished.state }).toEqual({ taskId, state: TaskState.TASK_STATE_COMPLETED });
-      expect(finished.stdout.toString()).toBe(`slow page done ${taskId}\n`);
-    }
+    const results: TaskFinished[] = [];
+    for (const taskId of submitted) results.push(await waitResult(hub.addr, taskId));
+    expect(notCompleted(results)).toEqual([]);
+    for (const [i, taskId] of submitted.entries())
+      expect(results[i]!.stdout.toString()).toBe(`slow page done ${taskId}\n`);
 
     const client: HubClient = createHubClient(hub.addr);
     try {

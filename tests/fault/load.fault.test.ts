@@ -7,10 +7,11 @@
  */
 import { createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
-import { TaskState } from '@baaaht/proto';
-import { createTempWorkspace } from '@baaaht/test-utils';
+import { TaskState, taskStateWord } from '@baaaht/proto';
+import type { TaskError } from '@baaaht/proto';
+import { createTempWorkspace, resultLines, runScopedName } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
-import { OWNER, expectNoManagedContainers, startHub, startWorker, workerContainers } from './support/cluster';
+import { OWNER, expectNoRunContainers, startHub, startWorker, workerContainers } from './support/cluster';
 import type { HubProcess } from './support/cluster';
 import { killAllChildren, procSample, removeTempDirs, sleep, waitUntil } from './support/processes';
 import type { CliProcess } from './support/processes';
@@ -31,7 +32,7 @@ const CONTENT = `${'0123456789abcdef'.repeat(63)}load-test-end\n`.slice(0, 1024)
 let ws: TempWorkspace;
 let hub: HubProcess;
 const workers: CliProcess[] = [];
-const names = [`fault-load-a-${process.pid}`, `fault-load-b-${process.pid}`];
+const names = [runScopedName('fault-load-a'), runScopedName('fault-load-b')];
 
 beforeAll(async () => {
   ws = createTempWorkspace({ files: { 'one-kb.txt': CONTENT }, owner: OWNER });
@@ -62,13 +63,24 @@ afterAll(async () => {
   ws?.cleanup();
   removeTempDirs();
   for (const name of names) expect(workerContainers(name)).toEqual([]);
-  await expectNoManagedContainers();
+  await expectNoRunContainers();
 });
 
 interface Outcome {
   taskId: string;
   state: TaskState;
   stdout: string;
+  error: TaskError | undefined;
+}
+
+/** Why a task's outcomes are not exactly one COMPLETED result with the file's bytes, or undefined when they are. */
+function badOutcome(taskId: string, list: readonly Outcome[]): string | undefined {
+  const lines = resultLines(list.map((o) => ({ ...o, status: taskStateWord(o.state) })));
+  if (list.length !== 1) return `${taskId} finished ${list.length} times: ${lines.join('; ')}`;
+  const [only] = lines;
+  if (list[0]!.state !== TaskState.TASK_STATE_COMPLETED) return only;
+  if (list[0]!.stdout !== CONTENT) return `${only} with stdout ${JSON.stringify(list[0]!.stdout.slice(0, 80))}`;
+  return undefined;
 }
 
 async function runRange(
@@ -92,7 +104,7 @@ async function runRange(
       expect(submitted.created).toBe(true);
       const finished = await client.wait(taskId);
       const list = out.get(taskId) ?? [];
-      list.push({ taskId, state: finished.state, stdout: finished.stdout.toString() });
+      list.push({ taskId, state: finished.state, stdout: finished.stdout.toString(), error: finished.error });
       out.set(taskId, list);
     }
   };
@@ -133,10 +145,9 @@ describe(`load: ${TASKS} file_read tasks over 2 workers x ${SLOTS} slots`, () =>
 
       // Exactly once, all completed, each with the file's bytes.
       expect(results.size).toBe(TASKS);
-      const bad = [...results.values()].filter(
-        (l) => l.length !== 1 || l[0]!.state !== TaskState.TASK_STATE_COMPLETED || l[0]!.stdout !== CONTENT,
-      );
-      expect(bad.slice(0, 5)).toEqual([]);
+      // Each bad one as `<taskId> <status> <code>: <message>` (the first 20).
+      const bad = [...results].flatMap(([taskId, list]) => badOutcome(taskId, list) ?? []);
+      expect({ bad: bad.length, first: bad.slice(0, 20) }).toEqual({ bad: 0, first: [] });
 
       // The hub handed each task out once; the workers between them ran each once.
       const sample = [...results.keys()].filter((_, i) => i % 10 === 0);

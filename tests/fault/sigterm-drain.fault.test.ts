@@ -3,17 +3,12 @@
  * running tasks finish, reports every outcome to the hub, unregisters and
  * exits 0; no container is left behind.
  */
+import { runScopedName } from '@baaaht/test-utils';
 import { createHubClient } from '@baaaht/hub';
-import { TaskState } from '@baaaht/proto';
-import {
-  expectNoManagedContainers,
-  startHub,
-  startWorker,
-  workerContainers,
-  writeLoopbackPolicy,
-} from './support/cluster';
+import type { TaskFinished } from '@baaaht/proto';
+import { expectNoRunContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
 import type { HubProcess } from './support/cluster';
-import { waitResult } from './support/hub-checks';
+import { notCompleted, waitResult } from './support/hub-checks';
 import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
 import type { CliProcess } from './support/processes';
 import { startTestWeb } from './support/web';
@@ -27,7 +22,7 @@ const HOLD_MS = 3_000;
 let web: TestWeb;
 let hub: HubProcess;
 let worker: CliProcess;
-const workerName = `fault-drain-${process.pid}`;
+const workerName = runScopedName('fault-drain');
 
 beforeAll(async () => {
   web = await startTestWeb();
@@ -44,7 +39,7 @@ afterAll(async () => {
   await killAllChildren();
   await web?.close();
   removeTempDirs();
-  await expectNoManagedContainers();
+  await expectNoRunContainers();
 });
 
 describe('worker SIGTERM with tasks in flight', () => {
@@ -67,10 +62,11 @@ describe('worker SIGTERM with tasks in flight', () => {
       expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
 
       // Reported before the exit: the hub has every result without any worker connected.
-      for (const taskId of ids) {
-        const finished = await waitResult(hub.addr, taskId, 10_000);
-        expect({ taskId, state: finished.state }).toEqual({ taskId, state: TaskState.TASK_STATE_COMPLETED });
-        expect(finished.stdout.toString()).toBe(`slow page done ${taskId}\n`);
+      const results: TaskFinished[] = [];
+      for (const taskId of ids) results.push(await waitResult(hub.addr, taskId, 10_000));
+      expect(notCompleted(results)).toEqual([]);
+      for (const [i, taskId] of ids.entries()) {
+        expect(results[i]!.stdout.toString()).toBe(`slow page done ${taskId}\n`);
         expect(web.hits(taskId)).toBe(1);
       }
       const msgs = worker.logs().map((l) => l.msg);

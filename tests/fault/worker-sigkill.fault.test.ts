@@ -4,17 +4,12 @@
  * containers, and the hub re-queues the tasks once the 3 s lease runs out, so
  * each one finishes exactly once, on the second attempt.
  */
+import { runScopedName } from '@baaaht/test-utils';
 import { createHubClient } from '@baaaht/hub';
-import { TaskState } from '@baaaht/proto';
-import {
-  expectNoManagedContainers,
-  startHub,
-  startWorker,
-  workerContainers,
-  writeLoopbackPolicy,
-} from './support/cluster';
+import type { TaskFinished } from '@baaaht/proto';
+import { expectNoRunContainers, startHub, startWorker, workerContainers, writeLoopbackPolicy } from './support/cluster';
 import type { HubProcess } from './support/cluster';
-import { waitResult, watchAll } from './support/hub-checks';
+import { notCompleted, waitResult, watchAll } from './support/hub-checks';
 import { killAllChildren, removeTempDirs, tempDir, waitUntil } from './support/processes';
 import type { CliProcess } from './support/processes';
 import { startTestWeb } from './support/web';
@@ -29,7 +24,7 @@ let web: TestWeb;
 let hub: HubProcess;
 let worker: CliProcess;
 let policyFile: string;
-const workerName = `fault-sigkill-${process.pid}`;
+const workerName = runScopedName('fault-sigkill');
 
 beforeAll(async () => {
   web = await startTestWeb();
@@ -42,7 +37,7 @@ afterAll(async () => {
   await killAllChildren();
   await web?.close();
   removeTempDirs();
-  await expectNoManagedContainers();
+  await expectNoRunContainers();
 });
 
 describe('worker SIGKILLed with tasks in flight', () => {
@@ -75,10 +70,11 @@ describe('worker SIGKILLed with tasks in flight', () => {
       );
       expect(stillThere).toEqual([]);
 
-      for (const taskId of ids) {
-        const finished = await waitResult(hub.addr, taskId, 120_000);
-        expect({ taskId, state: finished.state }).toEqual({ taskId, state: TaskState.TASK_STATE_COMPLETED });
-        expect(finished.stdout.toString()).toBe(`slow page done ${taskId}\n`);
+      const results: TaskFinished[] = [];
+      for (const taskId of ids) results.push(await waitResult(hub.addr, taskId, 120_000));
+      expect(notCompleted(results)).toEqual([]);
+      for (const [i, taskId] of ids.entries()) {
+        expect(results[i]!.stdout.toString()).toBe(`slow page done ${taskId}\n`);
         const task = await client.status(taskId);
         // Re-queued after the lease: handed out a second time, finished once.
         expect(task.attempts).toBe(2);

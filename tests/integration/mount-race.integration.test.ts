@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createExecutor } from '@baaaht/executor';
 import type { Executor, ExecutorOptions, TaskResult } from '@baaaht/executor';
 import { createPolicyEnforcer, parsePolicy } from '@baaaht/policy';
-import { containersWithLabel, offlineToolImages } from '@baaaht/test-utils';
+import { containersWithLabel, offlineToolImages, runScopedName } from '@baaaht/test-utils';
 
 const SECRET = 'OUTSIDE-SECRET-7f3a';
 let dir: string;
@@ -38,7 +38,7 @@ function policyEnforcer(): ReturnType<typeof createPolicyEnforcer> {
 
 async function open(name: string, extra: Partial<ExecutorOptions> = {}): Promise<Executor> {
   const ex = await createExecutor({
-    workerId: `it-mount-race-${name}-${process.pid}`,
+    workerId: runScopedName(`it-mount-race-${name}`),
     policy: policyEnforcer(),
     imageOverrides: offlineToolImages(),
     pullPolicy: 'never',

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { createExecutor } from '@baaaht/executor';
 import type { Executor } from '@baaaht/executor';
 import { createPolicyEnforcer, parsePolicy } from '@baaaht/policy';
-import { containersWithLabel, offlineToolImages } from '@baaaht/test-utils';
+import { containersWithLabel, offlineToolImages, runScopedName } from '@baaaht/test-utils';
 
-const workerId = `it-policy-executor-${process.pid}`;
+const workerId = runScopedName('it-policy-executor');
 let dir: string;
 let allowed: string;
 let secretDir: string;

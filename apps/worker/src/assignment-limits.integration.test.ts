@@ -17,6 +17,7 @@ import {
   containersWithLabel,
   createTempWorkspace,
   inspectContainer,
+  runScopedName,
 } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { cleanEnv, leftoverContainers, waitUntil } from './test-support/cli-process';
@@ -30,7 +31,7 @@ jest.setTimeout(120_000);
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 const IMAGES = `*=${OFFLINE_BUSYBOX_IMAGE},fetch_url=${OFFLINE_CURL_IMAGE}`;
-const workerName = `limits-e2e-${process.pid}`;
+const workerName = runScopedName('limits-e2e');
 
 let ws: TempWorkspace;
 let web: FakeWeb;

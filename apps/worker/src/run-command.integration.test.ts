@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace, runScopedName } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { allToolSpecs } from '@baaaht/tool-specs';
 import { cleanEnv, leftoverContainers, runCli } from './test-support/cli-process';
@@ -20,7 +20,7 @@ const FILE_IMAGES = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'li
   .join(',');
 const WEB_IMAGES = `fetch_url=${OFFLINE_CURL_IMAGE},web_search=${OFFLINE_CURL_IMAGE}`;
 // worker run labels its containers `<name>-run-<pid>`.
-const NAME = `cli-run-${process.pid}`;
+const NAME = runScopedName('cli-run');
 const REPORT_KEYS = [
   'containerId',
   'durationMs',

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace, runScopedName } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { cleanEnv, leftoverContainers, runCli, startCli, tempSocketPath } from './test-support/cli-process';
 import type { CliProcess } from './test-support/cli-process';
@@ -15,7 +15,7 @@ jest.setTimeout(120_000);
 
 const MISSING = `baaaht/startup-missing-${process.pid}:none`;
 const SEARCH = ['--search-backend-url', 'http://127.0.0.1:9/search'];
-const workerName = `truth-${process.pid}`;
+const workerName = runScopedName('truth');
 /** Names the build script and the worker would use for a busybox image that was never built. */
 const UNBUILT = { BAAAHT_BUSYBOX_IMAGE: `baaaht/tools-busybox:unbuilt-${process.pid}` };
 

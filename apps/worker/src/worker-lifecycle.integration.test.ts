@@ -5,15 +5,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace, runScopedName } from '@baaaht/test-utils';
 import { cleanEnv, leftoverContainers, runCli, startCli, tempSocketPath } from './test-support/cli-process';
 import { loopbackPolicyYaml, startFakeWeb } from './test-support/fake-web';
 
 jest.setTimeout(120_000);
 
+const NAMES = {
+  force: runScopedName('cli-force'),
+  giveup: runScopedName('cli-giveup'),
+  data: runScopedName('cli-data'),
+};
+
 afterAll(() => {
-  expect(leftoverContainers(`cli-force-${process.pid}`)).toEqual([]);
-  expect(leftoverContainers(`cli-giveup-${process.pid}`)).toEqual([]);
+  expect(leftoverContainers(NAMES.force)).toEqual([]);
+  expect(leftoverContainers(NAMES.giveup)).toEqual([]);
 });
 
 describe('worker process lifecycle', () => {
@@ -32,7 +38,7 @@ describe('worker process lifecycle', () => {
         '--log-format',
         'json',
         '--name',
-        `cli-giveup-${process.pid}`,
+        NAMES.giveup,
       ],
       { env: cleanEnv({ WORKER_TOOL_IMAGE: `*=${OFFLINE_BUSYBOX_IMAGE}` }) },
     );
@@ -65,7 +71,7 @@ describe('worker process lifecycle', () => {
           '--orchestrator-addr',
           addr,
           '--name',
-          `cli-force-${process.pid}`,
+          NAMES.force,
           '--policy',
           policyFile,
           '--log-format',
@@ -124,7 +130,7 @@ describe('worker process lifecycle', () => {
         '--orchestrator-addr',
         addr,
         '--name',
-        `cli-data-${process.pid}`,
+        NAMES.data,
         '--workspace-root',
         ws.dir,
         '--log-format',
@@ -172,6 +178,6 @@ describe('worker process lifecycle', () => {
       await orchestrator.exited;
       ws.cleanup();
     }
-    expect(leftoverContainers(`cli-data-${process.pid}`)).toEqual([]);
+    expect(leftoverContainers(NAMES.data)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace, runScopedName } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { cleanEnv, leftoverContainers, runCli, startCli, tempSocketPath, waitUntil } from './test-support/cli-process';
 import type { CliProcess } from './test-support/cli-process';
@@ -17,7 +17,7 @@ jest.setTimeout(120_000);
 
 const OWNER = { uid: 1234, gid: 1234 };
 const IMAGES = `*=${OFFLINE_BUSYBOX_IMAGE},fetch_url=${OFFLINE_CURL_IMAGE},web_search=${OFFLINE_CURL_IMAGE}`;
-const workerName = `cli-e2e-${process.pid}`;
+const workerName = runScopedName('cli-e2e');
 
 let ws: TempWorkspace;
 let web: FakeWeb;

@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import type { Duplex } from 'node:stream';
 import { dockerStatus } from './errors';
 import { rawAttach } from './raw-attach';
+import { rawWait } from './raw-wait';
 import type { AttachDataHandler, AttachStream, EngineTarget } from './raw-attach';
 
 /** The subset of Docker's container-create body the executor uses (Engine API `POST /containers/create`). */
@@ -190,6 +191,8 @@ export function createDockerClient(options: { env?: NodeJS.ProcessEnv } = {}): D
       await tolerate(docker.getContainer(id).start(), [304]);
     },
     async waitContainer(id) {
+      // Our own request: it fails when the engine goes away mid-wait, where dockerode's would hang.
+      if (target !== undefined) return rawWait(target, id);
       const res = (await docker.getContainer(id).wait()) as { StatusCode?: number };
       return res.StatusCode ?? -1;
     },

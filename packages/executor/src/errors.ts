@@ -99,7 +99,25 @@ export function dockerError(
 ): ExecutorError {
   if (err instanceof ExecutorError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new ExecutorError('DOCKER_ERROR', `${action}: ${message}`, { ...context, cause: err });
+  const lost = lostEngineConnection(err);
+  const why = lost === undefined || message.includes('the engine') ? '' : ` (the Docker engine ${lost})`;
+  return new ExecutorError('DOCKER_ERROR', `${action}: ${message}${why}`, { ...context, cause: err });
+}
+
+const CONNECTION_CODES: Readonly<Record<string, string>> = {
+  ECONNRESET: 'closed the connection',
+  EPIPE: 'closed the connection',
+  ECONNREFUSED: 'refused the connection',
+  ENOENT: 'is not listening (no socket)',
+};
+
+/** How the connection to the engine was lost, when that is what `err` says (a daemon restart, a crash). */
+function lostEngineConnection(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code in CONNECTION_CODES) return CONNECTION_CODES[code];
+  // Not `instanceof Error`: Node's own errors come from another realm under a test runner's sandbox.
+  if (/socket hang up/.test(String((err as { message?: unknown } | null)?.message))) return 'closed the connection';
+  return undefined;
 }
 
 /** HTTP status of a dockerode error, when it has one. */

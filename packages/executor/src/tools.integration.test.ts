@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTempWorkspace } from '@baaaht/test-utils';
+import { createTempWorkspace, notCompletedLines } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import type { Executor } from './executor';
 import { fileRead, fileWrite, listFiles } from './helpers';
@@ -226,6 +226,7 @@ describe('concurrency', () => {
         }),
       ),
     );
+    expect(notCompletedLines(results)).toEqual([]);
     expect(results.map((r) => r.status)).toEqual(new Array(8).fill('completed'));
     expect(results.map((r) => r.stdout)).toEqual(Array.from({ length: 8 }, (_, i) => `line${(i % 4) + 1}\n`));
     expect(new Set(results.map((r) => r.containerId)).size).toBe(8);

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 
-/** Ids of all containers (running or not) carrying `label` (`key` or `key=value`). */
-export function containersWithLabel(label: string): string[] {
-  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' });
+/** Ids of all containers (running or not) carrying `label` (`key` or `key=value`); `dockerHost` @default DOCKER_HOST. */
+export function containersWithLabel(label: string, dockerHost?: string): string[] {
+  const host = dockerHost === undefined ? [] : ['--host', dockerHost];
+  const out = execFileSync('docker', [...host, 'ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' });
   return out.split('\n').filter(Boolean);
 }
 

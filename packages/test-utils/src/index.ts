@@ -11,3 +11,21 @@ export {
 export type { ContainerInspect } from './docker-cli';
 export { egressCorpus } from './egress-corpus';
 export type { EgressCorpusEntry } from './egress-corpus';
+export {
+  ENGINE_PROGRAMS,
+  PrivateEngineError,
+  findProgram,
+  privateEngineProblem,
+  startPrivateEngine,
+} from './private-engine';
+export type {
+  DisposeReport,
+  EngineHost,
+  PrivateEngine,
+  PrivateEngineErrorCode,
+  PrivateEngineOptions,
+} from './private-engine';
+export { TEST_RUN_ENV, managedContainers, newTestRunId, runContainers, runScopedName, testRunId } from './test-run';
+export type { ManagedContainer } from './test-run';
+export { notCompletedLines, resultLines } from './result-lines';
+export type { ResultLike } from './result-lines';

@@ -3,14 +3,14 @@
  * temp unix socket, with JSON logs on stdout, plus the policy file that lets
  * tools mount one workspace and reach one loopback port.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, containersWithLabel } from '@baaaht/test-utils';
+import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, containersWithLabel, runContainers } from '@baaaht/test-utils';
 import { loopbackPolicyYaml } from '../../../apps/worker/src/test-support/fake-web';
 import { cleanEnv, startCli, tempDir, tempSocketPath } from './processes';
 import type { CliProcess } from './processes';
 
-export const MANAGED = 'org.baaaht.managed';
 export const WORKER_ID_LABEL = 'org.baaaht.worker-id';
 export const TOOL_IMAGES = `*=${OFFLINE_BUSYBOX_IMAGE},fetch_url=${OFFLINE_CURL_IMAGE},web_search=${OFFLINE_CURL_IMAGE}`;
 /** Tool containers run as this owner in the test workspaces (nobody-like, not root). */
@@ -80,22 +80,26 @@ export function writeLoopbackPolicy(workspace: string, port: number): string {
   return file;
 }
 
-export function managedContainers(): string[] {
-  return containersWithLabel(MANAGED);
-}
-
 export function workerContainers(workerId: string): string[] {
   return containersWithLabel(`${WORKER_ID_LABEL}=${workerId}`);
 }
 
 /**
- * The suite's closing check: no `org.baaaht.managed` container at all. Other
- * suites on a shared machine may have short-lived containers of their own, so
- * this waits (bounded) for the set to drain before asserting it is empty; the
- * tests assert their own worker's containers immediately and strictly.
+ * The suite's closing check: no container of this test run's workers (their names carry the run id,
+ * `runScopedName()`), running or not. Containers of other workers on the engine are none of its
+ * business. Other files of this run may still have short-lived containers (a combined jest run), so
+ * this waits (bounded) for the set to drain; the tests assert their own worker's containers
+ * immediately and strictly.
  */
-export async function expectNoManagedContainers(limitMs = 60_000): Promise<void> {
+export async function expectNoRunContainers(limitMs = 60_000): Promise<void> {
   const deadline = Date.now() + limitMs;
-  while (managedContainers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-  expect(managedContainers()).toEqual([]);
+  while (runContainers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  expect(runContainers()).toEqual([]);
+}
+
+/** Whether the host's engine (DOCKER_HOST or the default socket) answers `docker info`: read only. */
+export function hostEngineAnswers(): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 10_000 }, (err) => resolve(!err));
+  });
 }

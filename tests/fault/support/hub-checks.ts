@@ -4,8 +4,14 @@
  */
 import { SqliteTaskStore, createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
-import { TaskState, isTerminalTaskState } from '@baaaht/proto';
+import { TaskState, isTerminalTaskState, taskStateWord } from '@baaaht/proto';
 import type { TaskEvent, TaskFinished } from '@baaaht/proto';
+import { notCompletedLines } from '@baaaht/test-utils';
+
+/** The results that are not COMPLETED, one `<taskId> <state> <code>: <message>` line each: `[]` when all completed. */
+export function notCompleted(results: readonly TaskFinished[]): string[] {
+  return notCompletedLines(results.map((f) => ({ taskId: f.taskId, status: taskStateWord(f.state), error: f.error })));
+}
 
 /** Every event of one replayed watch, until the stream's first `finished` (or `limitMs`). */
 export async function watchAll(client: HubClient, taskId: string, limitMs = 60_000): Promise<TaskEvent[]> {

@@ -19,7 +19,11 @@ const ENTRY = {
 
 export type Program = keyof typeof ENTRY;
 
-/** A clean environment: no WORKER_* leaking in from the developer's shell, a HOME without a config file. */
+/**
+ * A clean environment: no WORKER_* leaking in from the developer's shell, a HOME without a config file.
+ * The HOME is made under os.tmpdir(), which in a jest run is the run's own directory (test-utils
+ * `jest/run-scope.js`), removed with everything in it by the global teardown.
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createToolCatalog } from '@baaaht/tool-specs';
 import type { ToolSpec } from '@baaaht/tool-specs';
-import { containersWithLabel, OFFLINE_BUSYBOX_IMAGE, offlineToolImages } from '@baaaht/test-utils';
+import { containersWithLabel, OFFLINE_BUSYBOX_IMAGE, offlineToolImages, runScopedName } from '@baaaht/test-utils';
 import { builtinEgressCheck } from '../egress-rules';
 import { createExecutor } from '../executor';
 import type { Executor } from '../executor';
@@ -95,9 +95,12 @@ export function captureLogger(): { logger: Logger; entries: LogEntry[] } {
   };
 }
 
-/** A unique worker id per test file, so parallel suites never reap each other's containers. */
+/**
+ * A unique worker id per test file, so parallel suites never reap each other's containers; it carries the
+ * run id (`runScopedName`), so the run's leak checks count its containers.
+ */
 export function testWorkerId(name: string): string {
-  return `it-${name}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  return `${runScopedName(`it-${name}`)}-${randomBytes(3).toString('hex')}`;
 }
 
 export function workerContainers(workerId: string): string[] {
