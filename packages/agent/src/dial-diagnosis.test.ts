@@ -53,11 +53,16 @@ describe('diagnoseDial', () => {
       if (process.getuid?.() === 0) {
         // root connects anywhere: ask as nobody, through the same source file.
         const script = `require(${JSON.stringify(path.join(__dirname, 'dial-diagnosis.ts'))}).diagnoseDial(${JSON.stringify(`unix://${sock}`)}).then((d) => process.stdout.write(JSON.stringify(d)))`;
+        // tsx caches in TMPDIR, and the test run's own TMPDIR is private to root: give nobody one of its own.
+        const nobodyTmp = fs.mkdtempSync('/tmp/baaaht-nobody-');
+        fs.chownSync(nobodyTmp, 65534, 65534);
         const out = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], {
           uid: 65534,
           gid: 65534,
           encoding: 'utf8',
+          env: { ...process.env, TMPDIR: nobodyTmp },
         });
+        fs.rmSync(nobodyTmp, { recursive: true, force: true });
         expect(out.stderr).toBe('');
         expect(JSON.parse(out.stdout)).toMatchObject({ errno: 'EACCES', message: expect.stringContaining('(EACCES)') });
       } else {
