@@ -1,18 +1,12 @@
 import type { AgentTask, TaskHandler, TaskHandlerContext, TaskOutcome, TaskOutcomeStatus } from '@baaaht/agent';
+import { TASK_STATUSES } from '@baaaht/executor';
 import type { Executor, TaskEvent, TaskResult } from '@baaaht/executor';
 import { assignmentToRequest } from './assignment-to-request';
 import type { CliLogger } from './logger';
 import type { WorkerMetrics } from './worker-metrics';
 
-const OUTCOME_STATUSES: ReadonlySet<string> = new Set([
-  'completed',
-  'failed',
-  'timeout',
-  'cancelled',
-  'denied',
-  'oom',
-  'error',
-]);
+// The executor's list; task-status.ts proves at compile time that it equals the agent's and the proto's.
+const OUTCOME_STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
 
 export interface ExecutorTaskHandlerOptions {
   executor: Executor;
