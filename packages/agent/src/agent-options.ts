@@ -5,6 +5,8 @@ import type { Clock } from './clock';
 import { systemClock } from './clock';
 import type { Logger } from './logger';
 import { quietLogger } from './logger';
+import type { MetricMeter } from './metric-meter';
+import { noopMeter } from './metric-meter';
 import type { TaskHandler } from './task-handler';
 import { defaultHubAddress, parseAddress } from './address';
 import type { ParsedAddress } from './address';
@@ -69,6 +71,8 @@ export interface AgentOptions {
   ackTimeoutMs?: number;
   /** @default quiet */
   logger?: Logger;
+  /** Counters and gauges (`baaaht_agent_*`). @default a no-op meter */
+  metrics?: MetricMeter;
   /** @default the system clock */
   clock?: Clock;
   /** Uniform [0, 1) used for jitter. @default Math.random */
@@ -151,6 +155,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30000, true),
     ackTimeoutMs: positiveInt('ackTimeoutMs', options.ackTimeoutMs ?? 5000, true),
     logger: options.logger ?? quietLogger,
+    metrics: options.metrics ?? noopMeter,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
     trustedSocketUids: uidList('trustedSocketUids', options.trustedSocketUids ?? []),

@@ -23,6 +23,16 @@ export type { Clock } from './clock';
 export { AgentError } from './errors';
 export type { AgentErrorCode, AgentErrorContext } from './errors';
 export { quietLogger } from './logger';
+export { noopMeter } from './metric-meter';
+export type {
+  HistogramDefinition,
+  MetricCounter,
+  MetricDefinition,
+  MetricGauge,
+  MetricHistogram,
+  MetricLabels,
+  MetricMeter,
+} from './metric-meter';
 export type { Logger } from './logger';
 export { toAgentTask } from './to-agent-task';
 export type {

@@ -5,6 +5,8 @@ import type { Clock } from './clock';
 import type { DockerClient } from './docker-client';
 import { defaultInstanceDir } from './instance-registry';
 import type { Logger } from './logger';
+import type { MetricMeter } from './metric-meter';
+import { noopMeter } from './metric-meter';
 import type { PolicyEnforcer } from './policy-enforcer';
 
 export type PullPolicy = 'always' | 'if-missing' | 'never';
@@ -31,6 +33,8 @@ export interface ExecutorOptions {
   workerId?: string;
   /** @default a quiet logger */
   logger?: Logger;
+  /** Counters, gauges and histograms (`baaaht_executor_*`). @default a no-op meter */
+  metrics?: MetricMeter;
   /** Image per tool name; `'*'` applies to every tool without its own entry. @default {} */
   imageOverrides?: Readonly<Record<string, string>>;
   /** @default 'if-missing' */
@@ -108,6 +112,7 @@ export interface ResolvedExecutorOptions extends Required<
     | 'catalog'
     | 'clock'
     | 'logger'
+    | 'metrics'
     | 'version'
     | 'protectedPaths'
   >
@@ -120,6 +125,7 @@ export interface ResolvedExecutorOptions extends Required<
   catalog?: ExecutorCatalog;
   clock?: Clock;
   logger?: Logger;
+  metrics: MetricMeter;
   version?: string;
 }
 
@@ -164,6 +170,7 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
   const maxStderrBytes = positiveInt('maxStderrBytes', options.maxStderrBytes, MiB, 0);
   const resolved: ResolvedExecutorOptions = {
     env: options.env ?? process.env,
+    metrics: options.metrics ?? noopMeter,
     workerId: options.workerId ?? `worker-${os.hostname()}`,
     imageOverrides: { ...options.imageOverrides },
     pullPolicy,

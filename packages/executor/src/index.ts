@@ -46,6 +46,16 @@ export {
   TASK_LABEL_PREFIX,
 } from './labels';
 export { quietLogger } from './logger';
+export { noopMeter } from './metric-meter';
+export type {
+  HistogramDefinition,
+  MetricCounter,
+  MetricDefinition,
+  MetricGauge,
+  MetricHistogram,
+  MetricLabels,
+  MetricMeter,
+} from './metric-meter';
 export type { Logger } from './logger';
 export { systemClock } from './clock';
 export type { Clock } from './clock';

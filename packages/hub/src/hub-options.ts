@@ -4,6 +4,8 @@ import type { HubClock } from './clock';
 import { realClock } from './clock';
 import type { Logger } from './logger';
 import { silentLogger } from './logger';
+import type { MetricMeter } from './metric-meter';
+import { noopMeter } from './metric-meter';
 import { DEFAULT_HUB_CORE_LIMITS as LIMITS } from './registration-limits';
 import type { TaskStore } from './task-store';
 
@@ -47,6 +49,8 @@ export interface HubOptions {
   version?: string;
   /** @default silent */
   logger?: Logger;
+  /** Counters, gauges and histograms (`baaaht_hub_*`). @default a no-op meter */
+  metrics?: MetricMeter;
   /** @default the system clock */
   clock?: HubClock;
   /**
@@ -156,6 +160,7 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     shutdownGraceMs: positive('shutdownGraceMs', options.shutdownGraceMs ?? 2000),
     version: options.version ?? '0.1.0',
     logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? noopMeter,
     clock: options.clock ?? realClock,
     registrationTtlMs: positive('registrationTtlMs', options.registrationTtlMs ?? LIMITS.registrationTtlMs),
     maxRegistrations: positive('maxRegistrations', options.maxRegistrations ?? LIMITS.maxRegistrations),

@@ -37,4 +37,14 @@ export type { ListenAddress, ListenerSecurityInput, ListenerVerdict } from './li
 export { realClock } from './clock';
 export type { HubClock } from './clock';
 export { silentLogger } from './logger';
+export { noopMeter } from './metric-meter';
+export type {
+  HistogramDefinition,
+  MetricCounter,
+  MetricDefinition,
+  MetricGauge,
+  MetricHistogram,
+  MetricLabels,
+  MetricMeter,
+} from './metric-meter';
 export type { Logger } from './logger';

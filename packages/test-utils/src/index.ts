@@ -29,3 +29,5 @@ export { TEST_RUN_ENV, managedContainers, newTestRunId, runContainers, runScoped
 export type { ManagedContainer } from './test-run';
 export { notCompletedLines, resultLines } from './result-lines';
 export type { ResultLike } from './result-lines';
+export { RecordingMeter } from './recording-meter';
+export type { RecordedLabels, RecordedSample } from './recording-meter';
