@@ -11,6 +11,9 @@
 // `pnpm demo --offline` (or DEMO_OFFLINE=1) skips the registry and goes straight
 // to the offline images; otherwise each pull is given DEMO_PULL_TIMEOUT seconds
 // (default 20). The demo prints the `bin/worker` command line it runs.
+//
+// It removes everything it made when it ends, the sample workspace included;
+// `pnpm demo --keep` (or DEMO_KEEP=1) keeps the workspace to look at what the tools wrote.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,6 +38,7 @@ const say = (s: string): void => void process.stderr.write(`${paint(bold, 1, 'de
 const DEFAULT_IMAGES = { busybox: 'alpine:3.19', curl: 'curlimages/curl:8.6.0' };
 const WEB_TOOLS = new Set(['fetch_url', 'web_search']);
 const OFFLINE = process.argv.includes('--offline') || ['1', 'true', 'yes'].includes(process.env['DEMO_OFFLINE'] ?? '');
+const KEEP = process.argv.includes('--keep') || ['1', 'true', 'yes'].includes(process.env['DEMO_KEEP'] ?? '');
 const PULL_TIMEOUT_MS = 1000 * (Number(process.env['DEMO_PULL_TIMEOUT']) || 20);
 
 async function imagePresent(image: string): Promise<boolean> {
@@ -245,6 +249,7 @@ async function main(): Promise<void> {
     const workerExit = await stop(worker);
     const orchestratorExit = await stop(orchestrator);
     web.close();
+    if (!KEEP) fs.rmSync(ws, { recursive: true, force: true });
     say(`worker drained and exited ${workerExit}; orchestrator exited ${orchestratorExit}`);
   }
   const header = ['tool', 'status', 'exit', 'time', 'output'];
@@ -252,7 +257,8 @@ async function main(): Promise<void> {
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
   say(
-    `${rows.length - failures}/${rows.length} tools completed${images.offline ? ' (offline images)' : ''}; sample workspace left at ${ws}`,
+    `${rows.length - failures}/${rows.length} tools completed${images.offline ? ' (offline images)' : ''}; ` +
+      (KEEP ? `sample workspace kept at ${ws}` : 'sample workspace removed (pnpm demo --keep keeps it)'),
   );
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(failures === 0 ? 0 : 1);

@@ -36,9 +36,12 @@ rm -f "$stop_file"
 demo_loop=$!
 
 status=0
+run_ids=()
 for i in $(seq 1 "$runs"); do
   t0=$(date +%s)
-  pnpm test >"$log_dir/test-$i.log" 2>&1
+  run_id="sm$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')$i"
+  run_ids+=("$run_id")
+  BAAAHT_TEST_RUN_ID="$run_id" pnpm test >"$log_dir/test-$i.log" 2>&1
   rc=$?
   [ $rc -eq 0 ] || status=1
   say "pnpm test run $i: exit $rc in $(($(date +%s) - t0)) s; $(grep -E '^tests: ' "$log_dir/test-$i.log" | tail -1)"
@@ -63,8 +66,14 @@ sleep 5
 left=$(docker ps -aq --filter label=org.baaaht.managed | wc -l)
 say "org.baaaht.managed containers left: $left"
 [ "$left" -eq 0 ] || status=1
-tmp_left=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'baaaht-*' -newer "$marker" | wc -l)
-say "baaaht-* entries created in ${TMPDIR:-/tmp} since the start and left: $tmp_left"
+# What the runs and the demos make in the temp dir: the runs' own TMPDIRs (named by run id), jest's
+# result files, the demos' workspaces and sockets, the private engine, CLI homes. Other users' and
+# other suites' entries (another worker's tests on the same machine) are not counted.
+patterns=(-name 'baaaht-jest-*' -o -name 'baaaht-demo-*' -o -name 'baaaht-engine-*' -o -name 'baaaht-home-*')
+for id in "${run_ids[@]}"; do patterns+=(-o -name "baaaht-test-$id-*"); done
+tmp_left=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -newer "$marker" \( "${patterns[@]}" \) | wc -l)
+say "entries of these runs and demos left in ${TMPDIR:-/tmp}: $tmp_left"
+find "${TMPDIR:-/tmp}" -maxdepth 1 -newer "$marker" \( "${patterns[@]}" \) | head -5
 [ "$tmp_left" -eq 0 ] || status=1
 say "result: $([ $status -eq 0 ] && echo pass || echo FAIL)"
 exit $status
