@@ -5,8 +5,7 @@ import type { DockerConnection, ReadFile } from './docker-connection';
 
 /** The docker CLI's current context, resolved to its engine, or why there is none to use. */
 export type DockerContextLookup =
-  | { found: true; name: string; host: string; connection: DockerConnection }
-  | { found: false; reason: string };
+  { found: true; name: string; host: string; connection: DockerConnection } | { found: false; reason: string };
 
 function errorText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;

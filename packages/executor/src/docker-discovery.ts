@@ -113,7 +113,12 @@ function proposals(options: DockerDiscoveryOptions): Proposal[] {
     list.push(socket('docker-context', context.connection.socketPath, `docker context '${context.name}'`));
   else {
     const host = connectionAddress(context.connection);
-    list.push({ strategy: 'docker-context', host, connection: context.connection, reason: `docker context '${context.name}'` });
+    list.push({
+      strategy: 'docker-context',
+      host,
+      connection: context.connection,
+      reason: `docker context '${context.name}'`,
+    });
   }
 
   list.push(socket('default-socket', paths.defaultSocket, 'the default socket'));
@@ -162,7 +167,8 @@ function conclude(
   }
   const failure = pinged.get(chosen);
   const found = candidates[chosen]?.reason ?? pick.reason;
-  const reason = failure === undefined || pick.final ? found : `${found} (no candidate answers: using the first one found)`;
+  const reason =
+    failure === undefined || pick.final ? found : `${found} (no candidate answers: using the first one found)`;
   return { strategy: pick.strategy, host: pick.host, connection: pick.connection, reason, candidates };
 }
 
