@@ -45,6 +45,8 @@ describe('worker process lifecycle', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('"msg":"worker could not connect to the orchestrator; giving up"');
     expect(r.stdout).toContain('"msg":"worker stopped"');
+    // The start-up line names the engine and the discovery strategy that chose it.
+    expect(r.stdout).toMatch(/"msg":"docker engine (unix|tcp):\/\/\S+ \([a-z-]+\)".*"strategy":"[a-z-]+"/);
   });
 
   it('exits 1 with a hint when Docker does not answer', async () => {
@@ -54,6 +56,7 @@ describe('worker process lifecycle', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^worker: .*\(is dockerd running\? try: worker doctor\)\n$/);
+    expect(r.stderr).toContain(' at unix:///nonexistent.sock (docker-host-env) (is dockerd running?');
   });
 
   it('a second SIGTERM forces: the running task is cancelled and the worker exits 1', async () => {

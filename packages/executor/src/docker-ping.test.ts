@@ -19,7 +19,6 @@ describe('pingEngine', () => {
     try {
       await run(file);
     } finally {
-      server.closeAllConnections?.();
       await new Promise((resolve) => server.close(resolve));
     }
   }
