@@ -46,7 +46,13 @@ describe('worker process lifecycle', () => {
     expect(r.stdout).toContain('"msg":"worker could not connect to the orchestrator; giving up"');
     expect(r.stdout).toContain('"msg":"worker stopped"');
     // The start-up line names the engine and the discovery strategy that chose it.
-    expect(r.stdout).toMatch(/"msg":"docker engine (unix|tcp):\/\/\S+ \([a-z-]+\)".*"strategy":"[a-z-]+"/);
+    const engineLine = r.stdout.split('\n').find((l) => l.includes('"msg":"docker engine '));
+    expect(JSON.parse(engineLine ?? '{}')).toMatchObject({
+      msg: expect.stringMatching(/^docker engine (unix|tcp):\/\/\S+ \([a-z-]+\)$/),
+      strategy: expect.stringMatching(/^(docker-host-env|docker-context|default-socket|rootless|podman)$/),
+      host: expect.any(String),
+      reason: expect.any(String),
+    });
   });
 
   it('exits 1 with a hint when Docker does not answer', async () => {
