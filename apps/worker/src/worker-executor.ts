@@ -28,6 +28,16 @@ export interface WorkerExecutorOptions {
   workerIdConflict?: 'share' | 'refuse' | 'suffix';
 }
 
+/**
+ * The environment the executor gets: with the discovered engine's socket pinned as `DOCKER_HOST`, so the
+ * executor's mount floor (which refuses the `DOCKER_HOST` socket and its ancestors) also covers a rootless
+ * Docker or Podman socket that discovery chose.
+ */
+export function executorEnv(env: NodeJS.ProcessEnv, discovery: DockerDiscovery): NodeJS.ProcessEnv {
+  if (discovery.strategy === 'docker-host-env' || !('socketPath' in discovery.connection)) return env;
+  return { ...env, DOCKER_HOST: discovery.host };
+}
+
 /** Creates the executor; a Docker engine that does not answer is `DOCKER_UNAVAILABLE`, bad options `CONFIG_INVALID`. */
 export async function createWorkerExecutor(options: WorkerExecutorOptions): Promise<Executor> {
   let discovery: DockerDiscovery | undefined;
@@ -46,7 +56,7 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
       pullPolicy: options.pullPolicy,
       runtime: options.runtime,
       maxConcurrentTasks: options.maxConcurrentTasks,
-      env: options.env,
+      env: executorEnv(options.env, discovery),
       ...(options.version !== undefined ? { version: options.version } : {}),
       ...(options.workerIdConflict !== undefined ? { workerIdConflict: options.workerIdConflict } : {}),
       ...(options.searchBackendUrl !== undefined ? { searchBackendUrl: options.searchBackendUrl } : {}),
