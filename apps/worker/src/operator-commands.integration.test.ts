@@ -77,6 +77,10 @@ describe('worker doctor', () => {
         env: cleanEnv({ WORKER_TOOL_IMAGE: OFFLINE }),
       });
       expect(r.stdout).toMatch(/^✓ docker: engine \S+ \(API \d+\.\d+\)/m);
+      // Which engine discovery chose, by which strategy, and every candidate it looked at.
+      expect(r.stdout).toMatch(/^✓ docker endpoint: (unix|tcp):\/\/\S+, chosen by [a-z-]+ \(.+\)$/m);
+      expect(r.stdout).toMatch(/^ {4}- docker-context: skipped: /m);
+      expect(r.stdout).toMatch(/^ {4}- rootless unix:\/\/\S+: (skipped: .+|found|answered)$/m);
       expect(r.stdout).toContain(`✓ image ${OFFLINE_BUSYBOX_IMAGE}: present`);
       expect(r.stdout).toContain(`✓ image ${OFFLINE_CURL_IMAGE}: present`);
       expect(r.stdout).toMatch(/^✓ orchestrator: /m);
@@ -117,6 +121,10 @@ describe('worker doctor', () => {
     const r = await runCli('worker', ['doctor'], { env: cleanEnv({ DOCKER_HOST: 'unix:///nonexistent.sock' }) });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^✗ docker: no Docker engine answers at unix:\/\/\/nonexistent\.sock/m);
+    expect(r.stdout).toMatch(
+      /^✓ docker endpoint: unix:\/\/\/nonexistent\.sock, chosen by docker-host-env \(DOCKER_HOST is set; does not answer GET \/_ping: /m,
+    );
+    expect(r.stdout).toContain('    - docker-host-env unix:///nonexistent.sock: found\n');
     expect(r.stdout).toMatch(/fix: start dockerd/);
   });
 });

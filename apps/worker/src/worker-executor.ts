@@ -2,8 +2,8 @@
  * How the CLI builds its executor: `worker run` and the worker process both go
  * through here, so they run tools identically.
  */
-import { ExecutorError, createExecutor } from '@baaaht/executor';
-import type { Executor, PolicyEnforcer, PullPolicy } from '@baaaht/executor';
+import { ExecutorError, createDockerClient, createExecutor, discoverDockerEngine } from '@baaaht/executor';
+import type { DockerDiscovery, Executor, PolicyEnforcer, PullPolicy } from '@baaaht/executor';
 import { WorkerCliError } from './errors';
 import type { Logger } from './logger';
 
@@ -28,10 +28,26 @@ export interface WorkerExecutorOptions {
   workerIdConflict?: 'share' | 'refuse' | 'suffix';
 }
 
+/**
+ * The environment the executor gets: with the discovered engine's socket pinned as `DOCKER_HOST`, so the
+ * executor's mount floor (which refuses the `DOCKER_HOST` socket and its ancestors) also covers a rootless
+ * Docker or Podman socket that discovery chose.
+ */
+export function executorEnv(env: NodeJS.ProcessEnv, discovery: DockerDiscovery): NodeJS.ProcessEnv {
+  if (discovery.strategy === 'docker-host-env' || !('socketPath' in discovery.connection)) return env;
+  return { ...env, DOCKER_HOST: discovery.host };
+}
+
 /** Creates the executor; a Docker engine that does not answer is `DOCKER_UNAVAILABLE`, bad options `CONFIG_INVALID`. */
 export async function createWorkerExecutor(options: WorkerExecutorOptions): Promise<Executor> {
+  let discovery: DockerDiscovery | undefined;
   try {
+    // The engine that answers (rootless Docker, Podman...), named in the log so an operator sees which it is.
+    discovery = await discoverDockerEngine({ env: options.env });
+    const { host, strategy, reason } = discovery;
+    options.logger.info(`docker engine ${host} (${strategy})`, { component: 'worker', host, strategy, reason });
     return await createExecutor({
+      docker: createDockerClient({ connection: discovery.connection, logger: options.logger }),
       policy: options.policy,
       sessionId: options.sessionId,
       workerId: options.workerId,
@@ -40,7 +56,7 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
       pullPolicy: options.pullPolicy,
       runtime: options.runtime,
       maxConcurrentTasks: options.maxConcurrentTasks,
-      env: options.env,
+      env: executorEnv(options.env, discovery),
       ...(options.version !== undefined ? { version: options.version } : {}),
       ...(options.workerIdConflict !== undefined ? { workerIdConflict: options.workerIdConflict } : {}),
       ...(options.searchBackendUrl !== undefined ? { searchBackendUrl: options.searchBackendUrl } : {}),
@@ -54,9 +70,14 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
     if (err instanceof ExecutorError && err.code === 'INSTANCE_DIR_UNSAFE')
       throw new WorkerCliError('CONFIG_INVALID', err.message, { cause: err });
     if (err instanceof ExecutorError) {
-      throw new WorkerCliError('DOCKER_UNAVAILABLE', `${err.message} (is dockerd running? try: worker doctor)`, {
-        cause: err,
-      });
+      const where = discovery === undefined ? '' : ` at ${discovery.host} (${discovery.strategy})`;
+      throw new WorkerCliError(
+        'DOCKER_UNAVAILABLE',
+        `${err.message}${where} (is dockerd running? try: worker doctor)`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err;
   }

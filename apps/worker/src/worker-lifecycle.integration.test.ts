@@ -45,6 +45,14 @@ describe('worker process lifecycle', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('"msg":"worker could not connect to the orchestrator; giving up"');
     expect(r.stdout).toContain('"msg":"worker stopped"');
+    // The start-up line names the engine and the discovery strategy that chose it.
+    const engineLine = r.stdout.split('\n').find((l) => l.includes('"msg":"docker engine '));
+    expect(JSON.parse(engineLine ?? '{}')).toMatchObject({
+      msg: expect.stringMatching(/^docker engine (unix|tcp):\/\/\S+ \([a-z-]+\)$/),
+      strategy: expect.stringMatching(/^(docker-host-env|docker-context|default-socket|rootless|podman)$/),
+      host: expect.any(String),
+      reason: expect.any(String),
+    });
   });
 
   it('exits 1 with a hint when Docker does not answer', async () => {
@@ -54,6 +62,7 @@ describe('worker process lifecycle', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^worker: .*\(is dockerd running\? try: worker doctor\)\n$/);
+    expect(r.stderr).toContain(' at unix:///nonexistent.sock (docker-host-env) (is dockerd running?');
   });
 
   it('a second SIGTERM forces: the running task is cancelled and the worker exits 1', async () => {

@@ -26,12 +26,34 @@ export { fileRead, fileWrite, listFiles, fetchUrl, webSearch, throwIfNotComplete
 export type { ExecutorMetrics } from './metrics';
 export { createDockerClient, dockerConnectionFromEnv } from './docker-client';
 export type {
+  ComposedDockerClient,
   DockerClient,
+  DockerClientOptions,
   DockerConnection,
   ContainerCreateBody,
   ContainerState,
   ManagedContainer,
 } from './docker-client';
+export type { ContainerClient } from './docker-container-client';
+export type { ImageClient } from './docker-image-client';
+export type { EngineClient, EngineVersion } from './docker-engine-client';
+export { connectionAddress } from './docker-connection';
+export {
+  DEFAULT_DOCKER_PATHS,
+  DOCKER_STRATEGIES,
+  discoverDockerEngine,
+  discoverDockerEngineSync,
+} from './docker-discovery';
+export type {
+  DockerCandidate,
+  DockerCandidateStatus,
+  DockerDiscovery,
+  DockerDiscoveryOptions,
+  DockerStrategy,
+  DockerSystemPaths,
+} from './docker-discovery';
+export { pingEngine } from './docker-ping';
+export type { DockerPing } from './docker-ping';
 export { buildCreateBody, EGRESS_PROXY_URL, NOBODY_USER } from './container-config';
 export type { ContainerPlan } from './container-config';
 export { EgressProxy } from './egress-proxy';

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import Docker from 'dockerode';
-import { dockerConnectionFromEnv } from '@baaaht/executor';
-import type { ToolProbeResult } from '@baaaht/executor';
+import { createDockerClient, discoverDockerEngine } from '@baaaht/executor';
+import type { DockerDiscovery, DockerDiscoveryOptions, EngineVersion, ToolProbeResult } from '@baaaht/executor';
 import { checkPolicyFile } from '@baaaht/policy';
 import { inspectSocketPath } from '@baaaht/proto';
 import type { CommandSpec } from '../args';
@@ -24,7 +23,8 @@ export const doctorCommand: CommandSpec = {
     'orchestrator socket (and whether its placement is trusted), the policy, whether anything can be mounted, and which\n' +
     'tools this configuration cannot offer (web_search without --search-backend-url, an image missing under --pull-policy\n' +
     'never or lacking a program). Prints one line per check and how to fix each failure; exits 0 without failures\n' +
-    '(warnings are counted), 1 otherwise. Honours DOCKER_HOST.',
+    '(warnings are counted), 1 otherwise. Finds the engine as the worker does (DOCKER_HOST, the docker CLI context, the\n' +
+    'default, rootless Docker and Podman sockets, in that order) and prints which one it chose and why.',
   flags: { json: { type: 'boolean', description: 'print the checks as JSON' } },
   configFlags: true,
   minPositionals: 0,
@@ -42,6 +42,8 @@ export interface DoctorCheck {
   notice?: true;
   /** Passed, but something will not work (nothing can be mounted): printed with `!`, counted in the summary. */
   warning?: true;
+  /** More about the check, one line each (printed indented under it). */
+  lines?: string[];
 }
 
 const DOCKER_TIMEOUT_MS = 5_000;
@@ -54,16 +56,40 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Which engine discovery chose, by which strategy, and every candidate with its status (found, answered, or
+ * skipped and why), so an operator sees why their rootless or Podman socket was or was not used.
+ */
+export function dockerEndpointCheck(discovery: DockerDiscovery): DoctorCheck {
+  return {
+    name: 'docker endpoint',
+    ok: true,
+    detail: `${discovery.host}, chosen by ${discovery.strategy} (${discovery.reason})`,
+    lines: discovery.candidates.map(
+      (c) =>
+        `${c.strategy}${c.host === undefined ? '' : ` ${c.host}`}: ${c.status}` +
+        (c.status === 'skipped' ? `: ${c.reason}` : ''),
+    ),
+  };
+}
+
+/** What doctor's Docker checks may be given instead of the real engine (tests). */
+export interface DoctorDockerOptions {
+  /** Discovery's paths, stat, uid and ping. @default the real ones */
+  discovery?: Omit<DockerDiscoveryOptions, 'env'>;
+}
+
 async function dockerChecks(
   config: WorkerConfig,
   env: NodeJS.ProcessEnv,
+  options: DoctorDockerOptions,
 ): Promise<{ checks: DoctorCheck[]; probe: ToolProbeResult[] }> {
-  const display = env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
   const checks: DoctorCheck[] = [];
-  let docker: Docker;
+  let discovery: DockerDiscovery;
   try {
-    docker = new Docker(dockerConnectionFromEnv(env));
+    discovery = await discoverDockerEngine({ ...options.discovery, env });
   } catch (err) {
+    const display = env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
     return {
       checks: [
         {
@@ -76,21 +102,25 @@ async function dockerChecks(
       probe: [],
     };
   }
-  let info: { Runtimes?: Record<string, unknown> } | undefined;
+  checks.push(dockerEndpointCheck(discovery));
+  const display = discovery.host;
+  const docker = createDockerClient({ connection: discovery.connection });
+  let version: EngineVersion;
+  let runtimes: string[];
   try {
-    const version = await withTimeout(docker.version(), DOCKER_TIMEOUT_MS, 'docker version');
-    info = (await withTimeout(docker.info(), DOCKER_TIMEOUT_MS, 'docker info')) as typeof info;
+    version = await withTimeout(docker.engine.version(), DOCKER_TIMEOUT_MS, 'docker version');
+    runtimes = await withTimeout(docker.engine.runtimes(), DOCKER_TIMEOUT_MS, 'docker info');
     checks.push({
       name: 'docker',
       ok: true,
-      detail: `engine ${version.Version} (API ${version.ApiVersion}) at ${display}`,
+      detail: `engine ${version.version} (API ${version.apiVersion}) at ${display}`,
     });
   } catch (err) {
     checks.push({
       name: 'docker',
       ok: false,
       detail: `no Docker engine answers at ${display}: ${(err as Error).message}`,
-      fix: 'start dockerd (e.g. `dockerd --bridge=none --iptables=false &`), check DOCKER_HOST, and make sure this user may use the socket (docker group)',
+      fix: 'start dockerd (e.g. `dockerd --bridge=none --iptables=false &`), check DOCKER_HOST (or the socket discovery chose), and make sure this user may use the socket (docker group)',
     });
     checks.push({
       name: 'images',
@@ -101,10 +131,9 @@ async function dockerChecks(
     return { checks, probe: [] };
   }
 
-  const probe = await probeCatalogImages(config, env);
+  const probe = await probeCatalogImages(config, env, docker);
   checks.push(...imageChecks(config, probe, env));
 
-  const runtimes = Object.keys(info?.Runtimes ?? {});
   if (runtimes.length > 0) {
     const ok = runtimes.includes(config.runtime);
     checks.push({
@@ -241,9 +270,13 @@ function policyCheck(config: WorkerConfig, env: NodeJS.ProcessEnv): DoctorCheck 
 }
 
 /** Runs every check; never throws for a failing check. */
-export async function runDoctorChecks(config: WorkerConfig, env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> {
+export async function runDoctorChecks(
+  config: WorkerConfig,
+  env: NodeJS.ProcessEnv,
+  options: DoctorDockerOptions = {},
+): Promise<DoctorCheck[]> {
   const [docker, orchestrator] = await Promise.all([
-    dockerChecks(config, env),
+    dockerChecks(config, env, options),
     orchestratorCheck(config.orchestratorAddr),
   ]);
   const placement = socketPlacementCheck(config.orchestratorAddr);
@@ -261,6 +294,7 @@ export function formatDoctor(checks: readonly DoctorCheck[]): string {
   const lines: string[] = [];
   for (const c of checks) {
     lines.push(`${c.ok ? (c.notice || c.warning ? '!' : '✓') : '✗'} ${c.name}: ${c.detail}`);
+    for (const line of c.lines ?? []) lines.push(`    - ${line}`);
     if ((!c.ok || c.warning) && c.fix) lines.push(`    fix: ${c.fix}`);
   }
   const failed = checks.filter((c) => !c.ok).length;

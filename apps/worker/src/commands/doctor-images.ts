@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createDockerClient, probeToolImages, toolPrograms } from '@baaaht/executor';
-import type { ToolProbeResult } from '@baaaht/executor';
+import type { DockerClient, ToolProbeResult } from '@baaaht/executor';
 import type { WorkerConfig } from '../config-schema';
 import { TOOL_PROBE_TIMEOUT_MS, probeAdvice } from '../tool-availability';
 import { workerCatalog } from '../tool-catalog';
@@ -12,10 +12,14 @@ import type { DoctorCheck } from './doctor-command';
  * The same image check the worker runs at start-up, with the configuration's images. Its probe containers
  * carry the worker's name and a fresh instance id, so that worker's reaper removes one a killed doctor left.
  */
-export async function probeCatalogImages(config: WorkerConfig, env: NodeJS.ProcessEnv): Promise<ToolProbeResult[]> {
+export async function probeCatalogImages(
+  config: WorkerConfig,
+  env: NodeJS.ProcessEnv,
+  docker: DockerClient = createDockerClient({ env }),
+): Promise<ToolProbeResult[]> {
   const { catalog } = workerCatalog(config.toolImages);
   return probeToolImages({
-    docker: createDockerClient({ env }),
+    docker,
     tools: catalog.all().map((spec) => ({
       tool: spec.name,
       image: spec.image,

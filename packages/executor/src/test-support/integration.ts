@@ -7,7 +7,6 @@ import { createExecutor } from '../executor';
 import type { Executor } from '../executor';
 import type { ExecutorOptions } from '../executor-options';
 import { LABELS } from '../labels';
-import type { Logger } from '../logger';
 import type { EgressRequest, PolicyEnforcer } from '../policy-enforcer';
 
 export const MiB = 1024 * 1024;
@@ -77,23 +76,8 @@ export const stepsTool: ToolSpec<Record<string, never>> = {
   },
 };
 
-export interface LogEntry {
-  level: string;
-  message: string;
-  meta: Record<string, unknown>;
-}
-
-export function captureLogger(): { logger: Logger; entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const at =
-    (level: string) =>
-    (message: string, meta: Record<string, unknown> = {}) =>
-      void entries.push({ level, message, meta });
-  return {
-    logger: { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-    entries,
-  };
-}
+export { captureLogger } from './capture-logger';
+export type { LogEntry } from './capture-logger';
 
 /**
  * A unique worker id per test file, so parallel suites never reap each other's containers; it carries the
