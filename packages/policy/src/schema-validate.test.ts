@@ -1,8 +1,9 @@
+import Ajv2020 from 'ajv/dist/2020';
 import fc from 'fast-check';
 import { formatIssue } from './errors';
 import { policyIssues } from './load-policy';
 import { policyJsonSchema, type PolicySchemaNode } from './schema';
-import { compilePolicySchema, validatePolicySchema } from './schema-validate';
+import { POLICY_AJV_OPTIONS, compilePolicySchema, validatePolicySchema } from './schema-validate';
 
 const lines = (policy: unknown): string[] => policyIssues(policy).map(formatIssue);
 
@@ -10,6 +11,14 @@ describe('compilePolicySchema (ajv, strict)', () => {
   it('compiles the published schema', () => {
     expect(() => compilePolicySchema(policyJsonSchema)).not.toThrow();
     expect(validatePolicySchema({})).toEqual([]);
+  });
+
+  it('the published schema is valid against the draft 2020-12 meta-schema', () => {
+    const ajv = new Ajv2020({ ...POLICY_AJV_OPTIONS, validateSchema: true });
+    expect(ajv.validateSchema(policyJsonSchema)).toBe(true);
+    expect(ajv.errors ?? null).toBeNull();
+    const wrong = { type: 'integer', minimum: '1' } as unknown as PolicySchemaNode;
+    expect(ajv.validateSchema(wrong)).toBe(false);
   });
 
   it('a keyword ajv does not know in our schema is an error, not silently ignored', () => {
