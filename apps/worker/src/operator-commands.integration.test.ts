@@ -57,6 +57,20 @@ describe('worker policy check', () => {
     expect(r.stdout).toMatch(/bogus_key/);
   });
 
+  it('reports structural and semantic problems (a bad CIDR, a bad port) in the same run', async () => {
+    const file = writeTemp(
+      'many.yaml',
+      'mode: sometimes\nnetwork:\n  allowed_networks: [10.0.0.0/33]\n  allowed_ports: [70000]\n',
+    );
+    const r = await runCli('worker', ['policy', 'check', file], { env: cleanEnv() });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      'mode: expected one of strict, permissive, disabled, got "sometimes"\n' +
+        'network.allowed_ports[0]: must be an integer from 1 to 65535\n' +
+        'network.allowed_networks[0]: expected a CIDR like 10.0.0.0/8, got "10.0.0.0/33"\n',
+    );
+  });
+
   it('reports a missing file and exits 1; a missing argument is a usage error', async () => {
     const missing = await runCli('worker', ['policy', 'check', '/nonexistent/p.yaml'], { env: cleanEnv() });
     expect(missing.code).toBe(1);

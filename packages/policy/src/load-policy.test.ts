@@ -129,6 +129,19 @@ describe('loadPolicyFile / checkPolicyFile', () => {
       'images.require_digest: expected boolean, got string',
     ]);
   });
+  it('checkPolicyFile reports a structural error, a bad CIDR and a bad port in one run', () => {
+    const file = join(dir, 'many.yaml');
+    writeFileSync(
+      file,
+      'mode: sometimes\nnetwork:\n  allowed_networks: [10.0.0.0/8, 300.1.2.3/8]\n  allowed_ports: [80, 0, 65536]\n',
+    );
+    expect(checkPolicyFile(file, { env: {} })).toEqual([
+      'mode: expected one of strict, permissive, disabled, got "sometimes"',
+      'network.allowed_ports[1]: must be an integer from 1 to 65535',
+      'network.allowed_ports[2]: must be an integer from 1 to 65535',
+      'network.allowed_networks[1]: expected a CIDR like 10.0.0.0/8, got "300.1.2.3/8"',
+    ]);
+  });
 });
 
 describe('policyJsonSchema', () => {

@@ -12,8 +12,7 @@ import {
 } from './errors';
 import type { Policy } from './model';
 import { checkPolicySemantics } from './policy-checks';
-import { policyJsonSchema } from './schema';
-import { validateAgainstSchema } from './schema-validate';
+import { validatePolicySchema } from './schema-validate';
 
 export type PolicyFormat = 'yaml' | 'json';
 
@@ -65,10 +64,13 @@ export function inspectPolicy(
   return issues.length > 0 ? { issues } : { policy: expanded as Policy, issues: [] };
 }
 
-/** Every schema and semantic problem of an in-memory policy (one built in code rather than loaded). */
+/**
+ * Every schema and semantic problem of a policy document (loaded, or built in code), all in one run: the
+ * schema's issues first, then the semantic ones (bad CIDRs, min > max...) of the same document.
+ */
 export function policyIssues(policy: unknown): PolicyIssue[] {
-  const issues = validateAgainstSchema(policyJsonSchema, policy);
-  return issues.length > 0 ? issues : checkPolicySemantics(policy as Policy);
+  const structural = validatePolicySchema(policy);
+  return [...structural, ...checkPolicySemantics(policy, structural)];
 }
 
 /** Parses a policy document; throws `PolicyValidationError` (code `POLICY_INVALID`) listing every problem. */

@@ -1,8 +1,8 @@
 /**
- * The one JSON Schema for policy files (draft 2020-12). `validateAgainstSchema`
- * interprets it, so editors and this package can never disagree about what a
- * valid file is; checks a schema cannot express (CIDR syntax, min <= max) live
- * in `policy-checks.ts`.
+ * The one JSON Schema for policy files (draft 2020-12). ajv compiles it (in strict
+ * mode, `schema-validate.ts`), so editors and this package can never disagree about
+ * what a valid file is; checks a schema cannot express (CIDR syntax, min <= max)
+ * live in `policy-checks.ts`.
  */
 
 export interface PolicySchemaNode {
@@ -108,7 +108,11 @@ const network = section(
     allow_host_network: bool('Host networking; never used by the executor.'),
     allowed_hosts: strings('Host patterns egress may reach, e.g. `*.example.com`; empty = any.'),
     denied_hosts: strings('Host patterns egress may never reach.'),
-    allowed_ports: integers('Destination ports egress may use; empty = any.', 1),
+    allowed_ports: {
+      type: 'array',
+      items: { type: 'integer', minimum: 1, maximum: 65535 },
+      description: 'Destination ports egress may use (1 to 65535); empty = any.',
+    },
     allow_private: bool('Whether loopback/private/link-local/metadata targets may be reached.'),
   },
   'Network and egress policy.',

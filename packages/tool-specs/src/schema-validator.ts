@@ -8,6 +8,9 @@ import type { JsonSchema, ParamIssue } from './types';
  * - `x-argv: true`: the string ends up in an argv element, so NUL bytes are refused.
  * - `x-max-bytes: n`: limit on the UTF-8 size (maxLength counts characters).
  * `null` for an optional property means "absent" (OpenAI strict mode sends nulls for omitted optionals).
+ * Stricter than JSON Schema on purpose: every string must be valid Unicode (no lone surrogate), and an
+ * `integer` must be a safe integer (2^53 would not survive the trip to an argv element).
+ * `schema-validator-oracle.test.ts` checks it against ajv, with these extensions given to ajv as keywords.
  */
 export function validateAgainstSchema(
   schema: JsonSchema,
@@ -78,30 +81,45 @@ function checkString(schema: JsonSchema, value: string, add: (m: string) => unde
 
 function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: string, issues: ParamIssue[]): unknown {
   const props = schema.properties ?? {};
+  // Own properties only: `constructor` or `__proto__` in a call is not a parameter because `{}` inherits it.
+  const known = (key: string): boolean => Object.prototype.hasOwnProperty.call(props, key);
   const required = new Set(schema.required ?? []);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    if (!(key in props) && schema.additionalProperties === false) {
+    if (!known(key) && schema.additionalProperties === false) {
       issues.push({
         path: `${path}/${escapePointer(key)}`,
         message: `unknown parameter '${key}' (allowed: ${Object.keys(props).join(', ') || 'none'})`,
       });
     }
   }
+  for (const key of required) {
+    if (!known(key) && !isPresent(value, key))
+      issues.push({ path: `${path}/${escapePointer(key)}`, message: 'is required' });
+  }
   for (const [key, sub] of Object.entries(props)) {
     const childPath = `${path}/${escapePointer(key)}`;
-    const present = Object.prototype.hasOwnProperty.call(value, key) && value[key] !== undefined;
+    const present = isPresent(value, key);
     if (!present || (value[key] === null && !required.has(key) && sub.type !== 'null')) {
       if (required.has(key)) issues.push({ path: childPath, message: 'is required' });
-      else if (sub.default !== undefined) out[key] = structuredClone(sub.default);
+      else if (sub.default !== undefined) setOwn(out, key, structuredClone(sub.default));
       continue;
     }
-    out[key] = check(sub, value[key], childPath, issues);
+    setOwn(out, key, check(sub, value[key], childPath, issues));
   }
   if (schema.additionalProperties !== false) {
-    for (const key of Object.keys(value)) if (!(key in props)) out[key] = value[key];
+    for (const key of Object.keys(value)) if (!known(key)) setOwn(out, key, value[key]);
   }
   return out;
+}
+
+function isPresent(value: Record<string, unknown>, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(value, key) && value[key] !== undefined;
+}
+
+/** `out[key] = v`, except that a key `__proto__` stays a key instead of replacing the object's prototype. */
+function setOwn(out: Record<string, unknown>, key: string, v: unknown): void {
+  Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 function hasType(value: unknown, type: NonNullable<JsonSchema['type']>): boolean {
