@@ -99,7 +99,7 @@ export class Agent extends EventEmitter {
         hello: () => ({
           freeSlots: this.tasks.freeSlots(),
           heldTaskIds: this.tasks.heldIds(),
-          draining: this.shutdown !== undefined,
+          draining: this.draining,
           unacknowledged: this.tasks.unacknowledged(),
         }),
         onState: (next, prev) => this.emit('state', next, prev),
@@ -122,10 +122,15 @@ export class Agent extends EventEmitter {
       status: () => ({
         activeTasks: this.tasks.runningIds(),
         freeSlots: this.tasks.freeSlots(),
-        draining: this.shutdown !== undefined,
+        draining: this.draining,
       }),
       failures: instruments.heartbeatFailures,
     });
+  }
+
+  /** drain() or close() has started the shutdown sequence (still true once the agent is final). */
+  private get draining(): boolean {
+    return this.shutdown !== undefined;
   }
 
   static create(options: AgentOptions): Agent {
@@ -157,7 +162,7 @@ export class Agent extends EventEmitter {
       reconnects: connection.reconnects,
       lastHeartbeatAt: this.heartbeat.lastAt,
       unacknowledged: tasks.unacknowledgedCount,
-      draining: this.shutdown !== undefined,
+      draining: this.draining,
     };
   }
 
