@@ -1,53 +1,18 @@
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
-import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { AgentServiceService } from '@baaaht/proto';
-import type { AgentServiceServer, OrchestratorMessage, WorkerMessage } from '@baaaht/proto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from './agent';
-import type { Clock } from './clock';
 import type { ConnectionState } from './connection-state';
 import type { TaskHandler } from './task-handler';
-
-/** Timers that only fire when the test advances time. */
-class ManualClock implements Clock {
-  private t = 0;
-  private seq = 0;
-  readonly timers = new Map<number, { at: number; ms: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  /** Fires the earliest timer whose duration matches `pred`. */
-  fire(pred: (ms: number) => boolean): number | undefined {
-    const entry = [...this.timers.entries()].filter(([, t]) => pred(t.ms)).sort((a, b) => a[1].at - b[1].at)[0];
-    if (!entry) return undefined;
-    const [id, timer] = entry;
-    this.timers.delete(id);
-    this.t = timer.at;
-    timer.fn();
-    return timer.ms;
-  }
-}
+import { ManualClock } from './test-support/manual-clock';
+import { miniHub } from './test-support/mini-hub';
+import { until } from './test-support/until';
 
 const handler: TaskHandler = {
   tools: () => ['echo'],
   run: () => Promise.reject(new Error('unused')),
   cancel: () => undefined,
 };
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!check()) throw new Error('condition never held');
-}
 
 describe('Agent reconnect policy (manual clock, nothing listening)', () => {
   let dir: string;
@@ -117,56 +82,6 @@ describe('Agent reconnect policy (manual clock, nothing listening)', () => {
     await expect(started).rejects.toMatchObject({ code: 'SHUTDOWN' });
   });
 });
-
-/** The smallest hub that welcomes a worker: enough to end an outage. */
-async function miniHub(
-  path: string,
-  options: { refuseToken?: boolean; registers?: string[] } = {},
-): Promise<{ server: Server; streams: ServerDuplexStream<WorkerMessage, OrchestratorMessage>[] }> {
-  const streams: ServerDuplexStream<WorkerMessage, OrchestratorMessage>[] = [];
-  const unimplemented = (_call: unknown, cb: (err: { code: number }) => void): void =>
-    cb({ code: status.UNIMPLEMENTED });
-  const impl: AgentServiceServer = {
-    register: (call, cb) => {
-      options.registers?.push(call.request.name);
-      if (options.refuseToken)
-        return cb({ code: status.UNAUTHENTICATED, details: 'missing or invalid bearer token' } as never);
-      cb(null, {
-        agentId: call.request.resumeAgentId || 'a1',
-        registrationToken: 't',
-        resumed: !!call.request.resumeAgentId,
-        agent: undefined,
-      });
-    },
-    heartbeat: (_call, cb) => cb(null, { timestamp: new Date(), pendingTasks: [], reregister: false }),
-    unregister: (_call, cb) => cb(null, { success: true, message: '' }),
-    work: (call) => {
-      streams.push(call);
-      call.on('data', (m: WorkerMessage) => {
-        if (m.payload?.$case === 'hello')
-          call.write({
-            payload: { $case: 'welcome', value: { agentId: m.payload.value.agentId, expectedTaskIds: [] } },
-          });
-      });
-      call.on('error', () => undefined);
-    },
-    cancelTask: unimplemented,
-    getTaskStatus: unimplemented,
-    healthCheck: unimplemented,
-    getCapabilities: unimplemented,
-  };
-  const server = new Server();
-  server.addService(AgentServiceService, impl);
-  try {
-    unlinkSync(path);
-  } catch {
-    // no stale socket
-  }
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix:${path}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
-  return { server, streams };
-}
 
 describe('Agent reconnect budget per outage (manual clock, a minimal hub)', () => {
   let dir: string;

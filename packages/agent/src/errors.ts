@@ -1,3 +1,6 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+
 /** Stable error codes of @baaaht/agent. */
 export type AgentErrorCode =
   | 'INVALID_OPTIONS'
@@ -10,6 +13,7 @@ export type AgentErrorCode =
   | 'RPC_FAILED'
   | 'HANDLER_ERROR'
   | 'SHUTDOWN'
+  | 'ILLEGAL_STATE'
   | 'INTERNAL';
 
 export interface AgentErrorContext {
@@ -59,4 +63,14 @@ export function grpcCodeOf(err: unknown): number | undefined {
     if (typeof code === 'number') return code;
   }
   return undefined;
+}
+
+/** The one place a failed call becomes an AgentError: a refused token is UNAUTHENTICATED, anything else `code`. */
+export function rpcError(code: 'REGISTER_FAILED' | 'RPC_FAILED', what: string, err: ServiceError): AgentError {
+  const grpcCode = grpcCodeOf(err);
+  const finalCode = grpcCode === GrpcStatus.UNAUTHENTICATED ? 'UNAUTHENTICATED' : code;
+  return new AgentError(finalCode, `${what}: ${err.details || err.message}`, {
+    ...(grpcCode === undefined ? {} : { grpcCode }),
+    cause: err,
+  });
 }

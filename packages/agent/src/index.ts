@@ -16,6 +16,8 @@ export { diagnoseDial } from './dial-diagnosis';
 export type { DialDiagnosis, DiagnoseOptions } from './dial-diagnosis';
 export { Backoff } from './backoff';
 export type { BackoffOptions, JitterMode } from './backoff';
+export { AGENT_STATES, AGENT_TRANSITIONS, canAgentTransition } from './agent-lifecycle';
+export type { AgentState } from './agent-lifecycle';
 export { canTransition } from './connection-state';
 export type { ConnectionState } from './connection-state';
 export { systemClock } from './clock';

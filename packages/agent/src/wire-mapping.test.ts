@@ -1,5 +1,5 @@
 import { TaskState } from '@baaaht/proto';
-import { toTaskFinished } from './agent';
+import { toTaskFinished } from './wire-mapping';
 
 const entry = {
   task: { taskId: 't', sessionId: 's', tool: 'echo', mountSource: '/w', labels: {}, attempt: 2 },
