@@ -4,7 +4,7 @@ import type { OrchestratorMessage, WorkerMessage } from '@baaaht/proto';
 import type { HubError } from './errors';
 import { HubCore } from './hub-core';
 import type { WorkConnection } from './hub-core';
-import { silentLogger } from './logger';
+import { quietLogger } from './logger';
 import type { Logger } from './logger';
 import { MemoryTaskStore } from './memory-task-store';
 import type { HubCoreLimits } from './registration-limits';
@@ -98,7 +98,7 @@ class FakeWorker {
 }
 
 function makeCore(store: TaskStore = new MemoryTaskStore(), clock = new ManualClock(), leaseMs = 1000) {
-  const core = new HubCore({ store, leaseMs, clock, logger: silentLogger, knownTools: undefined });
+  const core = new HubCore({ store, leaseMs, clock, logger: quietLogger, knownTools: undefined });
   return { core, clock, store };
 }
 
@@ -423,7 +423,7 @@ describe('HubCore cancellation', () => {
 
 function recordingLogger(): { logger: Logger; warnings: { message: string; meta: Record<string, unknown> }[] } {
   const warnings: { message: string; meta: Record<string, unknown> }[] = [];
-  return { warnings, logger: { ...silentLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
+  return { warnings, logger: { ...quietLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
 }
 
 function limitedCore(limits: Partial<HubCoreLimits> = {}) {

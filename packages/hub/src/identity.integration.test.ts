@@ -19,7 +19,7 @@ import type {
   RegisterResponse,
   WorkerMessage,
 } from '@baaaht/proto';
-import { createHub, createHubClient, silentLogger } from './index';
+import { createHub, createHubClient, quietLogger } from './index';
 import type { Hub, HubOptions, Logger } from './index';
 import { FakeHandler } from './test-support/fake-handler';
 import { fastAgentOptions } from './test-support/fast-agent-options';
@@ -108,7 +108,7 @@ class RawClient {
 
 function recordingLogger(): { logger: Logger; warnings: { message: string; meta: Record<string, unknown> }[] } {
   const warnings: { message: string; meta: Record<string, unknown> }[] = [];
-  return { warnings, logger: { ...silentLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
+  return { warnings, logger: { ...quietLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
 }
 
 describe('worker identity on the wire (rogue clients)', () => {

@@ -1,7 +1,7 @@
-import type { HubClock } from '../clock';
+import type { Clock } from '../clock';
 
 /** A hub clock that only moves when a test calls `advance()`, firing due timers in order. */
-export class ManualClock implements HubClock {
+export class ManualClock implements Clock {
   t = 1_000_000;
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
