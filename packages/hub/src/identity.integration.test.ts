@@ -3,6 +3,7 @@ import { credentials, status } from '@grpc/grpc-js';
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { Agent } from '@baaaht/agent';
 import type { AgentOptions } from '@baaaht/agent';
+import { FakeHandler, ManualClock, fastAgentOptions } from '@baaaht/test-utils';
 import {
   AgentServiceClient,
   AgentType,
@@ -21,9 +22,6 @@ import type {
 } from '@baaaht/proto';
 import { createHub, createHubClient, quietLogger } from './index';
 import type { Hub, HubOptions, Logger } from './index';
-import { FakeHandler } from './test-support/fake-handler';
-import { fastAgentOptions } from './test-support/fast-agent-options';
-import { ManualClock } from './test-support/manual-clock';
 import { eventually, tempSocketDir } from './test-support/temp-socket';
 
 // A real hub on a Unix socket, attacked by a raw gRPC client that knows only what ListWorkers tells everybody.
