@@ -41,10 +41,12 @@ export interface SessionRegistryOptions {
  * Registered workers: Register (with resume), tokens, heartbeats, Unregister, the registration TTL,
  * the registration cap, and the lease that keeps a disconnected worker's tasks for `leaseMs`.
  * Sessions are saved to the store, so a restarted hub knows its workers (see `recover`).
+ *
+ * State: `open`, then `closed` after `close()` (final: every timer cleared, none started again).
  */
 export class SessionRegistry {
   private readonly sessions = new Map<string, WorkerSession>();
-  private closed = false;
+  private state: 'open' | 'closed' = 'open';
 
   constructor(private readonly options: SessionRegistryOptions) {}
 
@@ -191,7 +193,7 @@ export class SessionRegistry {
    */
   private scheduleExpiry(session: WorkerSession): void {
     // A stream closed by close() itself must not start a timer that outlives the hub (and its store).
-    if (this.closed) return;
+    if (this.state === 'closed') return;
     const { clock } = this.options;
     const ttl = this.options.limits.registrationTtlMs;
     if (session.expiryTimer !== undefined) clock.clearTimeout(session.expiryTimer);
@@ -199,7 +201,7 @@ export class SessionRegistry {
     const due = session.outstanding.size > 0 ? ttl : Math.max(0, since() + ttl - clock.now());
     session.expiryTimer = clock.setTimeout(() => {
       session.expiryTimer = undefined;
-      if (this.closed || session.connection.kind === 'streaming' || !this.isCurrent(session)) return;
+      if (this.state === 'closed' || session.connection.kind === 'streaming' || !this.isCurrent(session)) return;
       if (session.outstanding.size > 0 || clock.now() - since() < ttl) return this.scheduleExpiry(session);
       const reason =
         session.connection.kind === 'registered'
@@ -210,13 +212,13 @@ export class SessionRegistry {
   }
 
   private scheduleLease(session: WorkerSession): void {
-    if (this.closed) return;
+    if (this.state === 'closed') return;
     const { clock, leaseMs, logger } = this.options;
     if (session.leaseTimer !== undefined) clock.clearTimeout(session.leaseTimer);
     const due = Math.max(0, session.lastSeen + leaseMs - clock.now());
     session.leaseTimer = clock.setTimeout(() => {
       session.leaseTimer = undefined;
-      if (this.closed || session.connection.kind === 'streaming' || !this.isCurrent(session)) return;
+      if (this.state === 'closed' || session.connection.kind === 'streaming' || !this.isCurrent(session)) return;
       if (clock.now() - session.lastSeen < leaseMs) return this.scheduleLease(session);
       logger.warn('worker lease expired', {
         component: 'hub',
@@ -242,7 +244,7 @@ export class SessionRegistry {
 
   /** Clears every timer and ends every stream with HUB_CLOSED; no timer is started afterwards. */
   close(): void {
-    this.closed = true;
+    this.state = 'closed';
     for (const session of this.sessions.values()) {
       this.clearTimers(session);
       channelOf(session)?.close(new HubError('HUB_CLOSED', 'hub is shutting down'));
