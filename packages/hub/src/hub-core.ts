@@ -210,7 +210,9 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     return {
       message: (message) => {
         connection.message(message);
-        this.observe();
+        // Output and progress change no state; they are most of the traffic.
+        const kind = message.payload?.$case;
+        if (kind !== 'output' && kind !== 'progress') this.observe();
       },
       closed: () => {
         connection.closed();

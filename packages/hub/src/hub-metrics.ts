@@ -1,5 +1,6 @@
 import { taskStateWord } from '@baaaht/proto';
 import type { TaskState } from '@baaaht/proto';
+import { noopMeter } from './metric-meter';
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricMeter } from './metric-meter';
 import type { WorkerSession } from './worker-session';
 
@@ -46,8 +47,11 @@ export class HubMetrics {
   private readonly queued: MetricGauge;
   private readonly running: MetricGauge;
   private readonly workers: MetricGauge;
+  /** Counting sessions for the gauges is skipped when nobody listens. */
+  private readonly listening: boolean;
 
   constructor(meter: MetricMeter) {
+    this.listening = meter !== noopMeter;
     this.submitted = meter.counter({
       name: 'baaaht_hub_tasks_submitted_total',
       help: 'Tasks accepted by submit (resubmissions of an existing id excluded).',
@@ -107,6 +111,7 @@ export class HubMetrics {
 
   /** Sets the gauges from the current working set and sessions. */
   observe(tasks: { queued: number; running: number }, sessions: Iterable<WorkerSession>): void {
+    if (!this.listening) return;
     this.queued.set(tasks.queued);
     this.running.set(tasks.running);
     const counts = new Map<WorkerGaugeState, number>(WORKER_STATES.map((s) => [s, 0]));
