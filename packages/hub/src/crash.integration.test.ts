@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { Agent } from '@baaaht/agent';
 import { TaskState } from '@baaaht/proto';
+import { FakeHandler, spawnFixture, workerFixturePath } from '@baaaht/test-utils';
+import type { FixtureProcess } from '@baaaht/test-utils';
 import { createHub, createHubClient } from './index';
 import type { Hub, HubClient } from './index';
-import { spawnFixture } from './test-support/child-process';
-import type { FixtureProcess } from './test-support/child-process';
-import { FakeHandler } from './test-support/fake-handler';
 import { eventually, tempSocketDir } from './test-support/temp-socket';
 
 jest.setTimeout(90000);
@@ -33,7 +32,11 @@ describe('crash recovery', () => {
   });
 
   function startHubProcess(): FixtureProcess {
-    const child = spawnFixture('hub-fixture.ts', [sock.address, join(sock.dir, 'data'), '30000']);
+    const child = spawnFixture(join(__dirname, 'test-support', 'hub-fixture.ts'), [
+      sock.address,
+      join(sock.dir, 'data'),
+      '30000',
+    ]);
     children.push(child);
     return child;
   }
@@ -110,7 +113,7 @@ describe('crash recovery', () => {
     const requeued: string[] = [];
     hub.on('task-requeued', (taskId, reason) => requeued.push(`${taskId}:${reason}`));
 
-    const doomed = spawnFixture('worker-fixture.ts', [address, 'doomed']);
+    const doomed = spawnFixture(workerFixturePath, [address, 'doomed']);
     children.push(doomed);
     const ready = await doomed.waitFor((l) => l['event'] === 'ready');
 

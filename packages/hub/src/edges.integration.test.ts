@@ -6,9 +6,9 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { Agent } from '@baaaht/agent';
 import type { ConnectionState } from '@baaaht/agent';
 import { AgentHealthCheckResponse, Empty, TaskState } from '@baaaht/proto';
+import { FakeHandler } from '@baaaht/test-utils';
 import { createHub, createHubClient } from './index';
 import type { Hub } from './index';
-import { FakeHandler } from './test-support/fake-handler';
 import { eventually, tempSocketDir } from './test-support/temp-socket';
 
 jest.setTimeout(60000);

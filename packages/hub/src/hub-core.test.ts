@@ -1,104 +1,17 @@
 import fc from 'fast-check';
 import { AgentCapabilities, AgentMetadata, AgentType, RegisterRequest, TaskFinished, TaskState } from '@baaaht/proto';
-import type { OrchestratorMessage, WorkerMessage } from '@baaaht/proto';
-import type { HubError } from './errors';
+import type { OrchestratorMessage } from '@baaaht/proto';
+import { ManualClock } from '@baaaht/test-utils';
 import { HubCore } from './hub-core';
-import type { WorkConnection } from './hub-core';
-import { silentLogger } from './logger';
+import { quietLogger } from './logger';
 import type { Logger } from './logger';
 import { MemoryTaskStore } from './memory-task-store';
 import type { HubCoreLimits } from './registration-limits';
 import type { TaskStore } from './task-store';
-import { ManualClock } from './test-support/manual-clock';
-
-type Payload = NonNullable<OrchestratorMessage['payload']>;
-type PayloadOf = { [P in Payload as P['$case']]: P['value'] };
-
-/** A worker seen from the hub: registers, opens a Work stream with fake channels, records what it is sent. */
-class FakeWorker {
-  readonly sent: OrchestratorMessage[] = [];
-  closedWith: HubError | undefined;
-  agentId = '';
-  token = '';
-  conn: WorkConnection | undefined;
-
-  constructor(
-    private readonly core: HubCore,
-    readonly options: { tools?: string[]; slots?: number; labels?: Record<string, string> } = {},
-  ) {}
-
-  register(resume?: { agentId: string; token: string }): boolean {
-    const res = this.core.register(
-      RegisterRequest.fromPartial({
-        name: 'fake',
-        type: AgentType.AGENT_TYPE_WORKER,
-        metadata: { labels: this.options.labels ?? {} },
-        capabilities: { supportedTools: this.options.tools ?? ['echo'], maxConcurrentTasks: this.options.slots ?? 2 },
-        resumeAgentId: resume?.agentId ?? '',
-        resumeToken: resume?.token ?? '',
-      }),
-    );
-    this.agentId = res.agentId;
-    this.token = res.registrationToken;
-    return res.resumed;
-  }
-
-  connect(running: string[] = [], token = this.token, options: { closedOnClose?: boolean } = {}): void {
-    this.closedWith = undefined;
-    this.conn = this.core.openWork({
-      send: (m) => this.sent.push(m),
-      close: (error) => {
-        this.closedWith = error;
-        // As a gRPC stream may: report the stream closed from inside close().
-        if (options.closedOnClose === true) this.conn?.closed();
-      },
-    });
-    this.send({
-      payload: {
-        $case: 'hello',
-        value: {
-          agentId: this.agentId,
-          token,
-          maxSlots: this.options.slots ?? 2,
-          freeSlots: this.options.slots ?? 2,
-          runningTaskIds: running,
-          draining: false,
-        },
-      },
-    });
-  }
-
-  send(message: WorkerMessage): void {
-    this.conn?.message(message);
-  }
-
-  disconnect(): void {
-    this.conn?.closed();
-    this.conn = undefined;
-  }
-
-  of<K extends keyof PayloadOf>(kind: K): PayloadOf[K][] {
-    const out: PayloadOf[K][] = [];
-    for (const m of this.sent) if (m.payload?.$case === kind) out.push(m.payload.value as PayloadOf[K]);
-    return out;
-  }
-
-  assigned(): string[] {
-    return this.of('assign').map((a) => a.taskId);
-  }
-
-  finish(taskId: string, text = 'ok', state = TaskState.TASK_STATE_COMPLETED): void {
-    this.send({
-      payload: {
-        $case: 'finished',
-        value: TaskFinished.fromPartial({ taskId, state, stdout: Buffer.from(text), durationMs: 1 }),
-      },
-    });
-  }
-}
+import { FakeWorker } from './test-support/fake-worker';
 
 function makeCore(store: TaskStore = new MemoryTaskStore(), clock = new ManualClock(), leaseMs = 1000) {
-  const core = new HubCore({ store, leaseMs, clock, logger: silentLogger, knownTools: undefined });
+  const core = new HubCore({ store, leaseMs, clock, logger: quietLogger, knownTools: undefined });
   return { core, clock, store };
 }
 
@@ -423,7 +336,7 @@ describe('HubCore cancellation', () => {
 
 function recordingLogger(): { logger: Logger; warnings: { message: string; meta: Record<string, unknown> }[] } {
   const warnings: { message: string; meta: Record<string, unknown> }[] = [];
-  return { warnings, logger: { ...silentLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
+  return { warnings, logger: { ...quietLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
 }
 
 function limitedCore(limits: Partial<HubCoreLimits> = {}) {

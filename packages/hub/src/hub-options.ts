@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '@baaaht/proto';
-import type { HubClock } from './clock';
-import { realClock } from './clock';
+import type { Clock } from './clock';
+import { systemClock } from './clock';
 import type { Logger } from './logger';
-import { silentLogger } from './logger';
+import { quietLogger } from './logger';
 import type { MetricMeter } from './metric-meter';
 import { noopMeter } from './metric-meter';
 import { DEFAULT_HUB_CORE_LIMITS as LIMITS } from './registration-limits';
@@ -47,12 +47,12 @@ export interface HubOptions {
   shutdownGraceMs?: number;
   /** Reported by HealthCheck. @default '0.1.0' */
   version?: string;
-  /** @default silent */
+  /** @default quietLogger (logs nothing) */
   logger?: Logger;
   /** Counters, gauges and histograms (`baaaht_hub_*`). @default a no-op meter */
   metrics?: MetricMeter;
   /** @default the system clock */
-  clock?: HubClock;
+  clock?: Clock;
   /**
    * A registration that never opens its Work stream is dropped this long after Register; one whose
    * stream closed is dropped once it holds no task and has been silent this long. @default 60000
@@ -159,9 +159,9 @@ export function resolveHubOptions(options: HubOptions = {}): ResolvedHubOptions 
     keepaliveTimeoutMs: positive('keepaliveTimeoutMs', options.keepaliveTimeoutMs ?? 10000),
     shutdownGraceMs: positive('shutdownGraceMs', options.shutdownGraceMs ?? 2000),
     version: options.version ?? '0.1.0',
-    logger: options.logger ?? silentLogger,
+    logger: options.logger ?? quietLogger,
     metrics: options.metrics ?? noopMeter,
-    clock: options.clock ?? realClock,
+    clock: options.clock ?? systemClock,
     registrationTtlMs: positive('registrationTtlMs', options.registrationTtlMs ?? LIMITS.registrationTtlMs),
     maxRegistrations: positive('maxRegistrations', options.maxRegistrations ?? LIMITS.maxRegistrations),
     maxWorkerNameBytes: positive('maxWorkerNameBytes', options.maxWorkerNameBytes ?? LIMITS.maxWorkerNameBytes),

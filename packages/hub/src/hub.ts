@@ -79,6 +79,7 @@ export class Hub {
       leaseMs: this.options.leaseMs,
       clock: this.options.clock,
       logger: this.options.logger,
+      metrics: this.options.metrics,
       knownTools: this.options.knownTools,
       limits: {
         registrationTtlMs: this.options.registrationTtlMs,

@@ -3,6 +3,7 @@ import { credentials, status } from '@grpc/grpc-js';
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { Agent } from '@baaaht/agent';
 import type { AgentOptions } from '@baaaht/agent';
+import { FakeHandler, ManualClock, fastAgentOptions } from '@baaaht/test-utils';
 import {
   AgentServiceClient,
   AgentType,
@@ -19,11 +20,8 @@ import type {
   RegisterResponse,
   WorkerMessage,
 } from '@baaaht/proto';
-import { createHub, createHubClient, silentLogger } from './index';
+import { createHub, createHubClient, quietLogger } from './index';
 import type { Hub, HubOptions, Logger } from './index';
-import { FakeHandler } from './test-support/fake-handler';
-import { fastAgentOptions } from './test-support/fast-agent-options';
-import { ManualClock } from './test-support/manual-clock';
 import { eventually, tempSocketDir } from './test-support/temp-socket';
 
 // A real hub on a Unix socket, attacked by a raw gRPC client that knows only what ListWorkers tells everybody.
@@ -108,7 +106,7 @@ class RawClient {
 
 function recordingLogger(): { logger: Logger; warnings: { message: string; meta: Record<string, unknown> }[] } {
   const warnings: { message: string; meta: Record<string, unknown> }[] = [];
-  return { warnings, logger: { ...silentLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
+  return { warnings, logger: { ...quietLogger, warn: (message, meta = {}) => warnings.push({ message, meta }) } };
 }
 
 describe('worker identity on the wire (rogue clients)', () => {

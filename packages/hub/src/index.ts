@@ -34,9 +34,9 @@ export type { HubErrorCode, HubErrorContext, HubListenErrorCode } from './errors
 export { toGrpcStatus, fromGrpcError } from './grpc-status';
 export { assessListener, isLoopbackHost, parseListenAddress } from './listen-address';
 export type { ListenAddress, ListenerSecurityInput, ListenerVerdict } from './listen-address';
-export { realClock } from './clock';
-export type { HubClock } from './clock';
-export { silentLogger } from './logger';
+export { systemClock, realClock } from './clock';
+export type { Clock, HubClock } from './clock';
+export { quietLogger, silentLogger } from './logger';
 export { noopMeter } from './metric-meter';
 export type {
   HistogramDefinition,

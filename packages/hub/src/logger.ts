@@ -10,4 +10,7 @@ export interface Logger {
 function ignore(): void {}
 
 /** Used unless the host passes a logger: library code never writes to the console. */
-export const silentLogger: Logger = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+export const quietLogger: Logger = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+
+/** @deprecated Renamed to `quietLogger`, the name the other baaaht packages use. */
+export const silentLogger: Logger = quietLogger;

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { Agent } from '@baaaht/agent';
 import type { AgentOptions } from '@baaaht/agent';
 import { TaskState } from '@baaaht/proto';
+import { FakeHandler, fastAgentOptions } from '@baaaht/test-utils';
 import { createHub, createHubClient } from './index';
 import type { Hub } from './index';
-import { FakeHandler } from './test-support/fake-handler';
-import { fastAgentOptions } from './test-support/fast-agent-options';
 import { eventually, tempSocketDir } from './test-support/temp-socket';
 
 // A real hub and real agents over a real Unix socket, with a scripted handler.

@@ -13,9 +13,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Agent } from '@baaaht/agent';
 import type { Logger as AgentLogger } from '@baaaht/agent';
+import { FakeHandler } from '@baaaht/test-utils';
 import { createHub, createHubClient } from './index';
 import type { Hub } from './index';
-import { FakeHandler } from './test-support/fake-handler';
 import { tempSocketDir } from './test-support/temp-socket';
 
 jest.setTimeout(30000);

@@ -93,6 +93,9 @@ const PATCH_COLUMNS: Record<keyof TaskPatch, string> = {
  * also survive power loss); dispatch state changes use NORMAL, because a lost
  * ASSIGNED/RUNNING mark is repaired by the worker's hello. Messages are stored
  * as their protobuf encoding.
+ *
+ * State: `open` from the constructor (which fails STORE_FAILED rather than half-open), then `closed`
+ * after `close()` (final; closing again is a no-op).
  */
 export class SqliteTaskStore implements TaskStore {
   readonly durable = true;

@@ -39,6 +39,9 @@ export class TaskEventBus {
  * An async iterable over one task's events that ends after `finished`.
  * Events are buffered from the moment of the call, so nothing published
  * between subscribing and the first `next()` is lost.
+ *
+ * State: `open` (buffering), then `done` once `finished` arrives or `close()`/`return()` is called
+ * (final: unsubscribed; `next()` drains the buffer, then ends).
  */
 export function taskEventIterable(
   subscribe: (listener: TaskEventListener) => () => void,

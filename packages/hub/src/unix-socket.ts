@@ -100,6 +100,9 @@ export interface PublishedSocket {
  * socket's mode), the socket is chmod-ed (and chown-ed to the group), and only
  * then hard-linked to the real path. link(2), unlike rename(2), never replaces
  * an existing file, so a server that appeared meanwhile is not clobbered.
+ *
+ * State: `staged` (the server binds `bindPath`), then `published` (`publish()`: linked into place) or
+ * `discarded` (`discard()`); the staging directory is gone in both final states.
  */
 export class StagedSocket {
   readonly bindPath: string;

@@ -1,7 +1,12 @@
-import type { HubClock } from '../clock';
+/** The `Clock` the hub, agent and executor accept (structurally the same in each). */
+export interface TestClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
-/** A hub clock that only moves when a test calls `advance()`, firing due timers in order. */
-export class ManualClock implements HubClock {
+/** A clock that only moves when a test calls `advance()`, firing due timers in order. */
+export class ManualClock implements TestClock {
   t = 1_000_000;
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AgentTask, TaskHandler, TaskHandlerContext, TaskOutcome } from '../../../agent/src/index';
+import type { AgentTask, TaskHandler, TaskHandlerContext, TaskOutcome } from '@baaaht/agent';
 
 /**
  * A scriptable TaskHandler for protocol tests. Tools:

@@ -1,4 +1,4 @@
-import type { AgentOptions } from '../../../agent/src/index';
+import type { AgentOptions } from '@baaaht/agent';
 
 /** Agent timings for in-process protocol tests: reconnect fast, give shutdown and acks a little room. */
 export const fastAgentOptions: Partial<AgentOptions> = {

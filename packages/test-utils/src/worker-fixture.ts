@@ -1,7 +1,7 @@
 // A worker in its own process, so a test can SIGKILL it mid-task.
 // Usage: node --import tsx worker-fixture.ts <address> <name>
-import { Agent } from '../../../agent/src/index';
-import { FakeHandler } from './fake-handler';
+import { Agent } from '@baaaht/agent';
+import { FakeHandler } from './fake-task-handler';
 
 async function main(): Promise<void> {
   const [address, name] = process.argv.slice(2);

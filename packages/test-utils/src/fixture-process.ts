@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const REPO = join(__dirname, '..', '..', '..', '..');
+const REPO = join(__dirname, '..', '..', '..');
 
 /** A fixture running under tsx in its own process, with its JSON stdout lines collected. */
 export interface FixtureProcess {
@@ -14,12 +14,16 @@ export interface FixtureProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Runs the TypeScript file `file` (an absolute path) under tsx from the repository root, with the root
+ * tsconfig, so `@baaaht/*` imports resolve to the packages' sources (no build needed).
+ */
 export function spawnFixture(file: string, args: string[]): FixtureProcess {
   // node directly (not `pnpm exec`), so SIGKILL hits the process that holds the sockets.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, file), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', TSX_TSCONFIG_PATH: join(REPO, 'tsconfig.json') },
   });
   const lines: Record<string, unknown>[] = [];
   const listeners = new Set<() => void>();
@@ -48,11 +52,15 @@ export function spawnFixture(file: string, args: string[]): FixtureProcess {
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`fixture ${file}: no matching line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+          reject(
+            new Error(
+              `fixture ${basename(file)}: no matching line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`,
+            ),
+          );
         }, timeoutMs);
         const onExit = (): void => {
           cleanup();
-          reject(new Error(`fixture ${file} exited; stderr: ${stderr.slice(-2000)}`));
+          reject(new Error(`fixture ${basename(file)} exited; stderr: ${stderr.slice(-2000)}`));
         };
         const cleanup = (): void => {
           clearTimeout(timer);
