@@ -4,15 +4,12 @@
  * per process, so a scrape sees every library's metrics next to the process's own.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type {
-  HistogramDefinition,
-  MetricCounter,
-  MetricDefinition,
-  MetricGauge,
-  MetricHistogram,
-  MetricLabels,
-  MetricMeter,
-} from '@baaaht/executor';
+import type { HistogramDefinition, MetricDefinition, MetricMeter } from '@baaaht/executor';
+
+type MetricCounter = ReturnType<MetricMeter['counter']>;
+type MetricGauge = ReturnType<MetricMeter['gauge']>;
+type MetricHistogram = ReturnType<MetricMeter['histogram']>;
+type MetricLabels = Parameters<MetricCounter['add']>[1];
 
 /** The content type of `registry.metrics()`: Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;

@@ -12,7 +12,7 @@ import { createProgress } from '../progress';
 import { errorReport, printTaskReport } from '../task-output';
 import type { TaskReport } from '../task-output';
 import { spinnerEnabled } from '../terminal';
-import { TOOL_CALL_FLAGS, prepareToolCall } from '../tool-call';
+import { TOOL_CALL_FLAGS, prepareToolCall, toolCallRequest } from '../tool-call';
 import { toolNames } from '../tool-catalog';
 import {
   EXEC_QUEUE_FLAGS,
@@ -87,12 +87,7 @@ export async function runExecCommand(parsed: ParsedCommand, io: CliIo): Promise<
     io.signals.off('SIGTERM', onInterrupt);
   };
   try {
-    const submitted = await client.submit({
-      tool: call.tool,
-      params: call.params,
-      ...(call.mountSource !== undefined ? { mountSource: call.mountSource } : {}),
-      ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
-    });
+    const submitted = await client.submit(toolCallRequest(call));
     taskId = submitted.taskId;
     if (parsed.values['detach'] === true) {
       client.close();
