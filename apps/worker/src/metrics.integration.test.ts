@@ -12,6 +12,7 @@ import { cleanEnv, leftoverContainers, runCli } from './test-support/cli-process
 import { startCliStack } from './test-support/cli-stack';
 import type { CliStack } from './test-support/cli-stack';
 import { loopbackPolicyYaml } from './test-support/fake-web';
+import { documentedMetrics } from './test-support/metrics-table';
 import { parsePromText, sampleValue } from './test-support/prom-text';
 
 jest.setTimeout(120_000);
@@ -183,5 +184,26 @@ describe("the orchestrator's /metrics (--metrics-listen)", () => {
       expect(sampleValue(text, 'baaaht_hub_tasks_queued')).toBe(0);
       expect(sampleValue(text, 'baaaht_hub_tasks_running')).toBe(0);
     });
+  });
+});
+
+describe('the README metrics table', () => {
+  it('documents every baaaht_* metric either page exposes, with its type and labels', async () => {
+    const documented = documentedMetrics();
+    for (const address of [stack.statusAddr, stack.metricsAddr]) {
+      const text = await scrape(address);
+      for (const [name, type] of types(text)) {
+        if (!name.startsWith('baaaht_')) continue;
+        expect([name, documented.get(name)?.type]).toEqual([name, type]);
+        const labels = new Set(
+          parsePromText(text)
+            .filter((s) => s.name === name || s.name.startsWith(`${name}_`))
+            .flatMap((s) => Object.keys(s.labels))
+            .filter((l) => l !== 'le'),
+        );
+        for (const label of labels)
+          expect([name, documented.get(name)?.labels]).toEqual([name, expect.arrayContaining([label])]);
+      }
+    }
   });
 });

@@ -4,6 +4,7 @@ import { PromMeter } from './prom-meter';
 import { startStatusServer } from './status-server';
 import { WORKER_METRIC_NAMES, registerWorkerInstruments, renderPrometheus } from './worker-instruments';
 import { WorkerMetrics } from './worker-metrics';
+import { documentedMetrics } from './test-support/metrics-table';
 
 describe('the worker metrics through prom-client', () => {
   it('keeps the names, types, labels and values the hand-written text had', async () => {
@@ -33,6 +34,12 @@ describe('the worker metrics through prom-client', () => {
       'baaaht_worker_uptime_seconds gauge',
     ]);
     expect(WORKER_METRIC_NAMES).toEqual(types.map((t) => t.split(' ')[0]));
+    // The README's metrics table says the same.
+    const documented = documentedMetrics();
+    for (const t of types) {
+      const [name, type] = t.split(' ') as [string, string];
+      expect([name, documented.get(name)?.type]).toEqual([name, type]);
+    }
     const samples = lines.filter((l) => l !== '' && !l.startsWith('#'));
     expect(samples).toEqual([
       'baaaht_worker_info{name="w \\"1\\"\\\\x\\ny",version="1.2.3"} 1',

@@ -93,4 +93,20 @@ describe('orchestrator serve --metrics-listen', () => {
       await new Promise((resolve) => taken.close(resolve));
     }
   });
+
+  it('is in the help and in every shell completion, from the option table', async () => {
+    const help = fakeIo();
+    let text = '';
+    help.io.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    expect(await orchestratorCli(['serve', '--help'], help.io)).toBe(0);
+    expect(text).toContain('[--metrics-listen HOST:PORT]');
+    expect(text).toMatch(/--metrics-listen HOST:PORT +serve \/metrics \(Prometheus\) and \/healthz/);
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const c = fakeIo();
+      let script = '';
+      c.io.stdout.on('data', (d: Buffer) => (script += d.toString()));
+      expect(await orchestratorCli(['completion', shell], c.io)).toBe(0);
+      expect([shell, script.includes('metrics-listen')]).toEqual([shell, true]);
+    }
+  });
 });
