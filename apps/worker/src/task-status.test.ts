@@ -7,7 +7,8 @@ import { createExecutorTaskHandler } from './executor-task-handler';
 import { reportFromFinished } from './hub-results';
 import { quietLogger } from './logger';
 import { STATUS_VOCABULARY_AGREES } from './task-status';
-import { WorkerMetrics, renderPrometheus } from './worker-metrics';
+import { renderPrometheus } from './worker-instruments';
+import { WorkerMetrics } from './worker-metrics';
 
 const executorReturning = (status: TaskStatus): Executor =>
   ({
@@ -68,7 +69,7 @@ describe('one status vocabulary: executor, agent, wire, hub record, CLI', () => 
     expect(taskStateWord(record?.state ?? TaskState.TASK_STATE_UNSPECIFIED)).toBe(status);
     expect(reportFromFinished('echo', record?.finished ?? finished).status).toBe(status);
     // and /metrics counts it under the same word
-    expect(renderPrometheus(metrics.snapshot())).toMatch(
+    expect(await renderPrometheus(metrics.snapshot())).toMatch(
       new RegExp(`^baaaht_worker_tasks_total\\{status="${status}"\\} 1$`, 'm'),
     );
   });

@@ -96,3 +96,18 @@ export function prepareToolCall(
   }
   return { tool, params: checked.params, mountSource, timeoutMs, images, streamable: spec.run === undefined };
 }
+
+/** The call as a task request (the executor's and the hub's share these fields): absent values left out. */
+export function toolCallRequest(call: PreparedToolCall): {
+  tool: string;
+  params: Record<string, unknown>;
+  mountSource?: string;
+  timeoutMs?: number;
+} {
+  return {
+    tool: call.tool,
+    params: call.params,
+    ...(call.mountSource !== undefined ? { mountSource: call.mountSource } : {}),
+    ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
+  };
+}

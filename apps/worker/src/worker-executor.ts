@@ -3,7 +3,7 @@
  * through here, so they run tools identically.
  */
 import { ExecutorError, createDockerClient, createExecutor, discoverDockerEngine } from '@baaaht/executor';
-import type { DockerDiscovery, Executor, PolicyEnforcer, PullPolicy } from '@baaaht/executor';
+import type { DockerDiscovery, Executor, MetricMeter, PolicyEnforcer, PullPolicy } from '@baaaht/executor';
 import { WorkerCliError } from './errors';
 import type { Logger } from './logger';
 
@@ -26,6 +26,8 @@ export interface WorkerExecutorOptions {
    * becomes `<name>-2`... (see the executor's `workerIdConflict`). @default 'share'
    */
   workerIdConflict?: 'share' | 'refuse' | 'suffix';
+  /** Where the executor's `baaaht_executor_*` metrics go. @default none (the executor's no-op meter) */
+  metrics?: MetricMeter;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
       ...(options.version !== undefined ? { version: options.version } : {}),
       ...(options.workerIdConflict !== undefined ? { workerIdConflict: options.workerIdConflict } : {}),
       ...(options.searchBackendUrl !== undefined ? { searchBackendUrl: options.searchBackendUrl } : {}),
+      ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     });
   } catch (err) {
     if (err instanceof TypeError) throw new WorkerCliError('CONFIG_INVALID', err.message, { cause: err });

@@ -1,8 +1,7 @@
 /**
  * The worker's counters and gauges, fed by the task handler and the agent's
- * state events, read by the status server (`/metrics`, `/status.json`).
+ * state events, read by the status server (`/metrics` through worker-instruments.ts, `/status.json`).
  */
-import { TASK_STATUSES } from '@baaaht/executor';
 import type { LiveTaskInfo } from '@baaaht/executor';
 
 /** Connection states as the seed names them. */
@@ -146,53 +145,4 @@ export class WorkerMetrics {
       egress: this.egress ? { ...this.egress } : undefined,
     };
   }
-}
-
-/** Prometheus text exposition (format 0.0.4) of a snapshot. */
-export function renderPrometheus(s: WorkerStatusSnapshot): string {
-  const out: string[] = [];
-  const metric = (name: string, type: 'counter' | 'gauge', help: string, samples: [string, number][]): void => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) out.push(`${name}${labels} ${value}`);
-  };
-  metric('baaaht_worker_info', 'gauge', 'Worker identity.', [
-    [`{name=${label(s.name)},version=${label(s.version)}}`, 1],
-  ]);
-  const statuses = [...new Set([...TASK_STATUSES, ...Object.keys(s.tasksByStatus)])];
-  metric(
-    'baaaht_worker_tasks_total',
-    'counter',
-    'Tasks finished, by final status.',
-    statuses.map((st) => [`{status=${label(st)}}`, s.tasksByStatus[st] ?? 0]),
-  );
-  metric(
-    'baaaht_worker_tasks_started_total',
-    'counter',
-    'Tasks started, by tool.',
-    Object.entries(s.tasksByTool).map(([tool, n]) => [`{tool=${label(tool)}}`, n]),
-  );
-  metric('baaaht_worker_running_tasks', 'gauge', 'Tasks running now.', [['', s.runningTasks]]);
-  metric(
-    'baaaht_worker_connection_state',
-    'gauge',
-    'Connection to the orchestrator: 1 for the current state.',
-    CONNECTION_STATES.map((st) => [`{state=${label(st)}}`, st === s.connection ? 1 : 0]),
-  );
-  metric('baaaht_worker_registered', 'gauge', '1 when registered with the orchestrator.', [['', s.registered ? 1 : 0]]);
-  metric('baaaht_worker_draining', 'gauge', '1 while draining for shutdown.', [['', s.draining ? 1 : 0]]);
-  metric('baaaht_worker_reconnects_total', 'counter', 'Reconnections to the orchestrator.', [['', s.reconnects]]);
-  if (s.egress) {
-    metric('baaaht_worker_egress_decisions_total', 'counter', 'Egress proxy decisions.', [
-      ['{decision="allowed"}', s.egress.allowed],
-      ['{decision="denied"}', s.egress.denied],
-    ]);
-  }
-  metric('baaaht_worker_uptime_seconds', 'gauge', 'Seconds since the worker started.', [
-    ['', Math.floor(s.uptimeMs / 1000)],
-  ]);
-  return out.join('\n') + '\n';
-}
-
-function label(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }

@@ -10,6 +10,8 @@ import { createExecutorTaskHandler } from './executor-task-handler';
 import { createWorkerExecutor } from './worker-executor';
 import type { CliLogger } from './logger';
 import { createWorkerPolicy } from './policy-setup';
+import { createProcessMeter } from './prom-meter';
+import type { PromMeter } from './prom-meter';
 import type { WorkerPolicy } from './policy-setup';
 import { startStatusServer } from './status-server';
 import type { StatusServer } from './status-server';
@@ -77,6 +79,8 @@ export class WorkerProcess {
       env,
       logger,
     });
+    // Only a status server is ever scraped; without one the libraries keep their no-op meters.
+    const meter = config.statusAddr !== undefined ? createProcessMeter() : undefined;
     let executor: Executor;
     try {
       executor = await createWorkerExecutor({
@@ -93,6 +97,7 @@ export class WorkerProcess {
         version,
         // Two plain workers on one host share the default name: the second takes `<name>-2` and says so.
         workerIdConflict: resolved.sources.name === 'default' ? 'suffix' : 'refuse',
+        ...(meter !== undefined ? { metrics: meter } : {}),
       });
     } catch (err) {
       policy.store.close();
@@ -131,7 +136,7 @@ export class WorkerProcess {
     let agent: Agent;
     let statusServer: StatusServer | undefined;
     try {
-      agent = Agent.create(agentOptions(resolved, handler, logger, version));
+      agent = Agent.create(agentOptions(resolved, handler, logger, version, meter));
       if (config.statusAddr !== undefined) {
         const snapshot = (): ReturnType<WorkerMetrics['snapshot']> => {
           const m = executor.metrics();
@@ -142,6 +147,7 @@ export class WorkerProcess {
           address: config.statusAddr,
           snapshot,
           ready: () => metrics.ready,
+          ...(meter !== undefined ? { registry: meter.registry } : {}),
           logger,
         });
       }
@@ -288,6 +294,7 @@ function agentOptions(
   handler: AgentOptions['handler'],
   logger: CliLogger,
   version: string,
+  meter: PromMeter | undefined,
 ): AgentOptions {
   const { config } = resolved;
   const options: AgentOptions = {
@@ -306,6 +313,7 @@ function agentOptions(
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger,
+    ...(meter !== undefined ? { metrics: meter } : {}),
   };
   if (config.authToken !== undefined) options.bearerToken = config.authToken;
   if (config.tlsCa || config.tlsCert || config.tlsKey || config.tlsServerName) {

@@ -13,7 +13,7 @@ import type { TaskReport } from '../task-output';
 import { requireOfflineImage } from '../offline-images';
 import { unavailableTools } from '../tool-availability';
 import { toolNames } from '../tool-catalog';
-import { TOOL_CALL_FLAGS, prepareToolCall } from '../tool-call';
+import { TOOL_CALL_FLAGS, prepareToolCall, toolCallRequest } from '../tool-call';
 import type { PreparedToolCall } from '../tool-call';
 
 export const runCommand: CommandSpec = {
@@ -118,10 +118,7 @@ export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: Pars
   let report: TaskReport;
   try {
     const result = await executor.executeTask({
-      tool: prepared.tool,
-      params: prepared.params,
-      ...(prepared.mountSource !== undefined ? { mountSource: prepared.mountSource } : {}),
-      ...(prepared.timeoutMs !== undefined ? { timeoutMs: prepared.timeoutMs } : {}),
+      ...toolCallRequest(prepared),
       taskId,
       signal: abort.signal,
       onEvent,

@@ -12,6 +12,8 @@ export interface CliStackOptions {
   images: string;
   /** Extra worker flags; with `--status-addr` the bound address is awaited and returned. */
   workerArgs?: readonly string[];
+  /** Extra `orchestrator serve` flags; with `--metrics-listen` the bound address is awaited and returned. */
+  orchestratorArgs?: readonly string[];
 }
 
 export interface CliStack {
@@ -21,13 +23,23 @@ export interface CliStack {
   worker: CliProcess;
   /** `127.0.0.1:PORT` when `workerArgs` has `--status-addr`. */
   statusAddr: string | undefined;
+  /** `127.0.0.1:PORT` when `orchestratorArgs` has `--metrics-listen`. */
+  metricsAddr: string | undefined;
   /** Kills the worker, stops the orchestrator with SIGTERM; resolves with the orchestrator's exit. */
   stop(): Promise<CliResult | undefined>;
 }
 
 export async function startCliStack(options: CliStackOptions): Promise<CliStack> {
   const addr = `unix://${tempSocketPath('hub')}`;
-  const orchestrator = startCli('orchestrator', ['serve', '--listen', addr, '--log-format', 'json']);
+  const orchestratorArgs = options.orchestratorArgs ?? [];
+  const orchestrator = startCli('orchestrator', [
+    'serve',
+    '--listen',
+    addr,
+    '--log-format',
+    'json',
+    ...orchestratorArgs,
+  ]);
   let worker: CliProcess | undefined;
   const stop = async (): Promise<CliResult | undefined> => {
     await worker?.kill();
@@ -37,6 +49,9 @@ export async function startCliStack(options: CliStackOptions): Promise<CliStack>
   };
   try {
     await orchestrator.waitFor(/"msg":"orchestrator listening"/);
+    const metricsAddr = orchestratorArgs.includes('--metrics-listen')
+      ? (await orchestrator.waitFor(/"address":"([^"]+)","msg":"metrics server listening"/))[1]
+      : undefined;
     const workerArgs = options.workerArgs ?? [];
     worker = startCli(
       'worker',
@@ -58,7 +73,7 @@ export async function startCliStack(options: CliStackOptions): Promise<CliStack>
       statusAddr = (await worker.waitFor(/"address":"([^"]+)","msg":"status server ready"/))[1];
     }
     await worker.waitFor(/"msg":"worker ready"/);
-    return { addr, orchestrator, worker, statusAddr, stop };
+    return { addr, orchestrator, worker, statusAddr, metricsAddr, stop };
   } catch (err) {
     await stop();
     throw err;
