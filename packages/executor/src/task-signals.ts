@@ -65,15 +65,3 @@ export function createDeadlineSignal(clock: Clock, timeoutMs: number, reason: un
     },
   };
 }
-
-/** Resolves when `signal` aborts; the returned `cancel` removes the listener if it never does. */
-export function whenAborted(signal: AbortSignal): { aborted: Promise<void>; cancel(): void } {
-  let cancel = (): void => undefined;
-  const aborted = new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const listener = (): void => resolve();
-    signal.addEventListener('abort', listener, { once: true });
-    cancel = () => signal.removeEventListener('abort', listener);
-  });
-  return { aborted, cancel };
-}
