@@ -1,96 +1,11 @@
-import { createToolCatalog } from '@baaaht/tool-specs';
-import type { ToolSpec } from '@baaaht/tool-specs';
-import { RecordingMeter } from '@baaaht/test-utils';
 import { ExecutorError } from './errors';
-import { createExecutor } from './executor';
-import type { Executor } from './executor';
-import type { ExecutorOptions } from './executor-options';
-import { EXECUTOR_METRICS } from './metrics';
-import type { PolicyEnforcer } from './policy-enforcer';
-import { TASK_STATUSES } from './task-types';
 import type { LiveTaskInfo, TaskEvent } from './task-types';
-import { FakeDocker } from './test-support/fake-docker';
-import { FakeRuntime } from './test-support/fake-runtime';
-import { ManualClock } from './test-support/manual-clock';
+import { MiB } from './test-support/executor-fixture';
+import { closeHarnesses, harness, settled, until } from './test-support/runtime-fixture';
 
 /** The executor against the fake step runtime: everything above the seam, no Docker below it. */
 
-const MiB = 1024 * 1024;
-
-const echo: ToolSpec<{ text: string }> = {
-  name: 'echo',
-  displayName: 'Echo',
-  description: 'Test tool.',
-  version: '1.0.0',
-  parameters: {
-    type: 'object',
-    properties: { text: { type: 'string' } },
-    required: ['text'],
-    additionalProperties: false,
-  },
-  image: 'img:echo',
-  workspace: 'none',
-  network: 'none',
-  readOnlyRootfs: true,
-  resources: { cpus: 0.5, memoryBytes: 64 * MiB, pidsLimit: 10 },
-  timeoutMs: 10_000,
-  command: (p) => ({ argv: ['echo', p.text] }),
-};
-
-/** Two steps: the first one's output feeds the second. */
-const twoStep: ToolSpec<{ text: string }> = {
-  ...(echo as unknown as ToolSpec<{ text: string }>),
-  name: 'two_step',
-  async run(p, _ctx, exec) {
-    const first = await exec({ argv: ['first', p.text] });
-    return exec({ argv: ['second', first.stdout] });
-  },
-};
-
-interface Harness {
-  ex: Executor;
-  runtime: FakeRuntime;
-  clock: ManualClock;
-  meter: RecordingMeter;
-}
-
-const open: Executor[] = [];
-async function harness(options: ExecutorOptions = {}): Promise<Harness> {
-  const docker = new FakeDocker();
-  docker.images.add('img:echo');
-  const runtime = new FakeRuntime();
-  const clock = new ManualClock();
-  const meter = new RecordingMeter();
-  const ex = await createExecutor({
-    docker,
-    workerId: 'w-runtime-unit',
-    reapIntervalMs: 0,
-    catalog: createToolCatalog({ tools: [], custom: [echo, twoStep] }),
-    clock,
-    metrics: meter,
-    stepRuntime: runtime.factory(),
-    ...options,
-  });
-  open.push(ex);
-  return { ex, runtime, clock, meter };
-}
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close({ force: true })));
-});
-
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 2));
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await tick();
-  if (!cond()) throw new Error('condition not reached');
-}
-
-/** Closes the executor and asserts nothing it started on the clock is still pending. */
-async function settled(h: Harness): Promise<void> {
-  await h.ex.close();
-  expect(h.clock.pending).toEqual([]);
-  expect(h.runtime.disposed).toBe(true);
-}
+afterEach(closeHarnesses);
 
 describe('the executor on a fake step runtime', () => {
   it('completes: output through the caps, events in order, the plan handed to the runtime', async () => {
@@ -122,7 +37,7 @@ describe('the executor on a fake step runtime', () => {
     expect(events.map((e) => e.type)).toEqual(['queued', 'started', 'stdout', 'stdout', 'stderr', 'exited']);
     expect(events[1]).toMatchObject({ type: 'started', containerId: h.runtime.steps[0]?.containerId, step: 0 });
     const spec = h.runtime.steps[0]?.spec;
-    expect(spec?.command.argv).toEqual(['echo', 'hello']);
+    expect(spec?.command.argv).toEqual(['echo', 'hello', '0']);
     expect(spec?.plan).toMatchObject({ taskId: 't-ok', tool: 'echo', image: 'img:echo', memoryBytes: 64 * MiB });
     await settled(h);
   });
@@ -365,104 +280,5 @@ describe('the executor on a fake step runtime', () => {
     expect(await p).toMatchObject({ status: 'cancelled', stopMode: 'graceful', error: { code: 'EXECUTOR_CLOSED' } });
     expect(h.runtime.disposed).toBe(true);
     expect(h.clock.pending).toEqual([]);
-  });
-});
-
-describe('metrics through the MetricMeter', () => {
-  const statuses = (meter: RecordingMeter, tool: string): Record<string, number> =>
-    Object.fromEntries(TASK_STATUSES.map((status) => [status, meter.total(EXECUTOR_METRICS.tasks, { tool, status })]));
-
-  it('defines every metric and emits a zero for every catalog tool and status at creation', async () => {
-    const h = await harness();
-    expect([...h.meter.definitions.keys()].sort()).toEqual(Object.values(EXECUTOR_METRICS).sort());
-    expect(h.meter.definitions.get(EXECUTOR_METRICS.taskDuration)?.buckets).toEqual([
-      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
-    ]);
-    expect(h.meter.definitions.get(EXECUTOR_METRICS.containerStart)?.buckets).toEqual([
-      0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-    ]);
-    for (const tool of ['echo', 'two_step']) {
-      for (const status of TASK_STATUSES) {
-        const zero = h.meter.samples.filter(
-          (s) => s.name === EXECUTOR_METRICS.tasks && s.labels.tool === tool && s.labels.status === status,
-        );
-        expect(zero).toEqual([{ kind: 'counter', name: EXECUTOR_METRICS.tasks, value: 0, labels: { tool, status } }]);
-      }
-    }
-    for (const event of ['created', 'removed', 'reaped'])
-      expect(h.meter.samples).toContainEqual(
-        expect.objectContaining({ name: EXECUTOR_METRICS.containers, value: 0, labels: { event } }),
-      );
-    for (const decision of ['allowed', 'denied'])
-      expect(h.meter.samples).toContainEqual(
-        expect.objectContaining({ name: EXECUTOR_METRICS.egressDecisions, value: 0, labels: { decision } }),
-      );
-    expect(h.meter.last(EXECUTOR_METRICS.tasksActive)).toBe(0);
-    expect(h.meter.last(EXECUTOR_METRICS.tasksQueued)).toBe(0);
-  });
-
-  it('counts completed, failed, oom, denied and error tasks per tool, with their durations', async () => {
-    const deny = { value: false };
-    const policy: PolicyEnforcer = {
-      enforce(req) {
-        if (deny.value)
-          throw Object.assign(new Error('no'), { code: 'POLICY_DENIED', violations: [{ rule: 'images.allow' }] });
-        return req;
-      },
-    };
-    const h = await harness({ policy });
-    const scripts = [{}, { exitCode: 1 }, { oom: true }];
-    for (const script of scripts) {
-      h.runtime.script = () => {
-        h.clock.advance(250);
-        return script;
-      };
-      await h.ex.executeTask({ tool: 'echo', params: { text: 'x' } });
-    }
-    deny.value = true;
-    expect((await h.ex.executeTask({ tool: 'echo', params: { text: 'x' } })).status).toBe('denied');
-    expect((await h.ex.executeTask({ tool: 'nope', params: {} })).status).toBe('error');
-    expect(statuses(h.meter, 'echo')).toEqual({
-      completed: 1,
-      failed: 1,
-      error: 0,
-      denied: 1,
-      timeout: 0,
-      cancelled: 0,
-      oom: 1,
-    });
-    expect(h.meter.total(EXECUTOR_METRICS.tasks, { tool: '(unknown)', status: 'error' })).toBe(1);
-    expect(h.ex.metrics().tasks).toMatchObject({ completed: 1, failed: 1, denied: 1, oom: 1, error: 1 });
-    expect(h.meter.values(EXECUTOR_METRICS.taskDuration, { tool: 'echo', status: 'completed' })).toEqual([0.25]);
-    expect(h.meter.values(EXECUTOR_METRICS.taskDuration, { tool: 'echo', status: 'oom' })).toEqual([0.25]);
-    expect(h.meter.values(EXECUTOR_METRICS.taskDuration, { tool: 'echo', status: 'denied' })).toEqual([0]);
-    await settled(h);
-  });
-
-  it('counts timeouts and cancels, container events and start latency, and tracks active and queued tasks', async () => {
-    const h = await harness({ maxConcurrentTasks: 1, timeoutGracePeriodMs: 0 });
-    h.runtime.script = () => ({ hang: true });
-    const first = h.ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'first', timeoutMs: 100 });
-    await until(() => h.ex.taskState('first') === 'running');
-    const second = h.ex.executeTask({ tool: 'echo', params: { text: 'x' }, taskId: 'second' });
-    await until(() => h.meter.last(EXECUTOR_METRICS.tasksQueued) === 1);
-    expect(h.meter.last(EXECUTOR_METRICS.tasksActive)).toBe(1);
-    h.ex.cancelTask('second');
-    expect((await second).status).toBe('cancelled');
-    expect(h.meter.last(EXECUTOR_METRICS.tasksQueued)).toBe(0);
-    h.clock.advance(100);
-    expect((await first).status).toBe('timeout');
-    expect(h.meter.last(EXECUTOR_METRICS.tasksActive)).toBe(0);
-    expect(statuses(h.meter, 'echo')).toMatchObject({ timeout: 1, cancelled: 1 });
-    expect(h.meter.total(EXECUTOR_METRICS.containers, { event: 'created' })).toBe(1);
-    expect(h.meter.total(EXECUTOR_METRICS.containers, { event: 'removed' })).toBe(1);
-    expect(h.meter.values(EXECUTOR_METRICS.containerStart, { tool: 'echo' })).toEqual([0.02]);
-    expect(h.ex.metrics()).toMatchObject({
-      containersCreated: 1,
-      containersRemoved: 1,
-      activeTasks: 0,
-      queuedTasks: 0,
-    });
-    await settled(h);
   });
 });
