@@ -29,6 +29,7 @@ import type { FsErrorCode } from '@baaaht/tool-specs';
  * - `WORKER_ID_IN_USE`: `workerIdConflict: 'refuse'` and a live instance on this host holds the worker id.
  * - `INSTANCE_DIR_UNSAFE`: the instance lease directory cannot be created or is writable by others.
  * - `DOCKER_ERROR`: the Docker engine failed a call.
+ * - `ILLEGAL_STATE`: a task's lifecycle was asked for a transition it does not allow (a bug; see task-lifecycle.ts).
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
  */
 export type ExecutorErrorCode =
@@ -54,6 +55,7 @@ export type ExecutorErrorCode =
   | 'WORKER_ID_IN_USE'
   | 'INSTANCE_DIR_UNSAFE'
   | 'DOCKER_ERROR'
+  | 'ILLEGAL_STATE'
   | 'INTERNAL';
 
 export interface ExecutorErrorOptions {

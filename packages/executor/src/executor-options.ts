@@ -8,11 +8,16 @@ import type { Logger } from './logger';
 import type { MetricMeter } from './metric-meter';
 import { noopMeter } from './metric-meter';
 import type { PolicyEnforcer } from './policy-enforcer';
+import type { StepRuntimeFactory } from './step-runtime';
 
 export type PullPolicy = 'always' | 'if-missing' | 'never';
 
-/** What the executor needs from a tool catalog (`createToolCatalog()` from @baaaht/tool-specs). */
-export type ExecutorCatalog = Pick<ToolCatalog, 'has' | 'get' | 'validate' | 'validateArgs'>;
+/**
+ * What the executor needs from a tool catalog (`createToolCatalog()` from @baaaht/tool-specs). With
+ * `all()`, the metrics show a zero for every tool and status from the start.
+ */
+export type ExecutorCatalog = Pick<ToolCatalog, 'has' | 'get' | 'validate' | 'validateArgs'> &
+  Partial<Pick<ToolCatalog, 'all'>>;
 
 const MiB = 1024 * 1024;
 
@@ -100,6 +105,12 @@ export interface ExecutorOptions {
    * @default false
    */
   allowHardlinks?: boolean;
+  /**
+   * Experimental: how steps run (the runtime seam, see step-runtime.ts). Tests inject a fake runtime;
+   * the next releases add a warm container pool and session containers behind the same interface.
+   * @default a fresh hardened container per step (`FreshContainerRuntime`)
+   */
+  stepRuntime?: StepRuntimeFactory;
 }
 
 export interface ResolvedExecutorOptions extends Required<
@@ -115,6 +126,7 @@ export interface ResolvedExecutorOptions extends Required<
     | 'metrics'
     | 'version'
     | 'protectedPaths'
+    | 'stepRuntime'
   >
 > {
   protectedPaths: string[];
@@ -127,6 +139,7 @@ export interface ResolvedExecutorOptions extends Required<
   logger?: Logger;
   metrics: MetricMeter;
   version?: string;
+  stepRuntime?: StepRuntimeFactory;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
@@ -210,5 +223,9 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
   if (options.catalog !== undefined) resolved.catalog = options.catalog;
   if (options.clock !== undefined) resolved.clock = options.clock;
   if (options.logger !== undefined) resolved.logger = options.logger;
+  if (options.stepRuntime !== undefined) {
+    if (typeof options.stepRuntime !== 'function') throw new TypeError('stepRuntime must be a function');
+    resolved.stepRuntime = options.stepRuntime;
+  }
   return resolved;
 }

@@ -24,6 +24,15 @@ export type { ToolImageNeed, ToolProbeStatus, ToolProbeResult, ProbeToolImagesOp
 export type { ExecutorErrorCode, ExecutorErrorOptions } from './errors';
 export { fileRead, fileWrite, listFiles, fetchUrl, webSearch, throwIfNotCompleted } from './helpers';
 export type { ExecutorMetrics } from './metrics';
+export { EXECUTOR_METRICS } from './metrics';
+export type {
+  RunningStep,
+  StepExit,
+  StepRuntime,
+  StepRuntimeContext,
+  StepRuntimeFactory,
+  StepSpec,
+} from './step-runtime';
 export { createDockerClient, dockerConnectionFromEnv } from './docker-client';
 export type {
   ComposedDockerClient,

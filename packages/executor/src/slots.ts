@@ -21,6 +21,8 @@ export class Slots {
   constructor(
     private readonly limit: number,
     private readonly maxQueued: number = Number.POSITIVE_INFINITY,
+    /** Called after every change of `active` or `queued` (for gauges). */
+    private readonly onChange: () => void = () => undefined,
   ) {}
 
   get active(): number {
@@ -39,6 +41,7 @@ export class Slots {
     if (signal?.aborted) return Promise.reject(new SlotWaitAborted('aborted before a slot was free'));
     if (this.inUse < this.limit && this.waiters.length === 0) {
       this.inUse++;
+      this.onChange();
       return Promise.resolve(this.releaser());
     }
     if (this.waiters.length >= this.maxQueued) {
@@ -53,6 +56,7 @@ export class Slots {
       const onAbort = (): void => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
+        this.onChange();
         reject(new SlotWaitAborted('aborted while queued'));
       };
       const waiter: Waiter = {
@@ -63,6 +67,7 @@ export class Slots {
         reject,
       };
       this.waiters.push(waiter);
+      this.onChange();
       signal?.addEventListener('abort', onAbort, { once: true });
       onQueued?.();
     });
@@ -77,6 +82,7 @@ export class Slots {
       // Hand the slot straight over so a new arrival cannot jump the queue.
       if (next !== undefined) next.grant(this.releaser());
       else this.inUse--;
+      this.onChange();
     };
   }
 }

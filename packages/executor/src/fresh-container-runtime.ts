@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { sleep } from './clock';
+import { buildCreateBody, containerName } from './container-config';
+import type { AttachStream } from './raw-attach';
+import { dockerError, dockerStatus } from './errors';
+import { imageNotFound } from './image-resolver';
+import { shortId } from './logger';
+import { StreamDemuxer } from './output-demux';
+import { Slots, SlotWaitAborted } from './slots';
+import type { RunningStep, StepExit, StepRuntime, StepRuntimeContext, StepSpec } from './step-runtime';
+import type { StopMode } from './task-types';
+
+/** How long to wait for the attach stream to end after the process exited, in case the engine keeps it open. */
+const STREAM_END_WAIT_MS = 2000;
+
+/**
+ * The first `StepRuntime`: every step gets a fresh hardened container, which is created, passed the mount
+ * identity gate (the gate wraps its argv), attached before start (so no output is lost), started, waited
+ * for and inspected, then removed in the background. Removals are tracked so `idle()` and `dispose()` wait
+ * for them and the reaper leaves containers that are being removed alone.
+ */
+export class FreshContainerRuntime implements StepRuntime {
+  private readonly starts: Slots;
+  private readonly removals = new Set<Promise<void>>();
+  /** Containers created and not yet removed: the reaper must not take them. */
+  private readonly held = new Set<string>();
+
+  constructor(private readonly ctx: StepRuntimeContext) {
+    this.starts = new Slots(ctx.maxConcurrentStarts);
+  }
+
+  owns(containerId: string): boolean {
+    return this.held.has(containerId);
+  }
+
+  async idle(): Promise<void> {
+    while (this.removals.size > 0) await Promise.allSettled([...this.removals]);
+  }
+
+  dispose(): Promise<void> {
+    return this.idle();
+  }
+
+  async start(spec: StepSpec, signal: AbortSignal): Promise<RunningStep> {
+    const { docker, clock, images } = this.ctx;
+    const context = { taskId: spec.taskId, tool: spec.tool };
+    signal.throwIfAborted();
+    const releaseStart = await this.starts.acquire(signal).catch((err: unknown) => {
+      if (err instanceof SlotWaitAborted) signal.throwIfAborted();
+      throw err;
+    });
+    let id: string;
+    let stream: AttachStream | undefined;
+    const demux = new StreamDemuxer(spec.onOutput);
+    try {
+      const requested = clock.now();
+      const body = buildCreateBody(
+        spec.plan,
+        spec.command,
+        containerName(spec.tool, spec.taskId, randomBytes(3).toString('hex')),
+      );
+      try {
+        id = await docker.createContainer(body);
+      } catch (err) {
+        if (dockerStatus(err) === 404) {
+          images.forget(spec.plan.image);
+          throw imageNotFound(spec.tool, spec.plan.image, 'the engine reports it missing', err);
+        }
+        throw dockerError('creating container', err, context);
+      }
+      this.held.add(id);
+      this.ctx.onContainer('created');
+      spec.onContainer?.(id);
+      try {
+        signal.throwIfAborted();
+        stream = await docker.attachContainer(id, {
+          stdin: spec.command.stdin !== undefined,
+          onData: (chunk) => demux.push(chunk),
+        });
+        signal.throwIfAborted();
+        await docker.startContainer(id);
+      } catch (err) {
+        stream?.destroy();
+        // Nothing ran yet: remove before reporting, so a cancel during creation leaves no container behind.
+        await this.remove(id, spec);
+        if (signal.aborted && err === signal.reason) throw err;
+        throw dockerError('starting container', err, { ...context, containerId: id });
+      }
+      this.ctx.onContainerStarted(spec.tool, (clock.now() - requested) / 1000);
+    } finally {
+      releaseStart();
+    }
+    const live = stream as AttachStream;
+    const stdin = spec.command.stdin;
+    if (stdin !== undefined) live.endStdin(typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : Buffer.from(stdin));
+    return this.running(id, live, spec);
+  }
+
+  private running(id: string, live: AttachStream, spec: StepSpec): RunningStep {
+    const { docker, clock, logger } = this.ctx;
+    // Aborted once the process has ended: cuts short the grace period and the stream-end wait.
+    const ended = new AbortController();
+    const exit = (async (): Promise<StepExit> => {
+      try {
+        const waited = await docker.waitContainer(id);
+        const streamWait = new AbortController();
+        await Promise.race([live.ended, sleep(clock, STREAM_END_WAIT_MS, streamWait.signal)]);
+        streamWait.abort();
+        const state = await docker.inspectContainer(id);
+        return { exitCode: Number.isInteger(state.exitCode) ? state.exitCode : waited, oomKilled: state.oomKilled };
+      } catch (err) {
+        throw dockerError('waiting for container', err, { taskId: spec.taskId, tool: spec.tool, containerId: id });
+      } finally {
+        ended.abort();
+        live.destroy();
+        this.scheduleRemoval(id, spec);
+      }
+    })();
+    // The executor awaits it; this only keeps an early rejection from counting as unhandled meanwhile.
+    exit.catch(() => undefined);
+    const stop = async (mode: StopMode, graceMs: number): Promise<void> => {
+      const meta = { component: 'executor', taskId: spec.taskId, tool: spec.tool, containerId: shortId(id), mode };
+      try {
+        if (mode === 'force' || graceMs === 0) {
+          await docker.killContainer(id, 'SIGKILL');
+          return;
+        }
+        await docker.killContainer(id, 'SIGTERM');
+        await sleep(clock, graceMs, ended.signal);
+        if (!ended.signal.aborted) {
+          logger.debug('grace period over, sending SIGKILL', meta);
+          await docker.killContainer(id, 'SIGKILL');
+        }
+      } catch (err) {
+        logger.warn('could not signal container', { ...meta, error: String(err) });
+      }
+    };
+    return { containerId: id, exit, stop };
+  }
+
+  private async remove(id: string, spec: StepSpec): Promise<void> {
+    try {
+      await this.ctx.docker.removeContainer(id);
+      this.ctx.onContainer('removed');
+    } catch (err) {
+      // The reaper retries: the container carries this worker's id and no live task owns it.
+      this.ctx.logger.warn('could not remove container; the reaper will retry', {
+        component: 'executor',
+        taskId: spec.taskId,
+        containerId: shortId(id),
+        error: String(err),
+      });
+    } finally {
+      this.held.delete(id);
+    }
+  }
+
+  /** Removal is off the result's critical path, but tracked so close() and idle() wait for it. */
+  private scheduleRemoval(id: string, spec: StepSpec): void {
+    const p = this.remove(id, spec).finally(() => this.removals.delete(p));
+    this.removals.add(p);
+  }
+}

@@ -1,0 +1,91 @@
+import type { ToolSpec } from '@baaaht/tool-specs';
+import { applyEnforced, toContainerRequest } from './container-config';
+import type { ContainerPlan } from './container-config';
+import { engineMountDenial } from './engine-paths';
+import type { Logger } from './logger';
+import type { PolicyEnforcer } from './policy-enforcer';
+import type { TaskError, TaskStatus } from './task-types';
+import { guardWorkspace } from './workspace-guards';
+
+/**
+ * Decides whether a planned task may run, before any container exists: the policy (which may also
+ * tighten the plan), then the executor's own floor under any policy (no system or engine paths as a
+ * workspace), then the host-side workspace guards (protected paths, file types, hard links). Returns a
+ * result, never throws: a policy that cannot decide refuses (fail closed).
+ */
+export type GateResult =
+  { allowed: true; plan: ContainerPlan } | { allowed: false; status: TaskStatus; error: TaskError };
+
+const refusal = (error: TaskError, status: TaskStatus = 'denied'): GateResult => ({ allowed: false, status, error });
+
+function taskError(code: TaskError['code'], message: string, detail: string | undefined): TaskError {
+  return detail === undefined ? { code, message } : { code, message, detail };
+}
+
+/** Asks the policy; a denial names the first violated rule as `detail`. */
+export async function askPolicy(
+  policy: PolicyEnforcer,
+  plan: ContainerPlan,
+  spec: Pick<ToolSpec, 'name' | 'network'>,
+  logger: Logger,
+): Promise<GateResult> {
+  const request = toContainerRequest(plan, spec.network);
+  try {
+    const enforced = await policy.enforce(request);
+    if (spec.network === 'egress' && enforced.network === 'none')
+      return refusal({ code: 'POLICY_DENIED', message: `policy removed network egress, which ${spec.name} needs` });
+    return { allowed: true, plan: applyEnforced(plan, enforced) };
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    const message = err instanceof Error ? err.message : String(err);
+    if (code === 'POLICY_DENIED') {
+      const violations = (err as { violations?: unknown }).violations;
+      const rule = Array.isArray(violations)
+        ? violations.map((v) => (v as { rule?: unknown })?.rule).find((r) => typeof r === 'string')
+        : undefined;
+      return refusal(taskError('POLICY_DENIED', message, typeof rule === 'string' ? rule : undefined));
+    }
+    // A policy that cannot decide must not let the container through.
+    logger.error('policy enforcer failed; refusing the task', {
+      component: 'executor',
+      taskId: plan.taskId,
+      tool: plan.tool,
+      error: message,
+    });
+    return refusal({ code: 'POLICY_DENIED', message: `policy check failed: ${message}`, detail: 'POLICY_ERROR' });
+  }
+}
+
+/** The whole gate: policy (when there is one), the executor's floor, the workspace guards. */
+export async function gateTask(
+  policy: PolicyEnforcer | undefined,
+  planned: ContainerPlan,
+  spec: Pick<ToolSpec, 'name' | 'network' | 'workspaceTargets'>,
+  params: Record<string, unknown>,
+  context: { env: NodeJS.ProcessEnv; logger: Logger },
+): Promise<GateResult> {
+  let plan = planned;
+  if (policy !== undefined) {
+    const judged = await askPolicy(policy, plan, spec, context.logger);
+    if (!judged.allowed) return judged;
+    plan = judged.plan;
+  }
+  // The executor's floor, after the policy (so its audit sees the request) and whether or not there is one.
+  const engineDenial =
+    plan.workspaceSource === undefined ? undefined : engineMountDenial(plan.workspaceSource, context.env);
+  if (engineDenial !== undefined)
+    return refusal({ code: 'POLICY_DENIED', message: engineDenial, detail: 'executor.always_denied' });
+
+  // Protected paths and hard links are judged on the host, after the policy had its say, before any container.
+  const guarded = guardWorkspace(spec, params, plan);
+  if ('refusal' in guarded) {
+    const { code, message, detail } = guarded.refusal;
+    return refusal(taskError(code, message, detail));
+  }
+  if ('failure' in guarded)
+    return refusal(taskError(guarded.failure.code, guarded.failure.message, undefined), 'failed');
+  plan = guarded.plan;
+  // The nested read-only binds are gated like the workspace: each must be the inode that was judged.
+  for (const m of plan.protectedMounts ?? []) plan.pins?.push({ target: m.target, dev: m.dev, ino: m.ino });
+  return { allowed: true, plan };
+}
