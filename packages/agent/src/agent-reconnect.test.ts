@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Agent } from './agent';
 import type { ConnectionState } from './connection-state';
 import type { TaskHandler } from './task-handler';
-import { ManualClock } from './test-support/manual-clock';
+import { ManualClock } from '@baaaht/test-utils';
 import { miniHub } from './test-support/mini-hub';
 import { until } from './test-support/until';
 

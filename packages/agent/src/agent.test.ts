@@ -8,7 +8,7 @@ import { Agent } from './agent';
 import { AGENT_STATES } from './agent-lifecycle';
 import type { AgentState } from './agent-lifecycle';
 import type { TaskHandler } from './task-handler';
-import { ManualClock } from './test-support/manual-clock';
+import { ManualClock } from '@baaaht/test-utils';
 import { miniHub } from './test-support/mini-hub';
 import { until } from './test-support/until';
 

@@ -3,7 +3,7 @@ import type { AgentSession } from './agent-connection';
 import { AgentInstruments } from './agent-instruments';
 import { Heartbeat } from './heartbeat';
 import { quietLogger } from './logger';
-import { ManualClock } from './test-support/manual-clock';
+import { ManualClock } from '@baaaht/test-utils';
 
 type Answer = { err: { code: number; details: string; message: string } | null; reregister?: boolean };
 

@@ -5,7 +5,7 @@ import { AgentInstruments } from './agent-instruments';
 import { quietLogger } from './logger';
 import type { TaskHandler, TaskHandlerContext, TaskOutcome } from './task-handler';
 import { TaskRunner } from './task-runner';
-import { ManualClock } from './test-support/manual-clock';
+import { ManualClock } from '@baaaht/test-utils';
 
 const completed: TaskOutcome = {
   status: 'completed',

@@ -4,7 +4,7 @@ import { ImageResolver } from './image-resolver';
 import { quietLogger } from './logger';
 import type { StepSpec } from './step-runtime';
 import { FakeDocker } from './test-support/fake-docker';
-import { ManualClock } from './test-support/manual-clock';
+import { ManualClock } from '@baaaht/test-utils';
 
 const plan: ContainerPlan = {
   workerId: 'w-fresh',

@@ -1,5 +1,5 @@
 import { createDeadlineSignal, createLinkedAbortController } from './task-signals';
-import { ManualClock } from './test-support/manual-clock';
+import { ManualClock } from '@baaaht/test-utils';
 
 describe('createDeadlineSignal', () => {
   it('aborts with its reason once the clock reaches the deadline, and leaves no timer behind', () => {

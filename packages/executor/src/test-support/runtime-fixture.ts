@@ -7,7 +7,7 @@ import type { ExecutorOptions } from '../executor-options';
 import { echo } from './executor-fixture';
 import { FakeDocker } from './fake-docker';
 import { FakeRuntime } from './fake-runtime';
-import { ManualClock } from './manual-clock';
+import { ManualClock } from '@baaaht/test-utils';
 
 /** The executor on the fake step runtime and a manual clock: everything above the seam, no Docker below it. */
 
