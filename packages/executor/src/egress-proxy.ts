@@ -67,7 +67,11 @@ const defaultLookup = (host: string): Promise<Array<{ address: string; family: n
  */
 export class EgressProxy {
   private readonly clients = new Set<net.Socket>();
-  private closed = false;
+  /**
+   * - `listening`: accepting and relaying connections (from `listen()` on);
+   * - `closed`: the socket is gone, every connection was cut, a late connection is destroyed at once.
+   */
+  private state: 'listening' | 'closed' = 'listening';
 
   private constructor(
     private readonly server: net.Server,
@@ -98,15 +102,15 @@ export class EgressProxy {
 
   /** Stops listening and cuts every open connection. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.state === 'closed') return;
+    this.state = 'closed';
     for (const c of this.clients) c.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     fs.rmSync(this.options.socketPath, { force: true });
   }
 
   private handle(client: net.Socket): void {
-    if (this.closed) {
+    if (this.state === 'closed') {
       client.destroy();
       return;
     }
@@ -146,7 +150,7 @@ export class EgressProxy {
     if (host === '' || host.includes('\0')) return this.reply(client, REP.hostUnreachable);
     const upstream = await this.decideAndConnect(host, port);
     if (typeof upstream === 'number') return this.reply(client, upstream);
-    if (this.closed || client.destroyed) {
+    if (this.state === 'closed' || client.destroyed) {
       upstream.destroy();
       return;
     }
@@ -238,7 +242,7 @@ export class EgressProxy {
       return REP.notAllowed;
     }
     for (const { address, decision } of allowed) {
-      if (this.closed) return REP.failure;
+      if (this.state === 'closed') return REP.failure;
       const socket = await this.connectOne(address, port);
       if (socket !== undefined) {
         this.logDecision({ host, port, address }, decision);

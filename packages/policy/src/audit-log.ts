@@ -36,6 +36,9 @@ export type AuditTarget = string | Writable;
 /**
  * Append-only JSON-lines audit log. A failed write is logged and does not
  * block enforcement: the decision itself has already been made fail-closed.
+ *
+ * States: `open` (each `write()` appends a line, fsynced for a file target), then `closed` after
+ * `close()` (a file target's descriptor is released; later writes to it are dropped).
  */
 export class AuditLog {
   private fd: number | undefined;
