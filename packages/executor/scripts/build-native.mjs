@@ -79,7 +79,10 @@ if (process.argv[2] === '--fuzz') {
     process.exit(1);
   }
   const sanitize = ['-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
-  compile([...CFLAGS.filter((f) => !f.startsWith('-D_FORTIFY')), ...sanitize, ...sources(['fuzz.c', 'frame.c'])], target);
+  compile(
+    [...CFLAGS.filter((f) => !f.startsWith('-D_FORTIFY')), ...sanitize, ...sources(['fuzz.c', 'frame.c'])],
+    target,
+  );
   process.exit(0);
 }
 

@@ -77,7 +77,10 @@ interface Pending {
   reject: (err: ExecutorError) => void;
   detachStdin: () => void;
 }
-type MutableCall = { -readonly [K in keyof SandboxCall]: SandboxCall[K] } & { stdout: PassThrough; stderr: PassThrough };
+type MutableCall = { -readonly [K in keyof SandboxCall]: SandboxCall[K] } & {
+  stdout: PassThrough;
+  stderr: PassThrough;
+};
 
 const SIGNALS = new Map<number, NodeJS.Signals>(
   Object.entries(os.constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
@@ -245,7 +248,9 @@ export class SandboxAgentClient {
   private onFrame(f: AgentFrame): void {
     if (f.type === 'ready') {
       if (f.version !== SANDBOX_AGENT_PROTOCOL_VERSION) {
-        this.fail(protocolError(`the agent speaks version ${f.version}, this client ${SANDBOX_AGENT_PROTOCOL_VERSION}`));
+        this.fail(
+          protocolError(`the agent speaks version ${f.version}, this client ${SANDBOX_AGENT_PROTOCOL_VERSION}`),
+        );
         this.output.end();
         return;
       }

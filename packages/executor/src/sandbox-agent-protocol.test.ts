@@ -25,7 +25,12 @@ const hostFrame: fc.Arbitrary<HostFrame> = fc.oneof(
     type: fc.constant('run' as const),
     callId,
     timeoutMs: u32,
-    argv: fc.tuple(noNul.filter((b) => b.length > 0), fc.array(noNul, { maxLength: 6 })).map(([a, r]) => [a, ...r]),
+    argv: fc
+      .tuple(
+        noNul.filter((b) => b.length > 0),
+        fc.array(noNul, { maxLength: 6 }),
+      )
+      .map(([a, r]) => [a, ...r]),
     env: fc.array(fc.tuple(envName, noNul), { maxLength: 4 }),
     cwd: noNul,
   }),
@@ -36,10 +41,28 @@ const hostFrame: fc.Arbitrary<HostFrame> = fc.oneof(
 );
 
 const agentFrame: fc.Arbitrary<AgentFrame> = fc.oneof(
-  fc.record({ type: fc.constant('ready' as const), callId: fc.constant(0), version: u32, pid: u32, maxCalls: u32, maxFrameBytes: u32 }),
+  fc.record({
+    type: fc.constant('ready' as const),
+    callId: fc.constant(0),
+    version: u32,
+    pid: u32,
+    maxCalls: u32,
+    maxFrameBytes: u32,
+  }),
   fc.record({ type: fc.constant('started' as const), callId, pid: u32 }),
-  fc.record({ type: fc.constantFrom('stdout' as const, 'stderr' as const), callId, data: fc.uint8Array({ maxLength: 300 }).map(Buffer.from) }),
-  fc.record({ type: fc.constant('exit' as const), callId, signaled: fc.boolean(), value: u32, timedOut: fc.boolean(), cancelled: fc.boolean() }),
+  fc.record({
+    type: fc.constantFrom('stdout' as const, 'stderr' as const),
+    callId,
+    data: fc.uint8Array({ maxLength: 300 }).map(Buffer.from),
+  }),
+  fc.record({
+    type: fc.constant('exit' as const),
+    callId,
+    signaled: fc.boolean(),
+    value: u32,
+    timedOut: fc.boolean(),
+    cancelled: fc.boolean(),
+  }),
   fc.record({
     type: fc.constant('error' as const),
     callId: u32,
@@ -70,12 +93,27 @@ function expectProtocolError(fn: () => unknown): void {
 
 describe('sandbox agent frames', () => {
   it('lays a RUN out as PROTOCOL.md says', () => {
-    const f = encodeHostFrame({ type: 'run', callId: 7, argv: ['ls', 'a b'], env: [['X', '1']], cwd: '/w', timeoutMs: 500 });
+    const f = encodeHostFrame({
+      type: 'run',
+      callId: 7,
+      argv: ['ls', 'a b'],
+      env: [['X', '1']],
+      cwd: '/w',
+      timeoutMs: 500,
+    });
     const body = Buffer.concat([
       Buffer.from([0, 0, 1, 0xf4, 0, 0, 0, 2]),
-      Buffer.from([0, 0, 0, 2]), Buffer.from('ls'), Buffer.from([0, 0, 0, 3]), Buffer.from('a b'),
-      Buffer.from([0, 0, 0, 1]), Buffer.from([0, 0, 0, 1]), Buffer.from('X'), Buffer.from([0, 0, 0, 1]), Buffer.from('1'),
-      Buffer.from([0, 0, 0, 2]), Buffer.from('/w'),
+      Buffer.from([0, 0, 0, 2]),
+      Buffer.from('ls'),
+      Buffer.from([0, 0, 0, 3]),
+      Buffer.from('a b'),
+      Buffer.from([0, 0, 0, 1]),
+      Buffer.from([0, 0, 0, 1]),
+      Buffer.from('X'),
+      Buffer.from([0, 0, 0, 1]),
+      Buffer.from('1'),
+      Buffer.from([0, 0, 0, 2]),
+      Buffer.from('/w'),
     ]);
     expect(f.readUInt32BE(0)).toBe(5 + body.length);
     expect(f.readUInt8(4)).toBe(0x01);
@@ -97,7 +135,9 @@ describe('sandbox agent frames', () => {
         const decoder = FrameDecoder.agent();
         const got = chunked(Buffer.concat(frames.map(encodeAgentFrame)), cuts).flatMap((c) => decoder.push(c));
         decoder.end();
-        expect(got).toEqual(frames.map((f) => (f.type === 'stdout' || f.type === 'stderr' ? { ...f, data: Buffer.from(f.data) } : f)));
+        expect(got).toEqual(
+          frames.map((f) => (f.type === 'stdout' || f.type === 'stderr' ? { ...f, data: Buffer.from(f.data) } : f)),
+        );
       }),
     );
   });
@@ -106,8 +146,12 @@ describe('sandbox agent frames', () => {
     fc.assert(
       fc.property(
         fc.oneof(
-          fc.array(agentFrame, { maxLength: 4 }).map((fs) => ({ host: false, bytes: Buffer.concat(fs.map(encodeAgentFrame)) })),
-          fc.array(hostFrame, { maxLength: 4 }).map((fs) => ({ host: true, bytes: Buffer.concat(fs.map(encodeHostFrame)) })),
+          fc
+            .array(agentFrame, { maxLength: 4 })
+            .map((fs) => ({ host: false, bytes: Buffer.concat(fs.map(encodeAgentFrame)) })),
+          fc
+            .array(hostFrame, { maxLength: 4 })
+            .map((fs) => ({ host: true, bytes: Buffer.concat(fs.map(encodeHostFrame)) })),
         ),
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
         fc.array(fc.nat(), { maxLength: 6 }),
@@ -117,7 +161,9 @@ describe('sandbox agent frames', () => {
           for (const [at, v] of flips) if (bytes.length > 0) bytes[at % bytes.length] = v;
           if (truncate && bytes.length > 0) bytes = bytes.subarray(0, (cuts[0] ?? 0) % bytes.length);
           if (bytes.length === 0) bytes = Buffer.from([0, 0, 0]);
-          const decoder: { push(c: Buffer): unknown[]; end(): void } = input.host ? FrameDecoder.host() : FrameDecoder.agent();
+          const decoder: { push(c: Buffer): unknown[]; end(): void } = input.host
+            ? FrameDecoder.host()
+            : FrameDecoder.agent();
           try {
             for (const c of chunked(bytes, cuts)) decoder.push(c);
             decoder.end();

@@ -196,7 +196,14 @@ function decodeAgent(type: number, callId: number, b: Body): AgentFrame {
       const value = b.u32();
       const flags = b.u8();
       if (signaled > 1 || flags > 3) throw protocolError('EXIT has unknown flags');
-      f = { type: 'exit', callId, signaled: signaled === 1, value, timedOut: (flags & 1) !== 0, cancelled: (flags & 2) !== 0 };
+      f = {
+        type: 'exit',
+        callId,
+        signaled: signaled === 1,
+        value,
+        timedOut: (flags & 1) !== 0,
+        cancelled: (flags & 2) !== 0,
+      };
       break;
     }
     case AGENT_TYPES.error: {
