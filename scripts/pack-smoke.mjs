@@ -136,6 +136,20 @@ for (const name of Object.keys(tarballs)) {
     console.error(`pack smoke: ${name} failed to load from its packed tarball`);
   }
 }
+// The executor ships the in-sandbox agent it built (an x86_64-linux static binary): the packed package must
+// resolve it from dist/, and it must run (it greets with a READY frame and exits 0 when its stdin closes).
+if (fs.existsSync(path.join(pkgsDir, 'executor', 'native', 'build', 'baaaht-sandbox-agent'))) {
+  const script = `const { execFileSync } = require('node:child_process');
+const out = execFileSync(require('@baaaht/executor').sandboxAgentPath(), { input: '' });
+if (out.readUInt8(4) !== 0x81) throw new Error('no READY frame');`;
+  try {
+    execFileSync(process.execPath, ['-e', script], { cwd: app, stdio: 'inherit' });
+    console.log('pack smoke: @baaaht/executor ships a working sandbox agent');
+  } catch {
+    failed++;
+    console.error('pack smoke: @baaaht/executor: the packed sandbox agent is missing or does not run');
+  }
+}
 fs.rmSync(out, { recursive: true, force: true });
 for (const p of problems) console.error(`pack smoke: ${p}`);
 if (failed || problems.length) process.exit(1);
