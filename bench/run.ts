@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     );
   const { stdout: dockerVersion } = await promisify(execFile)('docker', ['version', '--format', '{{.Server.Version}}']);
   const ws = oneKbWorkspace();
+  const loadBefore = os.loadavg()[0]!;
   const results: CaseResult[] = [];
   try {
     for (const c of CASES)
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
     os: `${os.type()} ${os.release()}`,
     docker: dockerVersion.trim(),
     node: process.version,
+    // Other work on the host shows here: a shared 2-core machine near load 2 is already full.
+    load: `${loadBefore.toFixed(2)} at the start, ${os.loadavg()[0]!.toFixed(2)} at the end (1-minute average)`,
   };
   const outDir = path.join(REPO, 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });

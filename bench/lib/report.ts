@@ -76,7 +76,8 @@ export function render(results: CaseResult[], machine: Machine, config: BenchCon
   const lines: string[] = [];
   lines.push(`# Benchmark results, ${machine.date}`, '');
   lines.push(
-    `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.os}, Docker ${machine.docker}, Node ${machine.node}.`,
+    `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, ${machine.os}, Docker ${machine.docker}, Node ${machine.node}.` +
+      (machine.load === undefined ? '' : ` Load: ${machine.load}.`),
   );
   lines.push(
     `Method: ${config.rounds} measured rounds after ${config.warmups} warm-up rounds per comparison, variants interleaved within each round; ` +
