@@ -10,10 +10,9 @@ import { createExecutorTaskHandler } from './executor-task-handler';
 import { createWorkerExecutor } from './worker-executor';
 import type { CliLogger } from './logger';
 import { createWorkerPolicy } from './policy-setup';
-import { createProcessMeter } from './prom-meter';
+import { loadPromMeter, loadStatusServer } from './lazy-modules';
 import type { PromMeter } from './prom-meter';
 import type { WorkerPolicy } from './policy-setup';
-import { startStatusServer } from './status-server';
 import type { StatusServer } from './status-server';
 import { workerCatalog } from './tool-catalog';
 import { WorkerMetrics } from './worker-metrics';
@@ -79,8 +78,9 @@ export class WorkerProcess {
       env,
       logger,
     });
-    // Only a status server is ever scraped; without one the libraries keep their no-op meters.
-    const meter = config.statusAddr !== undefined ? createProcessMeter() : undefined;
+    // Only a status server is ever scraped; without one the libraries keep their no-op meters (and
+    // prom-client is never loaded).
+    const meter = config.statusAddr !== undefined ? loadPromMeter().createProcessMeter() : undefined;
     let executor: Executor;
     try {
       executor = await createWorkerExecutor({
@@ -143,7 +143,7 @@ export class WorkerProcess {
           metrics.setEgress({ allowed: m.egressAllowed, denied: m.egressDenied });
           return metrics.snapshot();
         };
-        statusServer = await startStatusServer({
+        statusServer = await loadStatusServer().startStatusServer({
           address: config.statusAddr,
           snapshot,
           ready: () => metrics.ready,
