@@ -287,7 +287,12 @@ describe('worker run --json (real binary, real containers)', () => {
     for (const policy of [[], ['--policy', policyFile]]) {
       const r = await run(['exec', '--mount', ws.dir, '--param', 'command=echo hi', ...policy]);
       expect(r.code).not.toBe(0);
-      expect(r.report).toMatchObject({ tool: 'exec', status: 'error', containerId: null, error: { code: 'TOOL_UNAVAILABLE' } });
+      expect(r.report).toMatchObject({
+        tool: 'exec',
+        status: 'error',
+        containerId: null,
+        error: { code: 'TOOL_UNAVAILABLE' },
+      });
       expect(r.report.error?.message).toMatch(/exec is disabled: .*set tools\.exec\.enabled: true in the policy file/);
     }
   });
@@ -303,7 +308,15 @@ describe('worker run --json (real binary, real containers)', () => {
     expect(ok.report).toMatchObject({ status: 'completed', exitCode: 0, stdout: `hi\n${OWNER.uid}\n` });
     expect(ok.report.structured).toMatchObject({ exitCode: 0, signal: null });
 
-    const argv = await run(['exec', '--mount', ws.dir, '--param-json', 'argv=["printf","%s|","a b","c"]', '--policy', execPolicy]);
+    const argv = await run([
+      'exec',
+      '--mount',
+      ws.dir,
+      '--param-json',
+      'argv=["printf","%s|","a b","c"]',
+      '--policy',
+      execPolicy,
+    ]);
     expect(argv.report).toMatchObject({ status: 'completed', stdout: 'a b|c|' });
 
     const killed = await run(['exec', '--mount', ws.dir, '--param', 'command=kill -9 $$', '--policy', execPolicy]);
@@ -311,9 +324,13 @@ describe('worker run --json (real binary, real containers)', () => {
     expect(killed.report).toMatchObject({ status: 'failed', exitCode: 137, structured: { signal: 'SIGKILL' } });
 
     // The policy's 1000-byte cap: 500 bytes of head, 500 of tail, the middle counted.
-    const big = await run(['exec', '--mount', ws.dir, '--param', "command=seq 1 2000", '--policy', execPolicy]);
+    const big = await run(['exec', '--mount', ws.dir, '--param', 'command=seq 1 2000', '--policy', execPolicy]);
     const printed = Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join('');
-    expect(big.report).toMatchObject({ status: 'completed', truncated: true, stdoutDroppedBytes: printed.length - 1000 });
+    expect(big.report).toMatchObject({
+      status: 'completed',
+      truncated: true,
+      stdoutDroppedBytes: printed.length - 1000,
+    });
     expect(big.report.stdout.startsWith(printed.slice(0, 500))).toBe(true);
     expect(big.report.stdout.endsWith(printed.slice(-500))).toBe(true);
 
@@ -324,7 +341,9 @@ describe('worker run --json (real binary, real containers)', () => {
       { env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, WORKER_NAME: NAME }) },
     );
     expect(human.code).toBe(1);
-    expect(human.stderr).toMatch(/exec failed in .*\(exit 137 \(SIGKILL\), container [0-9a-f]{12}, stdout truncated \(\d+ bytes dropped\)\)/);
+    expect(human.stderr).toMatch(
+      /exec failed in .*\(exit 137 \(SIGKILL\), container [0-9a-f]{12}, stdout truncated \(\d+ bytes dropped\)\)/,
+    );
   });
 
   it('every catalog tool ran to completion above', () => {

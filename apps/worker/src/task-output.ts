@@ -71,8 +71,10 @@ function signalOf(report: TaskReport): string | undefined {
 /** `output truncated`, or per stream with the dropped byte counts when the result has them. */
 function truncationText(report: TaskReport): string | undefined {
   const parts: string[] = [];
-  if (report.stdoutDroppedBytes !== undefined) parts.push(`stdout truncated (${report.stdoutDroppedBytes} bytes dropped)`);
-  if (report.stderrDroppedBytes !== undefined) parts.push(`stderr truncated (${report.stderrDroppedBytes} bytes dropped)`);
+  if (report.stdoutDroppedBytes !== undefined)
+    parts.push(`stdout truncated (${report.stdoutDroppedBytes} bytes dropped)`);
+  if (report.stderrDroppedBytes !== undefined)
+    parts.push(`stderr truncated (${report.stderrDroppedBytes} bytes dropped)`);
   if (parts.length > 0) return parts.join(', ');
   return report.truncated ? 'output truncated' : undefined;
 }

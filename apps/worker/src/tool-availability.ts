@@ -48,7 +48,8 @@ export function disabledOptInTools(
   const disabled = new Map<string, string>();
   for (const spec of specs) {
     if (spec.enabledBy === undefined) continue;
-    if (policy.toolGrant?.(spec.name)?.enabled !== true) disabled.set(spec.name, optInRefusal(spec.name, spec.enabledBy));
+    if (policy.toolGrant?.(spec.name)?.enabled !== true)
+      disabled.set(spec.name, optInRefusal(spec.name, spec.enabledBy));
   }
   return disabled;
 }

@@ -94,7 +94,12 @@ it('`exit 3` fails with exit code 3', async () => {
 
 it('`kill -9 $$` reports the signal', async () => {
   const r = await run({ command: 'echo before; kill -9 $$' });
-  expect(r).toMatchObject({ status: 'failed', exitCode: 137, stdout: 'before\n', error: { detail: 'KILLED_BY_SIGNAL' } });
+  expect(r).toMatchObject({
+    status: 'failed',
+    exitCode: 137,
+    stdout: 'before\n',
+    error: { detail: 'KILLED_BY_SIGNAL' },
+  });
   expect(r.structured).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
   expect(r.error?.message).toBe('the command was killed by SIGKILL (exit code 137)');
 });
@@ -103,8 +108,16 @@ it('5 MB of output keeps the head and the tail, with the dropped count and the t
   const total = 5_000_000 + 'START'.length + 'END'.length;
   const r = await run({ command: "printf START; head -c 5000000 /dev/zero | tr '\\0' x; printf END" });
   const kept = 1024 * 1024; // the executor's default per-stream cap: 512 KiB of head, 512 KiB of tail
-  expect(r).toMatchObject({ status: 'completed', truncated: true, stdoutDroppedBytes: total - kept, stderrDroppedBytes: 0 });
-  expect(r.structured).toMatchObject({ stdout: { truncated: true, droppedBytes: total - kept }, stderr: { truncated: false } });
+  expect(r).toMatchObject({
+    status: 'completed',
+    truncated: true,
+    stdoutDroppedBytes: total - kept,
+    stderrDroppedBytes: 0,
+  });
+  expect(r.structured).toMatchObject({
+    stdout: { truncated: true, droppedBytes: total - kept },
+    stderr: { truncated: false },
+  });
   const marker = `\n[... ${total - kept} bytes dropped ...]\n`;
   expect(r.stdout).toBe(`START${'x'.repeat(kept / 2 - 5)}${marker}${'x'.repeat(kept / 2 - 3)}END`);
 });

@@ -18,7 +18,9 @@ describe('HeadTailBuffer', () => {
     // Odd chunk sizes: the cut points fall inside chunks.
     for (let i = 0; i < all.length; i += 7) b.push(all.subarray(i, i + 7));
     expect(b.dropped).toBe(100 - 11);
-    expect(b.text()).toBe(`${all.subarray(0, 6).toString()}\n[... 89 bytes dropped ...]\n${all.subarray(95).toString()}`);
+    expect(b.text()).toBe(
+      `${all.subarray(0, 6).toString()}\n[... 89 bytes dropped ...]\n${all.subarray(95).toString()}`,
+    );
   });
 
   it('at the boundary: budget + 1 bytes drops exactly one', () => {

@@ -37,13 +37,21 @@ describe('the opt-in gate (exec)', () => {
     expect(gate).toEqual({
       allowed: false,
       status: 'denied',
-      error: { code: 'POLICY_DENIED', message: optInRefusal('exec', 'tools.exec.enabled'), detail: 'tools.exec.enabled' },
+      error: {
+        code: 'POLICY_DENIED',
+        message: optInRefusal('exec', 'tools.exec.enabled'),
+        detail: 'tools.exec.enabled',
+      },
     });
     expect(optInRefusal('exec', 'tools.exec.enabled')).toMatch(/set tools.exec.enabled: true/);
   });
 
   it('refuses exec under a policy that allows everything but grants nothing (a custom or disabled-mode enforcer)', async () => {
-    for (const policy of [allowAll(), allowAll({ toolGrant: () => undefined }), allowAll({ toolGrant: () => ({ enabled: false }) })]) {
+    for (const policy of [
+      allowAll(),
+      allowAll({ toolGrant: () => undefined }),
+      allowAll({ toolGrant: () => ({ enabled: false }) }),
+    ]) {
       const gate = await gateTask(policy, plan, exec, {}, context);
       expect(gate).toMatchObject({ allowed: false, error: { detail: 'tools.exec.enabled' } });
     }
@@ -63,7 +71,13 @@ describe('the opt-in gate (exec)', () => {
 
   it('never asks for a grant for the tools that need none', async () => {
     const toolGrant = jest.fn();
-    const gate = await gateTask(allowAll({ toolGrant }), { ...plan, tool: 'list' }, { name: 'list', network: 'none' }, {}, context);
+    const gate = await gateTask(
+      allowAll({ toolGrant }),
+      { ...plan, tool: 'list' },
+      { name: 'list', network: 'none' },
+      {},
+      context,
+    );
     expect(gate.allowed).toBe(true);
     expect(toolGrant).not.toHaveBeenCalled();
   });
@@ -71,7 +85,12 @@ describe('the opt-in gate (exec)', () => {
 
 describe('applyToolGrant', () => {
   it('shortens the timeout and the per-stream caps, keeps room for both halves', () => {
-    const caps = { maxStdoutBytes: 1 << 20, maxStderrBytes: 1 << 20, maxOutputBytes: 2 << 20, mode: 'head-tail' as const };
+    const caps = {
+      maxStdoutBytes: 1 << 20,
+      maxStderrBytes: 1 << 20,
+      maxOutputBytes: 2 << 20,
+      mode: 'head-tail' as const,
+    };
     expect(applyToolGrant({ enabled: true, maxTimeoutMs: 5000, maxOutputBytes: 1000 }, 'none', 60_000, caps)).toEqual({
       network: 'none',
       timeoutMs: 5000,

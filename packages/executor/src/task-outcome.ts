@@ -108,7 +108,9 @@ function failedOutcome(
     ...base,
     status: 'failed',
     error:
-      toolError === undefined ? { code: 'TOOL_FAILED', message } : { code: 'TOOL_FAILED', message, detail: toolError.code },
+      toolError === undefined
+        ? { code: 'TOOL_FAILED', message }
+        : { code: 'TOOL_FAILED', message, detail: toolError.code },
   };
 }
 

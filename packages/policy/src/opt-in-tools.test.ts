@@ -13,7 +13,9 @@ describe('tools.exec: opt-in', () => {
   it('is disabled by default: enforce denies with the rule named, and the grant says disabled', () => {
     for (const policy of [{}, { tools: { exec: {} } }, { tools: { exec: { enabled: false } } }] as Policy[]) {
       const e = enforcer(policy);
-      expect(() => e.enforce(exec)).toThrow(/exec is opt-in and the policy does not enable it \(set tools.exec.enabled: true\)/);
+      expect(() => e.enforce(exec)).toThrow(
+        /exec is opt-in and the policy does not enable it \(set tools.exec.enabled: true\)/,
+      );
       expect(e.validate(exec).map((v) => [v.rule, v.hard])).toContainEqual(['tools.exec.enabled', true]);
       expect(e.toolGrant('exec')).toEqual({ enabled: false, network: 'none' });
     }
@@ -27,7 +29,13 @@ describe('tools.exec: opt-in', () => {
         exec: {
           enabled: true,
           network_access: 'egress',
-          limits: { max_timeout_seconds: 30, max_cpus: 500_000_000, max_memory: 1 << 28, max_pids: 32, max_output_bytes: 4096 },
+          limits: {
+            max_timeout_seconds: 30,
+            max_cpus: 500_000_000,
+            max_memory: 1 << 28,
+            max_pids: 32,
+            max_output_bytes: 4096,
+          },
         },
       },
     });
@@ -57,7 +65,11 @@ describe('tools.exec: opt-in', () => {
     const tightened = mergePolicies(global, {
       tools: { exec: { network_access: 'none', limits: { max_pids: 64, max_output_bytes: 100 } } },
     });
-    expect(tightened.tools?.exec).toMatchObject({ enabled: true, network_access: 'none', limits: { max_pids: 32, max_output_bytes: 100 } });
+    expect(tightened.tools?.exec).toMatchObject({
+      enabled: true,
+      network_access: 'none',
+      limits: { max_pids: 32, max_output_bytes: 100 },
+    });
     expect(mergePolicies(global, { tools: { exec: { enabled: false } } }).tools?.exec?.enabled).toBe(false);
     const closed: Policy = { tools: { exec: { network_access: 'none' } } };
     const widened = mergePolicies(closed, { tools: { exec: { enabled: true, network_access: 'egress' } } });
@@ -70,17 +82,27 @@ describe('tools.exec: opt-in', () => {
 describe('tools.exec in the schema and the semantic checks', () => {
   it('accepts the documented shape', () => {
     expect(
-      lines({ tools: { exec: { enabled: true, network_access: 'none', limits: { max_timeout_seconds: 60, max_output_bytes: 1024 } } } }),
+      lines({
+        tools: {
+          exec: { enabled: true, network_access: 'none', limits: { max_timeout_seconds: 60, max_output_bytes: 1024 } },
+        },
+      }),
     ).toEqual([]);
   });
 
   it('reports bad values and unknown keys, path first', () => {
-    expect(lines({ tools: { exec: { enabled: 'yes' } } })).toEqual(['tools.exec.enabled: expected boolean, got string']);
-    expect(lines({ tools: { exec: { network_access: 'host' } } })[0]).toMatch(/^tools.exec.network_access: expected one of none, egress/);
+    expect(lines({ tools: { exec: { enabled: 'yes' } } })).toEqual([
+      'tools.exec.enabled: expected boolean, got string',
+    ]);
+    expect(lines({ tools: { exec: { network_access: 'host' } } })[0]).toMatch(
+      /^tools.exec.network_access: expected one of none, egress/,
+    );
     expect(lines({ tools: { exec: { limits: { max_timeout_seconds: 0 } } } })).toEqual([
       'tools.exec.limits.max_timeout_seconds: must be >= 1',
     ]);
-    expect(lines({ tools: { exec: { limits: { timeout: 5 } } } })[0]).toMatch(/^tools.exec.limits.timeout: unknown key \(expected one of: max_timeout_seconds,/);
+    expect(lines({ tools: { exec: { limits: { timeout: 5 } } } })[0]).toMatch(
+      /^tools.exec.limits.timeout: unknown key \(expected one of: max_timeout_seconds,/,
+    );
   });
 
   it('refuses a grant on a tool that needs none', () => {

@@ -149,7 +149,11 @@ const toolLimits = section(
     max_cpus: { type: 'integer', minimum: 1, description: 'CPUs of one call, in nano-CPUs (1e9 = one core).' },
     max_memory: { type: 'integer', minimum: 1, description: 'Memory of one call, in bytes.' },
     max_pids: { type: 'integer', minimum: 1, description: 'Processes of one call.' },
-    max_output_bytes: { type: 'integer', minimum: 2, description: 'Output kept per stream, in bytes (head and tail halves).' },
+    max_output_bytes: {
+      type: 'integer',
+      minimum: 2,
+      description: 'Output kept per stream, in bytes (head and tail halves).',
+    },
   },
   'Opt-in tools (exec) only: the most one call gets; each only lowers the tool default.',
 );
@@ -162,7 +166,8 @@ const toolPolicy = section(
     network_access: {
       type: 'string',
       enum: ['none', 'egress'],
-      description: 'Opt-in tools (exec) only: none (default), or egress through the egress proxy under the network rules.',
+      description:
+        'Opt-in tools (exec) only: none (default), or egress through the egress proxy under the network rules.',
     },
     quotas,
     mounts,

@@ -10,4 +10,14 @@ export function offlineToolImages(tools: readonly string[] = DEFAULT_TOOLS): Rec
   return Object.fromEntries(tools.map((t) => [t, WEB_TOOLS.has(t) ? OFFLINE_CURL_IMAGE : OFFLINE_BUSYBOX_IMAGE]));
 }
 
-const DEFAULT_TOOLS = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list', 'fetch_url', 'web_search', 'exec'];
+const DEFAULT_TOOLS = [
+  'file_read',
+  'file_write',
+  'file_edit',
+  'grep',
+  'find',
+  'list',
+  'fetch_url',
+  'web_search',
+  'exec',
+];

@@ -54,7 +54,11 @@ export function toPublicSchema(schema: JsonSchema): ExportedSchema {
       out[key] = Object.fromEntries(
         Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, toPublicSchema(v)]),
       );
-    } else if (key === 'items' || key === 'propertyNames' || (key === 'additionalProperties' && typeof value === 'object'))
+    } else if (
+      key === 'items' ||
+      key === 'propertyNames' ||
+      (key === 'additionalProperties' && typeof value === 'object')
+    )
       out[key] = toPublicSchema(value as JsonSchema);
     else out[key] = structuredClone(value);
   }

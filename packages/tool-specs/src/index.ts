@@ -82,7 +82,12 @@ export { fetchUrl } from './tools/fetch-url';
 export type { FetchUrlParams } from './tools/fetch-url';
 export { exec, EXEC_CWD_EXIT, EXEC_WRAPPER_SCRIPT, MAX_EXEC_TIMEOUT_SECONDS } from './tools/exec';
 export type { ExecParams } from './tools/exec';
-export { EXEC_DENIED_ENV_NAMES, EXEC_DENIED_ENV_PREFIXES, EXEC_ENV_NAME_PATTERN, envNameDenial } from './tools/exec-env';
+export {
+  EXEC_DENIED_ENV_NAMES,
+  EXEC_DENIED_ENV_PREFIXES,
+  EXEC_ENV_NAME_PATTERN,
+  envNameDenial,
+} from './tools/exec-env';
 export { execResultOf, signalOfExitCode } from './tools/exec-result';
 export type { ExecResult, ExecStreamInfo } from './tools/exec-result';
 export { webSearch } from './tools/web-search';

@@ -62,7 +62,8 @@ function oracleSchema(schema: JsonSchema): Record<string, unknown> {
   if (schema.properties) {
     out['properties'] = Object.fromEntries(Object.entries(schema.properties).map(([k, s]) => [k, oracleSchema(s)]));
   }
-  if (typeof schema.additionalProperties === 'object') out['additionalProperties'] = oracleSchema(schema.additionalProperties);
+  if (typeof schema.additionalProperties === 'object')
+    out['additionalProperties'] = oracleSchema(schema.additionalProperties);
   if (schema.propertyNames) out['propertyNames'] = oracleSchema(schema.propertyNames);
   return out;
 }

@@ -124,7 +124,11 @@ function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: s
   if (schema.additionalProperties !== false) {
     for (const key of Object.keys(value)) {
       if (known(key)) continue;
-      setOwn(out, key, extra === undefined ? value[key] : check(extra, value[key], `${path}/${escapePointer(key)}`, issues));
+      setOwn(
+        out,
+        key,
+        extra === undefined ? value[key] : check(extra, value[key], `${path}/${escapePointer(key)}`, issues),
+      );
     }
   }
   return out;

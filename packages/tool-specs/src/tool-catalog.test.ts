@@ -57,10 +57,16 @@ describe('the default catalog', () => {
       ['exec', 'alpine:3.19', 1, 512, 64, 60, 'none', 'readwrite', true],
     ]);
     // Only exec is opt-in, and only exec caps output head+tail.
-    expect(allToolSpecs().filter((s) => s.enabledBy !== undefined).map((s) => [s.name, s.enabledBy])).toEqual([
-      ['exec', 'tools.exec.enabled'],
-    ]);
-    expect(allToolSpecs().filter((s) => s.outputCap === 'head-tail').map((s) => s.name)).toEqual(['exec']);
+    expect(
+      allToolSpecs()
+        .filter((s) => s.enabledBy !== undefined)
+        .map((s) => [s.name, s.enabledBy]),
+    ).toEqual([['exec', 'tools.exec.enabled']]);
+    expect(
+      allToolSpecs()
+        .filter((s) => s.outputCap === 'head-tail')
+        .map((s) => s.name),
+    ).toEqual(['exec']);
   });
 
   it('ships only specs that pass the registerTool checks', () => {

@@ -40,7 +40,16 @@ describe('exec parameters', () => {
     expect(refusal({ command: 'env', env: { 'A-B': 'a', 'A=B': 'c' } })).toHaveLength(2);
     expect(refusal({ command: 'env', env: { A: 'a\0b' } })).toEqual(['/env/A: must not contain NUL bytes']);
     expect(refusal({ command: 'env', env: { A: 1 } })).toEqual(['/env/A: must be a string (got number)']);
-    for (const name of ['PATH', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'ld_audit', 'BAAAHT_PIN_IDS', 'IFS', 'BASH_ENV', 'ENV'])
+    for (const name of [
+      'PATH',
+      'LD_PRELOAD',
+      'LD_LIBRARY_PATH',
+      'ld_audit',
+      'BAAAHT_PIN_IDS',
+      'IFS',
+      'BASH_ENV',
+      'ENV',
+    ])
       expect(refusal({ command: 'env', env: { [name]: '/x' } })).toEqual([
         `/env/${name}: ${envNameDenial(name) ?? 'not denied'}`,
       ]);
@@ -73,7 +82,16 @@ describe('exec parameters', () => {
 describe('exec command', () => {
   it('runs command through /bin/sh -c inside the sandbox, after the constant cwd wrapper', () => {
     const c = exec.command(validated({ command: 'echo hi | wc -c', cwd: 'src' }), noProxy);
-    expect(c.argv).toEqual(['sh', '-c', EXEC_WRAPPER_SCRIPT, 'exec', '/workspace/src', '/bin/sh', '-c', 'echo hi | wc -c']);
+    expect(c.argv).toEqual([
+      'sh',
+      '-c',
+      EXEC_WRAPPER_SCRIPT,
+      'exec',
+      '/workspace/src',
+      '/bin/sh',
+      '-c',
+      'echo hi | wc -c',
+    ]);
     expect(c.stdin).toBeUndefined();
     expect(c.env).toEqual({});
   });
@@ -116,7 +134,11 @@ describe('exec run', () => {
   });
 
   it('fails a non-zero exit with its code, a signal exit with its name, keeping output', async () => {
-    const three = await exec.run?.(validated({ command: 'exit 3' }), noProxy, fakeRunner(ok('o', { exitCode: 3 })).exec);
+    const three = await exec.run?.(
+      validated({ command: 'exit 3' }),
+      noProxy,
+      fakeRunner(ok('o', { exitCode: 3 })).exec,
+    );
     expect(three).toMatchObject({ exitCode: 3, stdout: 'o', error: { code: 'NONZERO_EXIT' } });
     expect(three?.error?.message).toBe('the command exited with code 3');
     const killed = await exec.run?.(
@@ -124,7 +146,10 @@ describe('exec run', () => {
       noProxy,
       fakeRunner(ok('', { exitCode: 137, droppedBytes: { stdout: 10, stderr: 0 } })).exec,
     );
-    expect(killed?.error).toEqual({ code: 'KILLED_BY_SIGNAL', message: 'the command was killed by SIGKILL (exit code 137)' });
+    expect(killed?.error).toEqual({
+      code: 'KILLED_BY_SIGNAL',
+      message: 'the command was killed by SIGKILL (exit code 137)',
+    });
     expect(killed?.structured).toMatchObject({ signal: 'SIGKILL', stdout: { truncated: true, droppedBytes: 10 } });
   });
 

@@ -65,7 +65,14 @@ function cwdRefusal(r: CommandResult, cwd: string): { code: string; message: str
 function proxyEnv(ctx: ToolContext): Record<string, string> {
   const proxy = ctx.egressProxy;
   if (proxy === undefined || proxy === '') return {};
-  return { ALL_PROXY: proxy, all_proxy: proxy, HTTPS_PROXY: proxy, https_proxy: proxy, HTTP_PROXY: proxy, http_proxy: proxy };
+  return {
+    ALL_PROXY: proxy,
+    all_proxy: proxy,
+    HTTPS_PROXY: proxy,
+    https_proxy: proxy,
+    HTTP_PROXY: proxy,
+    http_proxy: proxy,
+  };
 }
 
 function checkExecParams(params: ExecParams): ParamIssue[] {
@@ -76,7 +83,8 @@ function checkExecParams(params: ExecParams): ParamIssue[] {
     issues.push({ path: '', message: 'give exactly one of command (a shell command line) and argv (no shell)' });
   for (const name of Object.keys(params.env ?? {})) {
     const denial = envNameDenial(name);
-    if (denial !== undefined) issues.push({ path: `/env/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: denial });
+    if (denial !== undefined)
+      issues.push({ path: `/env/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: denial });
   }
   return issues;
 }
@@ -112,8 +120,7 @@ export const exec: ToolSpec<ExecParams> = {
         minItems: 1,
         maxItems: MAX_EXEC_ARGV_ITEMS,
         items: { type: 'string', 'x-argv': true, 'x-max-bytes': MAX_EXEC_ARG_BYTES },
-        description:
-          'Program (looked up on PATH) and its arguments, passed verbatim with no shell. Not with command.',
+        description: 'Program (looked up on PATH) and its arguments, passed verbatim with no shell. Not with command.',
       },
       cwd: workspacePathParam('Directory to run in, relative to the workspace root.', true),
       env: {
