@@ -28,6 +28,11 @@ import type { FsErrorCode } from '@baaaht/tool-specs';
  * - `MOUNT_PIN_UNAVAILABLE`: the runtime cannot prove a workspace mount's identity (gVisor), so file tools refuse.
  * - `WORKER_ID_IN_USE`: `workerIdConflict: 'refuse'` and a live instance on this host holds the worker id.
  * - `INSTANCE_DIR_UNSAFE`: the instance lease directory cannot be created or is writable by others.
+ * - `SANDBOX_AGENT_MISSING`: the in-sandbox agent binary was not built (`pnpm build` needs gcc and a static libc).
+ * - `SANDBOX_AGENT_PROTOCOL`: a malformed or oversize frame from or to the in-sandbox agent; the stream is unusable.
+ * - `SANDBOX_AGENT_GONE`: the in-sandbox agent exited or its streams closed while calls were running.
+ * - `SANDBOX_CALL_FAILED`: the agent could not start a call; `detail` is its code (`EXEC_FAILED`, `CHDIR_FAILED`,
+ *   `BAD_REQUEST`, `TOO_MANY_CALLS`, `SPAWN_FAILED`).
  * - `DOCKER_ERROR`: the Docker engine failed a call.
  * - `ILLEGAL_STATE`: a task's lifecycle was asked for a transition it does not allow (a bug; see task-lifecycle.ts).
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
@@ -54,6 +59,10 @@ export type ExecutorErrorCode =
   | 'MOUNT_PIN_UNAVAILABLE'
   | 'WORKER_ID_IN_USE'
   | 'INSTANCE_DIR_UNSAFE'
+  | 'SANDBOX_AGENT_MISSING'
+  | 'SANDBOX_AGENT_PROTOCOL'
+  | 'SANDBOX_AGENT_GONE'
+  | 'SANDBOX_CALL_FAILED'
   | 'DOCKER_ERROR'
   | 'ILLEGAL_STATE'
   | 'INTERNAL';

@@ -98,3 +98,21 @@ export type {
   PolicyEnforcer,
   RequestedResources,
 } from './policy-enforcer';
+export { sandboxAgentPath, SANDBOX_AGENT_BINARY } from './sandbox-agent-path';
+export { SandboxAgentClient } from './sandbox-agent-client';
+export type {
+  SandboxAgentClientOptions,
+  SandboxAgentClientState,
+  SandboxAgentHello,
+  SandboxCall,
+  SandboxCallExit,
+  SandboxRunRequest,
+} from './sandbox-agent-client';
+export {
+  FrameDecoder,
+  MAX_FRAME_BYTES,
+  SANDBOX_AGENT_PROTOCOL_VERSION,
+  encodeAgentFrame,
+  encodeHostFrame,
+} from './sandbox-agent-protocol';
+export type { AgentBytes, AgentErrorCode, AgentFrame, DecodedHostFrame, HostFrame } from './sandbox-agent-protocol';
