@@ -171,7 +171,11 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
         );
         await Promise.race([settled, graceAfterExit]);
         await Promise.race([Promise.all(streamEnds), graceAfterExit]);
-        const status = await waited;
+        // The agent's EXIT is the end of the call: waiting for the container to stop as well costs 30-100 ms.
+        // The engine records an OOM kill in the cgroup as it happens, so an inspect now sees it; only a call
+        // killed by SIGKILL (maybe the OOM killer, whose event may still be on its way) waits for the container.
+        const settledCleanly = agentExit !== undefined && agentExit.signal !== 'SIGKILL';
+        const status = settledCleanly ? 0 : await waited;
         const state = await docker.inspectContainer(id);
         return { exitCode: exitCodeOf(agentExit, agentError, state.exitCode, status, spec), oomKilled: state.oomKilled };
       } catch (err) {
