@@ -209,6 +209,18 @@ export class ContainerPool<T, W extends WarmContainer> {
     return n;
   }
 
+  /** Resolves once every removal started so far (and every start being aborted) has settled. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [
+        ...this.removals,
+        ...[...this.entries].filter((e) => e.state === 'discarding').map((e) => e.started),
+      ];
+      if (pending.length === 0) return;
+      await Promise.allSettled(pending);
+    }
+  }
+
   /** Removes every waiting container and waits until all of them (and any being started) are gone. */
   async close(): Promise<void> {
     if (this.current === 'open') {

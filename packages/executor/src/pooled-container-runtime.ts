@@ -81,6 +81,7 @@ export class PooledContainerRuntime implements StepRuntime {
   async idle(): Promise<void> {
     while (this.removals.size > 0 || this.prewarms.size > 0)
       await Promise.allSettled([...this.removals, ...this.prewarms]);
+    await this.pool.settled();
     await this.fresh.idle();
   }
 
