@@ -43,6 +43,8 @@ export class PooledContainerRuntime implements StepRuntime {
   private readonly held = new Set<string>();
   private readonly removals = new Set<Promise<void>>();
   private readonly prewarms = new Set<Promise<void>>();
+  /** Bumped by `invalidate()`: a step judged before it never prewarms (its plan may be the old policy's). */
+  private epoch = 0;
   /** The image id each pooled key was made with, by image reference. */
   private readonly imageIds = new Map<string, string | undefined>();
 
@@ -93,12 +95,14 @@ export class PooledContainerRuntime implements StepRuntime {
 
   invalidate(reason: string): number {
     this.ctx.logger.info('warm pool: invalidating', { component: 'executor-pool', reason });
+    this.epoch++;
     return this.pool.invalidate('invalidated');
   }
 
   async start(spec: StepSpec, signal: AbortSignal): Promise<RunningStep> {
     signal.throwIfAborted();
     const plan = spec.plan;
+    const epoch = this.epoch;
     if (plan.egressDir !== undefined) {
       this.metrics.miss(spec.tool, 'egress');
       return this.fresh.start(spec, signal);
@@ -108,7 +112,7 @@ export class PooledContainerRuntime implements StepRuntime {
     if ('miss' in claimed) {
       this.metrics.miss(spec.tool, claimed.miss);
       const running = await this.fresh.start(spec, signal);
-      this.after(running, plan);
+      this.after(running, plan, epoch);
       return running;
     }
     this.metrics.hit(spec.tool);
@@ -126,7 +130,7 @@ export class PooledContainerRuntime implements StepRuntime {
         });
       this.removals.add(p);
     });
-    this.after(running, plan);
+    this.after(running, plan, epoch);
     return running;
   }
 
@@ -153,18 +157,18 @@ export class PooledContainerRuntime implements StepRuntime {
   }
 
   /** After a step ends, the next container for its key is started ahead (off the result's path). */
-  private after(running: RunningStep, plan: ContainerPlan): void {
+  private after(running: RunningStep, plan: ContainerPlan, epoch: number): void {
     const template: ContainerPlan = { ...plan, pins: [...(plan.pins ?? [])] };
     void running.exit
       .catch(() => undefined)
       .then(() => {
-        const p = this.prewarm(template).finally(() => this.prewarms.delete(p));
+        const p = this.prewarm(template, epoch).finally(() => this.prewarms.delete(p));
         this.prewarms.add(p);
       });
   }
 
-  private async prewarm(plan: ContainerPlan): Promise<void> {
-    if (this.pool.state !== 'open') return;
+  private async prewarm(plan: ContainerPlan, epoch: number): Promise<void> {
+    if (this.pool.state !== 'open' || epoch !== this.epoch) return;
     let id: string | undefined;
     try {
       id = await this.currentImageId(plan.image);
@@ -178,6 +182,7 @@ export class PooledContainerRuntime implements StepRuntime {
     }
     if (this.imageIds.has(plan.image) && this.imageIds.get(plan.image) !== id) this.imageChanged(plan.image, id);
     this.imageIds.set(plan.image, id);
+    if (epoch !== this.epoch) return;
     this.pool.prewarm(this.keyFor(plan, id), plan);
   }
 
