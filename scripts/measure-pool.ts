@@ -64,7 +64,12 @@ async function untilReady(meter: RecordingMeter): Promise<void> {
   }
 }
 
-async function load(ex: Executor, dir: string, calls: number, concurrency: number): Promise<{ seconds: number; latencies: number[] }> {
+async function load(
+  ex: Executor,
+  dir: string,
+  calls: number,
+  concurrency: number,
+): Promise<{ seconds: number; latencies: number[] }> {
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();

@@ -46,7 +46,13 @@ export interface PoolDriver<T, W extends WarmContainer> {
    * as soon as the container exists (so the reaper leaves it alone). When `signal` aborts, or on any
    * failure, it removes what it created and rejects.
    */
-  start(template: T, key: PoolKey, times: PoolContainerTimes, signal: AbortSignal, onCreated: (id: string) => void): Promise<W>;
+  start(
+    template: T,
+    key: PoolKey,
+    times: PoolContainerTimes,
+    signal: AbortSignal,
+    onCreated: (id: string) => void,
+  ): Promise<W>;
   /** Force-removes a container (releasing what it holds); never rejects. */
   remove(id: string, container?: W): Promise<void>;
 }

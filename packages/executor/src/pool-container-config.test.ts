@@ -25,7 +25,8 @@ const plan: ContainerPlan = {
   protectedPaths: ['.git'],
   allowHardlinks: false,
 };
-const key = (p: Partial<ContainerPlan>, imageId = 'sha256:a'): string => poolKey({ ...plan, ...p }, AGENT, imageId).text;
+const key = (p: Partial<ContainerPlan>, imageId = 'sha256:a'): string =>
+  poolKey({ ...plan, ...p }, AGENT, imageId).text;
 
 describe('poolKey', () => {
   it('ignores what differs between calls: task id, tool, deadline, gate nonce, protected-path names, requested limits', () => {

@@ -22,7 +22,10 @@ const SECRET = 'OUTSIDE-SECRET-91c2';
 const opened: Array<{ ex: Executor; workerId: string }> = [];
 let ws: TempWorkspace;
 
-async function open(name: string, options: ExecutorOptions = {}): Promise<{ ex: Executor; meter: RecordingMeter; workerId: string }> {
+async function open(
+  name: string,
+  options: ExecutorOptions = {},
+): Promise<{ ex: Executor; meter: RecordingMeter; workerId: string }> {
   const meter = new RecordingMeter();
   const workerId = testWorkerId(`pool-${name}`);
   const ex = await openTestExecutor(workerId, { metrics: meter, ...options });
@@ -93,7 +96,11 @@ it('gives the same results as a cold start for file_read, file_write (stdin), gr
   const warm = await open('same-warm');
   const calls: Array<(tag: string) => TaskRequest> = [
     () => ({ tool: 'file_read', params: { path: 'a.txt', offset: 1, limit: 1 }, mountSource: ws.dir }),
-    (tag) => ({ tool: 'file_write', params: { path: `out-${tag}.txt`, content: 'written\nby a tool\n' }, mountSource: ws.dir }),
+    (tag) => ({
+      tool: 'file_write',
+      params: { path: `out-${tag}.txt`, content: 'written\nby a tool\n' },
+      mountSource: ws.dir,
+    }),
     () => ({ tool: 'grep', params: { pattern: 'TODO', path: '.' }, mountSource: ws.dir }),
     () => ({ tool: 'list', params: { path: '.' }, mountSource: ws.dir }),
   ];

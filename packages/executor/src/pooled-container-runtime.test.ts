@@ -114,7 +114,11 @@ describe('warm pool on the fake engine', () => {
     const h = await harness();
     await h.ex.executeTask({ tool: 'echo', params: { text: 'a' } });
     await ready(h);
-    const r = await h.ex.executeTask({ tool: 'echo', params: { text: 'a' }, limits: { memoryBytes: 32 * 1024 * 1024 } });
+    const r = await h.ex.executeTask({
+      tool: 'echo',
+      params: { text: 'a' },
+      limits: { memoryBytes: 32 * 1024 * 1024 },
+    });
     expect(r.status).toBe('completed');
     expect(h.meter.total(POOL_METRICS.hits)).toBe(0);
     expect(h.meter.total(POOL_METRICS.misses, { reason: 'empty' })).toBe(2);

@@ -121,13 +121,11 @@ export class PooledContainerRuntime implements StepRuntime {
     spec.onContainer?.(container.id);
     this.ctx.onContainerStarted(spec.tool, (this.ctx.clock.now() - requested) / 1000);
     const running = this.driver.run(container, spec, () => {
-      const p = this.driver
-        .remove(container.id)
-        .finally(() => {
-          this.held.delete(container.id);
-          release();
-          this.removals.delete(p);
-        });
+      const p = this.driver.remove(container.id).finally(() => {
+        this.held.delete(container.id);
+        release();
+        this.removals.delete(p);
+      });
       this.removals.add(p);
     });
     this.after(running, plan, epoch);

@@ -88,10 +88,11 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
       onCreated(id);
       this.ctx.onContainer('created');
       const input = new PassThrough();
-      let container: PooledContainer | undefined;
+      // The agent's (or gate's) own stderr, kept by the container once it exists.
+      const own: { container?: PooledContainer } = {};
       const demux = new StreamDemuxer((which, chunk) => {
         if (which === 'stdout') input.write(Buffer.from(chunk));
-        else container?.noteStderr(chunk);
+        else own.container?.noteStderr(chunk);
       });
       signal.throwIfAborted();
       stream = await docker.attachContainer(id, { stdin: true, onData: (chunk) => demux.push(chunk) });
@@ -103,7 +104,8 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
         },
       });
       const client = new SandboxAgentClient({ input, output, logger: this.ctx.logger });
-      container = new PooledContainer(id, live, client, input, pin);
+      const container = new PooledContainer(id, live, client, input, pin);
+      own.container = container;
       signal.throwIfAborted();
       await docker.startContainer(id);
       release();
@@ -177,7 +179,10 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
         const settledCleanly = agentExit !== undefined && agentExit.signal !== 'SIGKILL';
         const status = settledCleanly ? 0 : await waited;
         const state = await docker.inspectContainer(id);
-        return { exitCode: exitCodeOf(agentExit, agentError, state.exitCode, status, spec), oomKilled: state.oomKilled };
+        return {
+          exitCode: exitCodeOf(agentExit, agentError, state.exitCode, status, spec),
+          oomKilled: state.oomKilled,
+        };
       } catch (err) {
         throw dockerError('waiting for container', err, context);
       } finally {
