@@ -43,8 +43,9 @@ function waiting(workerId: string): string[] {
   return out.split('\n').filter(Boolean);
 }
 
-const ready = (workerId: string, n = 1): Promise<void> =>
-  until(() => waiting(workerId).length === n, `${n} pooled container(s) of ${workerId}`);
+/** Until the pool has a container waiting for its call (its own gauge: docker also lists taken ones). */
+const ready = (meter: RecordingMeter): Promise<void> =>
+  until(() => (meter.last(POOL_METRICS.containers, { state: 'ready' }) ?? 0) >= 1, 'a pooled container ready');
 
 /** What must be equal between a pooled and a cold run of the same call. */
 const comparable = (r: TaskResult): Partial<TaskResult> => ({
@@ -78,14 +79,14 @@ it('serves the second file_read of a workspace from a pooled container, a new on
   const read: TaskRequest = { tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir };
   const first = await ex.executeTask(read);
   expect(first.status).toBe('completed');
-  await ready(workerId);
+  await ready(meter);
   const [pooled] = waiting(workerId);
   const second = await ex.executeTask(read);
   expect(comparable(second)).toEqual(comparable(first));
   expect(meter.total(POOL_METRICS.hits, { tool: 'file_read' })).toBe(1);
   expect(second.containerId).not.toBe(first.containerId);
   expect(pooled).toBe(second.containerId?.slice(0, 12));
-  await ready(workerId);
+  await ready(meter);
   const third = await ex.executeTask(read);
   expect(meter.total(POOL_METRICS.hits, { tool: 'file_read' })).toBe(2);
   expect(new Set([first.containerId, second.containerId, third.containerId]).size).toBe(3);
@@ -107,7 +108,7 @@ it('gives the same results as a cold start for file_read, file_write (stdin), gr
   for (const call of calls) {
     // Twice on the warm executor: the first fills the pool for the key, the second is served by it.
     await warm.ex.executeTask(call('fill'));
-    await ready(warm.workerId);
+    await ready(warm.meter);
     const hits = warm.meter.total(POOL_METRICS.hits);
     const w = await warm.ex.executeTask(call('same'));
     expect(warm.meter.total(POOL_METRICS.hits)).toBe(hits + 1);
@@ -123,10 +124,10 @@ it('gives the same results as a cold start for file_read, file_write (stdin), gr
 });
 
 it('a call whose limits differ is a miss', async () => {
-  const { ex, meter, workerId } = await open('limits');
+  const { ex, meter } = await open('limits');
   const read: TaskRequest = { tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir };
   await ex.executeTask(read);
-  await ready(workerId);
+  await ready(meter);
   const r = await ex.executeTask({ ...read, limits: { memoryBytes: 24 * 1024 * 1024 } });
   expect(r.status).toBe('completed');
   expect(meter.total(POOL_METRICS.hits)).toBe(0);
@@ -137,7 +138,7 @@ it('invalidation (a policy reload) removes the waiting container; the next call 
   const { ex, meter, workerId } = await open('invalidate');
   const read: TaskRequest = { tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir };
   await ex.executeTask(read);
-  await ready(workerId);
+  await ready(meter);
   expect(ex.invalidatePool('policy reloaded')).toBe(1);
   await ex.idle();
   expect(waiting(workerId)).toEqual([]);
@@ -149,16 +150,16 @@ it('invalidation (a policy reload) removes the waiting container; the next call 
 it('idle expiry removes the waiting container', async () => {
   const { ex, meter, workerId } = await open('idle', { pool: { idleMs: 1500 } });
   await ex.executeTask({ tool: 'list', params: { path: '.' }, mountSource: ws.dir });
-  await ready(workerId);
+  await ready(meter);
   await until(() => waiting(workerId).length === 0, 'the idle container to go');
   expect(meter.total(POOL_METRICS.discarded, { reason: 'idle' })).toBe(1);
   expect(workerContainers(workerId)).toEqual([]);
 });
 
 it('close() leaves no container behind', async () => {
-  const { ex, workerId } = await open('close');
+  const { ex, meter, workerId } = await open('close');
   await ex.executeTask({ tool: 'list', params: { path: '.' }, mountSource: ws.dir });
-  await ready(workerId);
+  await ready(meter);
   await ex.close();
   expect(workerContainers(workerId)).toEqual([]);
 });
@@ -167,7 +168,7 @@ it('a container killed while waiting is discarded; the call falls back and succe
   const { ex, meter, workerId } = await open('killed');
   const read: TaskRequest = { tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir };
   const first = await ex.executeTask(read);
-  await ready(workerId);
+  await ready(meter);
   const [pooled] = waiting(workerId);
   execFileSync('docker', ['kill', pooled as string]);
   await until(() => meter.total(POOL_METRICS.discarded, { reason: 'died' }) === 1, 'the dead container discarded');
@@ -199,7 +200,7 @@ it('a workspace swapped for a symlink after its pooled container was made is nev
     const { ex, meter, workerId } = await open('swap', { policy });
     const read: TaskRequest = { tool: 'file_read', params: { path: 'a.txt' }, mountSource: target };
     expect((await ex.executeTask(read)).stdout).toBe('INSIDE\n');
-    await ready(workerId);
+    await ready(meter);
     // The attacker moves the judged directory away and points its path at another directory.
     fs.renameSync(target, root.path('ws-moved'));
     fs.symlinkSync(outside, target);
