@@ -28,6 +28,8 @@ export interface WorkerExecutorOptions {
   workerIdConflict?: 'share' | 'refuse' | 'suffix';
   /** Where the executor's `baaaht_executor_*` metrics go. @default none (the executor's no-op meter) */
   metrics?: MetricMeter;
+  /** The executor's warm pool (`--pool`, `--pool-idle`). @default the executor's (on, 30 s) */
+  pool?: { enabled: boolean; idleMs: number };
 }
 
 /**
@@ -63,6 +65,7 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
       ...(options.workerIdConflict !== undefined ? { workerIdConflict: options.workerIdConflict } : {}),
       ...(options.searchBackendUrl !== undefined ? { searchBackendUrl: options.searchBackendUrl } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      ...(options.pool !== undefined ? { pool: options.pool } : {}),
     });
   } catch (err) {
     if (err instanceof TypeError) throw new WorkerCliError('CONFIG_INVALID', err.message, { cause: err });

@@ -98,11 +98,14 @@ export class WorkerProcess {
         // Two plain workers on one host share the default name: the second takes `<name>-2` and says so.
         workerIdConflict: resolved.sources.name === 'default' ? 'suffix' : 'refuse',
         ...(meter !== undefined ? { metrics: meter } : {}),
+        pool: { enabled: config.pool, idleMs: config.poolIdleMs },
       });
     } catch (err) {
       policy.store.close();
       throw err;
     }
+    // A container the pool started under the previous policy must not serve a call judged by the new one.
+    policy.store.on('reloaded', () => void executor.invalidatePool('policy reloaded'));
     if (executor.workerId !== config.name) {
       logger.warn(`another live worker on this host is named '${config.name}'; this one is '${executor.workerId}'`, {
         component: 'worker',

@@ -7,7 +7,6 @@ import type { DockerClient, ManagedContainer } from './docker-client';
 import { dockerError, ExecutorError } from './errors';
 import { resolveExecutorOptions } from './executor-options';
 import type { ExecutorCatalog, ExecutorOptions, ResolvedExecutorOptions } from './executor-options';
-import { FreshContainerRuntime } from './fresh-container-runtime';
 import { probeToolImages, toolPrograms } from './image-probe';
 import type { ToolProbeResult } from './image-probe';
 import { ImageResolver } from './image-resolver';
@@ -19,6 +18,7 @@ import type { Logger } from './logger';
 import { MetricsRecorder, UNKNOWN_TOOL_LABEL } from './metrics';
 import type { ExecutorMetrics } from './metrics';
 import { Reaper } from './reaper';
+import { defaultRuntimeFactory } from './runtime-factory';
 import { Slots } from './slots';
 import type { StepRuntime } from './step-runtime';
 import { TaskEventHub } from './task-events';
@@ -69,7 +69,7 @@ export class Executor {
       metrics.slots(this.slots.active, this.slots.queued),
     );
     const images = new ImageResolver(docker, options.pullPolicy, logger);
-    const createRuntime = options.stepRuntime ?? ((context) => new FreshContainerRuntime(context));
+    const createRuntime = options.stepRuntime ?? defaultRuntimeFactory(options, logger);
     this.runtime = createRuntime({
       docker,
       clock,
@@ -278,6 +278,14 @@ export class Executor {
     if (task === undefined) return false;
     this.runner.requestStop(task, this.runner.cancelStop(options.force === true ? 'force' : 'graceful'));
     return true;
+  }
+
+  /**
+   * Removes the warm pool's waiting containers (calls already running finish); the next calls start cold
+   * and refill it. The worker calls it when its policy reloads. Returns how many were removed.
+   */
+  invalidatePool(reason: string): number {
+    return this.runtime.invalidate?.(reason) ?? 0;
   }
 
   /** Runs one reaper pass now; resolves with the number of containers removed. */

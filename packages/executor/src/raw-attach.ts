@@ -4,6 +4,8 @@ import net from 'node:net';
 export interface AttachStream {
   /** Writes stdin and closes it (half-close: output keeps flowing). */
   endStdin(data: Buffer): void;
+  /** Writes stdin and keeps it open (a pooled container's agent reads frames until its call ends). */
+  write(data: Buffer): void;
   /** Resolves when the engine closes the output stream (the container exited) or the connection fails. */
   readonly ended: Promise<void>;
   destroy(): void;
@@ -61,7 +63,12 @@ export function rawAttach(
         );
       }
       settled = true;
-      resolve({ endStdin: (data) => void socket.end(data), ended, destroy: () => void socket.destroy() });
+      resolve({
+        endStdin: (data) => void socket.end(data),
+        write: (data) => void socket.write(data),
+        ended,
+        destroy: () => void socket.destroy(),
+      });
       if (rest.length > 0) options.onData(rest);
     };
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);

@@ -75,6 +75,8 @@ async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: 
       maxConcurrentTasks: 1,
       searchBackendUrl: config.searchBackendUrl,
       env: io.env,
+      // One call per process: a container started ahead would only be removed again at exit.
+      pool: { enabled: false, idleMs: config.poolIdleMs },
     });
     return { prepared, logger, policy, executor };
   } catch (err) {
