@@ -13,6 +13,7 @@ import { floodCase } from './cases/flood';
 import { grepCase } from './cases/grep';
 import { grepIncludeCase } from './cases/grep-include';
 import { idleCase } from './cases/idle';
+import { poolCase } from './cases/pool';
 import { throughputCase } from './cases/throughput';
 import type { BenchCase } from './lib/bench-case';
 import { benchConfig } from './lib/config';
@@ -25,6 +26,7 @@ import { P95_MIN_SAMPLES } from './lib/stats';
 /** In the order they run. */
 const CASES: BenchCase[] = [
   coldCase,
+  poolCase,
   endToEndCase,
   idleCase,
   dispatchCase,

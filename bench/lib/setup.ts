@@ -83,6 +83,9 @@ export async function benchExecutor(options: ExecutorOptions = {}): Promise<Exec
     maxQueuedTasks: 256,
     imageOverrides: { ...offlineToolImages(), bench_flood: OFFLINE_BUSYBOX_IMAGE },
     catalog: createToolCatalog({ custom: [floodTool] }),
+    // "Executor" in every case means the cold path, one container started per call; the pool case turns
+    // the warm pool on for its own variant.
+    pool: { enabled: false },
     ...options,
   });
 }
