@@ -106,7 +106,7 @@ export function duplexAttach(stream: Duplex, onData: AttachDataHandler): AttachS
     stream.on('error', () => resolve());
   });
   stream.on('data', (chunk: Buffer) => onData(chunk));
-  return { endStdin: (data) => void stream.end(data), ended, destroy: () => void stream.destroy() };
+  return { endStdin: (data) => void stream.end(data), ended, destroy: () => void stream.destroy(), stdin: stream };
 }
 
 /**

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { Writable } from 'node:stream';
 
 /** A live attach connection to a container's stdio. */
 export interface AttachStream {
@@ -7,6 +8,8 @@ export interface AttachStream {
   /** Resolves when the engine closes the output stream (the container exited) or the connection fails. */
   readonly ended: Promise<void>;
   destroy(): void;
+  /** The container's stdin as a stream, for attaches that stay open (session containers); ending it closes stdin. */
+  readonly stdin?: Writable;
 }
 
 /** Receives multiplexed output bytes. The buffer is reused for the next read: copy what you keep. */
@@ -61,7 +64,7 @@ export function rawAttach(
         );
       }
       settled = true;
-      resolve({ endStdin: (data) => void socket.end(data), ended, destroy: () => void socket.destroy() });
+      resolve({ endStdin: (data) => void socket.end(data), ended, destroy: () => void socket.destroy(), stdin: socket });
       if (rest.length > 0) options.onData(rest);
     };
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
