@@ -14,6 +14,8 @@ export function frame(stream: 1 | 2, payload: string | Buffer): Buffer {
 
 export class FakeContainer {
   readonly stdin: Buffer[] = [];
+  /** Sees each stdin write as it arrives (a fake in-sandbox agent reads its frames here). */
+  onStdin: ((chunk: Buffer) => void) | undefined;
   stdinEnded = false;
   started = false;
   exited = false;
@@ -32,6 +34,7 @@ export class FakeContainer {
       read() {},
       write: (chunk: Buffer, _enc, cb) => {
         this.stdin.push(chunk);
+        this.onStdin?.(chunk);
         cb();
       },
       final: (cb) => {
