@@ -268,6 +268,11 @@ describe('sessions (fake engine, fake agent)', () => {
     const r = await h.run('s1');
     expect(h.docker.get(r.containerId as string).body.Labels).toMatchObject({ [LABELS.sessionId]: 's1' });
     expect(h.sessionContainers()).toEqual([]);
+    // The executor's default session id only labels: it never routes a task into a session.
+    const d = await harness({}, { sessionId: 'default-label' });
+    const labelled = await d.run(undefined);
+    expect(d.docker.get(labelled.containerId as string).body.Labels).toMatchObject({ [LABELS.sessionId]: 'default-label' });
+    expect(d.sessionContainers()).toEqual([]);
     await expect(h.ex.prewarmSession('s1', { tool: 'echo', params: { text: 'x' } })).rejects.toMatchObject({
       code: 'INVALID_REQUEST',
     });

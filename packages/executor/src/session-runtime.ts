@@ -101,9 +101,12 @@ export class SessionRuntime implements StepRuntime {
     this.agentPath = options.agentPath ?? sandboxAgentPath;
   }
 
-  /** Whether a step runs in a session: a session id, sessions enabled, and no egress (web tools run per call). */
+  /**
+   * Whether a step runs in a session: the request named one (the executor's default `sessionId` only
+   * labels), and it needs no egress (web tools run per call, through their own egress proxy).
+   */
   static routes(spec: Pick<StepSpec, 'plan'>): boolean {
-    return spec.plan.sessionId !== undefined && spec.plan.egressDir === undefined;
+    return spec.plan.runInSession !== undefined && spec.plan.egressDir === undefined;
   }
 
   async start(spec: StepSpec, signal: AbortSignal): Promise<RunningStep> {
@@ -163,7 +166,8 @@ export class SessionRuntime implements StepRuntime {
   ): Promise<{ session: Session; container: SessionContainer }> {
     const context = { taskId: plan.taskId, tool: plan.tool };
     if (this.disposed) throw new ExecutorError('EXECUTOR_CLOSED', 'the executor is closed', context);
-    const id = plan.sessionId as string;
+    const id = plan.runInSession;
+    if (id === undefined) throw new ExecutorError('INVALID_REQUEST', 'a session call needs a session id', context);
     const binding = bindingOf(plan);
     let s = this.sessions.get(id);
     if (s !== undefined) {
