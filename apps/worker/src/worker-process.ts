@@ -111,7 +111,10 @@ export class WorkerProcess {
       });
       resolved = { ...resolved, config: { ...config, name: executor.workerId } };
     }
-    const metrics = new WorkerMetrics({ name: resolved.config.name, version, liveTasks: () => executor.liveTasks(),
+    const metrics = new WorkerMetrics({
+      name: resolved.config.name,
+      version,
+      liveTasks: () => executor.liveTasks(),
       sessions: () => executor.listSessions(),
     });
     // A tool this configuration cannot run (web_search without a backend, an image that is missing under

@@ -319,7 +319,11 @@ export class Executor {
       imageFor: (tool, image) => this.imageFor(tool, image),
     });
     try {
-      await this.images.ensure(plan.image, { taskId: plan.taskId, tool: plan.tool, signal: new AbortController().signal });
+      await this.images.ensure(plan.image, {
+        taskId: plan.taskId,
+        tool: plan.tool,
+        signal: new AbortController().signal,
+      });
       return await this.sessions.prewarm(plan);
     } finally {
       workspace?.close();

@@ -64,7 +64,12 @@ export function rawAttach(
         );
       }
       settled = true;
-      resolve({ endStdin: (data) => void socket.end(data), ended, destroy: () => void socket.destroy(), stdin: socket });
+      resolve({
+        endStdin: (data) => void socket.end(data),
+        ended,
+        destroy: () => void socket.destroy(),
+        stdin: socket,
+      });
       if (rest.length > 0) options.onData(rest);
     };
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);

@@ -128,7 +128,10 @@ export class SessionContainer {
       attach = await docker.attachContainer(id, { stdin: true, onData: (chunk) => demux.push(chunk) });
       const stdin = attach.stdin;
       if (stdin === undefined)
-        throw new ExecutorError('INTERNAL', 'the Docker client cannot keep a container stdin open (no AttachStream.stdin)');
+        throw new ExecutorError(
+          'INTERNAL',
+          'the Docker client cannot keep a container stdin open (no AttachStream.stdin)',
+        );
       void attach.ended.then(() => agentOut.end());
       const client = new SandboxAgentClient({
         input: agentOut,
@@ -226,10 +229,14 @@ export class SessionContainer {
     const e = ExecutorError.fromUnknown(err, context);
     if (e.code !== 'SANDBOX_AGENT_GONE') return e;
     if (this.closedBy !== undefined)
-      return new ExecutorError('SESSION_CLOSED', `session '${this.sessionId}' was closed (${this.closedBy}) while the call ran`, {
-        ...context,
-        cause: err,
-      });
+      return new ExecutorError(
+        'SESSION_CLOSED',
+        `session '${this.sessionId}' was closed (${this.closedBy}) while the call ran`,
+        {
+          ...context,
+          cause: err,
+        },
+      );
     const wait = new AbortController();
     const state = await Promise.race([this.died, sleep(this.ctx.clock, DEATH_WAIT_MS, wait.signal)]);
     wait.abort();
@@ -251,7 +258,11 @@ export class SessionContainer {
     try {
       const call = this.client.run({ argv: OOM_COUNTER_ARGV, timeoutMs: 5000 });
       const [out] = await Promise.all([call.stdout.toArray(), call.exit.catch(() => undefined)]);
-      const counts = [...Buffer.concat(out).toString('utf8').matchAll(/^oom_kill (\d+)$/gm)].map((m) => Number(m[1]));
+      const counts = [
+        ...Buffer.concat(out)
+          .toString('utf8')
+          .matchAll(/^oom_kill (\d+)$/gm),
+      ].map((m) => Number(m[1]));
       if (counts.length > 0) {
         const now = Math.max(...counts);
         const grew = now > this.oomKills;

@@ -9,7 +9,10 @@ import type { TaskRequest } from './task-types';
 import type { PinnedWorkspace } from './workspace-source';
 
 /** What `executor.prewarmSession` takes: a call like the session's first, which is planned and judged but not run. */
-export type SessionPrewarmRequest = Pick<TaskRequest, 'tool' | 'params' | 'args' | 'mountSource' | 'limits' | 'timeoutMs'>;
+export type SessionPrewarmRequest = Pick<
+  TaskRequest,
+  'tool' | 'params' | 'args' | 'mountSource' | 'limits' | 'timeoutMs'
+>;
 
 export interface PrewarmContext {
   catalog: ExecutorCatalog;

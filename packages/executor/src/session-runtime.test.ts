@@ -61,7 +61,11 @@ async function harness(sessions: ExecutorOptions['sessions'] = {}, o: ExecutorOp
         ...(sessionId === undefined ? {} : { sessionId }),
         ...extra,
       }),
-    sessionContainers: () => docker.live().filter((c) => c.body.Labels[LABELS.session] === '1').map((c) => c.id),
+    sessionContainers: () =>
+      docker
+        .live()
+        .filter((c) => c.body.Labels[LABELS.session] === '1')
+        .map((c) => c.id),
   };
 }
 
@@ -79,8 +83,15 @@ describe('sessions (fake engine, fake agent)', () => {
     expect(h.sessionContainers()).toEqual([a.containerId]);
     const body = h.docker.get(id as string).body;
     expect(body.Cmd).toEqual([SANDBOX_AGENT_TARGET]);
-    expect(body.HostConfig).toMatchObject({ CapDrop: ['ALL'], ReadonlyRootfs: true, NetworkMode: 'none', Memory: 64 * MiB });
-    expect(body.HostConfig.Mounts).toContainEqual(expect.objectContaining({ Target: SANDBOX_AGENT_TARGET, ReadOnly: true }));
+    expect(body.HostConfig).toMatchObject({
+      CapDrop: ['ALL'],
+      ReadonlyRootfs: true,
+      NetworkMode: 'none',
+      Memory: 64 * MiB,
+    });
+    expect(body.HostConfig.Mounts).toContainEqual(
+      expect.objectContaining({ Target: SANDBOX_AGENT_TARGET, ReadOnly: true }),
+    );
     expect(body).toMatchObject({ OpenStdin: true, StdinOnce: true, AttachStdin: true });
     expect(body.Labels).toMatchObject({
       [LABELS.session]: '1',
@@ -95,7 +106,14 @@ describe('sessions (fake engine, fake agent)', () => {
       ['echo', 'two', '0'],
     ]);
     expect(h.ex.listSessions()).toEqual([
-      expect.objectContaining({ sessionId: 's1', state: 'ready', calls: 2, containerId: id, image: 'img:echo', restarts: 0 }),
+      expect.objectContaining({
+        sessionId: 's1',
+        state: 'ready',
+        calls: 2,
+        containerId: id,
+        image: 'img:echo',
+        restarts: 0,
+      }),
     ]);
     expect(h.meter.total('baaaht_executor_session_calls_total', { tool: 'echo' })).toBe(2);
     expect(h.meter.last('baaaht_executor_sessions', { state: 'ready' })).toBe(1);
@@ -126,7 +144,12 @@ describe('sessions (fake engine, fake agent)', () => {
       expect(
         (await h.ex.executeTask({ tool: 'ws_read', params: { text: 'r' }, sessionId: 'ro', mountSource: dirB })).status,
       ).toBe('completed');
-      const rw = await h.ex.executeTask({ tool: 'ws_write', params: { text: 'w' }, sessionId: 'ro', mountSource: dirB });
+      const rw = await h.ex.executeTask({
+        tool: 'ws_write',
+        params: { text: 'w' },
+        sessionId: 'ro',
+        mountSource: dirB,
+      });
       expect(rw.error).toMatchObject({ code: 'SESSION_MISMATCH', detail: 'workspace mode' });
     } finally {
       fs.rmSync(dirA, { recursive: true });
@@ -271,7 +294,9 @@ describe('sessions (fake engine, fake agent)', () => {
     // The executor's default session id only labels: it never routes a task into a session.
     const d = await harness({}, { sessionId: 'default-label' });
     const labelled = await d.run(undefined);
-    expect(d.docker.get(labelled.containerId as string).body.Labels).toMatchObject({ [LABELS.sessionId]: 'default-label' });
+    expect(d.docker.get(labelled.containerId as string).body.Labels).toMatchObject({
+      [LABELS.sessionId]: 'default-label',
+    });
     expect(d.sessionContainers()).toEqual([]);
     await expect(h.ex.prewarmSession('s1', { tool: 'echo', params: { text: 'x' } })).rejects.toMatchObject({
       code: 'INVALID_REQUEST',

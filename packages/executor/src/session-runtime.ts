@@ -220,7 +220,9 @@ export class SessionRuntime implements StepRuntime {
     const { maxSessions, whenFull } = this.options.sessions;
     const holding = [...this.sessions.values()].filter((s) => s.state !== 'broken');
     if (holding.length < maxSessions) return;
-    const idle = holding.filter((s) => s.state === 'ready' && s.active === 0).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    const idle = holding
+      .filter((s) => s.state === 'ready' && s.active === 0)
+      .sort((a, b) => a.lastUsedAt - b.lastUsedAt);
     const victim = whenFull === 'evict-idle' ? idle[0] : undefined;
     if (victim === undefined)
       throw new ExecutorError(
@@ -282,7 +284,11 @@ export class SessionRuntime implements StepRuntime {
       Math.max(0, expiresAt - clock.now()),
     );
     if (s.active === 0) this.armIdle(s);
-    this.ctx.logger.debug('session ready', { component: 'executor', sessionId: s.id, containerId: shortId(container.id) });
+    this.ctx.logger.debug('session ready', {
+      component: 'executor',
+      sessionId: s.id,
+      containerId: shortId(container.id),
+    });
     this.publish();
   }
 
@@ -402,8 +408,7 @@ export class SessionRuntime implements StepRuntime {
       (typeof COUNTED_SESSION_STATES)[number],
       number
     >;
-    for (const s of [...this.sessions.values(), ...this.closingSessions])
-      if (s.state !== 'closed') counts[s.state]++;
+    for (const s of [...this.sessions.values(), ...this.closingSessions]) if (s.state !== 'closed') counts[s.state]++;
     this.metrics.states(counts);
   }
 }

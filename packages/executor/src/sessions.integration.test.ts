@@ -116,7 +116,13 @@ describe('sessions on the real engine', () => {
     expect(await sh(ex, 'state', 'read-tmp')).toMatchObject({ status: 'completed', stdout: 'kept-between-calls\n' });
     expect(sessionContainers()).toEqual([short(w.containerId)]);
     expect(ex.listSessions()).toEqual([
-      expect.objectContaining({ sessionId: 'state', state: 'ready', calls: 4, workspace: ws.dir, containerId: w.containerId }),
+      expect.objectContaining({
+        sessionId: 'state',
+        state: 'ready',
+        calls: 4,
+        workspace: ws.dir,
+        containerId: w.containerId,
+      }),
     ]);
   });
 
@@ -192,7 +198,9 @@ it('closes an idle session after idleMs and removes its container', async () => 
 
 it('close() drains every session and leaves no container', async () => {
   const ex = await open();
-  const ids = await Promise.all(['d1', 'd2', 'd3'].map(async (s) => short((await read(ex, s, 'one-kb.txt')).containerId)));
+  const ids = await Promise.all(
+    ['d1', 'd2', 'd3'].map(async (s) => short((await read(ex, s, 'one-kb.txt')).containerId)),
+  );
   expect(new Set(ids).size).toBe(3);
   await ex.close();
   expect(live().filter((id) => ids.includes(id))).toEqual([]);

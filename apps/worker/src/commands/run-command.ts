@@ -26,7 +26,7 @@ export const runCommand: CommandSpec = {
     'Runs one tool locally through the same executor and policy as the worker, without an orchestrator.\n' +
     "--param values are coerced to the type the tool's schema declares; --mount DIR counts as allowed by the operator.\n" +
     '--session ID runs the call as a session call (sessions enabled for this process); a session lives as long as its\n' +
-    "worker process, so state only carries over between calls in a long-lived `worker serve`.",
+    'worker process, so state only carries over between calls in a long-lived `worker serve`.',
   flags: {
     ...TOOL_CALL_FLAGS,
     session: {
@@ -48,7 +48,8 @@ export const runCommand: CommandSpec = {
 async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: CliIo) {
   const { config } = resolved;
   const sessionId = stringValue(parsed.values, 'session');
-  if (sessionId !== undefined && sessionId.trim() === '') throw usageError('a session id must not be empty', '--session');
+  if (sessionId !== undefined && sessionId.trim() === '')
+    throw usageError('a session id must not be empty', '--session');
   const source = resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages;
   const prepared: PreparedToolCall = prepareToolCall(parsed, config.toolImages, source);
   const unavailable = unavailableTools(config).get(prepared.tool);

@@ -44,7 +44,8 @@ export class FakeSessionAgents {
     if (c.exited) return;
     if (f.type === 'cancel') {
       this.cancels.push({ containerId: c.id, callId: f.callId, force: f.force, graceMs: f.graceMs });
-      if (this.hanging.get(c.id)?.delete(f.callId) === true) exit(c, f.callId, { signaled: true, value: 9, cancelled: true });
+      if (this.hanging.get(c.id)?.delete(f.callId) === true)
+        exit(c, f.callId, { signaled: true, value: 9, cancelled: true });
       return;
     }
     if (f.type !== 'run') return;
@@ -77,11 +78,7 @@ function send(c: FakeContainer, f: AgentFrame): void {
   if (!c.exited) c.stdout(encodeAgentFrame(f));
 }
 
-function exit(
-  c: FakeContainer,
-  callId: number,
-  o: { signaled?: boolean; value: number; cancelled?: boolean },
-): void {
+function exit(c: FakeContainer, callId: number, o: { signaled?: boolean; value: number; cancelled?: boolean }): void {
   send(c, {
     type: 'exit',
     callId,
