@@ -13,7 +13,10 @@ const inPackage = cwd !== repo && cwd.startsWith(repo + path.sep);
 const fs = require('node:fs');
 const roots = inPackage
   ? [cwd]
-  : ['packages', 'apps', 'tests'].filter((d) => fs.existsSync(path.join(repo, d))).map((d) => `<rootDir>/${d}`);
+  : // bench/ only for its helpers' unit tests (bench/test/*.test.ts); the suite itself is `pnpm bench`.
+    ['packages', 'apps', 'tests', 'bench']
+      .filter((d) => fs.existsSync(path.join(repo, d)))
+      .map((d) => `<rootDir>/${d}`);
 
 const swc = [
   '@swc/jest',

@@ -1,7 +1,7 @@
 // `pnpm demo`: the main job in one command. Prepares tool images (offline
 // ones built from this host's binaries when the catalog defaults cannot be
 // pulled), starts the dev orchestrator and a worker on a Unix socket, runs one
-// task of every tool against a sample workspace, prints a results table, and
+// task of every default tool (not the opt-in exec) against a sample workspace, prints a results table, and
 // shuts both down cleanly (the worker drains on SIGTERM).
 //
 // The web tools need something to reach; since this machine may have no

@@ -86,3 +86,9 @@ export async function benchExecutor(options: ExecutorOptions = {}): Promise<Exec
     ...options,
   });
 }
+
+/** The 1 KB `file_read` every latency case measures; throws unless it completed. */
+export async function readOneKb(executor: Executor, ws: string): Promise<void> {
+  const r = await executor.executeTask({ tool: 'file_read', params: { path: 'file.txt' }, mountSource: ws });
+  if (r.status !== 'completed') throw new Error(`executor: ${r.status} ${r.error?.message}`);
+}

@@ -78,6 +78,14 @@ export function commandFlags(spec: CommandSpec): ResolvedFlag[] {
       description: `${o.description} (default ${o.defaultText}; env ${envName(o.flag)})`,
       ...(o.choices ? { choices: o.choices } : {}),
     });
+    if (o.negatable === true)
+      daemon.push({
+        name: `no-${o.flag}`,
+        group: 'daemon',
+        type: 'boolean',
+        valueName: '',
+        description: `turn off --${o.flag}`,
+      });
   }
   return [...own, ...daemon];
 }

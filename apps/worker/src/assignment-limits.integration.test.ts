@@ -48,7 +48,9 @@ beforeAll(async () => {
     loopbackPolicyYaml(ws.dir, web.port) +
       `quotas:\n  max_memory: ${GiB}\n  max_cpus: 1000000000\n  max_pids: 100\n  max_memory_swap: 0\n`,
   );
-  stack = await startCliStack({ workerName, policyFile, images: IMAGES });
+  // --no-pool: the teardown SIGKILLs the worker, and a killed worker's waiting pool container (which exits
+  // when its attach drops) is only removed by the next reap of a restarted worker, which this test never starts.
+  stack = await startCliStack({ workerName, policyFile, images: IMAGES, workerArgs: ['--no-pool'] });
   client = createHubClient(stack.addr);
 });
 

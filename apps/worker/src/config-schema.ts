@@ -60,6 +60,10 @@ export interface WorkerConfig {
   offlineImages: boolean;
   /** OCI runtime for tool containers. @default 'runc' */
   runtime: string;
+  /** Start the next call's container ahead of time (the executor's warm pool). @default true */
+  pool: boolean;
+  /** How long a pooled container waits for its call. @default 30000 */
+  poolIdleMs: number;
   tlsCa: string | undefined;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -80,6 +84,8 @@ export interface WorkerConfig {
 export interface OptionSpec extends OptionRule {
   /** Flag name without dashes; env var is `WORKER_` + upper snake case, file keys kebab or snake case. */
   flag: string;
+  /** A boolean that defaults to true: the command line also takes `--no-<flag>` to turn it off. */
+  negatable?: boolean;
   field: keyof WorkerConfig;
   /** Rendering of the default for help and docs. */
   defaultText: string;
@@ -265,6 +271,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'OCI runtime for tool containers (e.g. runc, runsc)',
   },
   {
+    flag: 'pool',
+    field: 'pool',
+    type: 'boolean',
+    negatable: true,
+    defaultText: 'true',
+    valueName: '',
+    description:
+      "start the next call's container ahead of time, one per call as before (--no-pool: every call starts cold)",
+  },
+  {
+    flag: 'pool-idle',
+    field: 'poolIdleMs',
+    type: 'duration',
+    defaultText: '30s',
+    valueName: 'DURATION',
+    description: 'how long a pooled container waits for its call before it is removed',
+  },
+  {
     flag: 'tls-ca',
     field: 'tlsCa',
     type: 'string',
@@ -371,6 +395,8 @@ export function defaultWorkerConfig(hostname: string, env: NodeJS.ProcessEnv = p
     pullPolicy: 'if-missing',
     offlineImages: false,
     runtime: 'runc',
+    pool: true,
+    poolIdleMs: 30_000,
     tlsCa: undefined,
     tlsCert: undefined,
     tlsKey: undefined,

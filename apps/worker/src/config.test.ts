@@ -162,3 +162,29 @@ describe('resolveWorkerConfig', () => {
     expect(err.message).toBe('--config: config file /nonexistent/w.yaml does not exist');
   });
 });
+
+describe('warm pool options', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-pool-cfg-'));
+  afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('is on with a 30 s idle timeout by default; --no-pool turns it off, --pool-idle sets the timeout', () => {
+    expect(resolveWorkerConfig({ env: { HOME: home }, hostname: 'h' }).config).toMatchObject({
+      pool: true,
+      poolIdleMs: 30_000,
+    });
+    const { config, sources } = resolveWorkerConfig({
+      env: { HOME: home },
+      hostname: 'h',
+      flags: { 'no-pool': true, 'pool-idle': '5s' },
+    });
+    expect(config).toMatchObject({ pool: false, poolIdleMs: 5000 });
+    expect(sources.pool).toBe('--no-pool');
+    expect(resolveWorkerConfig({ env: { HOME: home, WORKER_POOL: 'false' }, hostname: 'h' }).config.pool).toBe(false);
+  });
+
+  it('refuses --pool together with --no-pool', () => {
+    expect(() =>
+      resolveWorkerConfig({ env: { HOME: home }, hostname: 'h', flags: { pool: true, 'no-pool': true } }),
+    ).toThrow(WorkerCliError);
+  });
+});

@@ -87,6 +87,11 @@ export function resolveWorkerConfig(options: ResolveWorkerConfigOptions = {}): R
 
   for (const option of OPTIONS) {
     const value = flags[option.flag];
+    if (option.negatable === true && flags[`no-${option.flag}`] === true) {
+      if (value === true) throw configError(`--no-${option.flag}`, `contradicts --${option.flag}`);
+      set(option, false, `--no-${option.flag}`);
+      continue;
+    }
     if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
     set(option, value, `--${option.flag}`);
   }

@@ -24,6 +24,8 @@ export function reportFromFinished(tool: string, finished: TaskFinished): TaskRe
     durationMs: finished.durationMs,
     containerId: finished.containerId || null,
     structured,
+    stdoutDroppedBytes: finished.stdoutDroppedBytes,
+    stderrDroppedBytes: finished.stderrDroppedBytes,
     error:
       finished.error && (finished.error.code || finished.error.message)
         ? { code: finished.error.code, message: finished.error.message, detail: finished.error.detail }

@@ -42,6 +42,7 @@ describe('--offline-images', () => {
       list: FILE,
       web_search: WEB,
       fetch_url: WEB,
+      exec: FILE,
     });
     expect(sources.toolImages).toBe('--offline-images');
     expect(sources.pullPolicy).toBe('--offline-images');

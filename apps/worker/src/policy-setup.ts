@@ -54,6 +54,7 @@ export function createWorkerPolicy(options: WorkerPolicyOptions): WorkerPolicy {
     enforce: (request) => store.current().enforce(request),
     checkEgress: (request) => store.current().checkEgress(request),
     snapshot: () => store.current(),
+    toolGrant: (tool) => store.current().toolGrant(tool),
   };
   return { store, enforcer };
 }

@@ -15,7 +15,7 @@ import type { TaskReport } from './task-output';
 jest.setTimeout(120_000);
 
 const OWNER = { uid: 1234, gid: 1234 };
-const FILE_IMAGES = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list']
+const FILE_IMAGES = ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list', 'exec']
   .map((t) => `${t}=${OFFLINE_BUSYBOX_IMAGE}`)
   .join(',');
 const WEB_IMAGES = `fetch_url=${OFFLINE_CURL_IMAGE},web_search=${OFFLINE_CURL_IMAGE}`;
@@ -281,6 +281,69 @@ describe('worker run --json (real binary, real containers)', () => {
       ],
     });
     expect(web.requests).toContain('/search?q=baaaht%20worker&format=json');
+  });
+
+  it('exec without tools.exec.enabled fails up front with the one clear message, exit 2 or 1, no container', async () => {
+    for (const policy of [[], ['--policy', policyFile]]) {
+      const r = await run(['exec', '--mount', ws.dir, '--param', 'command=echo hi', ...policy]);
+      expect(r.code).not.toBe(0);
+      expect(r.report).toMatchObject({
+        tool: 'exec',
+        status: 'error',
+        containerId: null,
+        error: { code: 'TOOL_UNAVAILABLE' },
+      });
+      expect(r.report.error?.message).toMatch(/exec is disabled: .*set tools\.exec\.enabled: true in the policy file/);
+    }
+  });
+
+  it('exec with the policy enabling it: command, exit code, signal, head+tail truncation', async () => {
+    const execPolicy = path.join(path.dirname(policyFile), 'policy-exec.yaml');
+    fs.writeFileSync(
+      execPolicy,
+      `${loopbackPolicyYaml(ws.dir, web.port)}tools:\n  exec:\n    enabled: true\n    limits:\n      max_output_bytes: 1000\n`,
+    );
+    const ok = await run(['exec', '--mount', ws.dir, '--param', 'command=echo hi; id -u', '--policy', execPolicy]);
+    expect(ok.code).toBe(0);
+    expect(ok.report).toMatchObject({ status: 'completed', exitCode: 0, stdout: `hi\n${OWNER.uid}\n` });
+    expect(ok.report.structured).toMatchObject({ exitCode: 0, signal: null });
+
+    const argv = await run([
+      'exec',
+      '--mount',
+      ws.dir,
+      '--param-json',
+      'argv=["printf","%s|","a b","c"]',
+      '--policy',
+      execPolicy,
+    ]);
+    expect(argv.report).toMatchObject({ status: 'completed', stdout: 'a b|c|' });
+
+    const killed = await run(['exec', '--mount', ws.dir, '--param', 'command=kill -9 $$', '--policy', execPolicy]);
+    expect(killed.code).toBe(1);
+    expect(killed.report).toMatchObject({ status: 'failed', exitCode: 137, structured: { signal: 'SIGKILL' } });
+
+    // The policy's 1000-byte cap: 500 bytes of head, 500 of tail, the middle counted.
+    const big = await run(['exec', '--mount', ws.dir, '--param', 'command=seq 1 2000', '--policy', execPolicy]);
+    const printed = Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join('');
+    expect(big.report).toMatchObject({
+      status: 'completed',
+      truncated: true,
+      stdoutDroppedBytes: printed.length - 1000,
+    });
+    expect(big.report.stdout.startsWith(printed.slice(0, 500))).toBe(true);
+    expect(big.report.stdout.endsWith(printed.slice(-500))).toBe(true);
+
+    // Without --json: the summary line shows the exit code, the signal and the dropped bytes.
+    const human = await runCli(
+      'worker',
+      ['run', 'exec', '--mount', ws.dir, '--param', 'command=seq 1 2000; kill -9 $$', '--policy', execPolicy],
+      { env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, WORKER_NAME: NAME }) },
+    );
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(
+      /exec failed in .*\(exit 137 \(SIGKILL\), container [0-9a-f]{12}, stdout truncated \(\d+ bytes dropped\)\)/,
+    );
   });
 
   it('every catalog tool ran to completion above', () => {

@@ -21,6 +21,9 @@ export interface TaskReport {
   error: { code: string; message: string; detail?: string } | null;
   /** Tool-specific parsed output (e.g. web_search results), when the tool produces one. */
   structured?: unknown;
+  /** Bytes of a stream dropped at the output caps; present only when some were. */
+  stdoutDroppedBytes?: number;
+  stderrDroppedBytes?: number;
 }
 
 /** Fields a result from the executor, the agent or the hub may carry. */
@@ -35,6 +38,8 @@ export interface ResultLike {
   containerId?: string | null;
   structured?: unknown;
   error?: unknown;
+  stdoutDroppedBytes?: number | bigint;
+  stderrDroppedBytes?: number | bigint;
 }
 
 export function toTaskReport(tool: string, result: ResultLike): TaskReport {
@@ -50,7 +55,28 @@ export function toTaskReport(tool: string, result: ResultLike): TaskReport {
     error: toErrorField(result.error),
   };
   if (result.structured !== undefined) report.structured = result.structured;
+  const stdoutDropped = Number(result.stdoutDroppedBytes ?? 0);
+  const stderrDropped = Number(result.stderrDroppedBytes ?? 0);
+  if (stdoutDropped > 0) report.stdoutDroppedBytes = stdoutDropped;
+  if (stderrDropped > 0) report.stderrDroppedBytes = stderrDropped;
   return report;
+}
+
+/** The signal that ended the tool, when its result names one (exec's `structured.signal`). */
+function signalOf(report: TaskReport): string | undefined {
+  const s = report.structured as { signal?: unknown } | null | undefined;
+  return typeof s === 'object' && s !== null && typeof s.signal === 'string' ? s.signal : undefined;
+}
+
+/** `output truncated`, or per stream with the dropped byte counts when the result has them. */
+function truncationText(report: TaskReport): string | undefined {
+  const parts: string[] = [];
+  if (report.stdoutDroppedBytes !== undefined)
+    parts.push(`stdout truncated (${report.stdoutDroppedBytes} bytes dropped)`);
+  if (report.stderrDroppedBytes !== undefined)
+    parts.push(`stderr truncated (${report.stderrDroppedBytes} bytes dropped)`);
+  if (parts.length > 0) return parts.join(', ');
+  return report.truncated ? 'output truncated' : undefined;
 }
 
 /** The report for a task that never ran (unknown tool, bad parameters, ...). */
@@ -96,11 +122,16 @@ export function exitCodeText(code: number | null | undefined): string {
   return typeof code === 'number' && code >= 0 ? String(code) : '-';
 }
 
-/** `grep completed in 1.234s (exit 0, container 0123456789ab)`, plus the error when there is one. */
+/**
+ * `grep completed in 1.234s (exit 0, container 0123456789ab)`, plus the error when there is one; exec adds
+ * its signal (`exit 137 (SIGKILL)`) and each truncated stream with its dropped bytes.
+ */
 export function summaryLine(report: TaskReport): string {
-  const parts = [`exit ${exitCodeText(report.exitCode)}`];
+  const signal = signalOf(report);
+  const parts = [`exit ${exitCodeText(report.exitCode)}${signal === undefined ? '' : ` (${signal})`}`];
   if (report.containerId) parts.push(`container ${report.containerId.slice(0, 12)}`);
-  if (report.truncated) parts.push('output truncated');
+  const truncation = truncationText(report);
+  if (truncation !== undefined) parts.push(truncation);
   let line = `${report.taskId === undefined ? '' : `task ${report.taskId}: `}${report.tool} ${report.status} in ${formatDuration(report.durationMs)} (${parts.join(', ')})`;
   if (report.error) {
     const { code, detail, message } = report.error;

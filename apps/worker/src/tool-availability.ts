@@ -1,4 +1,6 @@
-import type { Executor, ToolProbeResult } from '@baaaht/executor';
+import { optInRefusal } from '@baaaht/executor';
+import type { Executor, PolicyEnforcer, ToolProbeResult } from '@baaaht/executor';
+import type { ToolSpec } from '@baaaht/tool-specs';
 import { envName } from './config-schema';
 import type { WorkerConfig } from './config-schema';
 import type { Logger } from './logger';
@@ -32,6 +34,24 @@ export function unavailableTools(
     );
   }
   return unavailable;
+}
+
+/**
+ * The opt-in tools (exec) the policy does not enable, each with the setting that would. The worker does
+ * not offer them and `worker run` refuses them with the executor's own message. Judged when the worker
+ * starts: enabling exec by a policy reload takes a restart to be offered, disabling it denies at once.
+ */
+export function disabledOptInTools(
+  specs: readonly Pick<ToolSpec, 'name' | 'enabledBy'>[],
+  policy: Pick<PolicyEnforcer, 'toolGrant'>,
+): Map<string, string> {
+  const disabled = new Map<string, string>();
+  for (const spec of specs) {
+    if (spec.enabledBy === undefined) continue;
+    if (policy.toolGrant?.(spec.name)?.enabled !== true)
+      disabled.set(spec.name, optInRefusal(spec.name, spec.enabledBy));
+  }
+  return disabled;
 }
 
 /** Why the probe found a tool unusable, and what to do about it. */

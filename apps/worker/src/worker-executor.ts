@@ -37,6 +37,8 @@ export interface WorkerExecutorOptions {
   metrics?: MetricMeter;
   /** Executor sessions (`--sessions`, `--session-idle`, `--max-sessions`). @default disabled */
   sessions?: SessionOptions;
+  /** The executor's warm pool (`--pool`, `--pool-idle`). @default the executor's (on, 30 s) */
+  pool?: { enabled: boolean; idleMs: number };
 }
 
 /**
@@ -73,6 +75,7 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
       ...(options.searchBackendUrl !== undefined ? { searchBackendUrl: options.searchBackendUrl } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
       ...(options.sessions !== undefined ? { sessions: options.sessions } : {}),
+      ...(options.pool !== undefined ? { pool: options.pool } : {}),
     });
   } catch (err) {
     if (err instanceof TypeError) throw new WorkerCliError('CONFIG_INVALID', err.message, { cause: err });

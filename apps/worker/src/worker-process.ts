@@ -3,17 +3,16 @@ import type { AgentOptions, ConnectionState as AgentConnectionState } from '@baa
 import type { Executor } from '@baaaht/executor';
 import type { ReloadResult } from '@baaaht/policy';
 import type { ResolvedWorkerConfig } from './config';
-import { probeWorkerTools, unavailableTools } from './tool-availability';
+import { disabledOptInTools, probeWorkerTools, unavailableTools } from './tool-availability';
 import { noWorkspaceWarning } from './workspace-check';
 import { WorkerCliError } from './errors';
 import { createExecutorTaskHandler } from './executor-task-handler';
 import { createWorkerExecutor } from './worker-executor';
 import type { CliLogger } from './logger';
 import { createWorkerPolicy } from './policy-setup';
-import { createProcessMeter } from './prom-meter';
+import { loadPromMeter, loadStatusServer } from './lazy-modules';
 import type { PromMeter } from './prom-meter';
 import type { WorkerPolicy } from './policy-setup';
-import { startStatusServer } from './status-server';
 import type { StatusServer } from './status-server';
 import { workerCatalog } from './tool-catalog';
 import { WorkerMetrics } from './worker-metrics';
@@ -79,8 +78,9 @@ export class WorkerProcess {
       env,
       logger,
     });
-    // Only a status server is ever scraped; without one the libraries keep their no-op meters.
-    const meter = config.statusAddr !== undefined ? createProcessMeter() : undefined;
+    // Only a status server is ever scraped; without one the libraries keep their no-op meters (and
+    // prom-client is never loaded).
+    const meter = config.statusAddr !== undefined ? loadPromMeter().createProcessMeter() : undefined;
     let executor: Executor;
     try {
       executor = await createWorkerExecutor({
@@ -99,11 +99,14 @@ export class WorkerProcess {
         workerIdConflict: resolved.sources.name === 'default' ? 'suffix' : 'refuse',
         ...(meter !== undefined ? { metrics: meter } : {}),
         sessions: { enabled: config.sessions, idleMs: config.sessionIdleMs, maxSessions: config.maxSessions },
+        pool: { enabled: config.pool, idleMs: config.poolIdleMs },
       });
     } catch (err) {
       policy.store.close();
       throw err;
     }
+    // A container the pool started under the previous policy must not serve a call judged by the new one.
+    policy.store.on('reloaded', () => void executor.invalidatePool('policy reloaded'));
     if (executor.workerId !== config.name) {
       logger.warn(`another live worker on this host is named '${config.name}'; this one is '${executor.workerId}'`, {
         component: 'worker',
@@ -122,6 +125,7 @@ export class WorkerProcess {
     const names = catalog.all().map((s) => s.name);
     const probe = await probeWorkerTools(executor, names, logger);
     const unavailable = unavailableTools(config, probe, env);
+    for (const [tool, reason] of disabledOptInTools(catalog.all(), policy.enforcer)) unavailable.set(tool, reason);
     for (const [tool, reason] of unavailable) logger.warn(`not offering ${tool}: ${reason}`, { component: 'worker' });
     const mountWarning = noWorkspaceWarning(config, env);
     if (mountWarning !== undefined) logger.warn(mountWarning, { component: 'worker' });
@@ -149,7 +153,7 @@ export class WorkerProcess {
           metrics.setEgress({ allowed: m.egressAllowed, denied: m.egressDenied });
           return metrics.snapshot();
         };
-        statusServer = await startStatusServer({
+        statusServer = await loadStatusServer().startStatusServer({
           address: config.statusAddr,
           snapshot,
           ready: () => metrics.ready,

@@ -106,7 +106,13 @@ export function duplexAttach(stream: Duplex, onData: AttachDataHandler): AttachS
     stream.on('error', () => resolve());
   });
   stream.on('data', (chunk: Buffer) => onData(chunk));
-  return { endStdin: (data) => void stream.end(data), ended, destroy: () => void stream.destroy(), stdin: stream };
+  return {
+    endStdin: (data) => void stream.end(data),
+    write: (data) => void stream.write(data),
+    ended,
+    destroy: () => void stream.destroy(),
+    stdin: stream,
+  };
 }
 
 /**

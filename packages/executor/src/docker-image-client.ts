@@ -6,6 +6,11 @@ import type { Logger } from './logger';
 /** The image calls the executor makes. Each logs its own debug/error lines (`component: 'docker'`). */
 export interface ImageClient {
   imageExists(image: string): Promise<boolean>;
+  /**
+   * The image's id (`sha256:...`), or undefined when it is not present. Optional for fakes: without it the
+   * warm pool keys containers by image name only.
+   */
+  imageId?(image: string): Promise<string | undefined>;
   /** Pulls an image; rejects when the registry refuses or `signal` aborts. */
   pullImage(image: string, signal: AbortSignal): Promise<void>;
 }
@@ -33,6 +38,21 @@ export function createImageClient(options: { docker: DockerodeImages; logger: Lo
           }
         },
         (present) => ({ present }),
+      ),
+    imageId: (image) =>
+      loggedCall(
+        logger,
+        { doing: 'inspecting image', done: 'inspected image', failed: 'failed to inspect image' },
+        { image },
+        async () => {
+          try {
+            return String((await docker.getImage(image).inspect()).Id);
+          } catch (err) {
+            if (dockerStatus(err) === 404) return undefined;
+            throw err;
+          }
+        },
+        (id) => ({ present: id !== undefined }),
       ),
     pullImage: (image, signal) =>
       loggedCall(

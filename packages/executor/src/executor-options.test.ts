@@ -51,3 +51,24 @@ it('protects .git and refuses hard links by default; protectedPaths is normalise
     allowHardlinks: true,
   });
 });
+
+describe('pool options', () => {
+  it('defaults to on, one container ahead per key, 30 s idle, 8 in all', () => {
+    expect(resolveExecutorOptions().pool).toEqual({ enabled: true, perKey: 1, idleMs: 30_000, maxContainers: 8 });
+    expect(resolveExecutorOptions({ pool: { enabled: false, idleMs: 5000 } }).pool).toMatchObject({
+      enabled: false,
+      idleMs: 5000,
+    });
+  });
+
+  it.each<[unknown, string]>([
+    [{ perKey: 0 }, 'pool.perKey'],
+    [{ idleMs: 1.5 }, 'pool.idleMs'],
+    [{ maxContainers: -1 }, 'pool.maxContainers'],
+    [{ enabled: 'yes' }, 'pool.enabled'],
+    ['on', 'pool must be an object'],
+  ])('rejects %j with a TypeError naming %s', (pool, field) => {
+    expect(() => resolveExecutorOptions({ pool: pool as never })).toThrow(TypeError);
+    expect(() => resolveExecutorOptions({ pool: pool as never })).toThrow(field);
+  });
+});

@@ -23,6 +23,29 @@ export type ExecutorCatalog = Pick<ToolCatalog, 'has' | 'get' | 'validate' | 'va
 
 const MiB = 1024 * 1024;
 
+/** The warm pool (`pooled-container-runtime.ts`): a fresh container per call, started ahead of time. */
+export interface PoolOptions {
+  /**
+   * Start the next call's container ahead of time. Without the in-sandbox agent binary (`pnpm build`) the
+   * pool turns itself off with one warning. Ignored when `stepRuntime` is given.
+   * @default true
+   */
+  enabled?: boolean;
+  /** Containers waiting ahead per pool key (image, mounts, limits, user, runtime, labels). @default 1 */
+  perKey?: number;
+  /** How long a container waits for its call before it is removed, in ms. @default 30000 */
+  idleMs?: number;
+  /** Containers waiting ahead in all, over every key. @default 8 */
+  maxContainers?: number;
+}
+
+export interface ResolvedPoolOptions {
+  enabled: boolean;
+  perKey: number;
+  idleMs: number;
+  maxContainers: number;
+}
+
 export interface ExecutorOptions {
   /** Docker client. @default dockerode on DOCKER_HOST or /var/run/docker.sock */
   docker?: DockerClient;
@@ -119,6 +142,8 @@ export interface ExecutorOptions {
    * @default `{ enabled: false, idleMs: 300000, maxLifetimeMs: 3600000, maxSessions: 8, whenFull: 'evict-idle' }`
    */
   sessions?: SessionOptions;
+  /** The warm pool; see `PoolOptions`. @default `{ enabled: true, perKey: 1, idleMs: 30000, maxContainers: 8 }` */
+  pool?: PoolOptions;
 }
 
 export interface ResolvedExecutorOptions extends Required<
@@ -136,9 +161,11 @@ export interface ResolvedExecutorOptions extends Required<
     | 'protectedPaths'
     | 'stepRuntime'
     | 'sessions'
+    | 'pool'
   >
 > {
   sessions: ResolvedSessionOptions;
+  pool: ResolvedPoolOptions;
   protectedPaths: string[];
   docker?: DockerClient;
   policy?: PolicyEnforcer;
@@ -173,6 +200,20 @@ function resolveProtectedPaths(list: readonly string[] | undefined): string[] {
     if (!checked.ok) throw new TypeError(`protectedPaths[${i}] ${checked.message}`);
     return checked.path;
   });
+}
+
+function resolvePoolOptions(pool: PoolOptions | undefined): ResolvedPoolOptions {
+  if (pool !== undefined && (pool === null || typeof pool !== 'object' || Array.isArray(pool)))
+    throw new TypeError('pool must be an object ({ enabled?, perKey?, idleMs?, maxContainers? })');
+  const p = pool ?? {};
+  const enabled = p.enabled ?? true;
+  if (typeof enabled !== 'boolean') throw new TypeError(`pool.enabled must be a boolean (got ${String(p.enabled)})`);
+  return {
+    enabled,
+    perKey: positiveInt('pool.perKey', p.perKey, 1),
+    idleMs: positiveInt('pool.idleMs', p.idleMs, 30_000),
+    maxContainers: positiveInt('pool.maxContainers', p.maxContainers, 8),
+  };
 }
 
 /** Fills defaults and rejects bad values with a TypeError naming the field. */
@@ -216,6 +257,7 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
     protectedPaths: resolveProtectedPaths(options.protectedPaths),
     allowHardlinks: options.allowHardlinks ?? false,
     sessions: resolveSessionOptions(options.sessions),
+    pool: resolvePoolOptions(options.pool),
   };
   if (!['share', 'refuse', 'suffix'].includes(resolved.workerIdConflict))
     throw new TypeError(

@@ -7,7 +7,6 @@ import type { DockerClient, ManagedContainer } from './docker-client';
 import { dockerError, ExecutorError } from './errors';
 import { resolveExecutorOptions } from './executor-options';
 import type { ExecutorCatalog, ExecutorOptions, ResolvedExecutorOptions } from './executor-options';
-import { FreshContainerRuntime } from './fresh-container-runtime';
 import { probeToolImages, toolPrograms } from './image-probe';
 import type { ToolProbeResult } from './image-probe';
 import { ImageResolver } from './image-resolver';
@@ -23,6 +22,7 @@ import { judgePrewarm } from './session-prewarm';
 import type { SessionPrewarmRequest } from './session-prewarm';
 import { SessionRuntime } from './session-runtime';
 import type { SessionInfo } from './session-runtime';
+import { defaultRuntimeFactory } from './runtime-factory';
 import { Slots } from './slots';
 import type { StepRuntime } from './step-runtime';
 import { TaskEventHub } from './task-events';
@@ -77,7 +77,7 @@ export class Executor {
     );
     const images = new ImageResolver(docker, options.pullPolicy, logger);
     this.images = images;
-    const createRuntime = options.stepRuntime ?? ((context) => new FreshContainerRuntime(context));
+    const createRuntime = options.stepRuntime ?? defaultRuntimeFactory(options, logger);
     const runtimeContext = {
       docker,
       clock,
@@ -338,6 +338,14 @@ export class Executor {
   /** The sessions this executor holds (empty when sessions are disabled), oldest first. */
   listSessions(): SessionInfo[] {
     return this.sessions?.list() ?? [];
+  }
+
+  /**
+   * Removes the warm pool's waiting containers (calls already running finish); the next calls start cold
+   * and refill it. The worker calls it when its policy reloads. Returns how many were removed.
+   */
+  invalidatePool(reason: string): number {
+    return this.runtime.invalidate?.(reason) ?? 0;
   }
 
   /** Runs one reaper pass now; resolves with the number of containers removed. */

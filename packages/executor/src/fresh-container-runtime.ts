@@ -25,8 +25,12 @@ export class FreshContainerRuntime implements StepRuntime {
   /** Containers created and not yet removed: the reaper must not take them. */
   private readonly held = new Set<string>();
 
-  constructor(private readonly ctx: StepRuntimeContext) {
-    this.starts = new Slots(ctx.maxConcurrentStarts);
+  /** `starts`: the create/attach/start slots, when shared with another runtime (the warm pool's). */
+  constructor(
+    private readonly ctx: StepRuntimeContext,
+    starts?: Slots,
+  ) {
+    this.starts = starts ?? new Slots(ctx.maxConcurrentStarts);
   }
 
   owns(containerId: string): boolean {

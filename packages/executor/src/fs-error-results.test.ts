@@ -50,6 +50,8 @@ beforeEach(async () => {
     reapIntervalMs: 0,
     imageOverrides: { '*': 'img:any' },
     catalog: createToolCatalog({ custom: [probe] }),
+    // Counts the fresh path's containers on the fake engine; the pool is tested in pooled-container-runtime.test.ts.
+    pool: { enabled: false },
   });
 });
 afterEach(async () => {

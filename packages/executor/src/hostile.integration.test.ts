@@ -23,6 +23,8 @@ it('a fork bomb is held by the pid limit; the result is bounded and the containe
   expect(['failed', 'timeout']).toContain(r.status);
   // The shell saw fork() fail: the pid limit, not the timeout, is what held the bomb.
   expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable/i);
+  // The warm pool keeps a container waiting for the next call of this key: drop it, then count.
+  ex.invalidatePool('test: count containers');
   await ex.idle();
   expect(workerContainers(workerId)).toEqual([]);
 });
@@ -116,7 +118,10 @@ it('50 MB of output is capped, drained, and does not grow memory', async () => {
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   let streamed = 0;
-  const r = await ex.executeTask({
+  // The cold path: its attach reads reuse one buffer, which is what this bound is about. A pooled call's
+  // output arrives as agent frames (decoded per frame), which allocate and leave more to the GC.
+  const cold = await openTestExecutor(workerId, { pool: { enabled: false } });
+  const r = await cold.executeTask({
     tool: 'hostile',
     params: { case: 'flood' },
     onEvent: (e) => void (e.type === 'stdout' && (streamed += e.chunk.length)),
@@ -136,6 +141,7 @@ it('50 MB of output is capped, drained, and does not grow memory', async () => {
   expect(r.stdout.length).toBe(1 * MiB);
   expect(streamed).toBe(1 * MiB);
   expect(growthMiB).toBeLessThan(20 + 10);
+  await cold.close();
 });
 
 describe('a file tool has no network', () => {

@@ -95,6 +95,7 @@ export type {
 } from './metric-meter';
 export type { Logger } from './logger';
 export { systemClock } from './clock';
+export { optInRefusal } from './policy-gate';
 export type { Clock } from './clock';
 export type {
   ContainerRequest,
@@ -102,6 +103,7 @@ export type {
   EgressRequest,
   EgressDecision,
   PolicyEnforcer,
+  ToolGrant,
   RequestedResources,
 } from './policy-enforcer';
 export { sandboxAgentPath, SANDBOX_AGENT_BINARY } from './sandbox-agent-path';

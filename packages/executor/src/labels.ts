@@ -15,6 +15,12 @@ export const LABELS = Object.freeze({
   tool: 'org.baaaht.tool',
   /** Epoch milliseconds after which the task is over whatever happened to its worker. */
   deadline: 'org.baaaht.deadline',
+  /** `1` on a warm-pool container (created ahead of its call; see container-pool.ts). */
+  pool: 'org.baaaht.pool',
+  /** The pool key's hash: containers with the same one were created alike. */
+  poolKey: 'org.baaaht.pool-key',
+  /** Epoch ms after which a pool container that is still waiting for its call is removed. */
+  poolIdleDeadline: 'org.baaaht.pool-idle-deadline',
 });
 
 /** The `docker ps --filter label=` selector for every executor-managed container. */

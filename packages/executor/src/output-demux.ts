@@ -1,3 +1,6 @@
+import type { OutputCapMode } from '@baaaht/tool-specs';
+import { HeadTailBuffer } from './head-tail-buffer';
+
 /** Which stream a frame of Docker's multiplexed attach output belongs to. */
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -43,6 +46,12 @@ export interface OutputCaps {
   maxStderrBytes: number;
   /** Cap on stdout + stderr together. */
   maxOutputBytes: number;
+  /**
+   * `head` keeps the first bytes up to the caps. `head-tail` (exec) keeps, per stream, the first and the
+   * last half of `min(its cap, maxOutputBytes / 2)` and drops the middle (see head-tail-buffer.ts).
+   * @default 'head'
+   */
+  mode?: OutputCapMode;
 }
 
 /**
@@ -52,17 +61,37 @@ export interface OutputCaps {
 export class OutputCollector {
   private readonly kept: Record<OutputStream, Buffer[]> = { stdout: [], stderr: [] };
   private readonly keptBytes: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
-  readonly dropped: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
+  private readonly headDropped: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
+  /** Head+tail mode only: one buffer per stream. */
+  private readonly headTail: Record<OutputStream, HeadTailBuffer> | undefined;
 
-  constructor(private readonly caps: OutputCaps) {}
+  constructor(private readonly caps: OutputCaps) {
+    if (caps.mode === 'head-tail') {
+      const budget = (cap: number): number => Math.min(cap, Math.floor(caps.maxOutputBytes / 2));
+      this.headTail = {
+        stdout: new HeadTailBuffer(budget(caps.maxStdoutBytes)),
+        stderr: new HeadTailBuffer(budget(caps.maxStderrBytes)),
+      };
+    }
+  }
 
-  /** Records a chunk; returns the part that was kept (to forward as an event), or undefined. */
+  /** Bytes dropped per stream (head+tail mode: the middle, counted when read). */
+  get dropped(): Record<OutputStream, number> {
+    if (this.headTail === undefined) return this.headDropped;
+    return { stdout: this.headTail.stdout.dropped, stderr: this.headTail.stderr.dropped };
+  }
+
+  /**
+   * Records a chunk; returns the part that was kept (to forward as an event), or undefined. In head+tail
+   * mode only the head is forwarded as it arrives: the tail is known once the stream ends, in `text()`.
+   */
   accept(stream: OutputStream, chunk: Buffer): Buffer | undefined {
+    if (this.headTail !== undefined) return this.headTail[stream].push(chunk);
     const cap = stream === 'stdout' ? this.caps.maxStdoutBytes : this.caps.maxStderrBytes;
     const total = this.keptBytes.stdout + this.keptBytes.stderr;
     const room = Math.max(0, Math.min(cap - this.keptBytes[stream], this.caps.maxOutputBytes - total));
     const keep = Math.min(room, chunk.length);
-    this.dropped[stream] += chunk.length - keep;
+    this.headDropped[stream] += chunk.length - keep;
     if (keep === 0) return undefined;
     // Copy: the socket's buffer may be pooled, and a slice would pin the whole chunk.
     const part = Buffer.from(chunk.subarray(0, keep));
@@ -72,10 +101,12 @@ export class OutputCollector {
   }
 
   get truncated(): boolean {
-    return this.dropped.stdout > 0 || this.dropped.stderr > 0;
+    const dropped = this.dropped;
+    return dropped.stdout > 0 || dropped.stderr > 0;
   }
 
   text(stream: OutputStream): string {
+    if (this.headTail !== undefined) return this.headTail[stream].text();
     return Buffer.concat(this.kept[stream]).toString('utf8');
   }
 }

@@ -81,6 +81,23 @@ export interface EgressDecision {
 }
 
 /**
+ * What the policy grants an opt-in tool (`ToolSpec.enabledBy`: exec). The executor refuses the tool unless
+ * `enabled`, and tightens the call to the limits: each only lowers the executor's own value.
+ */
+export interface ToolGrant {
+  enabled: boolean;
+  /** Longest timeout a call may have; a longer one is shortened to it. */
+  maxTimeoutMs?: number;
+  /** Per-stream output cap in bytes (exec keeps the head and tail halves of it). */
+  maxOutputBytes?: number;
+  cpus?: number;
+  memoryBytes?: number;
+  pidsLimit?: number;
+  /** `egress`: the tool may reach the network through the egress proxy, under the policy's network rules. @default 'none' */
+  network?: 'none' | 'egress';
+}
+
+/**
  * Called by the executor before every container is created (`enforce`) and by
  * the egress proxy for every connection (`checkEgress`, twice: by name, then
  * by resolved address).
@@ -99,4 +116,9 @@ export interface PolicyEnforcer {
    * reload never changes the rules under a running task. Omitted: the enforcer is used as is.
    */
   snapshot?(): PolicyEnforcer;
+  /**
+   * The grant of an opt-in tool (`ToolSpec.enabledBy`). Omitted, or `enabled` not true: the executor
+   * refuses the tool (`POLICY_DENIED`, detail the spec's `enabledBy`), in every policy mode.
+   */
+  toolGrant?(tool: string): ToolGrant | undefined;
 }

@@ -3,7 +3,7 @@ import { applyEnforced, toContainerRequest } from './container-config';
 import type { ContainerPlan } from './container-config';
 import { engineMountDenial } from './engine-paths';
 import type { Logger } from './logger';
-import type { PolicyEnforcer } from './policy-enforcer';
+import type { PolicyEnforcer, ToolGrant } from './policy-enforcer';
 import type { TaskError, TaskStatus } from './task-types';
 import { guardWorkspace } from './workspace-guards';
 
@@ -14,7 +14,13 @@ import { guardWorkspace } from './workspace-guards';
  * result, never throws: a policy that cannot decide refuses (fail closed).
  */
 export type GateResult =
-  { allowed: true; plan: ContainerPlan } | { allowed: false; status: TaskStatus; error: TaskError };
+  | {
+      allowed: true;
+      plan: ContainerPlan;
+      /** An opt-in tool's grant (exec): its limits and network need, for the runner to apply. */
+      grant?: ToolGrant;
+    }
+  | { allowed: false; status: TaskStatus; error: TaskError };
 
 const refusal = (error: TaskError, status: TaskStatus = 'denied'): GateResult => ({ allowed: false, status, error });
 
@@ -32,7 +38,7 @@ export async function askPolicy(
   const request = toContainerRequest(plan, spec.network);
   try {
     const enforced = await policy.enforce(request);
-    if (spec.network === 'egress' && enforced.network === 'none')
+    if (request.network === 'egress' && enforced.network === 'none')
       return refusal({ code: 'POLICY_DENIED', message: `policy removed network egress, which ${spec.name} needs` });
     return { allowed: true, plan: applyEnforced(plan, enforced) };
   } catch (err) {
@@ -60,16 +66,23 @@ export async function askPolicy(
 export async function gateTask(
   policy: PolicyEnforcer | undefined,
   planned: ContainerPlan,
-  spec: Pick<ToolSpec, 'name' | 'network' | 'workspaceTargets'>,
+  spec: Pick<ToolSpec, 'name' | 'network' | 'workspaceTargets' | 'enabledBy'>,
   params: Record<string, unknown>,
   context: { env: NodeJS.ProcessEnv; logger: Logger },
 ): Promise<GateResult> {
   let plan = planned;
+  // An opt-in tool runs with its grant's limits and network need; the policy then judges that request.
+  const grant = spec.enabledBy === undefined ? undefined : policy?.toolGrant?.(spec.name);
+  const network = grant?.network ?? spec.network;
+  if (grant !== undefined) plan = applyGrant(plan, grant);
   if (policy !== undefined) {
-    const judged = await askPolicy(policy, plan, spec, context.logger);
+    const judged = await askPolicy(policy, plan, { name: spec.name, network }, context.logger);
     if (!judged.allowed) return judged;
     plan = judged.plan;
   }
+  // The executor's floor for opt-in tools, in every policy mode and without a policy: enabled, or refused.
+  if (spec.enabledBy !== undefined && grant?.enabled !== true)
+    return refusal({ code: 'POLICY_DENIED', message: optInRefusal(spec.name, spec.enabledBy), detail: spec.enabledBy });
   // The executor's floor, after the policy (so its audit sees the request) and whether or not there is one.
   const engineDenial =
     plan.workspaceSource === undefined ? undefined : engineMountDenial(plan.workspaceSource, context.env);
@@ -87,5 +100,22 @@ export async function gateTask(
   plan = guarded.plan;
   // The nested read-only binds are gated like the workspace: each must be the inode that was judged.
   for (const m of plan.protectedMounts ?? []) plan.pins?.push({ target: m.target, dev: m.dev, ino: m.ino });
-  return { allowed: true, plan };
+  return grant === undefined ? { allowed: true, plan } : { allowed: true, plan, grant };
+}
+
+/** The one message for an opt-in tool the policy did not enable (the worker's `run` says the same). */
+export function optInRefusal(tool: string, setting: string): string {
+  return `${tool} is disabled: it is opt-in, and the policy does not enable it (set ${setting}: true in the policy file)`;
+}
+
+/** The grant's resource limits, where they are tighter than the plan's. */
+function applyGrant(plan: ContainerPlan, grant: ToolGrant): ContainerPlan {
+  const tighter = (ours: number, theirs: number | undefined): number =>
+    typeof theirs === 'number' && Number.isFinite(theirs) && theirs > 0 ? Math.min(ours, theirs) : ours;
+  return {
+    ...plan,
+    cpus: tighter(plan.cpus, grant.cpus),
+    memoryBytes: tighter(plan.memoryBytes, grant.memoryBytes),
+    pidsLimit: tighter(plan.pidsLimit, grant.pidsLimit),
+  };
 }

@@ -5,6 +5,8 @@ import type { Writable } from 'node:stream';
 export interface AttachStream {
   /** Writes stdin and closes it (half-close: output keeps flowing). */
   endStdin(data: Buffer): void;
+  /** Writes stdin and keeps it open (a pooled container's agent reads frames until its call ends). */
+  write(data: Buffer): void;
   /** Resolves when the engine closes the output stream (the container exited) or the connection fails. */
   readonly ended: Promise<void>;
   destroy(): void;
@@ -66,6 +68,7 @@ export function rawAttach(
       settled = true;
       resolve({
         endStdin: (data) => void socket.end(data),
+        write: (data) => void socket.write(data),
         ended,
         destroy: () => void socket.destroy(),
         stdin: socket,

@@ -57,6 +57,25 @@ describe('selectOrphans', () => {
     ]);
   });
 
+  it("takes another live instance's pooled container once it stopped and is past its idle deadline + margin", () => {
+    const pooled = (id: string, state: string, idle: number) => ({
+      ...container(id, {
+        [LABELS.instanceId]: 'live-inst',
+        [LABELS.pool]: '1',
+        [LABELS.poolIdleDeadline]: String(idle),
+        [LABELS.deadline]: future,
+      }),
+      state,
+    });
+    const list = [
+      pooled('stopped-expired', 'exited', NOW - 2000),
+      pooled('stopped-in-margin', 'exited', NOW - 500),
+      pooled('running-expired', 'running', NOW - 2000),
+      pooled('stopped-waiting', 'exited', NOW + 5000),
+    ];
+    expect(selectOrphans(list, options, NOW).map((c) => c.id)).toEqual(['stopped-expired']);
+  });
+
   it('takes the containers of a provably gone instance, whatever its worker id', () => {
     const list = [
       container('dead', { [LABELS.workerId]: 'other', [LABELS.instanceId]: 'dead-inst', [LABELS.deadline]: future }),

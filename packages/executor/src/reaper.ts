@@ -40,6 +40,10 @@ export function selectOrphans(
     const instance = c.labels[LABELS.instanceId];
     if (instance === options.instanceId) return !options.isLive(c);
     if (instance !== undefined && options.liveness(instance) === 'gone') return true;
+    // A pooled container that is no longer running served its call or lost its worker (its stdin closed
+    // with the attach, so the agent exited): past its idle deadline nobody can still be using it.
+    const idleDeadline = Number(c.labels[LABELS.poolIdleDeadline]);
+    if (c.labels[LABELS.pool] === '1' && c.state !== 'running' && idleDeadline + options.marginMs < now) return true;
     const deadline = Number(c.labels[LABELS.deadline]);
     return Number.isFinite(deadline) && deadline + options.marginMs < now;
   });

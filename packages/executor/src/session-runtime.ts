@@ -145,6 +145,11 @@ export class SessionRuntime implements StepRuntime {
     return this.held.has(containerId) || this.options.fallback.owns(containerId);
   }
 
+  /** The fallback's warm pool, if any (sessions are bound to their judged plan; see SESSION_MISMATCH). */
+  invalidate(reason: string): number {
+    return this.options.fallback.invalidate?.(reason) ?? 0;
+  }
+
   async idle(): Promise<void> {
     await Promise.allSettled([...this.closingSessions].map((s) => s.closing));
     await this.options.fallback.idle();

@@ -70,6 +70,11 @@ export interface StepRuntime {
   idle(): Promise<void>;
   /** Waits for the cleanup and releases what the runtime holds. Called once, by `executor.close()`. */
   dispose(): Promise<void>;
+  /**
+   * Drops whatever the runtime prepared ahead of time (the warm pool's waiting containers), e.g. after a
+   * policy reload. Returns how many it dropped. Optional: a runtime that prepares nothing has nothing to drop.
+   */
+  invalidate?(reason: string): number;
 }
 
 /** What the executor shares with the runtime it creates. */

@@ -72,24 +72,9 @@ export function completeOutcome(
 ): Outcome {
   const base = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
   if (!ok) {
-    const toolError = r.error;
-    // A file-system condition the model can act on is the result's own code, whichever tool met it.
-    if (toolError !== undefined && isFsErrorCode(toolError.code)) {
-      const message =
-        toolError.code === 'PERMISSION_DENIED'
-          ? permissionDeniedMessage(toolError.message, who.user, who.workspaceUid)
-          : toolError.message;
-      return { ...base, status: 'failed', error: { code: toolError.code, message } };
-    }
-    const message = toolError?.message ?? exitMessage(spec.name, r.exitCode);
-    return {
-      ...base,
-      status: 'failed',
-      error:
-        toolError === undefined
-          ? { code: 'TOOL_FAILED', message }
-          : { code: 'TOOL_FAILED', message, detail: toolError.code },
-    };
+    // A failed call may still have a result worth reporting (exec: exit code, signal, truncation).
+    if (r.structured !== undefined) return { ...failedOutcome(spec, who, r), structured: r.structured };
+    return failedOutcome(spec, who, r);
   }
   // run() may have parsed its raw output already; its stdout is then post-processed, not parseOutput's input.
   if (r.structured !== undefined) return { ...base, status: 'completed', structured: r.structured };
@@ -100,6 +85,33 @@ export function completeOutcome(
     const e = ToolSpecError.fromUnknown(err, spec.name);
     return { ...base, status: 'failed', error: { code: 'TOOL_FAILED', message: e.message, detail: e.code } };
   }
+}
+
+/** The tool ran to its end and failed: a file-system code when it met one, else TOOL_FAILED (detail: its code). */
+function failedOutcome(
+  spec: ToolSpec,
+  who: { user: string; workspaceUid: number | undefined },
+  r: ToolRunOutcome,
+): Outcome {
+  const base = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+  const toolError = r.error;
+  // A file-system condition the model can act on is the result's own code, whichever tool met it.
+  if (toolError !== undefined && isFsErrorCode(toolError.code)) {
+    const message =
+      toolError.code === 'PERMISSION_DENIED'
+        ? permissionDeniedMessage(toolError.message, who.user, who.workspaceUid)
+        : toolError.message;
+    return { ...base, status: 'failed', error: { code: toolError.code, message } };
+  }
+  const message = toolError?.message ?? exitMessage(spec.name, r.exitCode);
+  return {
+    ...base,
+    status: 'failed',
+    error:
+      toolError === undefined
+        ? { code: 'TOOL_FAILED', message }
+        : { code: 'TOOL_FAILED', message, detail: toolError.code },
+  };
 }
 
 /** What the step that was running when the task stopped had printed (a run() tool's earlier steps fed the tool). */

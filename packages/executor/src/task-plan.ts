@@ -62,7 +62,9 @@ export function planTask(
   const params = validation.params;
   const spec = catalog.get(tool);
 
-  const timeoutMs = request.timeoutMs ?? spec.timeoutMs;
+  // A call's own timeout parameter (exec's timeout_seconds) applies unless the request sets a shorter one.
+  const own = spec.timeoutMsOf?.(params);
+  const timeoutMs = own === undefined ? (request.timeoutMs ?? spec.timeoutMs) : Math.min(own, request.timeoutMs ?? own);
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > options.maxTimeoutMs) {
     return refuse(
       'error',
@@ -85,6 +87,7 @@ export function planTask(
     maxStderrBytes: tighten(options.maxStderrBytes, limits.maxStderrBytes),
     maxOutputBytes: tighten(options.maxOutputBytes, limits.maxOutputBytes),
   };
+  if (spec.outputCap === 'head-tail') caps.mode = 'head-tail';
 
   let workspace: PinnedWorkspace | undefined;
   let user = NOBODY_USER;
@@ -144,9 +147,10 @@ export function planCommands(
   params: Record<string, unknown>,
   plan: ContainerPlan,
   searchBackendUrl: string | undefined,
+  network: ToolSpec['network'] = spec.network,
 ): { ctx: ToolContext; single: ToolCommand | undefined } | { outcome: Outcome } {
   const ctx: ToolContext = { workspaceDir: WORKSPACE_TARGET, allowHardlinks: plan.allowHardlinks };
-  if (spec.network === 'egress') ctx.egressProxy = EGRESS_PROXY_URL;
+  if (network === 'egress') ctx.egressProxy = EGRESS_PROXY_URL;
   if (searchBackendUrl !== undefined) ctx.searchBackendUrl = searchBackendUrl;
   if (spec.run !== undefined) return { ctx, single: undefined };
   try {

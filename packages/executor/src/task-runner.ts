@@ -14,6 +14,7 @@ import { gateRefused, GATE_EXIT_CODE } from './mount-gate';
 import { OutputCollector } from './output-demux';
 import type { OutputCaps } from './output-demux';
 import { gateTask } from './policy-gate';
+import { applyToolGrant } from './tool-grant';
 import { SlotWaitAborted } from './slots';
 import type { Slots } from './slots';
 import type { RunningStep, StepExit, StepRuntime } from './step-runtime';
@@ -137,7 +138,8 @@ export class TaskRunner {
       imageFor: this.deps.imageFor,
     });
     if ('outcome' in planned) return planned.outcome;
-    const { spec, params, timeoutMs, sessionId, caps } = planned.plan;
+    const { spec, params, sessionId, caps } = planned.plan;
+    let timeoutMs = planned.plan.timeoutMs;
     if (planned.plan.workspace !== undefined) task.workspace = planned.plan.workspace;
 
     // The task keeps the policy it started with, even if the enforcer is reloaded meanwhile.
@@ -145,7 +147,10 @@ export class TaskRunner {
     const gate = await gateTask(policy, planned.plan.plan, spec, params, { env: options.env, logger });
     if (!gate.allowed) return errorOutcome(gate.status, gate.error.code, gate.error.message, gate.error.detail);
     const plan = gate.plan;
-    const commands = planCommands(spec, params, plan, options.searchBackendUrl);
+    const granted = applyToolGrant(gate.grant, spec.network, timeoutMs, caps);
+    const network = granted.network;
+    timeoutMs = granted.timeoutMs;
+    const commands = planCommands(spec, params, plan, options.searchBackendUrl, network);
     if ('outcome' in commands) return commands.outcome;
 
     if (task.lifecycle.stop !== undefined) return this.stopped(task);
@@ -174,7 +179,7 @@ export class TaskRunner {
     const who = { user: plan.user, workspaceUid: task.workspace?.uid };
     try {
       await this.deps.images.ensure(plan.image, { taskId: task.id, tool: task.tool, signal: task.stopSignal.signal });
-      if (spec.network === 'egress') {
+      if (network === 'egress') {
         const egress = await startEgressSession({
           root: options.egressSocketRoot,
           check: policy?.checkEgress !== undefined ? policy.checkEgress.bind(policy) : builtinEgressCheck,
@@ -295,6 +300,7 @@ export class TaskRunner {
       stdout: collector.text('stdout'),
       stderr: collector.text('stderr'),
       truncated: collector.truncated,
+      droppedBytes: { ...collector.dropped },
     };
   }
 }

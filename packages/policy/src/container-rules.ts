@@ -3,6 +3,7 @@ import type { HostIdentity } from './identity';
 import type { Policy, QuotaPolicy, Violation } from './model';
 import { checkMounts, type RealPath } from './mount-rules';
 import { imageMatches, parseImageReference } from './patterns';
+import { isOptInTool } from './opt-in-tools';
 
 export interface ContainerEvaluation {
   violations: Violation[];
@@ -202,6 +203,13 @@ export function evaluateContainer(
   };
   if (policy.tools?.[req.tool]?.disabled === true)
     v.push(hard('tools.disabled', `tool ${req.tool} is disabled by policy`));
+  if (isOptInTool(req.tool) && policy.tools?.[req.tool]?.enabled !== true)
+    v.push(
+      hard(
+        `tools.${req.tool}.enabled`,
+        `${req.tool} is opt-in and the policy does not enable it (set tools.${req.tool}.enabled: true)`,
+      ),
+    );
   checkImage(req.image, policy, v);
   checkSecurity(req, policy, v, out);
   checkQuotas(req, policy, v, out);

@@ -62,10 +62,13 @@ export type {
   SecurityPolicy,
   Severity,
   ToolPolicy,
+  ToolLimits,
   Violation,
 } from './model';
 export { PolicyEnforcer, createPolicyEnforcer } from './policy-enforcer';
 export type { PolicyEnforcerOptions } from './policy-enforcer';
+export { OPT_IN_TOOLS, isOptInTool, optInGrant } from './opt-in-tools';
+export type { OptInGrant } from './opt-in-tools';
 export { PolicyStore } from './policy-store';
 export type {
   DirectoryWatcher,

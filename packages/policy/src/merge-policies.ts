@@ -10,6 +10,7 @@ import type {
   PolicyMode,
   QuotaPolicy,
   SecurityPolicy,
+  ToolLimits,
   ToolPolicy,
 } from './model';
 import { PathPattern, hostMatches, simpleGlobMatches } from './patterns';
@@ -308,9 +309,16 @@ export function mergePolicies(global: Policy, session: Policy | undefined, optio
     for (const [name, override] of Object.entries(session.tools)) {
       const base = tools[name] ?? {};
       const disabled = requirement(base.disabled, override.disabled);
+      const enabled = grant(base.enabled, override.enabled);
+      const limits = mergeToolLimits(base.limits, override.limits);
+      // egress is a grant too: a session may take it away (none), never add it.
+      const network_access = override.network_access === 'none' ? 'none' : base.network_access;
       tools[name] = {
         ...mergeSections<ToolPolicy>(base, override, drop),
         ...(disabled === undefined ? {} : { disabled }),
+        ...(enabled === undefined ? {} : { enabled }),
+        ...(limits === undefined ? {} : { limits }),
+        ...(network_access === undefined ? {} : { network_access }),
       };
     }
     merged.tools = tools;
@@ -318,10 +326,25 @@ export function mergePolicies(global: Policy, session: Policy | undefined, optio
   return merged;
 }
 
+/** An opt-in tool's limits: the smaller of each. */
+function mergeToolLimits(g: ToolLimits | undefined, s: ToolLimits | undefined): ToolLimits | undefined {
+  if (!s) return g;
+  return assign<ToolLimits>(
+    { ...g },
+    {
+      max_timeout_seconds: smaller(g?.max_timeout_seconds, s.max_timeout_seconds),
+      max_cpus: smaller(g?.max_cpus, s.max_cpus),
+      max_memory: smaller(g?.max_memory, s.max_memory),
+      max_pids: smaller(g?.max_pids, s.max_pids),
+      max_output_bytes: smaller(g?.max_output_bytes, s.max_output_bytes),
+    },
+  );
+}
+
 /** The policy that applies to one tool: the global policy tightened by `tools[name]`. */
 export function policyForTool(policy: Policy, tool: string): Policy {
   const override = policy.tools?.[tool];
   if (!override) return policy;
-  const { disabled: _disabled, ...sections } = override;
+  const { disabled: _disabled, enabled: _enabled, limits: _limits, network_access: _access, ...sections } = override;
   return mergeSections<Policy>(policy, sections, () => {});
 }

@@ -96,9 +96,36 @@ export interface SecurityPolicy {
   read_only_rootfs?: boolean;
 }
 
+/**
+ * An opt-in tool's own limits (`tools.exec.limits`): the most one call gets. Each only lowers the tool's
+ * default (exec: 60 s, 1 CPU, 512 MiB, 64 pids, 1 MiB per stream); a call asking more is shortened to it.
+ */
+export interface ToolLimits {
+  max_timeout_seconds?: number;
+  /** Nano-CPUs, as in `quotas`. */
+  max_cpus?: number;
+  /** Bytes. */
+  max_memory?: number;
+  max_pids?: number;
+  /** Per-stream output cap in bytes (exec keeps its first and last halves). */
+  max_output_bytes?: number;
+}
+
 /** Per-tool override: disable the tool, or tighten any section for it alone. */
 export interface ToolPolicy {
   disabled?: boolean;
+  /**
+   * Opt-in tools only (exec): the tool runs only when this is true, in every mode. Unset: false.
+   * A session policy can withdraw it, never give it.
+   */
+  enabled?: boolean;
+  /** Opt-in tools only: their own limits. */
+  limits?: ToolLimits;
+  /**
+   * Opt-in tools only: `none` (the default) or `egress`, through the worker's egress proxy under the
+   * `network` rules (exec: curl via ALL_PROXY; nothing else reaches out).
+   */
+  network_access?: 'none' | 'egress';
   quotas?: QuotaPolicy;
   mounts?: MountPolicy;
   network?: NetworkPolicy;

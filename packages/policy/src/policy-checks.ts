@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { PolicyIssue } from './errors';
 import { parseCidr } from './cidr';
+import { OPT_IN_TOOLS, isOptInTool } from './opt-in-tools';
 import { joinPath } from './schema-validate';
 
 /*
@@ -93,8 +94,18 @@ export function checkPolicySemantics(policy: unknown, structural: readonly Polic
   sections(policy, '');
   const tools = policy['tools'];
   if (isDoc(tools)) {
-    for (const [tool, override] of Object.entries(tools))
-      if (isDoc(override)) sections(override, joinPath('tools', tool));
+    for (const [tool, override] of Object.entries(tools)) {
+      if (!isDoc(override)) continue;
+      sections(override, joinPath('tools', tool));
+      // A grant on a tool that needs none would read as if it did something.
+      if (!isOptInTool(tool))
+        for (const key of ['enabled', 'limits', 'network_access'])
+          if (override[key] !== undefined)
+            issues.push({
+              path: joinPath(joinPath('tools', tool), key),
+              message: `only opt-in tools (${OPT_IN_TOOLS.join(', ')}) take ${key}; ${tool} runs without opting in`,
+            });
+    }
   }
   return issues.filter((i) => !structural.some((s) => s.path !== '' && within(i.path, s.path)));
 }

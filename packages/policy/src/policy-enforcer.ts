@@ -8,6 +8,7 @@ import { systemIdentity, type HostIdentity, type IdentityProvider } from './iden
 import { policyIssues } from './load-policy';
 import type { Logger } from './logger';
 import { quietLogger } from './logger';
+import { optInGrant, type OptInGrant } from './opt-in-tools';
 import { mergePolicies, policyForTool } from './merge-policies';
 import type { Policy, PolicyMode, Violation } from './model';
 import type { RealPath } from './mount-rules';
@@ -147,6 +148,14 @@ export class PolicyEnforcer {
       details: { host: request.host, port: request.port, address: request.address, reason: decision.reason },
     });
     return decision;
+  }
+
+  /**
+   * What the policy grants an opt-in tool (exec), for the executor's `toolGrant`: enabled only when
+   * `tools.<tool>.enabled` is true, whatever the mode. Undefined for tools that need no opting in.
+   */
+  toolGrant(tool: string): OptInGrant | undefined {
+    return optInGrant(this.policy, tool);
   }
 
   /** A new snapshot with a session policy merged in (tighten-only, see `mergePolicies`). */

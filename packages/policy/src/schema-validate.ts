@@ -1,4 +1,5 @@
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type Ajv2020Class from 'ajv/dist/2020';
 import type { PolicyIssue } from './errors';
 import { policyJsonSchema, type PolicySchemaNode } from './schema';
 
@@ -27,12 +28,21 @@ export const POLICY_AJV_OPTIONS = {
  * (`schema-validate.test.ts`): it would triple the compile time of every process that loads a policy.
  */
 export function compilePolicySchema(schema: PolicySchemaNode): SchemaValidator {
-  const ajv = new Ajv2020(POLICY_AJV_OPTIONS);
+  const ajv = new (loadAjv2020())(POLICY_AJV_OPTIONS);
   const validate: ValidateFunction = ajv.compile(schema);
   return (value) => (validate(value) ? [] : issuesFromAjv(validate.errors ?? [], value));
 }
 
 let policyValidator: SchemaValidator | undefined;
+
+/**
+ * ajv is loaded on first use, not at import: it costs about 9 MB of resident memory, and a process that
+ * never validates a policy file (a worker on the default policy) should not pay for it.
+ */
+function loadAjv2020(): typeof Ajv2020Class {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy load, see above
+  return (require('ajv/dist/2020') as { default: typeof Ajv2020Class }).default;
+}
 
 /** Every structural problem of a policy document against `policyJsonSchema` (compiled once, on first use). */
 export function validatePolicySchema(value: unknown): PolicyIssue[] {

@@ -143,8 +143,38 @@ const security = section(
   'Process security policy.',
 );
 
+const toolLimits = section(
+  {
+    max_timeout_seconds: { type: 'integer', minimum: 1, description: 'Longest timeout of one call, in seconds.' },
+    max_cpus: { type: 'integer', minimum: 1, description: 'CPUs of one call, in nano-CPUs (1e9 = one core).' },
+    max_memory: { type: 'integer', minimum: 1, description: 'Memory of one call, in bytes.' },
+    max_pids: { type: 'integer', minimum: 1, description: 'Processes of one call.' },
+    max_output_bytes: {
+      type: 'integer',
+      minimum: 2,
+      description: 'Output kept per stream, in bytes (head and tail halves).',
+    },
+  },
+  'Opt-in tools (exec) only: the most one call gets; each only lowers the tool default.',
+);
+
 const toolPolicy = section(
-  { disabled: bool('The tool may not run at all.'), quotas, mounts, network, images, security },
+  {
+    disabled: bool('The tool may not run at all.'),
+    enabled: bool('Opt-in tools (exec) only: the tool runs only when true, in every mode. Default false.'),
+    limits: toolLimits,
+    network_access: {
+      type: 'string',
+      enum: ['none', 'egress'],
+      description:
+        'Opt-in tools (exec) only: none (default), or egress through the egress proxy under the network rules.',
+    },
+    quotas,
+    mounts,
+    network,
+    images,
+    security,
+  },
   'Per-tool override; only tightens the global policy.',
 );
 

@@ -10,7 +10,7 @@ export function getToolSpec(name: string): ToolSpec {
   return defaultCatalog.get(name);
 }
 
-/** The eight built-in specs. */
+/** The built-in specs: the eight tools, then the opt-in exec. */
 export function allToolSpecs(): ToolSpec[] {
   return defaultCatalog.all();
 }

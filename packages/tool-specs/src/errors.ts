@@ -47,7 +47,9 @@ export type ToolOutcomeCode =
   | 'READ_FAILED'
   | 'WRITE_FAILED'
   | 'MKDIR_FAILED'
-  | 'HARDLINK_REFUSED';
+  | 'HARDLINK_REFUSED'
+  | 'NONZERO_EXIT'
+  | 'KILLED_BY_SIGNAL';
 
 export interface ToolSpecErrorOptions {
   /** The tool concerned, when known. */

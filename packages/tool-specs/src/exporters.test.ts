@@ -96,7 +96,7 @@ describe('exporters', () => {
     ['anthropic', toAnthropicTools(specs)],
     ['mcp', toMcpTools(specs)],
   ] as const)('%s output matches the documented tool shape', (shape, tools) => {
-    expect(tools).toHaveLength(8);
+    expect(tools).toHaveLength(9);
     for (const tool of tools) expect(validateAgainstSchema(shapes[shape] as JsonSchema, tool).issues).toEqual([]);
   });
 
@@ -127,6 +127,30 @@ describe('exporters', () => {
     // What a strict-mode model sends validates.
     expect(
       validateToolCall('find', { path: null, name: '*.md', type: null, max_depth: null, max_results: null }).ok,
+    ).toBe(true);
+  });
+
+  it('exports exec: env as a map for MCP, Anthropic and plain OpenAI; left out in strict mode', () => {
+    const exec = toMcpTools(specs).find((t) => t.name === 'exec');
+    expect(exec?.inputSchema).toMatchObject({
+      properties: {
+        env: {
+          type: 'object',
+          maxProperties: 64,
+          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+          additionalProperties: { type: 'string' },
+        },
+      },
+    });
+    expect(JSON.stringify(exec?.inputSchema)).not.toContain('x-');
+    expect(exec?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false });
+    const strict = toOpenAITools(specs, { strict: true }).find((t) => t.function.name === 'exec')?.function
+      .parameters as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(strict.properties)).toEqual(['command', 'argv', 'cwd', 'stdin', 'timeout_seconds']);
+    expect(strict.required).toEqual(['command', 'argv', 'cwd', 'stdin', 'timeout_seconds']);
+    // What a strict-mode model sends validates.
+    expect(
+      validateToolCall('exec', { command: 'ls', argv: null, cwd: null, stdin: null, timeout_seconds: null }).ok,
     ).toBe(true);
   });
 

@@ -35,7 +35,8 @@ export interface OpenAIExportOptions {
   /**
    * Emit strict-mode schemas: every property required, optional ones nullable (`null` is read as "absent"
    * by `validateToolCall`), and keywords strict mode rejects (`default`, `minLength`, `maxLength`, `format`)
-   * removed, their meaning moved into the description where it matters.
+   * removed, their meaning moved into the description where it matters. Optional map parameters (exec's
+   * `env`) are left out: strict mode cannot express an object with free keys.
    * @default false
    */
   strict?: boolean;
@@ -53,7 +54,12 @@ export function toPublicSchema(schema: JsonSchema): ExportedSchema {
       out[key] = Object.fromEntries(
         Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, toPublicSchema(v)]),
       );
-    } else if (key === 'items') out[key] = toPublicSchema(value as JsonSchema);
+    } else if (
+      key === 'items' ||
+      key === 'propertyNames' ||
+      (key === 'additionalProperties' && typeof value === 'object')
+    )
+      out[key] = toPublicSchema(value as JsonSchema);
     else out[key] = structuredClone(value);
   }
   return out;
@@ -64,6 +70,9 @@ function toStrictSchema(schema: JsonSchema): ExportedSchema {
   const required = new Set(schema.required ?? []);
   const properties: Record<string, ExportedSchema> = {};
   for (const [key, sub] of Object.entries(props)) {
+    // Strict mode has no maps (every object needs additionalProperties: false): a map parameter such as
+    // exec's `env` is optional, so it is left out and a strict model simply cannot send it.
+    if (typeof sub.additionalProperties === 'object' && !required.has(key)) continue;
     const {
       default: def,
       minLength: _min,
@@ -82,7 +91,7 @@ function toStrictSchema(schema: JsonSchema): ExportedSchema {
     };
     if (!required.has(key) && sub.enum !== undefined) properties[key]!.enum = [...sub.enum, null];
   }
-  return { type: 'object', properties, required: Object.keys(props), additionalProperties: false };
+  return { type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
 }
 
 export function toOpenAITools(specs: readonly ToolSpec[], options: OpenAIExportOptions = {}): OpenAITool[] {

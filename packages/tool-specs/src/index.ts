@@ -17,6 +17,7 @@ export type {
   RunCommand,
   ToolRunOutcome,
   ToolSpec,
+  OutputCapMode,
   ParamIssue,
   WorkspaceTarget,
 } from './types';
@@ -79,6 +80,16 @@ export type { ListParams, ListEntry, ListResult } from './tools/list';
 export type { EntryType } from './walk-output';
 export { fetchUrl } from './tools/fetch-url';
 export type { FetchUrlParams } from './tools/fetch-url';
+export { exec, EXEC_CWD_EXIT, EXEC_WRAPPER_SCRIPT, MAX_EXEC_TIMEOUT_SECONDS } from './tools/exec';
+export type { ExecParams } from './tools/exec';
+export {
+  EXEC_DENIED_ENV_NAMES,
+  EXEC_DENIED_ENV_PREFIXES,
+  EXEC_ENV_NAME_PATTERN,
+  envNameDenial,
+} from './tools/exec-env';
+export { execResultOf, signalOfExitCode } from './tools/exec-result';
+export type { ExecResult, ExecStreamInfo } from './tools/exec-result';
 export { webSearch } from './tools/web-search';
 export type { WebSearchParams, WebSearchResult } from './tools/web-search';
 export { displayPath } from './display-path';

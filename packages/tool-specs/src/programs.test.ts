@@ -20,6 +20,8 @@ const CALLS: Record<string, Record<string, unknown>[]> = {
   list: [{ recursive: true }],
   fetch_url: [{ url: 'http://example.org/' }],
   web_search: [{ query: 'q' }],
+  // The model's own program is its business (the image is the operator's choice); the wrapper needs sh.
+  exec: [{ command: 'true', cwd: '.' }],
 };
 
 /** Every command a call runs: `run()` with an exec that records and answers "ok, no such file". */

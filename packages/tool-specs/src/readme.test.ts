@@ -27,7 +27,7 @@ describe('README examples', () => {
       log: (...a: unknown[]) => logs.push(a),
     });
     if (code.includes("validateToolCall('grep'")) {
-      expect(logs).toEqual([[8, ['/workspace', '100', '0', '-F', '', 'TODO']]]);
+      expect(logs).toEqual([[9, ['/workspace', '100', '0', '-F', '', 'TODO']]]);
     }
   });
 });

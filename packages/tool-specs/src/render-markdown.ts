@@ -16,7 +16,9 @@ export function renderToolsMarkdown(specs: readonly ToolSpec[] = allToolSpecs())
     'Every tool runs as argv arrays in a fresh container with a read-only root filesystem (model values are never ' +
       'shell code: where a tool needs a shell, the script is a constant and values are its positional arguments); ' +
       'the workspace is mounted at `/workspace`. Paths are relative to the workspace; `..` escapes, absolute paths ' +
-      "outside `/workspace` and NUL bytes are refused. Web tools reach the network only through the worker's egress proxy.",
+      "outside `/workspace` and NUL bytes are refused. Web tools reach the network only through the worker's egress proxy. " +
+      '`exec` is the one exception, on purpose and opt-in: it runs a command line with `/bin/sh -c` inside its sandbox, ' +
+      'and is refused (and not offered) unless the policy sets `tools.exec.enabled`.',
     '',
   ];
   const summary = [['Tool', 'Image', 'CPUs / memory / pids', 'Timeout', 'Network', 'Workspace', 'Version']];
@@ -82,6 +84,13 @@ function constraints(p: JsonSchema): string {
   if (typeof p['x-max-bytes'] === 'number') c.push(`max ${p['x-max-bytes']} bytes`);
   if (p.format !== undefined) c.push(`format \`${p.format}\``);
   if (p.pattern !== undefined) c.push(`pattern \`${p.pattern}\``);
+  if (p.minItems !== undefined) c.push(`min ${p.minItems} items`);
+  if (p.maxItems !== undefined) c.push(`max ${p.maxItems} items`);
+  if (p.maxProperties !== undefined) c.push(`max ${p.maxProperties} entries`);
+  if (p.propertyNames?.pattern !== undefined) c.push(`names \`${p.propertyNames.pattern}\``);
+  const inner = typeof p.additionalProperties === 'object' ? p.additionalProperties : p.items;
+  if (inner !== undefined && constraints(inner) !== '')
+    c.push(`${p.type === 'array' ? 'each item' : 'each value'}: ${constraints(inner)}`);
   return cell(c.join(', '));
 }
 

@@ -47,3 +47,15 @@ export const WEB_RUNTIME: ToolRuntime = {
 export function workspacePathParam(description: string, optional = false): JsonSchema {
   return { type: 'string', format: 'workspace-path', ...(optional ? { default: '.' } : {}), description };
 }
+
+/** exec runs builds and tests, so it gets a core, more memory and more processes than the file tools. */
+export const EXEC_TOOL_RESOURCES: ToolResources = Object.freeze({ cpus: 1, memoryBytes: 512 * MiB, pidsLimit: 64 });
+/** exec (opt-in): the workspace read-write, no network unless the policy grants egress. */
+export const EXEC_RUNTIME: ToolRuntime = {
+  image: ALPINE_IMAGE,
+  workspace: 'readwrite',
+  network: 'none',
+  readOnlyRootfs: true,
+  resources: EXEC_TOOL_RESOURCES,
+  timeoutMs: 60_000,
+};

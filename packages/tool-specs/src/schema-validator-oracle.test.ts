@@ -62,6 +62,9 @@ function oracleSchema(schema: JsonSchema): Record<string, unknown> {
   if (schema.properties) {
     out['properties'] = Object.fromEntries(Object.entries(schema.properties).map(([k, s]) => [k, oracleSchema(s)]));
   }
+  if (typeof schema.additionalProperties === 'object')
+    out['additionalProperties'] = oracleSchema(schema.additionalProperties);
+  if (schema.propertyNames) out['propertyNames'] = oracleSchema(schema.propertyNames);
   return out;
 }
 
@@ -72,12 +75,14 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 function withoutOptionalNulls(schema: JsonSchema, value: unknown): unknown {
   if (Array.isArray(value) && schema.items)
     return value.map((v) => withoutOptionalNulls(schema.items as JsonSchema, v));
-  if (!isPlainObject(value) || !schema.properties) return value;
+  const extra = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
+  if (!isPlainObject(value) || (!schema.properties && extra === undefined)) return value;
+  const props = schema.properties ?? {};
   const required = new Set(schema.required ?? []);
   const out: [string, unknown][] = [];
   for (const [key, v] of Object.entries(value)) {
-    const sub = Object.prototype.hasOwnProperty.call(schema.properties, key) ? schema.properties[key] : undefined;
-    if (sub === undefined) out.push([key, v]);
+    const sub = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined;
+    if (sub === undefined) out.push([key, extra === undefined ? v : withoutOptionalNulls(extra, v)]);
     else if (v !== null || required.has(key) || sub.type === 'null') out.push([key, withoutOptionalNulls(sub, v)]);
   }
   return Object.fromEntries(out); // own properties, `__proto__` included
@@ -163,7 +168,9 @@ const anySchema: fc.Arbitrary<JsonSchema> = fc.letrec<{ s: JsonSchema }>((tie) =
         type: opt(fc.constant('object' as const)),
         properties: fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd e', 'x/y'), tie('s'), { maxKeys: 3 }),
         required: opt(fc.uniqueArray(fc.constantFrom(...KEYS), { maxLength: 3 })),
-        additionalProperties: opt(fc.boolean()),
+        additionalProperties: opt(fc.oneof(fc.boolean(), tie('s'))),
+        propertyNames: opt(fc.constantFrom(...PATTERNS).map((pattern) => ({ pattern }))),
+        maxProperties: opt(fc.nat(3)),
         default: opt(fc.constant({})),
       })
       .map(compact),
@@ -184,7 +191,7 @@ function shapedValue(schema: JsonSchema, depth: number): fc.Arbitrary<unknown> {
     case 'string':
       return str(schema.minLength ?? 0, schema.maxLength ?? 8);
     case 'integer':
-      return fc.integer({ min: Math.ceil(lo), max: Math.floor(hi) });
+      return fc.integer({ min: Math.ceil(lo), max: Math.max(Math.ceil(lo), Math.floor(hi)) });
     case 'number':
       return fc.double({ min: lo, max: hi, noNaN: true });
     case 'boolean':
@@ -198,14 +205,16 @@ function shapedValue(schema: JsonSchema, depth: number): fc.Arbitrary<unknown> {
     }
     case 'object':
     case undefined: {
-      if (!schema.properties) return anyValue;
-      const props = schema.properties;
+      const extra = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
+      if (!schema.properties && extra === undefined) return anyValue;
+      const props = schema.properties ?? {};
+      const extraValue = extra !== undefined && depth < 3 ? valueFor(extra, depth + 1) : anyValue;
       const record = fc.record(
         Object.fromEntries(Object.entries(props).map(([k, s]) => [k, depth < 3 ? valueFor(s, depth + 1) : anyValue])),
         { requiredKeys: (schema.required ?? []).filter((k) => Object.prototype.hasOwnProperty.call(props, k)) },
       );
       return fc
-        .tuple(record, fc.option(fc.tuple(fc.constantFrom(...KEYS), anyValue), { freq: 3 }))
+        .tuple(record, fc.option(fc.tuple(fc.constantFrom(...KEYS), extraValue), { freq: 3 }))
         .map(([r, extra]) =>
           extra && !Object.prototype.hasOwnProperty.call(r, extra[0]) ? { ...r, ...Object.fromEntries([extra]) } : r,
         );

@@ -7,6 +7,7 @@ import type { JsonSchema, ParamIssue } from './types';
  * - `format: 'workspace-path'`: a path inside the workspace; the value is replaced by its normalised relative form.
  * - `x-argv: true`: the string ends up in an argv element, so NUL bytes are refused.
  * - `x-max-bytes: n`: limit on the UTF-8 size (maxLength counts characters).
+ * Objects may be maps: `additionalProperties` as a schema (each value), `propertyNames` (each key), `maxProperties`.
  * `null` for an optional property means "absent" (OpenAI strict mode sends nulls for omitted optionals).
  * Stricter than JSON Schema on purpose: every string must be valid Unicode (no lone surrogate), and an
  * `integer` must be a safe integer (2^53 would not survive the trip to an argv element).
@@ -85,6 +86,19 @@ function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: s
   const known = (key: string): boolean => Object.prototype.hasOwnProperty.call(props, key);
   const required = new Set(schema.required ?? []);
   const out: Record<string, unknown> = {};
+  // `null` for an optional property is "absent": it does not count as a property.
+  const keys = Object.keys(value).filter(
+    (key) => !(known(key) && value[key] === null && !required.has(key) && props[key]?.type !== 'null'),
+  );
+  if (schema.maxProperties !== undefined && keys.length > schema.maxProperties)
+    issues.push({ path, message: `must have at most ${schema.maxProperties} entries` });
+  if (schema.propertyNames !== undefined) {
+    for (const key of keys) {
+      const named = validateAgainstSchema(schema.propertyNames, key, `${path}/${escapePointer(key)}`);
+      for (const issue of named.issues) issues.push({ ...issue, message: `name ${issue.message}` });
+    }
+  }
+  const extra = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
   for (const key of Object.keys(value)) {
     if (!known(key) && schema.additionalProperties === false) {
       issues.push({
@@ -108,7 +122,14 @@ function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: s
     setOwn(out, key, check(sub, value[key], childPath, issues));
   }
   if (schema.additionalProperties !== false) {
-    for (const key of Object.keys(value)) if (!known(key)) setOwn(out, key, value[key]);
+    for (const key of Object.keys(value)) {
+      if (known(key)) continue;
+      setOwn(
+        out,
+        key,
+        extra === undefined ? value[key] : check(extra, value[key], `${path}/${escapePointer(key)}`, issues),
+      );
+    }
   }
   return out;
 }

@@ -46,8 +46,18 @@ export function checkToolSpec(spec: ToolSpec): ParamIssue[] {
     '/maxParamsBytes',
     'must be a positive integer',
   );
+  need(
+    spec.outputCap === undefined || spec.outputCap === 'head' || spec.outputCap === 'head-tail',
+    '/outputCap',
+    "must be 'head' or 'head-tail'",
+  );
+  need(
+    spec.enabledBy === undefined || (typeof spec.enabledBy === 'string' && spec.enabledBy.trim() !== ''),
+    '/enabledBy',
+    'must be a non-empty policy setting name when present',
+  );
   need(typeof spec.command === 'function', '/command', 'must be a function');
-  for (const fn of ['run', 'parseOutput', 'fromArgs', 'validateParams'] as const) {
+  for (const fn of ['run', 'parseOutput', 'fromArgs', 'validateParams', 'timeoutMsOf'] as const) {
     need(spec[fn] === undefined || typeof spec[fn] === 'function', `/${fn}`, 'must be a function when present');
   }
   const params = spec.parameters;

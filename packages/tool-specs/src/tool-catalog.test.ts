@@ -33,7 +33,7 @@ const wordCount: ToolSpec<{ path: string }> = {
 };
 
 describe('the default catalog', () => {
-  it('has the eight tools with the issue defaults', () => {
+  it('has the eight tools with the issue defaults, then the opt-in exec', () => {
     const table = allToolSpecs().map((s) => [
       s.name,
       s.image,
@@ -54,7 +54,19 @@ describe('the default catalog', () => {
       ['list', 'alpine:3.19', 0.1, 64, 10, 30, 'none', 'readonly', true],
       ['web_search', 'curlimages/curl:8.6.0', 0.2, 128, 10, 30, 'egress', 'none', true],
       ['fetch_url', 'curlimages/curl:8.6.0', 0.2, 128, 10, 60, 'egress', 'none', true],
+      ['exec', 'alpine:3.19', 1, 512, 64, 60, 'none', 'readwrite', true],
     ]);
+    // Only exec is opt-in, and only exec caps output head+tail.
+    expect(
+      allToolSpecs()
+        .filter((s) => s.enabledBy !== undefined)
+        .map((s) => [s.name, s.enabledBy]),
+    ).toEqual([['exec', 'tools.exec.enabled']]);
+    expect(
+      allToolSpecs()
+        .filter((s) => s.outputCap === 'head-tail')
+        .map((s) => s.name),
+    ).toEqual(['exec']);
   });
 
   it('ships only specs that pass the registerTool checks', () => {

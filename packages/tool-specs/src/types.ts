@@ -10,7 +10,11 @@ export interface JsonSchema {
   description?: string;
   properties?: Record<string, JsonSchema>;
   required?: string[];
-  additionalProperties?: boolean;
+  /** `false` refuses unknown keys; a schema validates the value of every key not in `properties` (a map). */
+  additionalProperties?: boolean | JsonSchema;
+  /** A schema every key of the object must match (as a string), e.g. `{ pattern: '^[A-Z_]+$' }`. */
+  propertyNames?: JsonSchema;
+  maxProperties?: number;
   items?: JsonSchema;
   enum?: readonly (string | number | boolean)[];
   default?: unknown;
@@ -60,7 +64,16 @@ export interface CommandResult {
   stderr: string;
   /** True when output was cut at the runner's byte caps. */
   truncated: boolean;
+  /** Bytes of each stream the runner's caps dropped, when the runner counts them (the executor does). */
+  droppedBytes?: { stdout: number; stderr: number };
 }
+
+/**
+ * How the runner caps a stream that prints more than its byte cap. `head`: keep the first bytes (every
+ * tool's default). `head-tail`: keep the first half and the last half of the cap and drop the middle,
+ * so the end of a long build log (where the error is) survives.
+ */
+export type OutputCapMode = 'head' | 'head-tail';
 
 /** Facts the runner supplies when a tool plans its commands. */
 export interface ToolContext {
@@ -157,6 +170,20 @@ export interface ToolSpec<P extends Record<string, unknown> = Record<string, unk
    * checks passed and defaults were applied; returns problems, never throws.
    */
   validateParams?(params: P): ParamIssue[];
+  /** How output past the byte caps is cut. @default 'head' */
+  outputCap?: OutputCapMode;
+  /**
+   * An opt-in tool names the policy setting that must enable it (exec: `tools.exec.enabled`). The runner
+   * refuses the tool unless its policy enables it, and the worker does not offer it otherwise.
+   * @default none (the tool is available without opting in)
+   */
+  enabledBy?: string;
+  /**
+   * The call's own timeout parameter in milliseconds (exec's `timeout_seconds`), when it has one: the
+   * runner uses it as the task's timeout unless the request sets a shorter one.
+   * @default none (the request's timeout, else `timeoutMs`)
+   */
+  timeoutMsOf?(params: P): number | undefined;
   /**
    * Upper bound on the serialised (JSON, UTF-8) size of one call's parameters.
    * @default 1048576 (1 MiB)

@@ -17,8 +17,7 @@ import { WorkerCliError, configError, usageError } from '../errors';
 import { parseHostPort } from '../http-endpoints';
 import type { HttpEndpoints } from '../http-endpoints';
 import { createLogger } from '../logger';
-import { startMetricsServer } from '../metrics-server';
-import { createProcessMeter } from '../prom-meter';
+import { loadMetricsServer, loadPromMeter } from '../lazy-modules';
 import { colorEnabled } from '../terminal';
 import { workerCatalog } from '../tool-catalog';
 import { workerVersion } from '../version';
@@ -140,7 +139,7 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
   const metricsListen = stringValue(parsed.values, 'metrics-listen');
   if (metricsListen !== undefined) parseHostPort(metricsListen, '--metrics-listen');
   // Only a metrics listener is ever scraped; without one the hub keeps its no-op meter.
-  const meter = metricsListen !== undefined ? createProcessMeter() : undefined;
+  const meter = metricsListen !== undefined ? loadPromMeter().createProcessMeter() : undefined;
   const hub = createHub({
     leaseMs,
     logger,
@@ -167,7 +166,11 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
   let metricsServer: HttpEndpoints | undefined;
   if (meter !== undefined && metricsListen !== undefined) {
     try {
-      metricsServer = await startMetricsServer({ address: metricsListen, registry: meter.registry, logger });
+      metricsServer = await loadMetricsServer().startMetricsServer({
+        address: metricsListen,
+        registry: meter.registry,
+        logger,
+      });
     } catch (err) {
       await hub.close().catch(() => undefined);
       throw err;

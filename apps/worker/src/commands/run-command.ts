@@ -7,12 +7,13 @@ import { stringValue } from '../args';
 import { WorkerCliError, usageError } from '../errors';
 import { createWorkerExecutor } from '../worker-executor';
 import type { TaskEvent } from '@baaaht/executor';
+import { getToolSpec } from '@baaaht/tool-specs';
 import { createLogger, logColor } from '../logger';
 import { createWorkerPolicy } from '../policy-setup';
 import { errorReport, printTaskReport, toTaskReport } from '../task-output';
 import type { TaskReport } from '../task-output';
 import { requireOfflineImage } from '../offline-images';
-import { unavailableTools } from '../tool-availability';
+import { disabledOptInTools, unavailableTools } from '../tool-availability';
 import { toolNames } from '../tool-catalog';
 import { TOOL_CALL_FLAGS, prepareToolCall, toolCallRequest } from '../tool-call';
 import type { PreparedToolCall } from '../tool-call';
@@ -75,6 +76,9 @@ async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: 
     logger,
   });
   try {
+    // exec is opt-in: refused up front, with the executor's own message, unless the policy enables it.
+    const disabled = disabledOptInTools([getToolSpec(prepared.tool)], policy.enforcer).get(prepared.tool);
+    if (disabled !== undefined) throw new WorkerCliError('TOOL_UNAVAILABLE', disabled, { tool: prepared.tool });
     const executor = await createWorkerExecutor({
       policy: policy.enforcer,
       sessionId: 'worker-run',
@@ -87,6 +91,8 @@ async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: 
       searchBackendUrl: config.searchBackendUrl,
       env: io.env,
       ...(sessionId !== undefined ? { sessions: { enabled: true } } : {}),
+      // One call per process: a container started ahead would only be removed again at exit.
+      pool: { enabled: false, idleMs: config.poolIdleMs },
     });
     return { prepared, logger, policy, executor, sessionId };
   } catch (err) {

@@ -7,7 +7,7 @@ import { stringValue } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import { WorkerCliError, usageError } from '../errors';
-import { parseHostPort } from '../status-server';
+import { parseHostPort } from '../http-endpoints';
 import { formatTable, roughDuration } from '../table';
 import type { RunningTaskSnapshot, WorkerStatusSnapshot } from '../worker-metrics';
 

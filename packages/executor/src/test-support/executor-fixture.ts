@@ -53,6 +53,9 @@ export function setup(extra: ExecutorOptions = {}): {
       workerId: 'w-unit',
       reapIntervalMs: 0,
       catalog: createToolCatalog({ custom: [echo] }),
+      // These tests pin down the fresh path (its create bodies, container counts and calls); the warm
+      // pool's own behaviour on the fake engine is in pooled-container-runtime.test.ts.
+      pool: { enabled: false },
       ...extra,
       ...o,
     });
@@ -73,6 +76,7 @@ export async function open(
     workerId: 'w-unit',
     reapIntervalMs: 0,
     catalog: createToolCatalog({ custom: [echo] }),
+    pool: { enabled: false },
     ...o,
   });
   executors.push(ex);

@@ -14,8 +14,6 @@ export function frame(stream: 1 | 2, payload: string | Buffer): Buffer {
 
 export class FakeContainer {
   readonly stdin: Buffer[] = [];
-  /** Sees each stdin write as it arrives (a fake in-sandbox agent reads its frames here). */
-  onStdin: ((chunk: Buffer) => void) | undefined;
   stdinEnded = false;
   started = false;
   exited = false;
@@ -23,6 +21,8 @@ export class FakeContainer {
   oomKilled = false;
   removed = false;
   readonly signals: string[] = [];
+  /** Sees each stdin write as it arrives (a fake in-sandbox agent reads its frames here). */
+  onStdin: ((chunk: Buffer) => void) | undefined;
   private exitWaiters: Array<(code: number) => void> = [];
   readonly stream: Duplex;
 
@@ -86,6 +86,8 @@ export class FakeDocker implements DockerClient {
   /** When set, createContainer waits for it (to test cancel during creation). */
   createGate: Promise<void> | undefined;
   extraListed: ManagedContainer[] = [];
+  /** `imageId()` answers: an image's id is `sha256:<name>` unless set here. */
+  readonly imageIds = new Map<string, string>();
   private seq = 0;
 
   async runtimes(): Promise<string[]> {
@@ -96,6 +98,12 @@ export class FakeDocker implements DockerClient {
   async imageExists(image: string): Promise<boolean> {
     this.calls.push(`imageExists ${image}`);
     return this.images.has(image);
+  }
+
+  async imageId(image: string): Promise<string | undefined> {
+    this.calls.push(`imageId ${image}`);
+    if (!this.images.has(image)) return undefined;
+    return this.imageIds.get(image) ?? `sha256:${image}`;
   }
 
   async pullImage(image: string, signal: AbortSignal): Promise<void> {

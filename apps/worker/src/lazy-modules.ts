@@ -1,0 +1,16 @@
+/**
+ * Modules a process loads only when it uses them. prom-client costs about 12 MB of resident memory, so a
+ * worker or orchestrator without a metrics endpoint never loads it (the idle worker's RSS budget,
+ * `bench/cases/idle.ts`). Everything else imports these modules' types only.
+ */
+import type * as PromMeterModule from './prom-meter';
+import type * as StatusServerModule from './status-server';
+import type * as MetricsServerModule from './metrics-server';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- deliberate lazy loads, see above */
+export const loadPromMeter = (): typeof PromMeterModule => require('./prom-meter') as typeof PromMeterModule;
+export const loadStatusServer = (): typeof StatusServerModule =>
+  require('./status-server') as typeof StatusServerModule;
+export const loadMetricsServer = (): typeof MetricsServerModule =>
+  require('./metrics-server') as typeof MetricsServerModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
