@@ -72,6 +72,12 @@ export interface WorkerConfig {
   searchBackendUrl: string | undefined;
   /** `host:port` of the HTTP status server; absent means none. */
   statusAddr: string | undefined;
+  /** Run tasks that carry a session id in their session's long-lived container (executor sessions). @default false */
+  sessions: boolean;
+  /** A session with no call for this long is closed. @default 300000 */
+  sessionIdleMs: number;
+  /** Sessions open at once; beyond it the least recently used idle one is evicted. @default 8 */
+  maxSessions: number;
 }
 
 /** One configuration option: its flag, field, type (and the rule its values follow), default and help. */
@@ -338,6 +344,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: 'HOST:PORT',
     description: 'HTTP status server: /healthz /readyz /metrics /status.json',
   },
+  {
+    flag: 'sessions',
+    field: 'sessions',
+    type: 'boolean',
+    defaultText: 'false',
+    valueName: '',
+    description: "run tasks carrying a session id in the session's own long-lived hardened container",
+  },
+  {
+    flag: 'session-idle',
+    field: 'sessionIdleMs',
+    type: 'duration',
+    defaultText: '5m',
+    valueName: 'DURATION',
+    description: 'close a session after this long without a call',
+  },
+  {
+    flag: 'max-sessions',
+    field: 'maxSessions',
+    type: 'count',
+    min: 1,
+    defaultText: '8',
+    valueName: 'N',
+    description: 'sessions open at once (then the least recently used idle one is evicted)',
+  },
 ];
 
 /** Defaults of every field; `hostname` fills the worker name, `env` (XDG_RUNTIME_DIR) the socket. */
@@ -373,6 +404,9 @@ export function defaultWorkerConfig(hostname: string, env: NodeJS.ProcessEnv = p
     authToken: undefined,
     searchBackendUrl: undefined,
     statusAddr: undefined,
+    sessions: false,
+    sessionIdleMs: 300_000,
+    maxSessions: 8,
   };
 }
 

@@ -3,7 +3,14 @@
  * through here, so they run tools identically.
  */
 import { ExecutorError, createDockerClient, createExecutor, discoverDockerEngine } from '@baaaht/executor';
-import type { DockerDiscovery, Executor, MetricMeter, PolicyEnforcer, PullPolicy } from '@baaaht/executor';
+import type {
+  DockerDiscovery,
+  Executor,
+  MetricMeter,
+  PolicyEnforcer,
+  PullPolicy,
+  SessionOptions,
+} from '@baaaht/executor';
 import { WorkerCliError } from './errors';
 import type { Logger } from './logger';
 
@@ -28,6 +35,8 @@ export interface WorkerExecutorOptions {
   workerIdConflict?: 'share' | 'refuse' | 'suffix';
   /** Where the executor's `baaaht_executor_*` metrics go. @default none (the executor's no-op meter) */
   metrics?: MetricMeter;
+  /** Executor sessions (`--sessions`, `--session-idle`, `--max-sessions`). @default disabled */
+  sessions?: SessionOptions;
   /** The executor's warm pool (`--pool`, `--pool-idle`). @default the executor's (on, 30 s) */
   pool?: { enabled: boolean; idleMs: number };
 }
@@ -65,6 +74,7 @@ export async function createWorkerExecutor(options: WorkerExecutorOptions): Prom
       ...(options.workerIdConflict !== undefined ? { workerIdConflict: options.workerIdConflict } : {}),
       ...(options.searchBackendUrl !== undefined ? { searchBackendUrl: options.searchBackendUrl } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      ...(options.sessions !== undefined ? { sessions: options.sessions } : {}),
       ...(options.pool !== undefined ? { pool: options.pool } : {}),
     });
   } catch (err) {

@@ -2,7 +2,7 @@
  * The worker's counters and gauges, fed by the task handler and the agent's
  * state events, read by the status server (`/metrics` through worker-instruments.ts, `/status.json`).
  */
-import type { LiveTaskInfo } from '@baaaht/executor';
+import type { LiveTaskInfo, SessionInfo } from '@baaaht/executor';
 
 /** Connection states as the seed names them. */
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'transient_failure' | 'shutdown';
@@ -41,6 +41,36 @@ export function runningTaskSnapshots(live: readonly LiveTaskInfo[]): RunningTask
   }));
 }
 
+/** One executor session, as `/status.json` lists it. */
+export interface SessionSnapshot {
+  sessionId: string;
+  /** `starting`, `ready`, `busy`, `closing` or `broken` (see the executor's `SessionState`). */
+  state: string;
+  workspace: string | null;
+  image: string;
+  /** ISO 8601. */
+  createdAt: string;
+  lastUsedAt: string;
+  calls: number;
+  restarts: number;
+  containerId: string | null;
+}
+
+/** The executor's sessions as `/status.json` lists them. */
+export function sessionSnapshots(sessions: readonly SessionInfo[]): SessionSnapshot[] {
+  return sessions.map((s) => ({
+    sessionId: s.sessionId,
+    state: s.state,
+    workspace: s.workspace,
+    image: s.image,
+    createdAt: new Date(s.createdAt).toISOString(),
+    lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+    calls: s.calls,
+    restarts: s.restarts,
+    containerId: s.containerId,
+  }));
+}
+
 /** Everything the status endpoints report, as one plain object. */
 export interface WorkerStatusSnapshot {
   name: string;
@@ -55,6 +85,8 @@ export interface WorkerStatusSnapshot {
   runningTasks: number;
   /** The tasks live now, oldest first (`runningTasks` counts what the task handler started). */
   tasks: RunningTaskSnapshot[];
+  /** The executor's sessions (empty unless `--sessions`), oldest first. */
+  sessions: SessionSnapshot[];
   tasksByStatus: Record<string, number>;
   tasksByTool: Record<string, number>;
   egress: { allowed: number; denied: number } | undefined;
@@ -67,6 +99,8 @@ export interface WorkerMetricsOptions {
   now?: () => number;
   /** The executor's live tasks (`executor.liveTasks()`), read per snapshot. @default none */
   liveTasks?: () => readonly LiveTaskInfo[];
+  /** The executor's sessions (`executor.listSessions()`), read per snapshot. @default none */
+  sessions?: () => readonly SessionInfo[];
 }
 
 export class WorkerMetrics {
@@ -140,6 +174,7 @@ export class WorkerMetrics {
       reconnects: this.reconnects,
       runningTasks: this.running,
       tasks: runningTaskSnapshots(this.options.liveTasks?.() ?? []),
+      sessions: sessionSnapshots(this.options.sessions?.() ?? []),
       tasksByStatus: Object.fromEntries(this.byStatus),
       tasksByTool: Object.fromEntries(this.byTool),
       egress: this.egress ? { ...this.egress } : undefined,

@@ -98,6 +98,7 @@ export class WorkerProcess {
         // Two plain workers on one host share the default name: the second takes `<name>-2` and says so.
         workerIdConflict: resolved.sources.name === 'default' ? 'suffix' : 'refuse',
         ...(meter !== undefined ? { metrics: meter } : {}),
+        sessions: { enabled: config.sessions, idleMs: config.sessionIdleMs, maxSessions: config.maxSessions },
         pool: { enabled: config.pool, idleMs: config.poolIdleMs },
       });
     } catch (err) {
@@ -113,7 +114,12 @@ export class WorkerProcess {
       });
       resolved = { ...resolved, config: { ...config, name: executor.workerId } };
     }
-    const metrics = new WorkerMetrics({ name: resolved.config.name, version, liveTasks: () => executor.liveTasks() });
+    const metrics = new WorkerMetrics({
+      name: resolved.config.name,
+      version,
+      liveTasks: () => executor.liveTasks(),
+      sessions: () => executor.listSessions(),
+    });
     // A tool this configuration cannot run (web_search without a backend, an image that is missing under
     // pull policy never or lacks the tool's programs) is not offered at all.
     const names = catalog.all().map((s) => s.name);

@@ -22,6 +22,11 @@ export interface ContainerPlan {
   instanceId: string;
   version: string;
   sessionId?: string;
+  /**
+   * The request's own session id (not the executor's default `sessionId`): with sessions enabled, the
+   * task's steps run in that session's container (session-runtime.ts).
+   */
+  runInSession?: string;
   taskId: string;
   tool: string;
   image: string;

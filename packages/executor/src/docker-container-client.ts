@@ -111,6 +111,7 @@ export function duplexAttach(stream: Duplex, onData: AttachDataHandler): AttachS
     write: (data) => void stream.write(data),
     ended,
     destroy: () => void stream.destroy(),
+    stdin: stream,
   };
 }
 

@@ -33,6 +33,10 @@ import type { FsErrorCode } from '@baaaht/tool-specs';
  * - `SANDBOX_AGENT_GONE`: the in-sandbox agent exited or its streams closed while calls were running.
  * - `SANDBOX_CALL_FAILED`: the agent could not start a call; `detail` is its code (`EXEC_FAILED`, `CHDIR_FAILED`,
  *   `BAD_REQUEST`, `TOO_MANY_CALLS`, `SPAWN_FAILED`).
+ * - `SESSION_LIMIT`: a new session would exceed `sessions.maxSessions` and none could be evicted (`whenFull`).
+ * - `SESSION_MISMATCH`: the call's judged plan would shape another container than its session is bound to
+ *   (other workspace, image, limits...); the message names each field that differs.
+ * - `SESSION_CLOSED`: the call's session was closed (explicitly, evicted, drained) while the call ran.
  * - `DOCKER_ERROR`: the Docker engine failed a call.
  * - `ILLEGAL_STATE`: a task's lifecycle was asked for a transition it does not allow (a bug; see task-lifecycle.ts).
  * - `INTERNAL`: anything else (a bug), normalised by `fromUnknown`.
@@ -63,6 +67,9 @@ export type ExecutorErrorCode =
   | 'SANDBOX_AGENT_PROTOCOL'
   | 'SANDBOX_AGENT_GONE'
   | 'SANDBOX_CALL_FAILED'
+  | 'SESSION_LIMIT'
+  | 'SESSION_MISMATCH'
+  | 'SESSION_CLOSED'
   | 'DOCKER_ERROR'
   | 'ILLEGAL_STATE'
   | 'INTERNAL';

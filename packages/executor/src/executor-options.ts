@@ -8,6 +8,8 @@ import type { Logger } from './logger';
 import type { MetricMeter } from './metric-meter';
 import { noopMeter } from './metric-meter';
 import type { PolicyEnforcer } from './policy-enforcer';
+import { resolveSessionOptions } from './session-options';
+import type { ResolvedSessionOptions, SessionOptions } from './session-options';
 import type { StepRuntimeFactory } from './step-runtime';
 
 export type PullPolicy = 'always' | 'if-missing' | 'never';
@@ -134,6 +136,12 @@ export interface ExecutorOptions {
    * @default a fresh hardened container per step (`FreshContainerRuntime`)
    */
   stepRuntime?: StepRuntimeFactory;
+  /**
+   * Sessions (opt-in): tasks carrying a session id run in their session's long-lived hardened container,
+   * through the in-sandbox agent (see the README's "Sessions").
+   * @default `{ enabled: false, idleMs: 300000, maxLifetimeMs: 3600000, maxSessions: 8, whenFull: 'evict-idle' }`
+   */
+  sessions?: SessionOptions;
   /** The warm pool; see `PoolOptions`. @default `{ enabled: true, perKey: 1, idleMs: 30000, maxContainers: 8 }` */
   pool?: PoolOptions;
 }
@@ -152,9 +160,11 @@ export interface ResolvedExecutorOptions extends Required<
     | 'version'
     | 'protectedPaths'
     | 'stepRuntime'
+    | 'sessions'
     | 'pool'
   >
 > {
+  sessions: ResolvedSessionOptions;
   pool: ResolvedPoolOptions;
   protectedPaths: string[];
   docker?: DockerClient;
@@ -246,6 +256,7 @@ export function resolveExecutorOptions(options: ExecutorOptions = {}): ResolvedE
     workerIdConflict: options.workerIdConflict ?? 'share',
     protectedPaths: resolveProtectedPaths(options.protectedPaths),
     allowHardlinks: options.allowHardlinks ?? false,
+    sessions: resolveSessionOptions(options.sessions),
     pool: resolvePoolOptions(options.pool),
   };
   if (!['share', 'refuse', 'suffix'].includes(resolved.workerIdConflict))

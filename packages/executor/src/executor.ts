@@ -18,6 +18,10 @@ import type { Logger } from './logger';
 import { MetricsRecorder, UNKNOWN_TOOL_LABEL } from './metrics';
 import type { ExecutorMetrics } from './metrics';
 import { Reaper } from './reaper';
+import { judgePrewarm } from './session-prewarm';
+import type { SessionPrewarmRequest } from './session-prewarm';
+import { SessionRuntime } from './session-runtime';
+import type { SessionInfo } from './session-runtime';
 import { defaultRuntimeFactory } from './runtime-factory';
 import { Slots } from './slots';
 import type { StepRuntime } from './step-runtime';
@@ -49,7 +53,10 @@ export class Executor {
   private readonly metricsRecorder: MetricsRecorder;
   private readonly events_ = new TaskEventHub();
   private readonly reaper: Reaper;
+  private readonly images: ImageResolver;
   private readonly runtime: StepRuntime;
+  /** The session runtime (wrapping the step runtime) when `sessions.enabled`. */
+  private readonly sessions: SessionRuntime | undefined;
   private readonly runner: TaskRunner;
   private reapTimer: unknown;
   private closing: Promise<void> | undefined;
@@ -69,16 +76,22 @@ export class Executor {
       metrics.slots(this.slots.active, this.slots.queued),
     );
     const images = new ImageResolver(docker, options.pullPolicy, logger);
+    this.images = images;
     const createRuntime = options.stepRuntime ?? defaultRuntimeFactory(options, logger);
-    this.runtime = createRuntime({
+    const runtimeContext = {
       docker,
       clock,
       logger,
       images,
       maxConcurrentStarts: options.maxConcurrentStarts,
-      onContainer: (event) => metrics.container(event),
-      onContainerStarted: (tool, seconds) => metrics.containerStarted(tool, seconds),
-    });
+      onContainer: (event: 'created' | 'removed') => metrics.container(event),
+      onContainerStarted: (tool: string, seconds: number) => metrics.containerStarted(tool, seconds),
+    };
+    const fallback = createRuntime(runtimeContext);
+    this.sessions = options.sessions.enabled
+      ? new SessionRuntime(runtimeContext, { sessions: options.sessions, meter: options.metrics, fallback })
+      : undefined;
+    this.runtime = this.sessions ?? fallback;
     this.runner = new TaskRunner({
       options,
       catalog,
@@ -219,7 +232,13 @@ export class Executor {
     };
     const finish = (task: LiveTask | undefined, outcome: Outcome): TaskResult => {
       const result = toTaskResult(
-        { taskId, tool, containerId: task?.containerId ?? null, collectors: task?.collectors ?? [] },
+        {
+          taskId,
+          tool,
+          containerId: task?.containerId ?? null,
+          collectors: task?.collectors ?? [],
+          sessionRestarted: task?.sessionRestarted === true,
+        },
         outcome,
         this.clock.now() - startedAt,
         task?.lifecycle.stop,
@@ -278,6 +297,47 @@ export class Executor {
     if (task === undefined) return false;
     this.runner.requestStop(task, this.runner.cancelStop(options.force === true ? 'force' : 'graceful'));
     return true;
+  }
+
+  /**
+   * Creates a session's container ahead of its first call (or checks that the existing one fits), from a
+   * call like its first: `request` is planned and judged as a task would be, but runs nothing. Resolves
+   * once the container's agent is ready. Throws `ExecutorError`: INVALID_REQUEST (sessions disabled, a
+   * web tool), the task's refusal codes, SESSION_MISMATCH, SESSION_LIMIT, IMAGE_NOT_FOUND, DOCKER_ERROR...
+   */
+  async prewarmSession(sessionId: string, request: SessionPrewarmRequest): Promise<SessionInfo> {
+    if (this.sessions === undefined)
+      throw new ExecutorError('INVALID_REQUEST', 'sessions are disabled (ExecutorOptions.sessions.enabled)');
+    if (this.stateValue !== 'running') throw new ExecutorError('EXECUTOR_CLOSED', 'the executor is closed');
+    const { plan, workspace } = await judgePrewarm(sessionId, request, {
+      catalog: this.catalog,
+      options: this.options,
+      logger: this.logger,
+      instanceId: this.lease.instanceId,
+      version: this.lease.version,
+      now: this.clock.now(),
+      imageFor: (tool, image) => this.imageFor(tool, image),
+    });
+    try {
+      await this.images.ensure(plan.image, {
+        taskId: plan.taskId,
+        tool: plan.tool,
+        signal: new AbortController().signal,
+      });
+      return await this.sessions.prewarm(plan);
+    } finally {
+      workspace?.close();
+    }
+  }
+
+  /** Closes a session now, removing its container (running calls fail with SESSION_CLOSED); false when none. */
+  closeSession(sessionId: string): Promise<boolean> {
+    return this.sessions?.closeSession(sessionId) ?? Promise.resolve(false);
+  }
+
+  /** The sessions this executor holds (empty when sessions are disabled), oldest first. */
+  listSessions(): SessionInfo[] {
+    return this.sessions?.list() ?? [];
   }
 
   /**

@@ -33,6 +33,12 @@ export type {
   StepRuntimeFactory,
   StepSpec,
 } from './step-runtime';
+export { SessionRuntime } from './session-runtime';
+export type { SessionInfo, SessionRuntimeOptions, SessionState } from './session-runtime';
+export { resolveSessionOptions } from './session-options';
+export type { ResolvedSessionOptions, SessionOptions } from './session-options';
+export type { SessionPrewarmRequest } from './session-prewarm';
+export { SANDBOX_AGENT_TARGET } from './session-container';
 export { createDockerClient, dockerConnectionFromEnv } from './docker-client';
 export type {
   ComposedDockerClient,

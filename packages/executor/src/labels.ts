@@ -7,6 +7,10 @@ export const LABELS = Object.freeze({
   /** The version of the worker (or embedder) that created it. */
   version: 'org.baaaht.version',
   sessionId: 'org.baaaht.session-id',
+  /** `1` on a session's long-lived container (see session-runtime.ts). */
+  session: 'org.baaaht.session',
+  /** Epoch ms at which a session container's maximum lifetime ends (its deadline label says the same). */
+  sessionExpiry: 'org.baaaht.session-expiry',
   taskId: 'org.baaaht.task-id',
   tool: 'org.baaaht.tool',
   /** Epoch milliseconds after which the task is over whatever happened to its worker. */

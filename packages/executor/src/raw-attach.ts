@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { Writable } from 'node:stream';
 
 /** A live attach connection to a container's stdio. */
 export interface AttachStream {
@@ -9,6 +10,8 @@ export interface AttachStream {
   /** Resolves when the engine closes the output stream (the container exited) or the connection fails. */
   readonly ended: Promise<void>;
   destroy(): void;
+  /** The container's stdin as a stream, for attaches that stay open (session containers); ending it closes stdin. */
+  readonly stdin?: Writable;
 }
 
 /** Receives multiplexed output bytes. The buffer is reused for the next read: copy what you keep. */
@@ -68,6 +71,7 @@ export function rawAttach(
         write: (data) => void socket.write(data),
         ended,
         destroy: () => void socket.destroy(),
+        stdin: socket,
       });
       if (rest.length > 0) options.onData(rest);
     };

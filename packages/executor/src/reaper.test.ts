@@ -35,6 +35,28 @@ describe('selectOrphans', () => {
     expect(selectOrphans(list, options, NOW).map((c) => c.id)).toEqual(['a']);
   });
 
+  it('treats session containers like task containers: a gone instance, an expiry past, or unowned', () => {
+    const session = (id: string, instance: string, expiry: number) =>
+      container(id, {
+        [LABELS.session]: '1',
+        [LABELS.sessionId]: 's',
+        [LABELS.instanceId]: instance,
+        [LABELS.sessionExpiry]: String(expiry),
+        [LABELS.deadline]: String(expiry),
+      });
+    const list = [
+      session('crashed-worker', 'dead-inst', NOW + 3_600_000),
+      session('other-live', 'live-inst', NOW + 3_600_000),
+      session('expired-elsewhere', 'unknown-inst', NOW - 60_000),
+      session('mine-unowned', 'my-inst', NOW + 3_600_000),
+    ];
+    expect(selectOrphans(list, options, NOW).map((c) => c.id)).toEqual([
+      'crashed-worker',
+      'expired-elsewhere',
+      'mine-unowned',
+    ]);
+  });
+
   it("takes another live instance's pooled container once it stopped and is past its idle deadline + margin", () => {
     const pooled = (id: string, state: string, idle: number) => ({
       ...container(id, {

@@ -79,6 +79,7 @@ export class Reaper {
         component: 'reaper',
         containerId: shortId(c.id),
         taskId: c.labels[LABELS.taskId],
+        sessionId: c.labels[LABELS.sessionId],
         workerId: c.labels[LABELS.workerId],
         instanceId: c.labels[LABELS.instanceId],
       };

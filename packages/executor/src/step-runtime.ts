@@ -54,6 +54,8 @@ export interface RunningStep {
    * (0: at once). Never throws; a second call may upgrade graceful to force.
    */
   stop(mode: StopMode, graceMs: number): Promise<void>;
+  /** Session runtimes: true when this step is the first on a new container that replaced a session's dead one. */
+  readonly sessionRestarted?: boolean;
 }
 
 export interface StepRuntime {

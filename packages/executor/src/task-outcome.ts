@@ -175,7 +175,13 @@ export function thrownOutcome(err: unknown, tool: string): Outcome | undefined {
 
 /** The result, with the dropped-byte counts of every step. */
 export function toTaskResult(
-  task: { taskId: string; tool: string; containerId: string | null; collectors: readonly OutputCollector[] },
+  task: {
+    taskId: string;
+    tool: string;
+    containerId: string | null;
+    collectors: readonly OutputCollector[];
+    sessionRestarted?: boolean;
+  },
   outcome: Outcome,
   durationMs: number,
   stop: StopRequest | undefined,
@@ -200,5 +206,6 @@ export function toTaskResult(
   if (outcome.structured !== undefined) result.structured = outcome.structured;
   if (stop !== undefined && 'mode' in stop) result.stopMode = stop.mode;
   if (outcome.error !== undefined) result.error = outcome.error;
+  if (task.sessionRestarted === true) result.sessionRestarted = true;
   return result;
 }

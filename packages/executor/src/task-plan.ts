@@ -127,6 +127,7 @@ export function planTask(
     allowHardlinks: options.allowHardlinks,
   };
   if (sessionId !== undefined) plan.sessionId = sessionId;
+  if (request.sessionId !== undefined) plan.runInSession = request.sessionId;
   if (Object.keys(labels.labels).length > 0) plan.taskLabels = labels.labels;
   if (Object.keys(requested).length > 0) plan.requested = requested;
   if (workspace !== undefined) {

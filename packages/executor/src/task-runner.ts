@@ -45,6 +45,8 @@ export interface LiveTask {
   workspace?: PinnedWorkspace;
   /** One per step, in order. */
   readonly collectors: OutputCollector[];
+  /** A step ran on a session container that replaced a dead one (the session's earlier state is gone). */
+  sessionRestarted?: boolean;
   emit(event: TaskEvent): void;
   readonly done: Promise<TaskResult>;
 }
@@ -252,6 +254,7 @@ export class TaskRunner {
       signal,
     );
     task.steps.add(running);
+    if (running.sessionRestarted === true) task.sessionRestarted = true;
     task.lifecycle.running();
     task.emit({ type: 'started', taskId: task.id, tool: task.tool, containerId: running.containerId, step });
     // A stop that arrived while the step was starting found nothing running to signal.

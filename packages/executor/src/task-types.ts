@@ -122,4 +122,9 @@ export interface TaskResult {
   /** Set when the executor stopped the container (timeout, cancel, close). */
   stopMode?: StopMode;
   error?: TaskError;
+  /**
+   * Sessions: the task's session had lost its container (it died) and this task ran on a new one, so
+   * whatever the session kept before (files in /tmp, processes) is gone.
+   */
+  sessionRestarted?: true;
 }

@@ -3,7 +3,8 @@ import type { CommandSpec, ParsedCommand } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import type { ResolvedWorkerConfig } from '../config';
-import { WorkerCliError } from '../errors';
+import { stringValue } from '../args';
+import { WorkerCliError, usageError } from '../errors';
 import { createWorkerExecutor } from '../worker-executor';
 import type { TaskEvent } from '@baaaht/executor';
 import { getToolSpec } from '@baaaht/tool-specs';
@@ -20,11 +21,22 @@ import type { PreparedToolCall } from '../tool-call';
 export const runCommand: CommandSpec = {
   name: 'worker run',
   brief: 'run one tool locally through the executor and policy (no orchestrator)',
-  usage: 'worker run <tool> [--mount DIR] [--param key=value]... [--param-json key=JSON]... [--timeout 30s] [--json]',
+  usage:
+    'worker run <tool> [--mount DIR] [--param key=value]... [--param-json key=JSON]... [--timeout 30s] [--session ID] [--json]',
   summary:
     'Runs one tool locally through the same executor and policy as the worker, without an orchestrator.\n' +
-    "--param values are coerced to the type the tool's schema declares; --mount DIR counts as allowed by the operator.",
-  flags: TOOL_CALL_FLAGS,
+    "--param values are coerced to the type the tool's schema declares; --mount DIR counts as allowed by the operator.\n" +
+    '--session ID runs the call as a session call (sessions enabled for this process); a session lives as long as its\n' +
+    'worker process, so state only carries over between calls in a long-lived `worker serve`.',
+  flags: {
+    ...TOOL_CALL_FLAGS,
+    session: {
+      type: 'string',
+      valueName: 'ID',
+      description:
+        "run the call in session ID's own hardened container through the in-sandbox agent (a session lives as long as this process)",
+    },
+  },
   configFlags: true,
   minPositionals: 1,
   maxPositionals: 1,
@@ -36,6 +48,9 @@ export const runCommand: CommandSpec = {
 /** Validates the call, then loads the policy and opens the executor (closing what was opened if a later step fails). */
 async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: CliIo) {
   const { config } = resolved;
+  const sessionId = stringValue(parsed.values, 'session');
+  if (sessionId !== undefined && sessionId.trim() === '')
+    throw usageError('a session id must not be empty', '--session');
   const source = resolved.sources.toolImages === 'default' ? '--tool-image' : resolved.sources.toolImages;
   const prepared: PreparedToolCall = prepareToolCall(parsed, config.toolImages, source);
   const unavailable = unavailableTools(config).get(prepared.tool);
@@ -75,10 +90,11 @@ async function setUp(resolved: ResolvedWorkerConfig, parsed: ParsedCommand, io: 
       maxConcurrentTasks: 1,
       searchBackendUrl: config.searchBackendUrl,
       env: io.env,
+      ...(sessionId !== undefined ? { sessions: { enabled: true } } : {}),
       // One call per process: a container started ahead would only be removed again at exit.
       pool: { enabled: false, idleMs: config.poolIdleMs },
     });
-    return { prepared, logger, policy, executor };
+    return { prepared, logger, policy, executor, sessionId };
   } catch (err) {
     policy.store.close();
     throw err;
@@ -101,7 +117,7 @@ export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: Pars
     }
     throw err;
   }
-  const { prepared, logger, policy, executor } = setup;
+  const { prepared, logger, policy, executor, sessionId } = setup;
 
   const abort = new AbortController();
   let interrupts = 0;
@@ -125,6 +141,7 @@ export async function runRunCommand(resolved: ResolvedWorkerConfig, parsed: Pars
   try {
     const result = await executor.executeTask({
       ...toolCallRequest(prepared),
+      ...(sessionId !== undefined ? { sessionId } : {}),
       taskId,
       signal: abort.signal,
       onEvent,
