@@ -18,7 +18,7 @@ import type { Logger } from './logger';
 import { MetricsRecorder, UNKNOWN_TOOL_LABEL } from './metrics';
 import type { ExecutorMetrics } from './metrics';
 import { Reaper } from './reaper';
-import { judgePrewarm } from './session-prewarm';
+import { prewarmSession } from './session-prewarm';
 import type { SessionPrewarmRequest } from './session-prewarm';
 import { SessionRuntime } from './session-runtime';
 import type { SessionInfo } from './session-runtime';
@@ -309,7 +309,8 @@ export class Executor {
     if (this.sessions === undefined)
       throw new ExecutorError('INVALID_REQUEST', 'sessions are disabled (ExecutorOptions.sessions.enabled)');
     if (this.stateValue !== 'running') throw new ExecutorError('EXECUTOR_CLOSED', 'the executor is closed');
-    const { plan, workspace } = await judgePrewarm(sessionId, request, {
+    const sessions = this.sessions;
+    return prewarmSession(sessionId, request, {
       catalog: this.catalog,
       options: this.options,
       logger: this.logger,
@@ -317,17 +318,9 @@ export class Executor {
       version: this.lease.version,
       now: this.clock.now(),
       imageFor: (tool, image) => this.imageFor(tool, image),
+      images: this.images,
+      prewarm: (plan) => sessions.prewarm(plan),
     });
-    try {
-      await this.images.ensure(plan.image, {
-        taskId: plan.taskId,
-        tool: plan.tool,
-        signal: new AbortController().signal,
-      });
-      return await this.sessions.prewarm(plan);
-    } finally {
-      workspace?.close();
-    }
   }
 
   /** Closes a session now, removing its container (running calls fail with SESSION_CLOSED); false when none. */

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { ContainerPlan } from './container-config';
 import { ExecutorError } from './errors';
 import type { ExecutorCatalog, ResolvedExecutorOptions } from './executor-options';
+import type { ImageResolver } from './image-resolver';
 import type { Logger } from './logger';
 import { gateTask } from './policy-gate';
 import { planTask } from './task-plan';
 import type { TaskRequest } from './task-types';
 import type { PinnedWorkspace } from './workspace-source';
+import type { SessionInfo } from './session-runtime';
 
 /** What `executor.prewarmSession` takes: a call like the session's first, which is planned and judged but not run. */
 export type SessionPrewarmRequest = Pick<
@@ -54,5 +56,24 @@ export async function judgePrewarm(
   } catch (err) {
     workspace?.close();
     throw err;
+  }
+}
+
+/**
+ * `executor.prewarmSession`: judges the request (above), makes sure the image is there, then creates (or
+ * checks the binding of) the session's container and waits for its agent. The pinned workspace is released
+ * once the container holds the mount.
+ */
+export async function prewarmSession(
+  sessionId: string,
+  request: SessionPrewarmRequest,
+  ctx: PrewarmContext & { images: ImageResolver; prewarm(plan: ContainerPlan): Promise<SessionInfo> },
+): Promise<SessionInfo> {
+  const { plan, workspace } = await judgePrewarm(sessionId, request, ctx);
+  try {
+    await ctx.images.ensure(plan.image, { taskId: plan.taskId, tool: plan.tool, signal: new AbortController().signal });
+    return await ctx.prewarm(plan);
+  } finally {
+    workspace?.close();
   }
 }
