@@ -167,9 +167,9 @@ describe('warm pool options', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-pool-cfg-'));
   afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
-  it('is on with a 30 s idle timeout by default; --no-pool turns it off, --pool-idle sets the timeout', () => {
+  it('is off (experimental) with a 30 s idle timeout by default; --pool turns it on, --no-pool off, --pool-idle sets the timeout', () => {
     expect(resolveWorkerConfig({ env: { HOME: home }, hostname: 'h' }).config).toMatchObject({
-      pool: true,
+      pool: false,
       poolIdleMs: 30_000,
     });
     const { config, sources } = resolveWorkerConfig({
@@ -180,6 +180,8 @@ describe('warm pool options', () => {
     expect(config).toMatchObject({ pool: false, poolIdleMs: 5000 });
     expect(sources.pool).toBe('--no-pool');
     expect(resolveWorkerConfig({ env: { HOME: home, WORKER_POOL: 'false' }, hostname: 'h' }).config.pool).toBe(false);
+    expect(resolveWorkerConfig({ env: { HOME: home }, hostname: 'h', flags: { pool: true } }).config.pool).toBe(true);
+    expect(resolveWorkerConfig({ env: { HOME: home, WORKER_POOL: 'true' }, hostname: 'h' }).config.pool).toBe(true);
   });
 
   it('refuses --pool together with --no-pool', () => {

@@ -108,7 +108,7 @@ describe('worker doctor', () => {
       { env: env() },
     );
     expect(r.stdout).toContain(
-      `✓ image ${OFFLINE_BUSYBOX_IMAGE}: present, runs file_read, file_write, file_edit, grep, find, list\n`,
+      `✓ image ${OFFLINE_BUSYBOX_IMAGE}: present, runs file_read, file_write, file_edit, grep, find, list, exec\n`,
     );
     expect(r.stdout).toContain(`✓ image ${OFFLINE_CURL_IMAGE}: present, runs web_search, fetch_url\n`);
     expect(r.stdout).not.toMatch(/^[!✗]/m);
@@ -129,7 +129,7 @@ describe('worker doctor', () => {
       ),
     );
     expect(r.stdout).toContain(
-      `✓ image ${OFFLINE_BUSYBOX_IMAGE}: present, runs file_read, file_write, file_edit, grep, find, list (not fetch_url)`,
+      `✓ image ${OFFLINE_BUSYBOX_IMAGE}: present, runs file_read, file_write, file_edit, grep, find, list, exec (not fetch_url)`,
     );
     expect(r.code).toBe(1);
   });

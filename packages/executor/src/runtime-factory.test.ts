@@ -19,9 +19,19 @@ const ctx = (logger = captureLogger().logger): StepRuntimeContext => ({
 });
 
 describe('defaultRuntimeFactory', () => {
-  it('is the warm pool by default', () => {
-    const factory = defaultRuntimeFactory(resolveExecutorOptions(), captureLogger().logger, () => '/opt/agent');
+  it('is the warm pool when the pool is on', () => {
+    const factory = defaultRuntimeFactory(
+      resolveExecutorOptions({ pool: { enabled: true } }),
+      captureLogger().logger,
+      () => '/opt/agent',
+    );
     expect(factory(ctx())).toBeInstanceOf(PooledContainerRuntime);
+  });
+
+  it('is the fresh runtime by default (the pool is opt-in)', () => {
+    expect(defaultRuntimeFactory(resolveExecutorOptions(), captureLogger().logger)(ctx())).toBeInstanceOf(
+      FreshContainerRuntime,
+    );
   });
 
   it('is the fresh runtime with the pool off', () => {
@@ -34,7 +44,7 @@ describe('defaultRuntimeFactory', () => {
     const missing = (): string => {
       throw new ExecutorError('SANDBOX_AGENT_MISSING', 'not built');
     };
-    const factory = defaultRuntimeFactory(resolveExecutorOptions(), logger, missing);
+    const factory = defaultRuntimeFactory(resolveExecutorOptions({ pool: { enabled: true } }), logger, missing);
     expect(factory(ctx())).toBeInstanceOf(FreshContainerRuntime);
     expect(factory(ctx())).toBeInstanceOf(FreshContainerRuntime);
     expect(entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([
