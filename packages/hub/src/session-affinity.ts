@@ -229,18 +229,16 @@ export class SessionAffinity {
     if (!channel) return Promise.resolve(answer(SessionCloseStatus.SESSION_CLOSE_STATUS_PENDING, agentId, agentName));
     const { clock } = this.options;
     return new Promise((resolve) => {
-      let timer: unknown;
-      const done = (status: SessionCloseStatus): void => {
-        clock.clearTimeout(timer);
-        resolve(answer(status, agentId, agentName));
-      };
-      timer = clock.setTimeout(() => {
-        const list = this.closeWaiters.get(sessionId) ?? [];
-        const rest = list.filter((w) => w !== done);
+      const timer = clock.setTimeout(() => {
+        const rest = (this.closeWaiters.get(sessionId) ?? []).filter((w) => w !== done);
         if (rest.length > 0) this.closeWaiters.set(sessionId, rest);
         else this.closeWaiters.delete(sessionId);
         resolve(answer(SessionCloseStatus.SESSION_CLOSE_STATUS_PENDING, agentId, agentName));
       }, this.options.closeTimeoutMs);
+      const done = (status: SessionCloseStatus): void => {
+        clock.clearTimeout(timer);
+        resolve(answer(status, agentId, agentName));
+      };
       this.closeWaiters.set(sessionId, [...(this.closeWaiters.get(sessionId) ?? []), done]);
       // Sent after the waiter is in place: a synchronous answer (a test's fake worker) must find it.
       channel.send(closeMessage(sessionId, reason));
