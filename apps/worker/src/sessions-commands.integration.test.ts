@@ -24,8 +24,12 @@ const IMAGES = `*=${OFFLINE_BUSYBOX_IMAGE},fetch_url=${OFFLINE_CURL_IMAGE}`;
 const prefix = `cli-sess-${process.pid}`;
 const nameA = `${prefix}-a`;
 const nameB = `${prefix}-b`;
-/** Whether the executor in this tree holds sessions (the executor's sessions branch); before it, workers report none. */
+/**
+ * Whether the executor in this tree holds sessions (the executor's sessions branch, whose workers enable them
+ * with `--sessions`); before it, workers hold and report none, and answer a close with "not held".
+ */
 const executorHoldsSessions = typeof (Executor.prototype as { closeSession?: unknown }).closeSession === 'function';
+const SESSION_ARGS = executorHoldsSessions ? ['--sessions'] : [];
 
 let ws: TempWorkspace;
 let web: FakeWeb;
@@ -71,11 +75,11 @@ beforeAll(async () => {
   web = await startFakeWeb();
   const policyFile = path.join(cleanEnv()['HOME'] as string, 'policy.yaml');
   fs.writeFileSync(policyFile, loopbackPolicyYaml(ws.dir, web.port));
-  stack = await startCliStack({ workerName: nameA, policyFile, images: IMAGES });
+  stack = await startCliStack({ workerName: nameA, policyFile, images: IMAGES, workerArgs: SESSION_ARGS });
   addr = stack.addr;
   workerB = startCli(
     'worker',
-    ['--orchestrator-addr', addr, '--name', nameB, '--policy', policyFile, '--log-format', 'json'],
+    ['--orchestrator-addr', addr, '--name', nameB, '--policy', policyFile, '--log-format', 'json', ...SESSION_ARGS],
     { env: cleanEnv({ WORKER_TOOL_IMAGE: IMAGES }) },
   );
   await workerB.waitFor(/"msg":"worker ready"/);

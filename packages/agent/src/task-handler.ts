@@ -61,7 +61,7 @@ export interface TaskOutcome {
 /** One sandbox session a handler holds, as the agent reports it to the hub (the wire's SessionInfo). */
 export interface AgentSessionInfo {
   sessionId: string;
-  /** The session's state word, lower case ("starting", "idle", "busy", "closing", ...). */
+  /** The session's state word, lower case ("starting", "ready", "busy", "closing", "broken", ...). */
   state: string;
   /** Tool calls run in the session so far. @default 0 */
   calls?: number;

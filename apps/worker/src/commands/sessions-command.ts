@@ -19,7 +19,7 @@ export const sessionsCommand: CommandSpec = {
   summary:
     'Lists the sandbox sessions the orchestrator routes calls to: id, worker, state, calls, last use. ' +
     'A table on a terminal; tab-separated with a header line otherwise. State: assigned (a call was sent, ' +
-    "the worker has not reported the session yet), the worker's own word (idle, busy, ...), closing, or " +
+    "the worker has not reported the session yet), the worker's own word (ready, busy, broken, ...), closing, or " +
     "lost (its worker is gone: the session's next call starts a new session elsewhere).",
   flags: {
     worker: { type: 'string', valueName: 'NAME', description: 'only sessions held by this worker (name or agent id)' },

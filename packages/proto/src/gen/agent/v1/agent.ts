@@ -800,7 +800,7 @@ export interface SessionInfo {
   sessionId: string;
   /**
    * The session's state word, lower case: the worker's (for example
-   * "starting", "idle", "busy", "closing"), or the orchestrator's "assigned"
+   * "starting", "ready", "busy", "closing", "broken"), or the orchestrator's "assigned"
    * (a call was dispatched, the worker has not reported the session yet) and
    * "closing" (close requested, not yet confirmed).
    */
