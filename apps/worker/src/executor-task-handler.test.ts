@@ -219,4 +219,57 @@ describe('executor task handler', () => {
     });
     expect((await other.run(task, ctx)).error).toEqual({ code: 'TOOL_FAILED', message: 'm', detail: 'EDIT_NO_MATCH' });
   });
+
+  it("reports and closes the executor's sessions when it has them, and none when it does not", async () => {
+    const metrics = new WorkerMetrics({ name: 'w', version: '0' });
+    const bare = createExecutorTaskHandler({
+      executor: fakeExecutor(async () => result()).executor,
+      tools: ['grep'],
+      logger: recordingLogger([]),
+      metrics,
+    });
+    expect(bare.sessions?.()).toEqual([]);
+    expect(await bare.closeSession?.('s1')).toBe(false);
+
+    const closed: string[] = [];
+    const withSessions = {
+      ...fakeExecutor(async () => result({ sessionRestarted: true } as Partial<TaskResult>)).executor,
+      listSessions: () => [
+        {
+          sessionId: 's1',
+          state: 'IDLE',
+          calls: 3,
+          createdAt: 1000,
+          lastUsedAt: new Date(2000),
+          containerId: 'abcdef0123456789',
+        },
+        { id: 's2', state: 'busy', running: 1 },
+        { state: 'no id' },
+        'junk',
+      ],
+      closeSession: async (id: string) => (closed.push(id), id === 's1'),
+    } as unknown as Executor;
+    const handler = createExecutorTaskHandler({
+      executor: withSessions,
+      tools: ['grep'],
+      logger: recordingLogger([]),
+      metrics,
+    });
+    expect(handler.sessions?.()).toEqual([
+      {
+        sessionId: 's1',
+        state: 'idle',
+        calls: 3,
+        createdAt: 1000,
+        lastUsedAt: new Date(2000),
+        containerId: 'abcdef012345',
+      },
+      { sessionId: 's2', state: 'busy', running: 1 },
+    ]);
+    expect(await handler.closeSession?.('s1')).toBe(true);
+    expect(await handler.closeSession?.('s9')).toBe(false);
+    expect(closed).toEqual(['s1', 's9']);
+    const ctx = { signal: new AbortController().signal, emit: () => undefined };
+    expect((await handler.run(task, ctx)).sessionRestarted).toBe(true);
+  });
 });

@@ -1,4 +1,11 @@
-import type { AgentTask, TaskHandler, TaskHandlerContext, TaskOutcome, TaskOutcomeStatus } from '@baaaht/agent';
+import type {
+  AgentSessionInfo,
+  AgentTask,
+  TaskHandler,
+  TaskHandlerContext,
+  TaskOutcome,
+  TaskOutcomeStatus,
+} from '@baaaht/agent';
 import { TASK_STATUSES } from '@baaaht/executor';
 import type { Executor, TaskEvent, TaskResult } from '@baaaht/executor';
 import { assignmentToRequest } from './assignment-to-request';
@@ -84,7 +91,58 @@ export function createExecutorTaskHandler(options: ExecutorTaskHandlerOptions): 
       options.logger.info('cancelling task', { taskId, force });
       executor.cancelTask(taskId, { force });
     },
+    sessions: () => listSessions(executor),
+    async closeSession(sessionId) {
+      const api = sessionApi(executor);
+      if (typeof api.closeSession !== 'function') return false;
+      const closed = (await api.closeSession(sessionId)) as unknown;
+      options.logger.info('session close', { sessionId, closed: closed === true });
+      return closed === true;
+    },
   };
+}
+
+/**
+ * The executor's session API, where it has one. Read structurally so this adapter compiles with and without
+ * it: `listSessions()` returning session objects, `closeSession(id)` resolving true if it held the session.
+ */
+interface ExecutorSessionApi {
+  listSessions?: () => unknown;
+  closeSession?: (sessionId: string) => unknown;
+}
+
+const sessionApi = (executor: Executor): ExecutorSessionApi => executor as unknown as ExecutorSessionApi;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const time = (v: unknown): number | Date | undefined => (v instanceof Date ? v : num(v));
+
+/** The executor's sessions as the agent reports them; anything without an id is skipped. */
+function listSessions(executor: Executor): AgentSessionInfo[] {
+  const api = sessionApi(executor);
+  if (typeof api.listSessions !== 'function') return [];
+  const listed = api.listSessions() as unknown;
+  if (!Array.isArray(listed)) return [];
+  const out: AgentSessionInfo[] = [];
+  for (const item of listed as unknown[]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const s = item as Record<string, unknown>;
+    const sessionId = str(s['sessionId']) ?? str(s['id']);
+    if (!sessionId) continue;
+    const info: AgentSessionInfo = { sessionId, state: (str(s['state']) ?? 'unknown').toLowerCase() };
+    const calls = num(s['calls']) ?? num(s['callCount']);
+    if (calls !== undefined) info.calls = calls;
+    const running = num(s['running']);
+    if (running !== undefined) info.running = running;
+    const createdAt = time(s['createdAt']);
+    if (createdAt !== undefined) info.createdAt = createdAt;
+    const lastUsedAt = time(s['lastUsedAt']);
+    if (lastUsedAt !== undefined) info.lastUsedAt = lastUsedAt;
+    const containerId = str(s['containerId']);
+    if (containerId) info.containerId = containerId.slice(0, 12);
+    out.push(info);
+  }
+  return out;
 }
 
 function toOutcome(result: TaskResult): TaskOutcome {
@@ -107,5 +165,7 @@ function toOutcome(result: TaskResult): TaskOutcome {
         : { code: result.error.code, message: result.error.message, detail: result.error.detail };
   if (result.stdoutDroppedBytes !== undefined) outcome.stdoutDroppedBytes = result.stdoutDroppedBytes;
   if (result.stderrDroppedBytes !== undefined) outcome.stderrDroppedBytes = result.stderrDroppedBytes;
+  // Read structurally until the executor's TaskResult declares it (the sessions branch adds it).
+  if ((result as { sessionRestarted?: unknown }).sessionRestarted === true) outcome.sessionRestarted = true;
   return outcome;
 }

@@ -20,6 +20,12 @@ import {
   tasksCommand,
 } from './commands/tasks-command';
 import { runWorkersCommand, workersCommand } from './commands/workers-command';
+import {
+  runSessionCloseCommand,
+  runSessionsCommand,
+  sessionCommand,
+  sessionsCommand,
+} from './commands/sessions-command';
 
 const SUBCOMMANDS: Record<string, CommandSpec> = {
   serve: serveCommand,
@@ -28,6 +34,8 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   tasks: tasksCommand,
   status: statusCommand,
   cancel: cancelCommand,
+  sessions: sessionsCommand,
+  session: sessionCommand,
   completion: completionCommand('orchestrator'),
 };
 
@@ -77,6 +85,10 @@ export async function orchestratorCli(argv: readonly string[], io: CliIo): Promi
       return withClient(parsed, io, (client) => runTasksCommand(client, parsed, io));
     case 'cancel':
       return withClient(parsed, io, (client) => runCancelCommand(client, parsed, io));
+    case 'sessions':
+      return withClient(parsed, io, (client) => runSessionsCommand(client, parsed, io));
+    case 'session':
+      return withClient(parsed, io, (client) => runSessionCloseCommand(client, parsed, io));
     default:
       return withClient(parsed, io, (client) => runStatusCommand(client, parsed, io));
   }

@@ -6,6 +6,7 @@ import type {
   AgentServiceClient,
   OrchestratorMessage,
   RegisterResponse,
+  SessionInfo,
   TaskFinished,
   UnregisterResponse,
   WorkerMessage,
@@ -34,6 +35,8 @@ export interface HelloState {
   draining: boolean;
   /** Reports the hub has not acknowledged, re-sent right after the hello. */
   unacknowledged: Iterable<TaskFinished>;
+  /** The sandbox sessions the handler holds, so the hub routes their calls here from the start. */
+  sessions: SessionInfo[];
 }
 
 /** Hub messages other than `welcome`, which the connection handles itself. */
@@ -333,6 +336,7 @@ export class AgentConnection {
             freeSlots: hello.freeSlots,
             runningTaskIds: hello.heldTaskIds,
             draining: hello.draining,
+            sessions: hello.sessions,
           },
         },
       });

@@ -9,6 +9,7 @@ import type { AgentOptions, ResolvedAgentOptions } from './agent-options';
 import type { ConnectionState } from './connection-state';
 import { AgentError } from './errors';
 import { Heartbeat } from './heartbeat';
+import { SessionReporter } from './session-reporter';
 import { TaskRunner } from './task-runner';
 
 export { toTaskFinished } from './wire-mapping';
@@ -65,6 +66,7 @@ export class Agent extends EventEmitter {
   private readonly connection: AgentConnection;
   private readonly heartbeat: Heartbeat;
   private readonly tasks: TaskRunner;
+  private readonly sessions: SessionReporter;
   /** Aborted on entering a final state: stops the connection loop and the heartbeat. */
   private readonly stop = new AbortController();
   private readonly readyWaiters: Waiter[] = [];
@@ -82,6 +84,11 @@ export class Agent extends EventEmitter {
       instruments.setState(next);
       this.emit('lifecycle', next, prev);
     });
+    this.sessions = new SessionReporter({
+      handler: resolved.handler,
+      logger: resolved.logger,
+      send: (message) => this.connection.send(message),
+    });
     this.tasks = new TaskRunner({
       handler: resolved.handler,
       maxConcurrentTasks: resolved.maxConcurrentTasks,
@@ -90,7 +97,11 @@ export class Agent extends EventEmitter {
       instruments,
       send: (message) => this.connection.send(message),
       accepting: () => this.life.is('idle', 'connecting', 'ready', 'reconnecting'),
-      onFinished: (taskId, outcome) => this.emit('task-finished', taskId, outcome),
+      onFinished: (taskId, outcome) => {
+        // A call may have created, restarted or ended a session: the hub hears the new list.
+        this.sessions.report();
+        this.emit('task-finished', taskId, outcome);
+      },
     });
     this.connection = new AgentConnection(
       resolved,
@@ -101,11 +112,13 @@ export class Agent extends EventEmitter {
           heldTaskIds: this.tasks.heldIds(),
           draining: this.draining,
           unacknowledged: this.tasks.unacknowledged(),
+          sessions: this.sessions.forHello(),
         }),
         onState: (next, prev) => this.emit('state', next, prev),
         onRegistered: (agentId, resumed) => this.emit('registered', agentId, resumed),
         onWelcome: () => this.onWelcome(),
         onLost: () => {
+          this.sessions.reset();
           if (this.life.is('ready')) this.life.transition('reconnecting');
         },
         onMessage: (payload) => this.onHubMessage(payload),
@@ -119,6 +132,7 @@ export class Agent extends EventEmitter {
       intervalMs: resolved.heartbeatIntervalMs,
       logger: resolved.logger,
       connection: this.connection,
+      beforeBeat: () => this.sessions.report(),
       status: () => ({
         activeTasks: this.tasks.runningIds(),
         freeSlots: this.tasks.freeSlots(),
@@ -233,6 +247,9 @@ export class Agent extends EventEmitter {
         return this.tasks.cancel(payload.value);
       case 'ack':
         return this.tasks.ack(payload.value.taskId);
+      case 'closeSession':
+        void this.sessions.close(payload.value);
+        return;
     }
   }
 

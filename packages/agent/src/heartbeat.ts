@@ -19,6 +19,8 @@ export interface HeartbeatOptions {
   logger: Logger;
   connection: Pick<AgentConnection, 'current' | 'callOptions' | 'forgetSession'>;
   status(): HeartbeatStatus;
+  /** Runs before each beat while connected (the agent re-reports its sessions if they changed). @default none */
+  beforeBeat?(): void;
   failures: MetricCounter;
 }
 
@@ -57,6 +59,7 @@ export class Heartbeat {
     const live = this.options.connection.current();
     if (!live || signal.aborted) return;
     const { client, session } = live;
+    this.options.beforeBeat?.();
     const status = this.options.status();
     try {
       const res = await new Promise<HeartbeatResponse>((resolve, reject) => {

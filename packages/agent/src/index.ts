@@ -37,7 +37,9 @@ export type {
 } from './metric-meter';
 export type { Logger } from './logger';
 export { toAgentTask } from './to-agent-task';
+export { toSessionInfo } from './wire-mapping';
 export type {
+  AgentSessionInfo,
   AgentTask,
   AgentTaskLimits,
   TaskHandler,

@@ -54,6 +54,23 @@ export interface TaskOutcome {
   stopMode?: 'graceful' | 'force';
   /** `detail` is the stable sub-code under `code` (file_edit's EDIT_NO_MATCH under TOOL_FAILED). */
   error?: { code: string; message: string; detail?: string };
+  /** The task's session had lost its container, so a new one was started for it (TaskFinished.session_restarted). */
+  sessionRestarted?: boolean;
+}
+
+/** One sandbox session a handler holds, as the agent reports it to the hub (the wire's SessionInfo). */
+export interface AgentSessionInfo {
+  sessionId: string;
+  /** The session's state word, lower case ("starting", "ready", "busy", "closing", "broken", ...). */
+  state: string;
+  /** Tool calls run in the session so far. @default 0 */
+  calls?: number;
+  /** Calls running in it now. @default 0 */
+  running?: number;
+  /** Epoch ms or a Date. */
+  createdAt?: number | Date;
+  lastUsedAt?: number | Date;
+  containerId?: string;
 }
 
 export interface TaskHandlerContext {
@@ -62,9 +79,16 @@ export interface TaskHandlerContext {
   emit(event: TaskHandlerEvent): void;
 }
 
-/** Runs tasks for the agent; the worker CLI adapts @baaaht/executor to this. */
+/**
+ * Runs tasks for the agent; the worker CLI adapts @baaaht/executor to this. The session hooks are
+ * optional: a handler without them holds no sessions (it reports none and answers every close with false).
+ */
 export interface TaskHandler {
   tools(): string[];
   run(task: AgentTask, ctx: TaskHandlerContext): Promise<TaskOutcome>;
   cancel(taskId: string, options: { force: boolean }): void | Promise<void>;
+  /** Closes one session (the hub's SessionClose); true if the handler held it. */
+  closeSession?(sessionId: string): Promise<boolean> | boolean;
+  /** The sessions the handler holds now; read after hello, after each task and on every heartbeat. */
+  sessions?(): AgentSessionInfo[];
 }

@@ -1,6 +1,7 @@
 import { OutputStream, TaskFinished, taskStateFromStatus } from '@baaaht/proto';
+import { SessionInfo } from '@baaaht/proto';
 import type { WorkerMessage } from '@baaaht/proto';
-import type { AgentTask, TaskHandlerEvent, TaskOutcome } from './task-handler';
+import type { AgentSessionInfo, AgentTask, TaskHandlerEvent, TaskOutcome } from './task-handler';
 
 /** What the wire reports of a task need to know about its run (the task runner's entry). */
 export interface ReportedTask {
@@ -41,6 +42,25 @@ export function toTaskFinished(
     attempt: entry.task.attempt,
     structuredJson: outcome.structured === undefined ? '' : JSON.stringify(outcome.structured),
     stopMode: outcome.stopMode ?? '',
+    sessionRestarted: outcome.sessionRestarted === true,
+  });
+}
+
+const toDate = (value: number | Date | undefined): Date | undefined =>
+  value === undefined ? undefined : value instanceof Date ? value : new Date(value);
+
+/** A handler's session as the wire reports it (counts made whole and non-negative). */
+export function toSessionInfo(info: AgentSessionInfo): SessionInfo {
+  const count = (n: number | undefined): number =>
+    typeof n === 'number' && Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0;
+  return SessionInfo.fromPartial({
+    sessionId: info.sessionId,
+    state: info.state,
+    calls: count(info.calls),
+    running: count(info.running),
+    createdAt: toDate(info.createdAt),
+    lastUsedAt: toDate(info.lastUsedAt),
+    containerId: info.containerId ?? '',
   });
 }
 

@@ -34,17 +34,25 @@ function authorized(expected: string | undefined, metadata: Metadata): boolean {
 
 const unauthenticated = (): HubError => new HubError('UNAUTHENTICATED', 'missing or invalid bearer token');
 
-/** Runs a unary handler, mapping anything thrown to a status so no call can take the hub down. */
-function unary<Req, Res>(ctx: ServiceContext, name: string, fn: (req: Req) => Res) {
+/**
+ * Runs a unary handler (synchronous, or resolving later), mapping anything thrown or rejected to a status
+ * so no call can take the hub down.
+ */
+function unary<Req, Res>(ctx: ServiceContext, name: string, fn: (req: Req) => Res | Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-    try {
-      if (!authorized(ctx.bearerToken, call.metadata)) throw unauthenticated();
-      callback(null, fn(call.request));
-    } catch (err) {
+    const fail = (err: unknown): void => {
       const mapped = toGrpcStatus(err);
       if (mapped.code === status.INTERNAL)
         ctx.logger.error(`${name} failed`, { component: 'hub', error: mapped.details });
       callback(mapped);
+    };
+    try {
+      if (!authorized(ctx.bearerToken, call.metadata)) throw unauthenticated();
+      const res = fn(call.request);
+      if (res instanceof Promise) res.then((value) => callback(null, value), fail);
+      else callback(null, res);
+    } catch (err) {
+      fail(err);
     }
   };
 }
@@ -131,6 +139,10 @@ export function taskService(ctx: ServiceContext): TaskServiceServer {
     listTasks: unary(ctx, 'ListTasks', (req) =>
       core.listTasksPage(req.pageSize, req.pageToken, { states: req.states, tool: req.tool, worker: req.worker }),
     ),
+    listSessions: unary(ctx, 'ListSessions', (req) =>
+      core.listSessionsPage(req.pageSize, req.pageToken, { worker: req.worker }),
+    ),
+    closeSession: unary(ctx, 'CloseSession', (req) => core.closeSession(req.sessionId, req.reason || undefined)),
     watchTask: (call: ServerWritableStream<{ taskId: string }, TaskEvent>) => {
       try {
         if (!authorized(ctx.bearerToken, call.metadata)) throw unauthenticated();

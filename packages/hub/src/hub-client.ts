@@ -5,8 +5,11 @@ import { AgentServiceClient, DEFAULT_MAX_MESSAGE_BYTES, TaskServiceClient } from
 import type {
   Agent,
   CancelTaskResponse,
+  CloseSessionResponse,
+  ListSessionsResponse,
   ListTasksResponse,
   ListWorkersResponse,
+  SessionInfo,
   SubmitTaskResponse,
   Task,
   TaskEvent,
@@ -73,6 +76,16 @@ export interface HubClient {
   tasksPage(
     options?: ListTasksOptions & { pageSize?: number; pageToken?: string },
   ): Promise<{ tasks: Task[]; nextPageToken: string }>;
+  /** Every sandbox session the hub knows (optionally of one worker: agent id or name), following ListSessions pages. */
+  sessions(options?: { worker?: string }): Promise<SessionInfo[]>;
+  /** One ListSessions page; pass `nextPageToken` back for the next (empty on the last page). */
+  sessionsPage(options?: {
+    worker?: string;
+    pageSize?: number;
+    pageToken?: string;
+  }): Promise<{ sessions: SessionInfo[]; nextPageToken: string }>;
+  /** Asks the hub to close a session on the worker holding it (see `Hub.closeSession`). */
+  closeSession(sessionId: string, options?: { reason?: string }): Promise<CloseSessionResponse>;
   close(): void;
 }
 
@@ -150,6 +163,16 @@ export function createHubClient(address: string, options: HubClientOptions = {})
       ),
     );
 
+  const sessionsPage = (opts: { worker?: string; pageSize?: number; pageToken?: string } = {}) =>
+    call<ListSessionsResponse>(undefined, (md, o, cb) =>
+      tasks.listSessions(
+        { pageSize: opts.pageSize ?? 0, pageToken: opts.pageToken ?? '', worker: opts.worker ?? '' },
+        md,
+        o,
+        cb,
+      ),
+    );
+
   return {
     async submit(input) {
       // Validate locally first so a bad field fails with the same message without a round trip.
@@ -204,6 +227,23 @@ export function createHubClient(address: string, options: HubClientOptions = {})
         pageToken = page.nextPageToken;
       } while (pageToken !== '' && all.length < limit);
       return all.slice(0, limit);
+    },
+    sessionsPage,
+    async sessions(opts = {}) {
+      const all: SessionInfo[] = [];
+      let pageToken = '';
+      do {
+        const page = await sessionsPage({ ...opts, pageToken });
+        all.push(...page.sessions);
+        if (page.nextPageToken === pageToken || page.sessions.length === 0) break;
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '');
+      return all;
+    },
+    closeSession(sessionId, opts = {}) {
+      return call<CloseSessionResponse>(undefined, (md, o, cb) =>
+        tasks.closeSession({ sessionId, reason: opts.reason ?? '' }, md, o, cb),
+      );
     },
     close() {
       agents.close();

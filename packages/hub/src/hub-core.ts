@@ -2,17 +2,19 @@ import { EventEmitter } from 'node:events';
 import { TaskState } from '@baaaht/proto';
 import type {
   Agent,
+  CloseSessionResponse,
   HeartbeatRequest,
   HeartbeatResponse,
   RegisterRequest,
   RegisterResponse,
+  SessionInfo,
   Task,
   TaskEvent,
   TaskFinished,
 } from '@baaaht/proto';
 import type { Clock } from './clock';
 import { Dispatcher } from './dispatcher';
-import { HubError } from './errors';
+import { HubError, invalidField } from './errors';
 import type { EmitHubEvent, HubCoreEvents } from './hub-events';
 import { HubMetrics } from './hub-metrics';
 import type { Logger } from './logger';
@@ -21,6 +23,9 @@ import { noopMeter } from './metric-meter';
 import { DEFAULT_HUB_CORE_LIMITS } from './registration-limits';
 import type { HubCoreLimits } from './registration-limits';
 import { ResultRecorder, cancelledResult } from './result-recorder';
+import { SessionAffinity } from './session-affinity';
+import { listSessionsPage } from './session-listing';
+import type { SessionListFilter, SessionsPage } from './session-listing';
 import { SessionRegistry } from './session-registry';
 import { toAssignment } from './submission';
 import type { SubmitTaskInput } from './submission';
@@ -36,6 +41,7 @@ import { channelOf } from './worker-session';
 import type { WorkerChannel } from './worker-session';
 
 export type { HubCoreEvents } from './hub-events';
+export type { SessionListFilter, SessionsPage } from './session-listing';
 export type { TaskListFilter, TasksPage, WorkersPage } from './task-listing';
 export { listedTask, toTask } from './task-listing';
 export type { WorkConnection } from './work-stream';
@@ -81,6 +87,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   private readonly bus = new TaskEventBus();
   private readonly queue: TaskQueue;
   private readonly sessions: SessionRegistry;
+  private readonly affinity: SessionAffinity;
   private readonly recorder: ResultRecorder;
   private readonly dispatcher: Dispatcher;
   private readonly streams: WorkStreams;
@@ -112,6 +119,15 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
         changed: () => this.settle(),
       },
     });
+    this.affinity = new SessionAffinity({
+      clock,
+      logger,
+      metrics: this.metrics,
+      leaseMs,
+      maxSessions: this.limits.maxSessions,
+      closeTimeoutMs: this.limits.sessionCloseTimeoutMs,
+      worker: (agentId) => this.sessions.get(agentId),
+    });
     this.recorder = new ResultRecorder({
       store: this.store,
       queue: this.queue,
@@ -121,6 +137,12 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       publish,
       emit,
       workerName: (agentId) => this.sessions.get(agentId)?.record.name ?? '',
+      annotate: (task, finished) => {
+        const sessionId = task.assignment.sessionId;
+        if (!sessionId) return finished;
+        this.affinity.used(sessionId);
+        return this.affinity.takeMoved(task.taskId) ? { ...finished, sessionMoved: true } : finished;
+      },
     });
     this.dispatcher = new Dispatcher({
       queue: this.queue,
@@ -129,6 +151,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       logger,
       metrics: this.metrics,
       leaseMs,
+      affinity: this.affinity,
       sessions: () => this.sessions.values(),
       publish,
       emit,
@@ -138,6 +161,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       queue: this.queue,
       dispatcher: this.dispatcher,
       recorder: this.recorder,
+      affinity: this.affinity,
       clock,
       logger,
       publish,
@@ -157,6 +181,8 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
       if (task.state !== TaskState.TASK_STATE_QUEUED && session) {
         this.queue.track(task);
         session.outstanding.add(task.taskId);
+        // The worker still runs this call, so it holds the call's session (its hello will confirm).
+        if (task.assignment.sessionId) this.affinity.recovered(task.assignment.sessionId, task.agentId, task.agentName);
       } else {
         this.queue.patch(task, { state: TaskState.TASK_STATE_QUEUED, agentId: '', agentName: '' });
         this.queue.enqueue(task, now);
@@ -181,6 +207,7 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
 
   private observe(): void {
     this.metrics.observe({ queued: this.queue.queued, running: this.queue.running }, this.sessions.values());
+    this.metrics.observeSessions(this.affinity.counts());
   }
 
   // -------------------------------------------------------------------------
@@ -318,11 +345,33 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
     return listTasksPage(this.store, pageSize, pageToken, filter, this.limits);
   }
 
+  // -------------------------------------------------------------------------
+  // Sandbox sessions
+
+  /** The sandbox sessions the hub routes calls to, in session-id order, with their holders. */
+  listSessions(): SessionInfo[] {
+    return this.affinity.list();
+  }
+
+  /** One page of sessions (see `listSessionsPage` in session-listing.ts). */
+  listSessionsPage(pageSize: number, pageToken: string, filter: SessionListFilter = {}): SessionsPage {
+    return listSessionsPage(this.affinity.list(), pageSize, pageToken, filter, this.limits);
+  }
+
+  /** Routes a close to the session's holder; resolves with what became of it (see `SessionAffinity.close`). */
+  async closeSession(sessionId: string, reason?: string): Promise<CloseSessionResponse> {
+    if (!sessionId) throw invalidField('session_id', 'is required');
+    const outcome = await this.affinity.close(sessionId, reason);
+    this.observe();
+    return outcome;
+  }
+
   /** Stops dispatching, ends every Work stream, fails pending result promises. */
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.dispatcher.stop();
+    this.affinity.closeAll();
     this.sessions.close();
     this.recorder.close();
   }

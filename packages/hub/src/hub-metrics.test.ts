@@ -43,6 +43,8 @@ describe('hub metrics', () => {
       baaaht_hub_tasks_queued: { kind: 'gauge', labels: [] },
       baaaht_hub_tasks_running: { kind: 'gauge', labels: [] },
       baaaht_hub_workers: { kind: 'gauge', labels: ['state'] },
+      baaaht_hub_sessions: { kind: 'gauge', labels: ['state'] },
+      baaaht_hub_session_moves_total: { kind: 'counter', labels: ['reason'] },
     });
     expect(meter.definitions.get('baaaht_hub_dispatch_latency_seconds')?.buckets).toEqual([
       0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60,

@@ -22,6 +22,17 @@ export const TASK_DURATION_BUCKETS: readonly number[] = [
 export type RequeueReason = 'lease_expired' | 'worker_gone' | 'worker_lost_task' | 'rejected';
 
 /**
+ * Why a session's call went to another worker than the one holding it (`baaaht_hub_session_moves_total`):
+ * - `holder_gone`: the holder unregistered, expired, or stayed away longer than `leaseMs`;
+ * - `holder_draining`: the holder is draining (it closes its sessions on the way out);
+ * - `holder_unfit`: the holder cannot run this call (tool not offered or refused, selector does not match).
+ */
+export type SessionMoveReason = 'holder_gone' | 'holder_draining' | 'holder_unfit';
+
+/** The `state` label of `baaaht_hub_sessions` (see `ListedSessionState` in session-affinity.ts). */
+export type SessionGaugeState = 'assigned' | 'active' | 'closing' | 'lost';
+
+/**
  * The `state` label of `baaaht_hub_workers`, one per session:
  * `registered` (no Work stream yet), `streaming` (connected and accepting), `draining`, `full`
  * (connected, refused for capacity), `disconnected`. The values sum to the live registrations.
@@ -47,6 +58,8 @@ export class HubMetrics {
   private readonly queued: MetricGauge;
   private readonly running: MetricGauge;
   private readonly workers: MetricGauge;
+  private readonly sessions: MetricGauge;
+  private readonly sessionMoves: MetricCounter;
   /** Counting sessions for the gauges is skipped when nobody listens. */
   private readonly listening: boolean;
 
@@ -89,6 +102,26 @@ export class HubMetrics {
       help: 'Worker registrations by connection state.',
       labelNames: ['state'],
     });
+    this.sessions = meter.gauge({
+      name: 'baaaht_hub_sessions',
+      help: 'Sandbox sessions the hub routes calls to, by state (lost: the holder is gone).',
+      labelNames: ['state'],
+    });
+    this.sessionMoves = meter.counter({
+      name: 'baaaht_hub_session_moves_total',
+      help: "Session calls dispatched away from the session's holder, which then starts anew elsewhere.",
+      labelNames: ['reason'],
+    });
+  }
+
+  sessionMoved(reason: SessionMoveReason): void {
+    this.sessionMoves.add(1, { reason });
+  }
+
+  /** Sets `baaaht_hub_sessions` from the affinity table's counts. */
+  observeSessions(counts: Record<SessionGaugeState, number>): void {
+    if (!this.listening) return;
+    for (const [state, n] of Object.entries(counts)) this.sessions.set(n, { state });
   }
 
   taskSubmitted(tool: string): void {

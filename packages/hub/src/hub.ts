@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AgentServiceService, TaskServiceService } from '@baaaht/proto';
-import type { Agent, Task, TaskEvent, TaskFinished, TaskState } from '@baaaht/proto';
+import type { Agent, CloseSessionResponse, SessionInfo, Task, TaskEvent, TaskFinished, TaskState } from '@baaaht/proto';
 import { HubError } from './errors';
 import { agentService, taskService } from './grpc-services';
 import { HubCore } from './hub-core';
@@ -96,6 +96,7 @@ export class Hub {
         listWorkersPageBytes: Math.min(4 * 1024 * 1024, Math.floor(this.options.maxSendMessageBytes / 2)),
         maxListTasksPageSize: this.options.maxListTasksPageSize,
         listTasksPageBytes: Math.min(4 * 1024 * 1024, Math.floor(this.options.maxSendMessageBytes / 2)),
+        listSessionsPageBytes: Math.min(4 * 1024 * 1024, Math.floor(this.options.maxSendMessageBytes / 2)),
       },
     });
   }
@@ -223,6 +224,23 @@ export class Hub {
   listTasks(options: TaskListFilter & { pageSize?: number; pageToken?: string } = {}): TasksPage {
     const { pageSize = 0, pageToken = '', ...filter } = options;
     return this.core.listTasksPage(pageSize, pageToken, filter);
+  }
+
+  /**
+   * The sandbox sessions the hub routes calls to, in session-id order: id, holding worker (agent id and
+   * name), state (`assigned`, `active`, `closing`, or `lost` once the holder is gone), calls, last use.
+   */
+  sessions(): SessionInfo[] {
+    return this.core.listSessions();
+  }
+
+  /**
+   * Sends SessionClose to the worker holding `sessionId`; resolves with `known` (whether the hub knew the
+   * session) and `status`: CLOSED or NOT_HELD as the worker answered, PENDING if it is away or slow to
+   * answer (the close is sent again on its next hello), UNKNOWN.
+   */
+  closeSession(sessionId: string, options: { reason?: string } = {}): Promise<CloseSessionResponse> {
+    return this.core.closeSession(sessionId, options.reason);
   }
 
   /** Live worker registrations (bounded by `maxRegistrations`). */

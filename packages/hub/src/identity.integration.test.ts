@@ -91,7 +91,7 @@ class RawClient {
     call.write({
       payload: {
         $case: 'hello',
-        value: { agentId, token, maxSlots: 1, freeSlots: 1, runningTaskIds: running, draining: false },
+        value: { agentId, token, maxSlots: 1, freeSlots: 1, runningTaskIds: running, draining: false, sessions: [] },
       },
     });
     const acks = (): string[] => received.flatMap((m) => (m.payload?.$case === 'ack' ? [m.payload.value.taskId] : []));

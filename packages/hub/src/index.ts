@@ -13,6 +13,8 @@ export type {
   CancelOutcome,
   HubCoreEvents,
   HubCoreOptions,
+  SessionListFilter,
+  SessionsPage,
   SubmitOutcome,
   TaskListFilter,
   TasksPage,
@@ -20,6 +22,8 @@ export type {
   WorkerChannel,
   WorkersPage,
 } from './hub-core';
+export type { SandboxSessionState, ListedSessionState } from './session-affinity';
+export type { SessionMoveReason } from './hub-metrics';
 export { DEFAULT_HUB_CORE_LIMITS } from './registration-limits';
 export type { HubCoreLimits, RegistrationLimits } from './registration-limits';
 export { createHubClient } from './hub-client';

@@ -28,6 +28,13 @@ export interface HubCoreLimits extends RegistrationLimits {
   maxListTasksPageSize: number;
   /** Encoded bytes one ListTasks page stays under. */
   listTasksPageBytes: number;
+  /** Sandbox sessions the hub tracks for affinity; the least recently used is forgotten beyond. */
+  maxSessions: number;
+  /** How long `closeSession` waits for the holder's answer before resolving as PENDING. */
+  sessionCloseTimeoutMs: number;
+  maxListSessionsPageSize: number;
+  /** Encoded bytes one ListSessions page stays under. */
+  listSessionsPageBytes: number;
 }
 
 export const DEFAULT_HUB_CORE_LIMITS: HubCoreLimits = {
@@ -44,6 +51,10 @@ export const DEFAULT_HUB_CORE_LIMITS: HubCoreLimits = {
   listWorkersPageBytes: 4 * 1024 * 1024,
   maxListTasksPageSize: 100,
   listTasksPageBytes: 4 * 1024 * 1024,
+  maxSessions: 10000,
+  sessionCloseTimeoutMs: 5000,
+  maxListSessionsPageSize: 100,
+  listSessionsPageBytes: 4 * 1024 * 1024,
 };
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');

@@ -19,6 +19,8 @@ export interface ResultRecorderOptions {
   emit: EmitHubEvent;
   /** The registered name of a live worker, '' if it is gone. */
   workerName(agentId: string): string;
+  /** Adds what only the hub knows to a result before it is recorded (the session move flag). @default none */
+  annotate?(task: TaskRecord, finished: TaskFinished): TaskFinished;
 }
 
 interface Waiter {
@@ -100,6 +102,7 @@ export class ResultRecorder {
     if (agentId && task.agentId !== agentId) {
       queue.patch(task, { agentId, agentName: this.options.workerName(agentId) });
     }
+    if (this.options.annotate) finished = this.options.annotate(task, finished);
     const recorded = store.finishTask(task.taskId, finished, now);
     queue.forget(task.taskId);
     if (!recorded) return;

@@ -34,7 +34,8 @@ type PageLimits = Pick<
   'maxListWorkersPageSize' | 'listWorkersPageBytes' | 'maxListTasksPageSize' | 'listTasksPageBytes'
 >;
 
-function pageSizeOf(pageSize: number, cap: number): number {
+/** A request's page size: 0 means `cap`, larger values are capped, negative or fractional ones are refused. */
+export function pageSizeOf(pageSize: number, cap: number): number {
   if (!Number.isInteger(pageSize) || pageSize < 0) throw invalidField('page_size', `must be >= 0, got ${pageSize}`);
   return pageSize === 0 ? cap : Math.min(pageSize, cap);
 }

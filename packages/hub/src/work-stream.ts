@@ -6,6 +6,7 @@ import { HubError, invalidField } from './errors';
 import type { EmitHubEvent } from './hub-events';
 import type { Logger } from './logger';
 import type { ResultRecorder } from './result-recorder';
+import type { SessionAffinity } from './session-affinity';
 import { tokenMatches } from './session-registry';
 import type { SessionRegistry } from './session-registry';
 import type { TaskQueue } from './task-queue';
@@ -23,6 +24,7 @@ export interface WorkStreamsOptions {
   queue: TaskQueue;
   dispatcher: Dispatcher;
   recorder: ResultRecorder;
+  affinity: SessionAffinity;
   clock: Clock;
   logger: Logger;
   publish(event: TaskEvent): void;
@@ -32,7 +34,8 @@ export interface WorkStreamsOptions {
 
 /**
  * The Work stream protocol: hello (authenticated, reconciles what the worker still runs with what the
- * hub thinks it holds), then accepted/output/progress/finished/rejected/flow from the worker.
+ * hub thinks it holds, and says which sandbox sessions it holds), then accepted/output/progress/finished/
+ * rejected/flow/sessions/session_closed from the worker.
  */
 export class WorkStreams {
   constructor(private readonly options: WorkStreamsOptions) {}
@@ -100,6 +103,9 @@ export class WorkStreams {
     session.availability = announcedAvailability(hello.draining);
     const expected = [...session.outstanding];
     channel.send({ payload: { $case: 'welcome', value: { agentId, expectedTaskIds: expected } } });
+    // Before anything is dispatched: a session call must find its holder.
+    this.options.affinity.reported(session, hello.sessions);
+    this.options.affinity.connected(session);
 
     const held = new Set(hello.runningTaskIds);
     for (const taskId of held) {
@@ -170,6 +176,13 @@ export class WorkStreams {
         return;
       case 'flow':
         this.onFlow(session, payload.value);
+        return;
+      case 'sessions':
+        this.options.affinity.reported(session, payload.value.sessions);
+        this.options.dispatcher.pump();
+        return;
+      case 'sessionClosed':
+        this.options.affinity.closedBy(session, payload.value.sessionId, payload.value.closed);
         return;
     }
   }

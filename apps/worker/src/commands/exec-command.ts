@@ -3,6 +3,8 @@
  * the task on the orchestrator and still waits for the report; a second one leaves without it.
  */
 import { OutputStream, TaskState } from '@baaaht/proto';
+import type { TaskFinished } from '@baaaht/proto';
+import { stringValue } from '../args';
 import type { CommandSpec, ParsedCommand } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
@@ -30,17 +32,29 @@ export const execCommand: CommandSpec = {
   brief: 'submit a task and wait for the result',
   usage:
     'orchestrator exec <tool> --addr ADDR [--mount DIR] [--param key=value]... [--timeout D] [--queue-timeout 60s]\n' +
-    '                  [--detach] [--json]',
+    '                  [--session ID] [--detach] [--json]',
   summary:
     'Submits one task to a running orchestrator and waits for its result; streams output as it arrives. ' +
     'The summary line (and --json) names the task id.',
-  flags: { ...TOOL_CALL_FLAGS, ...EXEC_QUEUE_FLAGS, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG },
+  flags: {
+    ...TOOL_CALL_FLAGS,
+    ...EXEC_QUEUE_FLAGS,
+    session: {
+      type: 'string',
+      valueName: 'ID',
+      description: 'run in this sandbox session: the call goes to the worker holding it (or starts it on one)',
+    },
+    addr: ADDR_FLAG,
+    'auth-token': TOKEN_FLAG,
+  },
   configFlags: false,
   minPositionals: 1,
   maxPositionals: 1,
   positionalChoices: toolNames,
   epilog:
     '--timeout is the run time on the worker; --queue-timeout the wait for one (QUEUE_TIMEOUT, exit 1).\n' +
+    "--session waits for the session's worker while it is busy; if that worker is gone the call starts a new\n" +
+    'session on another one and says so on stderr.\n' +
     'Exit status: 0 when the task completed (or was submitted, with --detach), 1 when it did not, 2 for usage errors.',
 };
 
@@ -69,6 +83,8 @@ export async function runExecCommand(parsed: ParsedCommand, io: CliIo): Promise<
     enabled: !json && spinnerEnabled(io.stderr, io.env),
   });
   let report: TaskReport | undefined;
+  let finished: TaskFinished | undefined;
+  const sessionId = stringValue(parsed.values, 'session');
   let streamed = false;
   let interrupts = 0;
   let onInterrupt: (() => void) | undefined;
@@ -87,7 +103,10 @@ export async function runExecCommand(parsed: ParsedCommand, io: CliIo): Promise<
     io.signals.off('SIGTERM', onInterrupt);
   };
   try {
-    const submitted = await client.submit(toolCallRequest(call));
+    const submitted = await client.submit({
+      ...toolCallRequest(call),
+      ...(sessionId !== undefined ? { sessionId } : {}),
+    });
     taskId = submitted.taskId;
     if (parsed.values['detach'] === true) {
       client.close();
@@ -144,6 +163,7 @@ export async function runExecCommand(parsed: ParsedCommand, io: CliIo): Promise<
             }
             break;
           case 'finished':
+            finished = payload.value;
             report = reportFromFinished(call.tool, payload.value);
             break;
           default:
@@ -168,6 +188,12 @@ export async function runExecCommand(parsed: ParsedCommand, io: CliIo): Promise<
   progress.stop();
   client.close();
   if (report === undefined) return fail('ORCHESTRATOR_UNAVAILABLE', 'the task stream ended without a result', 1);
+  if (sessionId !== undefined && finished?.sessionMoved === true)
+    io.stderr.write(
+      `orchestrator: session ${sessionId}: its worker is gone, so this call started a new session on another worker\n`,
+    );
+  if (sessionId !== undefined && finished?.sessionRestarted === true)
+    io.stderr.write(`orchestrator: session ${sessionId}: its container had died; this call ran in a new one\n`);
   if (queueTimedOut && report.status === 'cancelled') {
     const error = queueTimeoutError(taskId as string, call.tool, queueLimitMs);
     return fail(error.code, error.message, error.exitCode);

@@ -1,4 +1,4 @@
-import { AgentType, RegisterRequest, TaskFinished, TaskState } from '@baaaht/proto';
+import { AgentType, RegisterRequest, SessionInfo, TaskFinished, TaskState } from '@baaaht/proto';
 import type { OrchestratorMessage, WorkerMessage } from '@baaaht/proto';
 import type { HubError } from '../errors';
 import type { HubCore, WorkConnection } from '../hub-core';
@@ -16,13 +16,13 @@ export class FakeWorker {
 
   constructor(
     private readonly core: HubCore,
-    readonly options: { tools?: string[]; slots?: number; labels?: Record<string, string> } = {},
+    readonly options: { tools?: string[]; slots?: number; labels?: Record<string, string>; name?: string } = {},
   ) {}
 
   register(resume?: { agentId: string; token: string }): boolean {
     const res = this.core.register(
       RegisterRequest.fromPartial({
-        name: 'fake',
+        name: this.options.name ?? 'fake',
         type: AgentType.AGENT_TYPE_WORKER,
         metadata: { labels: this.options.labels ?? {} },
         capabilities: { supportedTools: this.options.tools ?? ['echo'], maxConcurrentTasks: this.options.slots ?? 2 },
@@ -35,7 +35,11 @@ export class FakeWorker {
     return res.resumed;
   }
 
-  connect(running: string[] = [], token = this.token, options: { closedOnClose?: boolean } = {}): void {
+  connect(
+    running: string[] = [],
+    token = this.token,
+    options: { closedOnClose?: boolean; sessions?: Partial<SessionInfo>[] } = {},
+  ): void {
     this.closedWith = undefined;
     this.conn = this.core.openWork({
       send: (m) => this.sent.push(m),
@@ -55,6 +59,7 @@ export class FakeWorker {
           freeSlots: this.options.slots ?? 2,
           runningTaskIds: running,
           draining: false,
+          sessions: (options.sessions ?? []).map(sessionInfo),
         },
       },
     });
@@ -62,6 +67,11 @@ export class FakeWorker {
 
   send(message: WorkerMessage): void {
     this.conn?.message(message);
+  }
+
+  /** Reports the sandbox sessions this worker holds (a full list, as SessionsUpdate is). */
+  reportSessions(sessions: Partial<SessionInfo>[]): void {
+    this.send({ payload: { $case: 'sessions', value: { sessions: sessions.map(sessionInfo) } } });
   }
 
   disconnect(): void {
@@ -88,3 +98,5 @@ export class FakeWorker {
     });
   }
 }
+
+const sessionInfo = (partial: Partial<SessionInfo>): SessionInfo => SessionInfo.fromPartial(partial);

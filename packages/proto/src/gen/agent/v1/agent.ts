@@ -399,6 +399,66 @@ export function outputStreamToJSON(object: OutputStream): string {
   }
 }
 
+/** SessionCloseStatus is what became of a CloseSession request. */
+export enum SessionCloseStatus {
+  SESSION_CLOSE_STATUS_UNSPECIFIED = 0,
+  /** SESSION_CLOSE_STATUS_CLOSED - The holding worker closed the session. */
+  SESSION_CLOSE_STATUS_CLOSED = 1,
+  /**
+   * SESSION_CLOSE_STATUS_NOT_HELD - The holding worker answered that it holds no such session (it had
+   * already ended, or the worker cannot hold sessions); the orchestrator
+   * forgot it.
+   */
+  SESSION_CLOSE_STATUS_NOT_HELD = 2,
+  /**
+   * SESSION_CLOSE_STATUS_PENDING - The close was sent (or will be, once the worker reconnects) but no answer
+   * came in time; the session is listed as "closing" until the worker
+   * confirms.
+   */
+  SESSION_CLOSE_STATUS_PENDING = 3,
+  /** SESSION_CLOSE_STATUS_UNKNOWN - The orchestrator knows no session with that id. */
+  SESSION_CLOSE_STATUS_UNKNOWN = 4,
+}
+
+export function sessionCloseStatusFromJSON(object: any): SessionCloseStatus {
+  switch (object) {
+    case 0:
+    case "SESSION_CLOSE_STATUS_UNSPECIFIED":
+      return SessionCloseStatus.SESSION_CLOSE_STATUS_UNSPECIFIED;
+    case 1:
+    case "SESSION_CLOSE_STATUS_CLOSED":
+      return SessionCloseStatus.SESSION_CLOSE_STATUS_CLOSED;
+    case 2:
+    case "SESSION_CLOSE_STATUS_NOT_HELD":
+      return SessionCloseStatus.SESSION_CLOSE_STATUS_NOT_HELD;
+    case 3:
+    case "SESSION_CLOSE_STATUS_PENDING":
+      return SessionCloseStatus.SESSION_CLOSE_STATUS_PENDING;
+    case 4:
+    case "SESSION_CLOSE_STATUS_UNKNOWN":
+      return SessionCloseStatus.SESSION_CLOSE_STATUS_UNKNOWN;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum SessionCloseStatus");
+  }
+}
+
+export function sessionCloseStatusToJSON(object: SessionCloseStatus): string {
+  switch (object) {
+    case SessionCloseStatus.SESSION_CLOSE_STATUS_UNSPECIFIED:
+      return "SESSION_CLOSE_STATUS_UNSPECIFIED";
+    case SessionCloseStatus.SESSION_CLOSE_STATUS_CLOSED:
+      return "SESSION_CLOSE_STATUS_CLOSED";
+    case SessionCloseStatus.SESSION_CLOSE_STATUS_NOT_HELD:
+      return "SESSION_CLOSE_STATUS_NOT_HELD";
+    case SessionCloseStatus.SESSION_CLOSE_STATUS_PENDING:
+      return "SESSION_CLOSE_STATUS_PENDING";
+    case SessionCloseStatus.SESSION_CLOSE_STATUS_UNKNOWN:
+      return "SESSION_CLOSE_STATUS_UNKNOWN";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum SessionCloseStatus");
+  }
+}
+
 export interface Agent {
   id: string;
   name: string;
@@ -562,6 +622,15 @@ export interface WorkerMessage {
     | //
     /** Free slots or draining changed. */
     { $case: "flow"; value: FlowUpdate }
+    | //
+    /**
+     * Added: every sandbox session the worker holds now (a full snapshot,
+     * sent after hello and whenever the set changes).
+     */
+    { $case: "sessions"; value: SessionsUpdate }
+    | //
+    /** Added: the answer to a SessionClose. */
+    { $case: "sessionClosed"; value: SessionClosed }
     | undefined;
 }
 
@@ -572,7 +641,9 @@ export interface OrchestratorMessage {
     value: TaskCancel;
   } | //
   /** The orchestrator durably recorded a TaskFinished: the worker may forget it. */
-  { $case: "ack"; value: ResultAck } | undefined;
+  { $case: "ack"; value: ResultAck } | //
+  /** Added: close a sandbox session this worker holds. */
+  { $case: "closeSession"; value: SessionClose } | undefined;
 }
 
 export interface WorkHello {
@@ -585,6 +656,11 @@ export interface WorkHello {
   /** Tasks still running on the worker (re-announced after a reconnect). */
   runningTaskIds: string[];
   draining: boolean;
+  /**
+   * Added: the sandbox sessions the worker holds (as in SessionsUpdate), so
+   * a restarted orchestrator knows where they are before it dispatches.
+   */
+  sessions: SessionInfo[];
 }
 
 export interface WorkWelcome {
@@ -683,6 +759,19 @@ export interface TaskFinished {
   structuredJson: string;
   /** Whether a cancel or timeout stopped the container gracefully or by force. */
   stopMode: string;
+  /**
+   * Added: the task ran in a session whose container had died, so the worker
+   * started a new one for it (the session's /tmp and processes were lost).
+   * Set by the worker.
+   */
+  sessionRestarted: boolean;
+  /**
+   * Added: the task's session was held by a worker that is gone (unregistered,
+   * away past its lease, or draining), so the orchestrator ran it on another
+   * worker in a new session (the old session's state was lost). Set by the
+   * orchestrator when it records the result.
+   */
+  sessionMoved: boolean;
 }
 
 export interface TaskRejected {
@@ -700,6 +789,62 @@ export interface FlowUpdate {
 
 export interface ResultAck {
   taskId: string;
+}
+
+/**
+ * SessionInfo describes one sandbox session: as a worker reports it
+ * (SessionsUpdate), and as the orchestrator lists it (ListSessions, which
+ * also fills agent_id and agent_name).
+ */
+export interface SessionInfo {
+  sessionId: string;
+  /**
+   * The session's state word, lower case: the worker's (for example
+   * "starting", "ready", "busy", "closing", "broken"), or the orchestrator's "assigned"
+   * (a call was dispatched, the worker has not reported the session yet) and
+   * "closing" (close requested, not yet confirmed).
+   */
+  state: string;
+  /** Tool calls run in the session so far. */
+  calls: number;
+  /** Calls running in it now. */
+  running: number;
+  createdAt: Date | undefined;
+  lastUsedAt:
+    | Date
+    | undefined;
+  /** The session's container (the first 12 characters are enough), if any. */
+  containerId: string;
+  /** The worker holding the session (ListSessions only). */
+  agentId: string;
+  agentName: string;
+}
+
+/**
+ * SessionsUpdate is a worker's full list of the sessions it holds; each one
+ * replaces the previous.
+ */
+export interface SessionsUpdate {
+  sessions: SessionInfo[];
+}
+
+/**
+ * SessionClose asks the worker to close one session (its container is
+ * removed; a later call with the same id starts a new session).
+ */
+export interface SessionClose {
+  sessionId: string;
+  reason: string;
+}
+
+/** SessionClosed answers a SessionClose. */
+export interface SessionClosed {
+  sessionId: string;
+  /**
+   * True if the worker held the session and closed it; false if it held none
+   * with that id (or cannot hold sessions).
+   */
+  closed: boolean;
 }
 
 export interface RegisterRequest {
@@ -888,6 +1033,43 @@ export interface ListTasksResponse {
   tasks: Task[];
   /** Pass as page_token to get the next page; empty on the last page. */
   nextPageToken: string;
+}
+
+export interface ListSessionsRequest {
+  /**
+   * At most this many sessions per page; 0 means the orchestrator's default,
+   * and it caps larger values (a page also stays under a byte budget).
+   */
+  pageSize: number;
+  /** next_page_token of the previous page; empty for the first page. */
+  pageToken: string;
+  /**
+   * Only sessions held by this worker, given as its agent id or its
+   * registered name; empty means every worker.
+   */
+  worker: string;
+}
+
+export interface ListSessionsResponse {
+  /** In session-id order, with agent_id and agent_name filled. */
+  sessions: SessionInfo[];
+  /** Pass as page_token to get the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+export interface CloseSessionRequest {
+  sessionId: string;
+  reason: string;
+}
+
+export interface CloseSessionResponse {
+  sessionId: string;
+  /** Whether the orchestrator knew the session (status is not UNKNOWN). */
+  known: boolean;
+  status: SessionCloseStatus;
+  /** The worker that held it (empty when unknown). */
+  agentId: string;
+  agentName: string;
 }
 
 function createBaseAgent(): Agent {
@@ -3234,6 +3416,12 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
       case "flow":
         FlowUpdate.encode(message.payload.value, writer.uint32(58).fork()).join();
         break;
+      case "sessions":
+        SessionsUpdate.encode(message.payload.value, writer.uint32(66).fork()).join();
+        break;
+      case "sessionClosed":
+        SessionClosed.encode(message.payload.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -3307,6 +3495,22 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
             message.payload = { $case: "flow", value: FlowUpdate.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.payload = { $case: "sessions", value: SessionsUpdate.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.payload = { $case: "sessionClosed", value: SessionClosed.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3335,6 +3539,12 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
         ? { $case: "rejected", value: TaskRejected.fromJSON(object.rejected) }
         : isSet(object.flow)
         ? { $case: "flow", value: FlowUpdate.fromJSON(object.flow) }
+        : isSet(object.sessions)
+        ? { $case: "sessions", value: SessionsUpdate.fromJSON(object.sessions) }
+        : isSet(object.sessionClosed)
+        ? { $case: "sessionClosed", value: SessionClosed.fromJSON(object.sessionClosed) }
+        : isSet(object.session_closed)
+        ? { $case: "sessionClosed", value: SessionClosed.fromJSON(object.session_closed) }
         : undefined,
     };
   },
@@ -3355,6 +3565,10 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
       obj.rejected = TaskRejected.toJSON(message.payload.value);
     } else if (message.payload?.$case === "flow") {
       obj.flow = FlowUpdate.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "sessions") {
+      obj.sessions = SessionsUpdate.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "sessionClosed") {
+      obj.sessionClosed = SessionClosed.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -3407,6 +3621,18 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
         }
         break;
       }
+      case "sessions": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "sessions", value: SessionsUpdate.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "sessionClosed": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "sessionClosed", value: SessionClosed.fromPartial(object.payload.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -3430,6 +3656,9 @@ export const OrchestratorMessage: MessageFns<OrchestratorMessage> = {
         break;
       case "ack":
         ResultAck.encode(message.payload.value, writer.uint32(34).fork()).join();
+        break;
+      case "closeSession":
+        SessionClose.encode(message.payload.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -3480,6 +3709,14 @@ export const OrchestratorMessage: MessageFns<OrchestratorMessage> = {
             message.payload = { $case: "ack", value: ResultAck.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.payload = { $case: "closeSession", value: SessionClose.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3502,6 +3739,10 @@ export const OrchestratorMessage: MessageFns<OrchestratorMessage> = {
         ? { $case: "cancel", value: TaskCancel.fromJSON(object.cancel) }
         : isSet(object.ack)
         ? { $case: "ack", value: ResultAck.fromJSON(object.ack) }
+        : isSet(object.closeSession)
+        ? { $case: "closeSession", value: SessionClose.fromJSON(object.closeSession) }
+        : isSet(object.close_session)
+        ? { $case: "closeSession", value: SessionClose.fromJSON(object.close_session) }
         : undefined,
     };
   },
@@ -3516,6 +3757,8 @@ export const OrchestratorMessage: MessageFns<OrchestratorMessage> = {
       obj.cancel = TaskCancel.toJSON(message.payload.value);
     } else if (message.payload?.$case === "ack") {
       obj.ack = ResultAck.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "closeSession") {
+      obj.closeSession = SessionClose.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -3550,13 +3793,19 @@ export const OrchestratorMessage: MessageFns<OrchestratorMessage> = {
         }
         break;
       }
+      case "closeSession": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "closeSession", value: SessionClose.fromPartial(object.payload.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseWorkHello(): WorkHello {
-  return { agentId: "", token: "", maxSlots: 0, freeSlots: 0, runningTaskIds: [], draining: false };
+  return { agentId: "", token: "", maxSlots: 0, freeSlots: 0, runningTaskIds: [], draining: false, sessions: [] };
 }
 
 export const WorkHello: MessageFns<WorkHello> = {
@@ -3578,6 +3827,9 @@ export const WorkHello: MessageFns<WorkHello> = {
     }
     if (message.draining !== false) {
       writer.uint32(48).bool(message.draining);
+    }
+    for (const v of message.sessions) {
+      SessionInfo.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -3643,6 +3895,14 @@ export const WorkHello: MessageFns<WorkHello> = {
             message.draining = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sessions.push(SessionInfo.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3679,6 +3939,9 @@ export const WorkHello: MessageFns<WorkHello> = {
         ? object.running_task_ids.map((e: any) => globalThis.String(e))
         : [],
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      sessions: globalThis.Array.isArray(object?.sessions)
+        ? object.sessions.map((e: any) => SessionInfo.fromJSON(e))
+        : [],
     };
   },
 
@@ -3702,6 +3965,9 @@ export const WorkHello: MessageFns<WorkHello> = {
     if (message.draining !== false) {
       obj.draining = message.draining;
     }
+    if (message.sessions?.length) {
+      obj.sessions = message.sessions.map((e) => SessionInfo.toJSON(e));
+    }
     return obj;
   },
 
@@ -3716,6 +3982,7 @@ export const WorkHello: MessageFns<WorkHello> = {
     message.freeSlots = object.freeSlots ?? 0;
     message.runningTaskIds = object.runningTaskIds?.map((e) => e) || [];
     message.draining = object.draining ?? false;
+    message.sessions = object.sessions?.map((e) => SessionInfo.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4669,6 +4936,8 @@ function createBaseTaskFinished(): TaskFinished {
     attempt: 0,
     structuredJson: "",
     stopMode: "",
+    sessionRestarted: false,
+    sessionMoved: false,
   };
 }
 
@@ -4721,6 +4990,12 @@ export const TaskFinished: MessageFns<TaskFinished> = {
     }
     if (message.stopMode !== "") {
       writer.uint32(130).string(message.stopMode);
+    }
+    if (message.sessionRestarted !== false) {
+      writer.uint32(136).bool(message.sessionRestarted);
+    }
+    if (message.sessionMoved !== false) {
+      writer.uint32(144).bool(message.sessionMoved);
     }
     return writer;
   },
@@ -4866,6 +5141,22 @@ export const TaskFinished: MessageFns<TaskFinished> = {
             message.stopMode = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.sessionRestarted = reader.bool();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.sessionMoved = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4936,6 +5227,16 @@ export const TaskFinished: MessageFns<TaskFinished> = {
         : isSet(object.stop_mode)
         ? globalThis.String(object.stop_mode)
         : "",
+      sessionRestarted: isSet(object.sessionRestarted)
+        ? globalThis.Boolean(object.sessionRestarted)
+        : isSet(object.session_restarted)
+        ? globalThis.Boolean(object.session_restarted)
+        : false,
+      sessionMoved: isSet(object.sessionMoved)
+        ? globalThis.Boolean(object.sessionMoved)
+        : isSet(object.session_moved)
+        ? globalThis.Boolean(object.session_moved)
+        : false,
     };
   },
 
@@ -4989,6 +5290,12 @@ export const TaskFinished: MessageFns<TaskFinished> = {
     if (message.stopMode !== "") {
       obj.stopMode = message.stopMode;
     }
+    if (message.sessionRestarted !== false) {
+      obj.sessionRestarted = message.sessionRestarted;
+    }
+    if (message.sessionMoved !== false) {
+      obj.sessionMoved = message.sessionMoved;
+    }
     return obj;
   },
 
@@ -5015,6 +5322,8 @@ export const TaskFinished: MessageFns<TaskFinished> = {
     message.attempt = object.attempt ?? 0;
     message.structuredJson = object.structuredJson ?? "";
     message.stopMode = object.stopMode ?? "";
+    message.sessionRestarted = object.sessionRestarted ?? false;
+    message.sessionMoved = object.sessionMoved ?? false;
     return message;
   },
 };
@@ -5302,6 +5611,486 @@ export const ResultAck: MessageFns<ResultAck> = {
   fromPartial(object: DeepPartial<ResultAck>): ResultAck {
     const message = createBaseResultAck();
     message.taskId = object.taskId ?? "";
+    return message;
+  },
+};
+
+function createBaseSessionInfo(): SessionInfo {
+  return {
+    sessionId: "",
+    state: "",
+    calls: 0,
+    running: 0,
+    createdAt: undefined,
+    lastUsedAt: undefined,
+    containerId: "",
+    agentId: "",
+    agentName: "",
+  };
+}
+
+export const SessionInfo: MessageFns<SessionInfo> = {
+  encode(message: SessionInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.calls !== 0) {
+      writer.uint32(24).int64(message.calls);
+    }
+    if (message.running !== 0) {
+      writer.uint32(32).int32(message.running);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(42).fork()).join();
+    }
+    if (message.lastUsedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastUsedAt), writer.uint32(50).fork()).join();
+    }
+    if (message.containerId !== "") {
+      writer.uint32(58).string(message.containerId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(66).string(message.agentId);
+    }
+    if (message.agentName !== "") {
+      writer.uint32(74).string(message.agentName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.calls = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.running = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lastUsedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.containerId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.agentName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionInfo {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      calls: isSet(object.calls) ? globalThis.Number(object.calls) : 0,
+      running: isSet(object.running) ? globalThis.Number(object.running) : 0,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      lastUsedAt: isSet(object.lastUsedAt)
+        ? fromJsonTimestamp(object.lastUsedAt)
+        : isSet(object.last_used_at)
+        ? fromJsonTimestamp(object.last_used_at)
+        : undefined,
+      containerId: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      agentName: isSet(object.agentName)
+        ? globalThis.String(object.agentName)
+        : isSet(object.agent_name)
+        ? globalThis.String(object.agent_name)
+        : "",
+    };
+  },
+
+  toJSON(message: SessionInfo): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.calls !== 0) {
+      obj.calls = Math.round(message.calls);
+    }
+    if (message.running !== 0) {
+      obj.running = Math.round(message.running);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.lastUsedAt !== undefined) {
+      obj.lastUsedAt = message.lastUsedAt.toISOString();
+    }
+    if (message.containerId !== "") {
+      obj.containerId = message.containerId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.agentName !== "") {
+      obj.agentName = message.agentName;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SessionInfo>): SessionInfo {
+    return SessionInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SessionInfo>): SessionInfo {
+    const message = createBaseSessionInfo();
+    message.sessionId = object.sessionId ?? "";
+    message.state = object.state ?? "";
+    message.calls = object.calls ?? 0;
+    message.running = object.running ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    message.lastUsedAt = object.lastUsedAt ?? undefined;
+    message.containerId = object.containerId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.agentName = object.agentName ?? "";
+    return message;
+  },
+};
+
+function createBaseSessionsUpdate(): SessionsUpdate {
+  return { sessions: [] };
+}
+
+export const SessionsUpdate: MessageFns<SessionsUpdate> = {
+  encode(message: SessionsUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      SessionInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionsUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionsUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions.push(SessionInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionsUpdate {
+    return {
+      sessions: globalThis.Array.isArray(object?.sessions)
+        ? object.sessions.map((e: any) => SessionInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SessionsUpdate): unknown {
+    const obj: any = {};
+    if (message.sessions?.length) {
+      obj.sessions = message.sessions.map((e) => SessionInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SessionsUpdate>): SessionsUpdate {
+    return SessionsUpdate.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SessionsUpdate>): SessionsUpdate {
+    const message = createBaseSessionsUpdate();
+    message.sessions = object.sessions?.map((e) => SessionInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSessionClose(): SessionClose {
+  return { sessionId: "", reason: "" };
+}
+
+export const SessionClose: MessageFns<SessionClose> = {
+  encode(message: SessionClose, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionClose {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionClose();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionClose {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: SessionClose): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SessionClose>): SessionClose {
+    return SessionClose.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SessionClose>): SessionClose {
+    const message = createBaseSessionClose();
+    message.sessionId = object.sessionId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseSessionClosed(): SessionClosed {
+  return { sessionId: "", closed: false };
+}
+
+export const SessionClosed: MessageFns<SessionClosed> = {
+  encode(message: SessionClosed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.closed !== false) {
+      writer.uint32(16).bool(message.closed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionClosed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionClosed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.closed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionClosed {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      closed: isSet(object.closed) ? globalThis.Boolean(object.closed) : false,
+    };
+  },
+
+  toJSON(message: SessionClosed): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.closed !== false) {
+      obj.closed = message.closed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SessionClosed>): SessionClosed {
+    return SessionClosed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SessionClosed>): SessionClosed {
+    const message = createBaseSessionClosed();
+    message.sessionId = object.sessionId ?? "";
+    message.closed = object.closed ?? false;
     return message;
   },
 };
@@ -7757,6 +8546,440 @@ export const ListTasksResponse: MessageFns<ListTasksResponse> = {
   },
 };
 
+function createBaseListSessionsRequest(): ListSessionsRequest {
+  return { pageSize: 0, pageToken: "", worker: "" };
+}
+
+export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
+  encode(message: ListSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.worker !== "") {
+      writer.uint32(26).string(message.worker);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.worker = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSessionsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      worker: isSet(object.worker) ? globalThis.String(object.worker) : "",
+    };
+  },
+
+  toJSON(message: ListSessionsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.worker !== "") {
+      obj.worker = message.worker;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSessionsRequest>): ListSessionsRequest {
+    return ListSessionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSessionsRequest>): ListSessionsRequest {
+    const message = createBaseListSessionsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.worker = object.worker ?? "";
+    return message;
+  },
+};
+
+function createBaseListSessionsResponse(): ListSessionsResponse {
+  return { sessions: [], nextPageToken: "" };
+}
+
+export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
+  encode(message: ListSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      SessionInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions.push(SessionInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSessionsResponse {
+    return {
+      sessions: globalThis.Array.isArray(object?.sessions)
+        ? object.sessions.map((e: any) => SessionInfo.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListSessionsResponse): unknown {
+    const obj: any = {};
+    if (message.sessions?.length) {
+      obj.sessions = message.sessions.map((e) => SessionInfo.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSessionsResponse>): ListSessionsResponse {
+    return ListSessionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSessionsResponse>): ListSessionsResponse {
+    const message = createBaseListSessionsResponse();
+    message.sessions = object.sessions?.map((e) => SessionInfo.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseCloseSessionRequest(): CloseSessionRequest {
+  return { sessionId: "", reason: "" };
+}
+
+export const CloseSessionRequest: MessageFns<CloseSessionRequest> = {
+  encode(message: CloseSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseSessionRequest {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CloseSessionRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CloseSessionRequest>): CloseSessionRequest {
+    return CloseSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CloseSessionRequest>): CloseSessionRequest {
+    const message = createBaseCloseSessionRequest();
+    message.sessionId = object.sessionId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCloseSessionResponse(): CloseSessionResponse {
+  return { sessionId: "", known: false, status: 0, agentId: "", agentName: "" };
+}
+
+export const CloseSessionResponse: MessageFns<CloseSessionResponse> = {
+  encode(message: CloseSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.known !== false) {
+      writer.uint32(16).bool(message.known);
+    }
+    if (message.status !== 0) {
+      writer.uint32(24).int32(message.status);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(34).string(message.agentId);
+    }
+    if (message.agentName !== "") {
+      writer.uint32(42).string(message.agentName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.known = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.agentName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseSessionResponse {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      known: isSet(object.known) ? globalThis.Boolean(object.known) : false,
+      status: isSet(object.status) ? sessionCloseStatusFromJSON(object.status) : 0,
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      agentName: isSet(object.agentName)
+        ? globalThis.String(object.agentName)
+        : isSet(object.agent_name)
+        ? globalThis.String(object.agent_name)
+        : "",
+    };
+  },
+
+  toJSON(message: CloseSessionResponse): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.known !== false) {
+      obj.known = message.known;
+    }
+    if (message.status !== 0) {
+      obj.status = sessionCloseStatusToJSON(message.status);
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.agentName !== "") {
+      obj.agentName = message.agentName;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CloseSessionResponse>): CloseSessionResponse {
+    return CloseSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CloseSessionResponse>): CloseSessionResponse {
+    const message = createBaseCloseSessionResponse();
+    message.sessionId = object.sessionId ?? "";
+    message.known = object.known ?? false;
+    message.status = object.status ?? 0;
+    message.agentId = object.agentId ?? "";
+    message.agentName = object.agentName ?? "";
+    return message;
+  },
+};
+
 /**
  * AgentService is served by the orchestrator (the hub) and called by workers.
  * CancelTask and GetTaskStatus are also what submitting clients call.
@@ -8068,6 +9291,31 @@ export const TaskServiceService = {
     responseSerialize: (value: ListTasksResponse): Buffer => Buffer.from(ListTasksResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListTasksResponse => ListTasksResponse.decode(value),
   },
+  /**
+   * ListSessions lists the sandbox sessions the orchestrator knows (the
+   * holding worker, state, calls, last use), in session-id order.
+   */
+  listSessions: {
+    path: "/agent.v1.TaskService/ListSessions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSessionsRequest): Buffer => Buffer.from(ListSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSessionsRequest => ListSessionsRequest.decode(value),
+    responseSerialize: (value: ListSessionsResponse): Buffer =>
+      Buffer.from(ListSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSessionsResponse => ListSessionsResponse.decode(value),
+  },
+  /** CloseSession asks the worker that holds a session to close it. */
+  closeSession: {
+    path: "/agent.v1.TaskService/CloseSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CloseSessionRequest): Buffer => Buffer.from(CloseSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CloseSessionRequest => CloseSessionRequest.decode(value),
+    responseSerialize: (value: CloseSessionResponse): Buffer =>
+      Buffer.from(CloseSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CloseSessionResponse => CloseSessionResponse.decode(value),
+  },
 } as const;
 
 export interface TaskServiceServer extends UntypedServiceImplementation {
@@ -8088,6 +9336,13 @@ export interface TaskServiceServer extends UntypedServiceImplementation {
    * and worker. Listed tasks carry no output (GetTaskStatus has it).
    */
   listTasks: handleUnaryCall<ListTasksRequest, ListTasksResponse>;
+  /**
+   * ListSessions lists the sandbox sessions the orchestrator knows (the
+   * holding worker, state, calls, last use), in session-id order.
+   */
+  listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
+  /** CloseSession asks the worker that holds a session to close it. */
+  closeSession: handleUnaryCall<CloseSessionRequest, CloseSessionResponse>;
 }
 
 export interface TaskServiceClient extends Client {
@@ -8154,6 +9409,41 @@ export interface TaskServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListTasksResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListSessions lists the sandbox sessions the orchestrator knows (the
+   * holding worker, state, calls, last use), in session-id order.
+   */
+  listSessions(
+    request: ListSessionsRequest,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  /** CloseSession asks the worker that holds a session to close it. */
+  closeSession(
+    request: CloseSessionRequest,
+    callback: (error: ServiceError | null, response: CloseSessionResponse) => void,
+  ): ClientUnaryCall;
+  closeSession(
+    request: CloseSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CloseSessionResponse) => void,
+  ): ClientUnaryCall;
+  closeSession(
+    request: CloseSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CloseSessionResponse) => void,
   ): ClientUnaryCall;
 }
 
