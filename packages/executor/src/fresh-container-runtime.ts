@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sleep } from './clock';
+import { containerStopper } from './container-stop';
 import { buildCreateBody, containerName } from './container-config';
 import type { AttachStream } from './raw-attach';
 import { dockerError, dockerStatus } from './errors';
@@ -8,7 +9,6 @@ import { shortId } from './logger';
 import { StreamDemuxer } from './output-demux';
 import { Slots, SlotWaitAborted } from './slots';
 import type { RunningStep, StepExit, StepRuntime, StepRuntimeContext, StepSpec } from './step-runtime';
-import type { StopMode } from './task-types';
 
 /** How long to wait for the attach stream to end after the process exited, in case the engine keeps it open. */
 const STREAM_END_WAIT_MS = 2000;
@@ -122,23 +122,16 @@ export class FreshContainerRuntime implements StepRuntime {
     })();
     // The executor awaits it; this only keeps an early rejection from counting as unhandled meanwhile.
     exit.catch(() => undefined);
-    const stop = async (mode: StopMode, graceMs: number): Promise<void> => {
-      const meta = { component: 'executor', taskId: spec.taskId, tool: spec.tool, containerId: shortId(id), mode };
-      try {
-        if (mode === 'force' || graceMs === 0) {
-          await docker.killContainer(id, 'SIGKILL');
-          return;
-        }
-        await docker.killContainer(id, 'SIGTERM');
-        await sleep(clock, graceMs, ended.signal);
-        if (!ended.signal.aborted) {
-          logger.debug('grace period over, sending SIGKILL', meta);
-          await docker.killContainer(id, 'SIGKILL');
-        }
-      } catch (err) {
-        logger.warn('could not signal container', { ...meta, error: String(err) });
-      }
-    };
+    const stop = containerStopper({
+      docker,
+      clock,
+      logger,
+      containerId: id,
+      taskId: spec.taskId,
+      tool: spec.tool,
+      ended: ended.signal,
+      askToStop: () => docker.killContainer(id, 'SIGTERM'),
+    });
     return { containerId: id, exit, stop };
   }
 

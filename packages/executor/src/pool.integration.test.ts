@@ -28,7 +28,12 @@ async function open(
 ): Promise<{ ex: Executor; meter: RecordingMeter; workerId: string }> {
   const meter = new RecordingMeter();
   const workerId = testWorkerId(`pool-${name}`);
-  const ex = await openTestExecutor(workerId, { metrics: meter, ...options });
+  // The pool is opt-in: on here unless a test turns it off, with the test's own pool settings on top.
+  const ex = await openTestExecutor(workerId, {
+    metrics: meter,
+    ...options,
+    pool: { enabled: true, ...options.pool },
+  });
   opened.push({ ex, workerId });
   return { ex, meter, workerId };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { PassThrough, Writable } from 'node:stream';
 import { sleep } from './clock';
+import { containerStopper } from './container-stop';
 import type { ContainerPlan } from './container-config';
 import { WORKSPACE_TARGET } from './container-config';
 import type { PoolDriver, WarmContainer } from './container-pool';
@@ -16,7 +17,6 @@ import type { SandboxCallExit } from './sandbox-agent-client';
 import { encodeHostFrame } from './sandbox-agent-protocol';
 import type { Slots } from './slots';
 import type { RunningStep, StepExit, StepRuntimeContext, StepSpec } from './step-runtime';
-import type { StopMode } from './task-types';
 import { pinWorkspace } from './workspace-source';
 import type { PinnedWorkspace } from './workspace-source';
 
@@ -193,24 +193,19 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
       }
     })();
     exit.catch(() => undefined);
-    const stop = async (mode: StopMode, graceMs: number): Promise<void> => {
-      const meta = { component: 'executor', taskId: spec.taskId, tool: spec.tool, containerId: shortId(id), mode };
-      try {
-        if (mode === 'force' || graceMs === 0) {
-          await docker.killContainer(id, 'SIGKILL');
-          return;
-        }
-        // The agent SIGTERMs the call's process group and SIGKILLs it after the grace; the engine backs it up.
+    const stop = containerStopper({
+      docker,
+      clock,
+      logger,
+      containerId: id,
+      taskId: spec.taskId,
+      tool: spec.tool,
+      ended: ended.signal,
+      // The agent SIGTERMs the call's process group and SIGKILLs it after the grace; the engine backs it up.
+      askToStop: (graceMs) => {
         container.stream.write(encodeHostFrame({ type: 'cancel', callId: call.callId, force: false, graceMs }));
-        await sleep(clock, graceMs, ended.signal);
-        if (!ended.signal.aborted) {
-          logger.debug('grace period over, sending SIGKILL', meta);
-          await docker.killContainer(id, 'SIGKILL');
-        }
-      } catch (err) {
-        logger.warn('could not signal container', { ...meta, error: String(err) });
-      }
-    };
+      },
+    });
     return { containerId: id, exit, stop };
   }
 
