@@ -18,3 +18,19 @@ export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<v
     else resolve();
   });
 }
+
+/**
+ * Prints a listing command's rows: JSON with `--json`, else `none` when there are none, else the table
+ * (`format` gets whether stdout is a terminal).
+ */
+export async function writeListing<T>(
+  io: CliIo,
+  views: readonly T[],
+  json: boolean,
+  none: string,
+  format: (views: readonly T[], tty: boolean) => string,
+): Promise<void> {
+  if (json) await writeOut(io.stdout, JSON.stringify(views, null, 2) + '\n');
+  else if (views.length === 0) await writeOut(io.stdout, `${none}\n`);
+  else await writeOut(io.stdout, format(views, io.stdout.isTTY === true));
+}

@@ -8,7 +8,7 @@ import type { SessionInfo } from '@baaaht/proto';
 import type { CommandSpec, ParsedCommand } from '../args';
 import { stringValue } from '../args';
 import type { CliIo } from '../cli-io';
-import { writeOut } from '../cli-io';
+import { writeListing, writeOut } from '../cli-io';
 import { formatTable, roughDuration } from '../table';
 import { ADDR_FLAG, JSON_FLAG, TOKEN_FLAG } from './orchestrator-flags';
 
@@ -107,15 +107,7 @@ export async function runSessionsCommand(
   const sessions = await client.sessions(worker === undefined ? {} : { worker });
   const at = now();
   const views = sessions.map((s) => sessionView(s, at));
-  if (parsed.values['json'] === true) {
-    await writeOut(io.stdout, JSON.stringify(views, null, 2) + '\n');
-    return 0;
-  }
-  if (views.length === 0) {
-    await writeOut(io.stdout, 'no sessions\n');
-    return 0;
-  }
-  await writeOut(io.stdout, formatSessionTable(views, io.stdout.isTTY === true));
+  await writeListing(io, views, parsed.values['json'] === true, 'no sessions', formatSessionTable);
   return 0;
 }
 

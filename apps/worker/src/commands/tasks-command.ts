@@ -8,7 +8,7 @@ import type { Task } from '@baaaht/proto';
 import type { CommandSpec, ParsedCommand } from '../args';
 import { listValue, stringValue } from '../args';
 import type { CliIo } from '../cli-io';
-import { writeOut } from '../cli-io';
+import { writeListing, writeOut } from '../cli-io';
 import { formatDuration, parseDuration } from '../durations';
 import { WorkerCliError, configError, usageError } from '../errors';
 import { reportFromFinished } from '../hub-results';
@@ -205,16 +205,9 @@ export async function runTasksCommand(
   const more = tasks.length > limit;
   const at = now();
   const views = tasks.slice(0, limit).map((t) => taskView(t, at));
-  if (parsed.values['json'] === true) {
-    await writeOut(io.stdout, JSON.stringify(views, null, 2) + '\n');
-    return 0;
-  }
-  if (views.length === 0) {
-    await writeOut(io.stdout, 'no tasks\n');
-    return 0;
-  }
-  await writeOut(io.stdout, formatTaskTable(views, io.stdout.isTTY === true));
-  if (more) io.stderr.write(`orchestrator: showing the newest ${limit} tasks; --limit shows more\n`);
+  await writeListing(io, views, parsed.values['json'] === true, 'no tasks', formatTaskTable);
+  if (more && parsed.values['json'] !== true && views.length > 0)
+    io.stderr.write(`orchestrator: showing the newest ${limit} tasks; --limit shows more\n`);
   return 0;
 }
 
