@@ -60,7 +60,7 @@ export interface WorkerConfig {
   offlineImages: boolean;
   /** OCI runtime for tool containers. @default 'runc' */
   runtime: string;
-  /** Start the next call's container ahead of time (the executor's warm pool). @default false */
+  /** Start the next call's container ahead of time (the executor's warm pool). @default true */
   pool: boolean;
   /** How long a pooled container waits for its call. @default 30000 */
   poolIdleMs: number;
@@ -275,10 +275,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     field: 'pool',
     type: 'boolean',
     negatable: true,
-    defaultText: 'false',
+    defaultText: 'true',
     valueName: '',
-    description:
-      "start the next call's container ahead of time, still one per call (experimental; off until it passes the fault suite)",
+    description: "start the next call's container ahead of time, still one per call (--no-pool: start each cold)",
   },
   {
     flag: 'pool-idle',
@@ -395,7 +394,7 @@ export function defaultWorkerConfig(hostname: string, env: NodeJS.ProcessEnv = p
     pullPolicy: 'if-missing',
     offlineImages: false,
     runtime: 'runc',
-    pool: false,
+    pool: true,
     poolIdleMs: 30_000,
     tlsCa: undefined,
     tlsCert: undefined,

@@ -167,9 +167,9 @@ describe('warm pool options', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-pool-cfg-'));
   afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
-  it('is off (experimental) with a 30 s idle timeout by default; --pool turns it on, --no-pool off, --pool-idle sets the timeout', () => {
+  it('is on with a 30 s idle timeout by default; --no-pool turns it off, --pool on, --pool-idle sets the timeout', () => {
     expect(resolveWorkerConfig({ env: { HOME: home }, hostname: 'h' }).config).toMatchObject({
-      pool: false,
+      pool: true,
       poolIdleMs: 30_000,
     });
     const { config, sources } = resolveWorkerConfig({

@@ -86,7 +86,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await workerB?.kill();
+  await workerB?.stop();
   await stack?.stop();
   await web?.close();
   ws?.cleanup();

@@ -83,7 +83,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker?.kill();
+  await worker?.stop();
   if (orchestrator) {
     orchestrator.child.kill('SIGTERM');
     const r = await orchestrator.exited;
@@ -333,8 +333,8 @@ describe('orchestrator + worker (real binaries, real containers)', () => {
       const names = (JSON.parse(listed.stdout) as Array<{ name: string }>).map((w) => w.name);
       expect(names).toEqual(expect.arrayContaining([firstName, m[2]]));
     } finally {
-      await second?.kill();
-      await first.kill();
+      await second?.stop();
+      await first.stop();
     }
   });
 

@@ -53,8 +53,8 @@ it('protects .git and refuses hard links by default; protectedPaths is normalise
 });
 
 describe('pool options', () => {
-  it('defaults to off (experimental), one container ahead per key, 30 s idle, 8 in all', () => {
-    expect(resolveExecutorOptions().pool).toEqual({ enabled: false, perKey: 1, idleMs: 30_000, maxContainers: 8 });
+  it('defaults to on, one container ahead per key, 30 s idle, 8 in all', () => {
+    expect(resolveExecutorOptions().pool).toEqual({ enabled: true, perKey: 1, idleMs: 30_000, maxContainers: 8 });
     expect(resolveExecutorOptions({ pool: { enabled: false, idleMs: 5000 } }).pool).toMatchObject({
       enabled: false,
       idleMs: 5000,

@@ -28,7 +28,7 @@ export interface PoolOptions {
   /**
    * Start the next call's container ahead of time. Without the in-sandbox agent binary (`pnpm build`) the
    * pool turns itself off with one warning. Ignored when `stepRuntime` is given.
-   * @default false (experimental: opt in until the warm pool passes the fault suite)
+   * @default true
    */
   enabled?: boolean;
   /** Containers waiting ahead per pool key (image, mounts, limits, user, runtime, labels). @default 1 */
@@ -142,7 +142,7 @@ export interface ExecutorOptions {
    * @default `{ enabled: false, idleMs: 300000, maxLifetimeMs: 3600000, maxSessions: 8, whenFull: 'evict-idle' }`
    */
   sessions?: SessionOptions;
-  /** The warm pool; see `PoolOptions`. @default `{ enabled: false, perKey: 1, idleMs: 30000, maxContainers: 8 }` (experimental) */
+  /** The warm pool; see `PoolOptions`. @default `{ enabled: true, perKey: 1, idleMs: 30000, maxContainers: 8 }` */
   pool?: PoolOptions;
 }
 
@@ -206,7 +206,7 @@ function resolvePoolOptions(pool: PoolOptions | undefined): ResolvedPoolOptions 
   if (pool !== undefined && (pool === null || typeof pool !== 'object' || Array.isArray(pool)))
     throw new TypeError('pool must be an object ({ enabled?, perKey?, idleMs?, maxContainers? })');
   const p = pool ?? {};
-  const enabled = p.enabled ?? false;
+  const enabled = p.enabled ?? true;
   if (typeof enabled !== 'boolean') throw new TypeError(`pool.enabled must be a boolean (got ${String(p.enabled)})`);
   return {
     enabled,

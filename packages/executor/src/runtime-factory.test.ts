@@ -28,9 +28,9 @@ describe('defaultRuntimeFactory', () => {
     expect(factory(ctx())).toBeInstanceOf(PooledContainerRuntime);
   });
 
-  it('is the fresh runtime by default (the pool is opt-in)', () => {
+  it('is the warm pool by default', () => {
     expect(defaultRuntimeFactory(resolveExecutorOptions(), captureLogger().logger)(ctx())).toBeInstanceOf(
-      FreshContainerRuntime,
+      PooledContainerRuntime,
     );
   });
 

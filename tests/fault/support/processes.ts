@@ -177,6 +177,15 @@ export function runCli(
   return startCli(program, args, options).exited;
 }
 
+/** SIGTERM (a worker drains and removes its warm pool), then SIGKILL if it still runs after `graceMs`. */
+export async function stopGracefully(proc: CliProcess, graceMs = 30_000): Promise<void> {
+  if (!proc.running()) return;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
 /** SIGKILLs every child this module started that is still running (afterAll / finally). */
 export async function killAllChildren(): Promise<void> {
   await Promise.all([...live].map((p) => p.kill()));

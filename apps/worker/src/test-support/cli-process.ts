@@ -58,6 +58,11 @@ export interface CliProcess {
   exited: Promise<CliResult>;
   /** SIGKILL if still running (test teardown). */
   kill(): Promise<void>;
+  /**
+   * SIGTERM, then SIGKILL if it is still running after `graceMs`: a worker drains and removes its warm
+   * pool's waiting containers (a SIGKILLed one leaves them for the next worker's reaper).
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export function startCli(
@@ -125,6 +130,13 @@ export function startCli(
         child.kill('SIGKILL');
         await exited;
       }
+    },
+    async stop(graceMs = 30_000) {
+      if (done) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -25,7 +25,7 @@ export interface CliStack {
   statusAddr: string | undefined;
   /** `127.0.0.1:PORT` when `orchestratorArgs` has `--metrics-listen`. */
   metricsAddr: string | undefined;
-  /** Kills the worker, stops the orchestrator with SIGTERM; resolves with the orchestrator's exit. */
+  /** Stops the worker (SIGTERM: it drains), then the orchestrator with SIGTERM; resolves with the orchestrator's exit. */
   stop(): Promise<CliResult | undefined>;
 }
 
@@ -42,7 +42,7 @@ export async function startCliStack(options: CliStackOptions): Promise<CliStack>
   ]);
   let worker: CliProcess | undefined;
   const stop = async (): Promise<CliResult | undefined> => {
-    await worker?.kill();
+    await worker?.stop();
     if (orchestrator.child.exitCode !== null || orchestrator.child.signalCode !== null) return orchestrator.exited;
     orchestrator.child.kill('SIGTERM');
     return orchestrator.exited;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createToolCatalog } from '@baaaht/tool-specs';
 import type { ToolSpec } from '@baaaht/tool-specs';
@@ -89,6 +90,17 @@ export function testWorkerId(name: string): string {
 
 export function workerContainers(workerId: string): string[] {
   return containersWithLabel(`${LABELS.workerId}=${workerId}`);
+}
+
+/**
+ * The executor's warm-pool containers still waiting for a call (running, `org.baaaht.pool=1`): by design
+ * they outlive `idle()` and go at `close()` (or after the pool's idle timeout).
+ */
+export function waitingPoolContainers(workerId: string): string[] {
+  const filters = ['--filter', `label=${LABELS.workerId}=${workerId}`, '--filter', `label=${LABELS.pool}=1`];
+  return execFileSync('docker', ['ps', '-q', ...filters, '--filter', 'status=running'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 }
 
 export function openTestExecutor(workerId: string, options: ExecutorOptions = {}): Promise<Executor> {
