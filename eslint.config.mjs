@@ -82,6 +82,7 @@ export default tseslint.config(
       '**/dist/**',
       '**/node_modules/**',
       'packages/proto/src/gen/**',
+      'packages/policy/src/gen/**',
       '**/*.js',
       '**/*.mjs',
       'bench/results/**',

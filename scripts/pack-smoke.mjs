@@ -136,20 +136,39 @@ for (const name of Object.keys(tarballs)) {
     console.error(`pack smoke: ${name} failed to load from its packed tarball`);
   }
 }
+/** Runs `script` in the consumer; counts a failure, or prints `ok`. */
+function consumerCheck(script, ok, failure) {
+  try {
+    execFileSync(process.execPath, ['-e', script], { cwd: app, stdio: 'inherit' });
+    console.log(`pack smoke: ${ok}`);
+  } catch {
+    failed++;
+    console.error(`pack smoke: ${failure}`);
+  }
+}
 // The executor ships the in-sandbox agent it built (an x86_64-linux static binary): the packed package must
 // resolve it from dist/, and it must run (it greets with a READY frame and exits 0 when its stdin closes).
 if (fs.existsSync(path.join(pkgsDir, 'executor', 'native', 'build', 'baaaht-sandbox-agent'))) {
-  const script = `const { execFileSync } = require('node:child_process');
+  consumerCheck(
+    `const { execFileSync } = require('node:child_process');
 const out = execFileSync(require('@baaaht/executor').sandboxAgentPath(), { input: '' });
-if (out.readUInt8(4) !== 0x81) throw new Error('no READY frame');`;
-  try {
-    execFileSync(process.execPath, ['-e', script], { cwd: app, stdio: 'inherit' });
-    console.log('pack smoke: @baaaht/executor ships a working sandbox agent');
-  } catch {
-    failed++;
-    console.error('pack smoke: @baaaht/executor: the packed sandbox agent is missing or does not run');
-  }
+if (out.readUInt8(4) !== 0x81) throw new Error('no READY frame');`,
+    '@baaaht/executor ships a working sandbox agent',
+    '@baaaht/executor: the packed sandbox agent is missing or does not run',
+  );
 }
+// The policy package validates with its precompiled schema (ajv's standalone code): a bad policy reports
+// every problem, and neither ajv (a devDependency) nor yaml (loaded for YAML text only) is loaded for it.
+consumerCheck(
+  `const { PolicyEnforcer } = require('@baaaht/policy');
+let issues = [];
+try { new PolicyEnforcer({ mode: 'lenient', quotas: { max_pids: 0 } }); } catch (err) { issues = err.issues ?? []; }
+if (issues.length !== 2) throw new Error('expected 2 issues, got ' + JSON.stringify(issues));
+const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/(ajv|yaml)\\//.test(f));
+if (loaded.length) throw new Error('loaded ' + loaded.join(', '));`,
+  '@baaaht/policy validates a policy without loading ajv or yaml',
+  '@baaaht/policy: policy validation failed from the packed package',
+);
 fs.rmSync(out, { recursive: true, force: true });
 for (const p of problems) console.error(`pack smoke: ${p}`);
 if (failed || problems.length) process.exit(1);

@@ -1,6 +1,6 @@
 import { listValue, parseCommand, renderHelp, stringValue, unknownCommand } from './args';
 import type { CommandSpec } from './args';
-import { WorkerCliError } from './errors';
+import { usageMessage } from './test-support/usage-error';
 
 const spec: CommandSpec = {
   name: 'worker run',
@@ -14,17 +14,6 @@ const spec: CommandSpec = {
   minPositionals: 1,
   maxPositionals: 1,
 };
-
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorkerCliError);
-    expect((err as WorkerCliError).exitCode).toBe(2);
-    return (err as WorkerCliError).message;
-  }
-  throw new Error('expected a usage error');
-}
 
 describe('parseCommand', () => {
   it('parses command flags, config flags and positionals', () => {
@@ -48,9 +37,13 @@ describe('parseCommand', () => {
   });
 
   it('refuses unknown flags, missing and extra positionals as usage errors', () => {
-    expect(usage(() => parseCommand(spec, ['grep', '--nope']))).toBe('unknown option --nope (see worker run --help)');
-    expect(usage(() => parseCommand(spec, []))).toBe('missing argument: usage: worker run <tool>');
-    expect(usage(() => parseCommand(spec, ['a', 'b']))).toBe('unexpected argument "b": usage: worker run <tool>');
+    expect(usageMessage(() => parseCommand(spec, ['grep', '--nope']))).toBe(
+      'unknown option --nope (see worker run --help)',
+    );
+    expect(usageMessage(() => parseCommand(spec, []))).toBe('missing argument: usage: worker run <tool>');
+    expect(usageMessage(() => parseCommand(spec, ['a', 'b']))).toBe(
+      'unexpected argument "b": usage: worker run <tool>',
+    );
   });
 
   it('accepts --help without positionals and renders every flag', () => {
@@ -68,18 +61,18 @@ describe('parseCommand', () => {
 
 describe('unknown flags and commands', () => {
   it('suggests the nearest flag of the command', () => {
-    expect(usage(() => parseCommand(spec, ['grep', '--orchestrator-adr', 'x']))).toBe(
+    expect(usageMessage(() => parseCommand(spec, ['grep', '--orchestrator-adr', 'x']))).toBe(
       'unknown option --orchestrator-adr; did you mean --orchestrator-addr? (see worker run --help)',
     );
-    expect(usage(() => parseCommand(spec, ['grep', '--parma', 'a=1']))).toBe(
+    expect(usageMessage(() => parseCommand(spec, ['grep', '--parma', 'a=1']))).toBe(
       'unknown option --parma; did you mean --param? (see worker run --help)',
     );
-    expect(usage(() => parseCommand(spec, ['grep', '-x']))).toBe('unknown option -x (see worker run --help)');
+    expect(usageMessage(() => parseCommand(spec, ['grep', '-x']))).toBe('unknown option -x (see worker run --help)');
   });
 
   it('suggests only flags this command has', () => {
     const bare: CommandSpec = { ...spec, configFlags: false };
-    expect(usage(() => parseCommand(bare, ['grep', '--log-levl', 'x']))).toBe(
+    expect(usageMessage(() => parseCommand(bare, ['grep', '--log-levl', 'x']))).toBe(
       'unknown option --log-levl (see worker run --help)',
     );
   });

@@ -141,6 +141,12 @@ function parseErrorMessage(err: unknown, flags: readonly ResolvedFlag[]): string
         : '';
     return `unknown option ${dashes}${name}${hint}`;
   }
+  // A value that starts with a dash (`--argv -l`): node's three lines, as one.
+  const ambiguous = /argument is ambiguous[\s\S]*use '(--[^=']+)=-XYZ'/.exec(message);
+  if (ambiguous) {
+    const [, flag = ''] = ambiguous;
+    return `${flag} needs a value; one starting with a dash goes as ${flag}=-VALUE`;
+  }
   // node's other messages carry advice about '--' that only confuses here.
   return message.split('. To specify')[0]?.replace(/\.$/, '') ?? message;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { WorkerCliError, configError } from './errors';
+import { loadYaml } from './lazy-modules';
 
 /** A parsed config file: its path and its top-level mapping. */
 export interface ConfigFile {
@@ -42,7 +42,7 @@ export function readConfigFile(file: string, explicit: boolean, source: string):
   const name = path.basename(file);
   let values: unknown;
   try {
-    values = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    values = file.endsWith('.json') ? JSON.parse(text) : loadYaml().parse(text);
   } catch (err) {
     throw configError(name, `does not parse: ${firstLine((err as Error).message)}`);
   }

@@ -1,8 +1,10 @@
 /**
  * Modules a process loads only when it uses them. prom-client costs about 12 MB of resident memory, so a
  * worker or orchestrator without a metrics endpoint never loads it (the idle worker's RSS budget,
- * `bench/cases/idle.ts`). Everything else imports these modules' types only.
+ * `bench/cases/idle.ts`); yaml (72 modules) is needed only to read a YAML config file. Everything else
+ * imports these modules' types only; `lazy-modules.test.ts` pins that an idle worker's start path does.
  */
+import type * as YamlModule from 'yaml';
 import type * as PromMeterModule from './prom-meter';
 import type * as StatusServerModule from './status-server';
 import type * as MetricsServerModule from './metrics-server';
@@ -13,4 +15,5 @@ export const loadStatusServer = (): typeof StatusServerModule =>
   require('./status-server') as typeof StatusServerModule;
 export const loadMetricsServer = (): typeof MetricsServerModule =>
   require('./metrics-server') as typeof MetricsServerModule;
+export const loadYaml = (): typeof YamlModule => require('yaml') as typeof YamlModule;
 /* eslint-enable @typescript-eslint/no-require-imports */

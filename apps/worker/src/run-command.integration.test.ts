@@ -36,6 +36,8 @@ const REPORT_KEYS = [
 let ws: TempWorkspace;
 let web: FakeWeb;
 let policyFile: string;
+/** The loopback policy plus exec enabled, with a 1000-byte output cap per stream. */
+let execPolicy: string;
 const covered = new Set<string>();
 
 type Report = TaskReport;
@@ -66,6 +68,11 @@ beforeAll(async () => {
   web = await startFakeWeb();
   policyFile = path.join(cleanEnv()['HOME'] as string, 'policy.yaml');
   fs.writeFileSync(policyFile, loopbackPolicyYaml(ws.dir, web.port));
+  execPolicy = path.join(path.dirname(policyFile), 'policy-exec.yaml');
+  fs.writeFileSync(
+    execPolicy,
+    `${loopbackPolicyYaml(ws.dir, web.port)}tools:\n  exec:\n    enabled: true\n    limits:\n      max_output_bytes: 1000\n`,
+  );
 });
 
 afterAll(async () => {
@@ -284,8 +291,18 @@ describe('worker run --json (real binary, real containers)', () => {
   });
 
   it('exec without tools.exec.enabled fails up front with the one clear message, exit 2 or 1, no container', async () => {
-    for (const policy of [[], ['--policy', policyFile]]) {
-      const r = await run(['exec', '--mount', ws.dir, '--param', 'command=echo hi', ...policy]);
+    // The default policy, and a policy file that does not enable exec; --param and both shortcuts alike.
+    const cases: [string[], string[]][] = [
+      [[], ['--param', 'command=echo hi']],
+      [[], ['--command', 'echo hi']],
+      [[], ['--argv', 'echo', '--argv', 'hi']],
+      [
+        ['--policy', policyFile],
+        ['--command', 'echo hi'],
+      ],
+    ];
+    for (const [policy, call] of cases) {
+      const r = await run(['exec', '--mount', ws.dir, ...call, ...policy]);
       expect(r.code).not.toBe(0);
       expect(r.report).toMatchObject({
         tool: 'exec',
@@ -298,52 +315,105 @@ describe('worker run --json (real binary, real containers)', () => {
   });
 
   it('exec with the policy enabling it: command, exit code, signal, head+tail truncation', async () => {
-    const execPolicy = path.join(path.dirname(policyFile), 'policy-exec.yaml');
-    fs.writeFileSync(
-      execPolicy,
-      `${loopbackPolicyYaml(ws.dir, web.port)}tools:\n  exec:\n    enabled: true\n    limits:\n      max_output_bytes: 1000\n`,
-    );
-    const ok = await run(['exec', '--mount', ws.dir, '--param', 'command=echo hi; id -u', '--policy', execPolicy]);
+    // --command is exactly --param command=.
+    const ok = await run(['exec', '--mount', ws.dir, '--command', 'echo hi; id -u', '--policy', execPolicy]);
     expect(ok.code).toBe(0);
     expect(ok.report).toMatchObject({ status: 'completed', exitCode: 0, stdout: `hi\n${OWNER.uid}\n` });
     expect(ok.report.structured).toMatchObject({ exitCode: 0, signal: null });
+    const param = await run(['exec', '--mount', ws.dir, '--param', 'command=echo hi; id -u', '--policy', execPolicy]);
+    expect(param.report).toMatchObject({ status: 'completed', stdout: ok.report.stdout });
 
-    const argv = await run([
-      'exec',
-      '--mount',
-      ws.dir,
-      '--param-json',
-      'argv=["printf","%s|","a b","c"]',
-      '--policy',
-      execPolicy,
-    ]);
-    expect(argv.report).toMatchObject({ status: 'completed', stdout: 'a b|c|' });
+    // --argv words reach the program verbatim, with no shell.
+    const words = ['--argv', 'printf', '--argv', '%s|', '--argv', 'a b', '--argv', '$HOME', '--argv=-c'];
+    const argv = await run(['exec', '--mount', ws.dir, ...words, '--policy', execPolicy]);
+    expect(argv.report).toMatchObject({ status: 'completed', stdout: 'a b|$HOME|-c|' });
 
-    const killed = await run(['exec', '--mount', ws.dir, '--param', 'command=kill -9 $$', '--policy', execPolicy]);
+    const exited = await run(['exec', '--mount', ws.dir, '--command', 'echo out; exit 3', '--policy', execPolicy]);
+    expect(exited.code).toBe(1);
+    expect(exited.report).toMatchObject({
+      status: 'failed',
+      exitCode: 3,
+      stdout: 'out\n',
+      structured: { exitCode: 3, signal: null },
+      error: { code: 'TOOL_FAILED', detail: 'NONZERO_EXIT' },
+    });
+
+    const killed = await run(['exec', '--mount', ws.dir, '--command', 'kill -9 $$', '--policy', execPolicy]);
     expect(killed.code).toBe(1);
     expect(killed.report).toMatchObject({ status: 'failed', exitCode: 137, structured: { signal: 'SIGKILL' } });
 
-    // The policy's 1000-byte cap: 500 bytes of head, 500 of tail, the middle counted.
-    const big = await run(['exec', '--mount', ws.dir, '--param', 'command=seq 1 2000', '--policy', execPolicy]);
+    // The policy's 1000-byte cap: 500 bytes of head, 500 of tail, the middle counted, per stream.
+    const big = await run(['exec', '--mount', ws.dir, '--command', 'seq 1 2000; echo e >&2', '--policy', execPolicy]);
     const printed = Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join('');
     expect(big.report).toMatchObject({
       status: 'completed',
       truncated: true,
       stdoutDroppedBytes: printed.length - 1000,
+      stderr: 'e\n',
+      structured: {
+        stdout: { truncated: true, droppedBytes: printed.length - 1000 },
+        stderr: { truncated: false, droppedBytes: 0 },
+      },
     });
     expect(big.report.stdout.startsWith(printed.slice(0, 500))).toBe(true);
     expect(big.report.stdout.endsWith(printed.slice(-500))).toBe(true);
+    expect(big.report.stdout).toContain(`[... ${printed.length - 1000} bytes dropped ...]`);
 
     // Without --json: the summary line shows the exit code, the signal and the dropped bytes.
     const human = await runCli(
       'worker',
-      ['run', 'exec', '--mount', ws.dir, '--param', 'command=seq 1 2000; kill -9 $$', '--policy', execPolicy],
+      ['run', 'exec', '--mount', ws.dir, '--command', 'seq 1 2000; kill -9 $$', '--policy', execPolicy],
       { env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, WORKER_NAME: NAME }) },
     );
     expect(human.code).toBe(1);
     expect(human.stderr).toMatch(
       /exec failed in .*\(exit 137 \(SIGKILL\), container [0-9a-f]{12}, stdout truncated \(\d+ bytes dropped\)\)/,
     );
+  });
+
+  it('exec on timeout keeps the output printed so far, capped head+tail, in --json and on the terminal', async () => {
+    // Printed before the timeout: over the 1000-byte cap, then a last line the tail must keep.
+    const command = 'seq 1 2000; echo last line; sleep 60';
+    const json = await run([
+      'exec',
+      '--mount',
+      ws.dir,
+      '--command',
+      command,
+      '--timeout',
+      '3s',
+      '--policy',
+      execPolicy,
+    ]);
+    expect(json.code).toBe(1);
+    expect(json.report).toMatchObject({
+      status: 'timeout',
+      truncated: true,
+      error: { code: 'TIMEOUT' },
+    });
+    expect(json.report.stdout.startsWith('1\n2\n3\n')).toBe(true);
+    expect(json.report.stdout.endsWith('2000\nlast line\n')).toBe(true);
+    expect(json.report.stdoutDroppedBytes).toBeGreaterThan(0);
+
+    const human = await runCli(
+      'worker',
+      [
+        'run',
+        'exec',
+        '--mount',
+        ws.dir,
+        '--command',
+        'echo started; sleep 60',
+        '--timeout',
+        '3s',
+        '--policy',
+        execPolicy,
+      ],
+      { env: cleanEnv({ WORKER_TOOL_IMAGE: `${FILE_IMAGES},${WEB_IMAGES}`, WORKER_NAME: NAME }) },
+    );
+    expect(human.code).toBe(1);
+    expect(human.stdout).toBe('started\n');
+    expect(human.stderr).toMatch(/exec timeout in .*: TIMEOUT: /);
   });
 
   it('every catalog tool ran to completion above', () => {

@@ -5,7 +5,7 @@ import { listValue, stringValue } from './args';
 import { parseDuration } from './durations';
 import { WorkerCliError, usageError } from './errors';
 import { workerCatalog } from './tool-catalog';
-import { buildToolParams } from './tool-params';
+import { applyExecShortcut, buildToolParams } from './tool-params';
 
 /** One tool call as `worker run` and `orchestrator exec` build it from their flags. */
 export interface PreparedToolCall {
@@ -33,6 +33,18 @@ export const TOOL_CALL_FLAGS = {
     description: "a tool parameter, coerced to the schema's type",
   },
   'param-json': { type: 'string', multiple: true, valueName: 'KEY=JSON', description: 'a tool parameter as JSON' },
+  command: {
+    type: 'string',
+    valueName: 'STR',
+    description: "exec only: the command line /bin/sh -c runs inside the sandbox (exec's command parameter)",
+  },
+  argv: {
+    type: 'string',
+    multiple: true,
+    valueName: 'WORD',
+    description:
+      "exec only: one word of a program and its arguments, run with no shell (exec's argv parameter; a word starting with - as --argv=-l)",
+  },
   timeout: { type: 'string', valueName: 'DURATION', description: "whole-task timeout (default: the tool's)" },
   json: {
     type: 'boolean',
@@ -69,6 +81,7 @@ export function prepareToolCall(
     listValue(parsed.values, 'param'),
     listValue(parsed.values, 'param-json'),
   );
+  applyExecShortcut(tool, params, stringValue(parsed.values, 'command'), listValue(parsed.values, 'argv'));
   const checked = catalog.validate(tool, params);
   if (!checked.ok) {
     const problems = checked.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');

@@ -31,6 +31,28 @@ export function buildToolParams(
   return out;
 }
 
+/**
+ * `--command STR` and `--argv WORD` (repeated, in order): exec's `command` and `argv` parameters without
+ * `--param`'s `key=value` or `--param-json`'s JSON quoting. Only for exec, only one of the two, and not with
+ * a `--param`/`--param-json` that gives the command too: each is a usage error (exit 2) naming the flag.
+ */
+export function applyExecShortcut(
+  tool: string,
+  params: Record<string, unknown>,
+  command: string | undefined,
+  argv: readonly string[],
+): void {
+  if (command === undefined && argv.length === 0) return;
+  const flag = command !== undefined ? '--command' : '--argv';
+  if (tool !== 'exec') throw usageError(`only for the exec tool (${tool} takes --param)`, flag);
+  if (command !== undefined && argv.length > 0)
+    throw usageError('not with --argv: give a shell command line or argv words, not both', flag);
+  const given = ['command', 'argv'].find((key) => key in params);
+  if (given !== undefined) throw usageError(`not with --param ${given}: give the command once`, flag);
+  if (command !== undefined) params['command'] = command;
+  else params['argv'] = [...argv];
+}
+
 function splitPair(entry: string, flag: string): [string, string] {
   const eq = entry.indexOf('=');
   if (eq <= 0) throw usageError(`expected key=value, got ${JSON.stringify(entry)}`, flag);

@@ -1,5 +1,5 @@
 import type { PolicyIssue } from './errors';
-import { joinPath } from './schema-validate';
+import { joinPath } from './schema-issues';
 
 const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

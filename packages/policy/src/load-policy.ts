@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
+import type * as YamlModule from 'yaml';
 import { expandEnv } from './env-expand';
 import {
   PolicyError,
@@ -32,6 +32,15 @@ export interface LoadPolicyFileOptions {
   format?: PolicyFormat;
 }
 
+/**
+ * yaml is loaded on first use, not at import: a process on the default policy (or a JSON policy) never
+ * parses YAML, and the worker's idle resident memory is budgeted (its 72 modules are ~1 MB of heap).
+ */
+function loadYaml(): typeof YamlModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy load, see above
+  return require('yaml') as typeof YamlModule;
+}
+
 function parseText(text: string, format: PolicyFormat): { value?: unknown; issues: PolicyIssue[] } {
   if (format === 'json') {
     try {
@@ -40,7 +49,7 @@ function parseText(text: string, format: PolicyFormat): { value?: unknown; issue
       return { issues: [{ path: '', message: `invalid JSON: ${(err as Error).message}` }] };
     }
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = loadYaml().parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
       issues: doc.errors.map((e) => ({ path: '', message: `invalid YAML: ${e.message.split('\n')[0] ?? e.message}` })),

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { PolicyIssue } from './errors';
 import { parseCidr } from './cidr';
 import { OPT_IN_TOOLS, isOptInTool } from './opt-in-tools';
-import { joinPath } from './schema-validate';
+import { joinPath } from './schema-issues';
 
 /*
  * Checks a JSON Schema cannot express (CIDR syntax, min <= max, user xor group). They run on every

@@ -32,7 +32,7 @@ export const execCommand: CommandSpec = {
   brief: 'submit a task and wait for the result',
   usage:
     'orchestrator exec <tool> --addr ADDR [--mount DIR] [--param key=value]... [--timeout D] [--queue-timeout 60s]\n' +
-    '                  [--session ID] [--detach] [--json]',
+    "                  [--command 'STR' | --argv WORD...] [--session ID] [--detach] [--json]",
   summary:
     'Submits one task to a running orchestrator and waits for its result; streams output as it arrives. ' +
     'The summary line (and --json) names the task id.',

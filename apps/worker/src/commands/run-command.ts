@@ -22,7 +22,8 @@ export const runCommand: CommandSpec = {
   name: 'worker run',
   brief: 'run one tool locally through the executor and policy (no orchestrator)',
   usage:
-    'worker run <tool> [--mount DIR] [--param key=value]... [--param-json key=JSON]... [--timeout 30s] [--session ID] [--json]',
+    'worker run <tool> [--mount DIR] [--param key=value]... [--param-json key=JSON]... [--timeout 30s] [--session ID] [--json]\n' +
+    "       worker run exec --mount DIR (--command 'STR' | --argv WORD...) [--param cwd=DIR] ...",
   summary:
     'Runs one tool locally through the same executor and policy as the worker, without an orchestrator.\n' +
     "--param values are coerced to the type the tool's schema declares; --mount DIR counts as allowed by the operator.\n" +
@@ -42,7 +43,8 @@ export const runCommand: CommandSpec = {
   maxPositionals: 1,
   positionalChoices: toolNames,
   epilog:
-    'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.\nExample: worker run grep --mount . --param pattern=TODO --param path=src',
+    'Exit status: 0 when the task completed, 1 when it did not, 2 for usage errors.\nExample: worker run grep --mount . --param pattern=TODO --param path=src\n' +
+    "Example: worker run exec --policy policy.yaml --mount . --command 'make test 2>&1 | tail -n 50' (exec is opt-in: tools.exec.enabled)",
 };
 
 /** Validates the call, then loads the policy and opens the executor (closing what was opened if a later step fails). */

@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, cleanEnv } from './test-support/cli-process';
+
+/** Packages an idle worker must not load (idle RSS budget, issue 15 §4): each costs memory for nothing. */
+const DEFERRED = ['ajv', 'yaml', 'prom-client'];
+
+const TSX_LOADER = `file://${path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')}`;
+
+/**
+ * A fresh node process (jest's module registry is not node's `require.cache`) that walks the worker's start
+ * path up to its first Docker or gRPC call: the whole CLI's static imports, the config resolution (no config
+ * file) and the default policy's enforcer, whose construction validates the policy. It prints the deferred
+ * packages loaded then, and again after a YAML policy file and the metrics meter, to show the check sees a
+ * package as soon as it is loaded.
+ */
+const CHILD = `
+const src = (f) => require(${JSON.stringify(path.join(__dirname))} + '/' + f);
+const loaded = () => ${JSON.stringify(DEFERRED)}.filter((name) =>
+  Object.keys(require.cache).some((file) => file.includes('/node_modules/' + name + '/')));
+src('worker-cli');
+const { resolveWorkerConfig } = src('config');
+const { createWorkerPolicy } = src('policy-setup');
+const { quietLogger } = src('logger');
+const { config } = resolveWorkerConfig({ flags: {}, env: process.env });
+createWorkerPolicy({ file: undefined, workspaceRoots: config.workspaceRoots, env: process.env, logger: quietLogger });
+const idle = loaded();
+require('@baaaht/policy').loadPolicyFile(process.env.YAML_POLICY);
+src('lazy-modules').loadPromMeter();
+process.stdout.write(JSON.stringify({ idle, afterUse: loaded() }));
+`;
+
+describe('an idle worker start path', () => {
+  it(`loads none of ${DEFERRED.join(', ')}`, () => {
+    const env = cleanEnv();
+    const policy = path.join(env['HOME']!, 'policy.yaml');
+    fs.writeFileSync(policy, 'mode: strict\n');
+    const out = execFileSync(process.execPath, ['--import', TSX_LOADER, '-e', CHILD], {
+      cwd: REPO_ROOT,
+      env: { ...env, YAML_POLICY: policy },
+      encoding: 'utf8',
+    });
+    const { idle, afterUse } = JSON.parse(out) as { idle: string[]; afterUse: string[] };
+    expect(idle).toEqual([]);
+    expect(afterUse).toEqual(['yaml', 'prom-client']);
+  });
+});
