@@ -3,7 +3,7 @@ import type { MetricMeter } from './metric-meter';
 /** The states a session is counted in (`closed` sessions are gone). */
 export const COUNTED_SESSION_STATES = ['starting', 'ready', 'busy', 'closing', 'broken'] as const;
 /** Why a session ended. */
-export type SessionCloseReason = 'idle' | 'lifetime' | 'explicit' | 'drain' | 'evicted' | 'died';
+export type SessionCloseReason = 'idle' | 'lifetime' | 'explicit' | 'drain' | 'evicted' | 'died' | 'policy';
 
 /** `baaaht_executor_sessions{state}`, `..._session_calls_total{tool}`, `..._sessions_closed_total{reason}`. */
 export class SessionMetrics {

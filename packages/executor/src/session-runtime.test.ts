@@ -157,6 +157,39 @@ describe('sessions (fake engine, fake agent)', () => {
     }
   });
 
+  it('after a policy reload, rebinds a session whose calls now need another container (sessionRestarted)', async () => {
+    const h = await harness();
+    const first = await h.run('s1');
+    expect(h.ex.invalidatePool('policy reloaded')).toBe(0);
+    // Still the same container needed: the session goes on.
+    const same = await h.run('s1');
+    expect(same.containerId).toBe(first.containerId);
+    expect(same.sessionRestarted).toBeUndefined();
+    // Judged once under the new policy: without another reload a different plan is a mismatch again.
+    const other = await h.run('s1', 'x', { limits: { memoryBytes: 32 * MiB } });
+    expect(other.error).toMatchObject({ code: 'SESSION_MISMATCH', detail: 'memoryBytes' });
+    h.ex.invalidatePool('policy reloaded');
+    const rebound = await h.run('s1', 'x', { limits: { memoryBytes: 32 * MiB } });
+    expect(rebound).toMatchObject({ status: 'completed', sessionRestarted: true });
+    expect(rebound.containerId).not.toBe(first.containerId);
+    expect(h.sessionContainers()).toEqual([rebound.containerId]);
+    expect(h.meter.total('baaaht_executor_sessions_closed_total', { reason: 'policy' })).toBe(1);
+    expect((await h.run('s1', 'y', { limits: { memoryBytes: 32 * MiB } })).sessionRestarted).toBeUndefined();
+  });
+
+  it('after a policy reload, a session with a call running is not rebound under it (SESSION_MISMATCH)', async () => {
+    const h = await harness({ idleMs: 60_000 });
+    const first = await h.run('s1');
+    const hanging = h.run('s1', 'hang', { taskId: 'long' });
+    await until(() => h.ex.listSessions()[0]?.state === 'busy');
+    h.ex.invalidatePool('policy reloaded');
+    const other = await h.run('s1', 'x', { limits: { memoryBytes: 32 * MiB } });
+    expect(other.error).toMatchObject({ code: 'SESSION_MISMATCH' });
+    expect(h.sessionContainers()).toEqual([first.containerId]);
+    h.ex.cancelTask('long');
+    await hanging;
+  });
+
   it('closes an idle session after idleMs and clears every timer', async () => {
     const h = await harness({ maxSessions: 4 });
     const r = await h.run('s1');

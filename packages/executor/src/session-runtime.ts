@@ -17,7 +17,7 @@ import type { RunningStep, StepRuntime, StepRuntimeContext, StepSpec } from './s
  * - `starting`: its container is being created and started, and the agent has not said READY; calls wait.
  * - `ready`: the container is up and no call runs; the idle timer is armed.
  * - `busy`: at least one call runs (calls of one session may overlap: the agent multiplexes them).
- * - `closing`: closed (idle, lifetime, explicit, evicted, drain); takes no call; its container is being
+ * - `closing`: closed (idle, lifetime, explicit, evicted, drain, policy); takes no call; its container is being
  *   removed (at the lifetime's end, once its running calls finished).
  * - `closed`: the container is removed and the session forgotten; a later call with its id starts a new one.
  * - `broken`: its container died (killed, OOM, the engine): no container now; the next call starts a new
@@ -64,6 +64,8 @@ interface Session {
   closing: Promise<void> | undefined;
   /** Set while a lifetime close waits for running calls to end; called when they have (or to stop waiting). */
   whenIdle: (() => void) | undefined;
+  /** The runtime's policy epoch its binding was last judged under (see `invalidate`). */
+  policyEpoch: number;
 }
 
 export interface SessionRuntimeOptions {
@@ -91,6 +93,8 @@ export class SessionRuntime implements StepRuntime {
   private readonly metrics: SessionMetrics;
   private readonly agentPath: () => string;
   private disposed = false;
+  /** Bumped by `invalidate()` (a policy reload): sessions judged before it may be rebound once. */
+  private policyEpoch = 0;
 
   constructor(
     private readonly ctx: StepRuntimeContext,
@@ -145,8 +149,16 @@ export class SessionRuntime implements StepRuntime {
     return this.held.has(containerId) || this.options.fallback.owns(containerId);
   }
 
-  /** The fallback's warm pool, if any (sessions are bound to their judged plan; see SESSION_MISMATCH). */
+  /**
+   * A policy reload: the fallback's warm pool drops its waiting containers, and every session becomes
+   * rebindable. Its next call is judged under the new policy as always; when that call's plan still shapes
+   * the session's container, the session simply goes on; when it no longer does (new limits, image, user...)
+   * and no call of the session is running, the session is closed (reason `policy`) and a new one is bound to
+   * the new plan, the call's result saying `sessionRestarted`. Without a reload such a call is a
+   * `SESSION_MISMATCH`, as before.
+   */
   invalidate(reason: string): number {
+    this.policyEpoch++;
     return this.options.fallback.invalidate?.(reason) ?? 0;
   }
 
@@ -175,6 +187,20 @@ export class SessionRuntime implements StepRuntime {
     if (id === undefined) throw new ExecutorError('INVALID_REQUEST', 'a session call needs a session id', context);
     const binding = bindingOf(plan);
     let s = this.sessions.get(id);
+    if (s !== undefined && s.policyEpoch !== this.policyEpoch) {
+      const stale = s;
+      if (bindingMismatch(stale.binding, binding).length === 0) stale.policyEpoch = this.policyEpoch;
+      else if (stale.active === 0 && stale.state !== 'closing') {
+        this.ctx.logger.info('the policy changed what this session needs: closing it for a new one', {
+          component: 'executor',
+          sessionId: id,
+          taskId: plan.taskId,
+        });
+        await this.close(stale, 'policy');
+        s = this.create(id, binding);
+        s.restartPending = true;
+      }
+    }
     if (s !== undefined) {
       const diff = bindingMismatch(s.binding, binding);
       if (diff.length > 0)
@@ -215,6 +241,7 @@ export class SessionRuntime implements StepRuntime {
       lifetimeTimer: undefined,
       closing: undefined,
       whenIdle: undefined,
+      policyEpoch: this.policyEpoch,
     };
     this.sessions.set(id, s);
     return s;

@@ -198,6 +198,31 @@ it('closes an idle session after idleMs and removes its container', async () => 
   expect(ex.listSessions()).toEqual([]);
 });
 
+it('after a policy reload, a call that needs another container rebinds the session (restarted, old one removed)', async () => {
+  const ex = await open();
+  const first = await read(ex, 'reload', 'one-kb.txt');
+  // What the worker does when its policy file reloads (the pool's waiting containers go too).
+  ex.invalidatePool('policy reloaded');
+  const same = await read(ex, 'reload', 'one-kb.txt');
+  expect([same.containerId, same.sessionRestarted]).toEqual([first.containerId, undefined]);
+  ex.invalidatePool('policy reloaded');
+  // The new policy's plan for the call shapes another container (here: a smaller memory limit).
+  const rebound = await ex.executeTask({
+    tool: 'file_read',
+    params: { path: 'one-kb.txt' },
+    sessionId: 'reload',
+    mountSource: ws.dir,
+    limits: { memoryBytes: 48 * 1024 * 1024 },
+  });
+  expect(rebound).toMatchObject({ status: 'completed', sessionRestarted: true });
+  expect(rebound.containerId).not.toBe(first.containerId);
+  await until(() => !live().includes(short(first.containerId)), 'the old session container removed');
+  const memory = execFileSync('docker', ['inspect', '-f', '{{.HostConfig.Memory}}', rebound.containerId as string], {
+    encoding: 'utf8',
+  });
+  expect(Number(memory.trim())).toBe(48 * 1024 * 1024);
+});
+
 it('close() drains every session and leaves no container', async () => {
   const ex = await open();
   const ids = await Promise.all(
