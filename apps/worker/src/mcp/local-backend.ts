@@ -1,0 +1,96 @@
+/**
+ * The stdio door's backend: the catalog this worker can run, each call through the local executor (the
+ * same executor, policy and images as `worker run`), with no orchestrator.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Executor, TaskEvent } from '@baaaht/executor';
+import type { ToolCatalog } from '@baaaht/tool-specs';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
+import type { CliLogger } from '../logger';
+import { errorReport, toTaskReport } from '../task-output';
+import type { ProgressReporter } from './progress-reporter';
+import type { McpCallContext, McpToolBackend } from './tool-server';
+import { mcpToolsOf, splitArguments } from './tool-list';
+import { errorResult, toCallToolResult } from './tool-result';
+import { chooseWorkspace } from './workspace-choice';
+
+export interface LocalBackendOptions {
+  executor: Pick<Executor, 'executeTask'>;
+  catalog: ToolCatalog;
+  /** Tools this worker cannot run, with why and how to fix it: not listed, and a call says why. @default none */
+  unavailable?: ReadonlyMap<string, string>;
+  /** `--workspace-root` directories: the workspaces a call may name, the default when there is one. */
+  workspaceRoots: readonly string[];
+  /**
+   * The session of calls that name none, when executor sessions are on (the whole stdio connection is one
+   * client). @default none (each call in a fresh container)
+   */
+  defaultSessionId?: string;
+  logger: CliLogger;
+}
+
+/** The executor's events as progress steps and output. */
+export function reportExecutorEvent(progress: ProgressReporter, event: TaskEvent): void {
+  if (event.type === 'queued') progress.step('queued: waiting for a free slot');
+  else if (event.type === 'started')
+    progress.step(
+      `container ${event.containerId.slice(0, 12)} started${event.step > 0 ? ` (step ${event.step + 1})` : ''}`,
+    );
+  else if (event.type === 'stdout' || event.type === 'stderr') progress.output(event.chunk.length);
+}
+
+export function createLocalBackend(options: LocalBackendOptions): McpToolBackend {
+  const { catalog, executor, logger } = options;
+  const unavailable = options.unavailable ?? new Map<string, string>();
+  const offered = catalog.all().filter((s) => !unavailable.has(s.name));
+  const tools: Tool[] = mcpToolsOf(offered, { workspaceRoots: options.workspaceRoots });
+  return {
+    listTools: () => tools,
+    async callTool(name, args, ctx: McpCallContext): Promise<CallToolResult> {
+      const why = unavailable.get(name);
+      if (why !== undefined) return errorResult('TOOL_UNAVAILABLE', why);
+      if (!catalog.has(name))
+        return errorResult(
+          'UNKNOWN_TOOL',
+          `no tool named ${JSON.stringify(name)} (tools: ${tools.map((t) => t.name).join(', ')})`,
+        );
+      const spec = catalog.get(name);
+      const { params, workspace } = splitArguments(spec, args);
+      let mountSource: string | undefined;
+      if (spec.workspace !== 'none') {
+        const choice = chooseWorkspace(workspace, options.workspaceRoots, await ctx.clientRoots());
+        if (!choice.ok) return errorResult(choice.code, choice.message, 'workspace');
+        mountSource = choice.path;
+      }
+      const taskId = `mcp-${randomUUID()}`;
+      const sessionId = ctx.sessionId ?? options.defaultSessionId;
+      const log = logger.child({ component: 'mcp', taskId, tool: name });
+      log.info('tool call', { mountSource, sessionId });
+      try {
+        const result = await executor.executeTask({
+          tool: name,
+          params,
+          taskId,
+          signal: ctx.signal,
+          ...(mountSource !== undefined ? { mountSource } : {}),
+          ...(sessionId !== undefined ? { sessionId } : {}),
+          onEvent: (event) => {
+            if (ctx.progress !== undefined) reportExecutorEvent(ctx.progress, event);
+          },
+        });
+        log.info('tool call finished', {
+          status: result.status,
+          errorCode: result.error?.code,
+          durationMs: result.durationMs,
+        });
+        return toCallToolResult(toTaskReport(name, result), spec);
+      } catch (err) {
+        // The executor reports task failures as results; a throw is operational (Docker down, executor closed).
+        const e = err as { code?: unknown; message?: unknown };
+        const code = typeof e.code === 'string' ? e.code : 'ERROR';
+        log.warn('tool call could not run', { errorCode: code, err: e.message });
+        return toCallToolResult(errorReport(name, code, String(e.message ?? err)), spec);
+      }
+    },
+  };
+}
