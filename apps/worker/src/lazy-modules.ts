@@ -1,11 +1,13 @@
 /**
  * Modules a process loads only when it uses them. prom-client costs about 12 MB of resident memory, so a
  * worker or orchestrator without a metrics endpoint never loads it (the idle worker's RSS budget,
- * `bench/cases/idle.ts`). Everything else imports these modules' types only.
+ * `bench/cases/idle.ts`). The MCP SDK is loaded only by `worker mcp` and `orchestrator serve --mcp-listen`.
+ * Everything else imports these modules' types only.
  */
 import type * as PromMeterModule from './prom-meter';
 import type * as StatusServerModule from './status-server';
 import type * as MetricsServerModule from './metrics-server';
+import type * as McpStdioModule from './mcp/mcp-stdio';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- deliberate lazy loads, see above */
 export const loadPromMeter = (): typeof PromMeterModule => require('./prom-meter') as typeof PromMeterModule;
@@ -13,4 +15,5 @@ export const loadStatusServer = (): typeof StatusServerModule =>
   require('./status-server') as typeof StatusServerModule;
 export const loadMetricsServer = (): typeof MetricsServerModule =>
   require('./metrics-server') as typeof MetricsServerModule;
+export const loadMcpStdio = (): typeof McpStdioModule => require('./mcp/mcp-stdio') as typeof McpStdioModule;
 /* eslint-enable @typescript-eslint/no-require-imports */

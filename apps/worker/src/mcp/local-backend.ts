@@ -17,8 +17,12 @@ import { chooseWorkspace } from './workspace-choice';
 export interface LocalBackendOptions {
   executor: Pick<Executor, 'executeTask'>;
   catalog: ToolCatalog;
-  /** Tools this worker cannot run, with why and how to fix it: not listed, and a call says why. @default none */
-  unavailable?: ReadonlyMap<string, string>;
+  /**
+   * Tools this worker cannot run, with why and how to fix it: not listed, and a call says why. A promise
+   * (the start-up image check) lets the server answer the handshake at once; listing waits for it.
+   * @default none
+   */
+  unavailable?: ReadonlyMap<string, string> | Promise<ReadonlyMap<string, string>>;
   /** `--workspace-root` directories: the workspaces a call may name, the default when there is one. */
   workspaceRoots: readonly string[];
   /**
@@ -41,12 +45,17 @@ export function reportExecutorEvent(progress: ProgressReporter, event: TaskEvent
 
 export function createLocalBackend(options: LocalBackendOptions): McpToolBackend {
   const { catalog, executor, logger } = options;
-  const unavailable = options.unavailable ?? new Map<string, string>();
-  const offered = catalog.all().filter((s) => !unavailable.has(s.name));
-  const tools: Tool[] = mcpToolsOf(offered, { workspaceRoots: options.workspaceRoots });
+  const listing = Promise.resolve(options.unavailable ?? new Map<string, string>()).then((unavailable) => ({
+    unavailable,
+    tools: mcpToolsOf(
+      catalog.all().filter((s) => !unavailable.has(s.name)),
+      { workspaceRoots: options.workspaceRoots },
+    ),
+  }));
   return {
-    listTools: () => tools,
+    listTools: async (): Promise<Tool[]> => (await listing).tools,
     async callTool(name, args, ctx: McpCallContext): Promise<CallToolResult> {
+      const { unavailable, tools } = await listing;
       const why = unavailable.get(name);
       if (why !== undefined) return errorResult('TOOL_UNAVAILABLE', why);
       if (!catalog.has(name))

@@ -60,12 +60,18 @@ export interface CliProcess {
   kill(): Promise<void>;
 }
 
+/** The command line that runs a CLI from source, for spawners other than `startCli` (an MCP client's stdio transport). */
+export function cliCommand(program: Program, args: readonly string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--import', TSX_LOADER, ENTRY[program], ...args] };
+}
+
 export function startCli(
   program: Program,
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY[program], ...args], {
+  const line = cliCommand(program, args);
+  const child = spawn(line.command, line.args, {
     env: options.env ?? cleanEnv(),
     cwd: options.cwd ?? REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
