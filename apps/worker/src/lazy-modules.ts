@@ -8,6 +8,7 @@ import type * as PromMeterModule from './prom-meter';
 import type * as StatusServerModule from './status-server';
 import type * as MetricsServerModule from './metrics-server';
 import type * as McpStdioModule from './mcp/mcp-stdio';
+import type * as McpHttpModule from './mcp/mcp-http';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- deliberate lazy loads, see above */
 export const loadPromMeter = (): typeof PromMeterModule => require('./prom-meter') as typeof PromMeterModule;
@@ -16,4 +17,5 @@ export const loadStatusServer = (): typeof StatusServerModule =>
 export const loadMetricsServer = (): typeof MetricsServerModule =>
   require('./metrics-server') as typeof MetricsServerModule;
 export const loadMcpStdio = (): typeof McpStdioModule => require('./mcp/mcp-stdio') as typeof McpStdioModule;
+export const loadMcpHttp = (): typeof McpHttpModule => require('./mcp/mcp-http') as typeof McpHttpModule;
 /* eslint-enable @typescript-eslint/no-require-imports */

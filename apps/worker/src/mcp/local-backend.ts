@@ -8,6 +8,7 @@ import type { ToolCatalog } from '@baaaht/tool-specs';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import type { CliLogger } from '../logger';
 import { errorReport, toTaskReport } from '../task-output';
+import { sessionForCall } from './call-session';
 import type { ProgressReporter } from './progress-reporter';
 import type { McpCallContext, McpToolBackend } from './tool-server';
 import { mcpToolsOf, splitArguments } from './tool-list';
@@ -27,9 +28,9 @@ export interface LocalBackendOptions {
   workspaceRoots: readonly string[];
   /**
    * The session of calls that name none, when executor sessions are on (the whole stdio connection is one
-   * client). @default none (each call in a fresh container)
+   * client; made per call shape by `sessionForCall`). @default none (each call in a fresh container)
    */
-  defaultSessionId?: string;
+  defaultSession?: string;
   logger: CliLogger;
 }
 
@@ -72,7 +73,10 @@ export function createLocalBackend(options: LocalBackendOptions): McpToolBackend
         mountSource = choice.path;
       }
       const taskId = `mcp-${randomUUID()}`;
-      const sessionId = ctx.sessionId ?? options.defaultSessionId;
+      const session =
+        ctx.session ??
+        (options.defaultSession !== undefined ? { id: options.defaultSession, explicit: false } : undefined);
+      const sessionId = sessionForCall(session, spec, mountSource);
       const log = logger.child({ component: 'mcp', taskId, tool: name });
       log.info('tool call', { mountSource, sessionId });
       try {

@@ -15,11 +15,13 @@ import { cliCommand, leftoverContainers, waitUntil } from '../test-support/cli-p
 import { startFakeWeb } from '../test-support/fake-web';
 import type { FakeWeb } from '../test-support/fake-web';
 import {
-  EVERY_TOOL,
+  FAILING_CALLS,
   MCP_TOOL_IMAGES,
+  expectCancelStopsContainer,
+  expectEveryToolWorks,
+  expectToolError,
   mcpWorkspace,
   outputValidators,
-  resultText,
   stringEnv,
   writeMcpPolicy,
 } from '../test-support/mcp-fixture';
@@ -122,45 +124,12 @@ describe('worker mcp (stdio, SDK client, real engine)', () => {
   });
 
   it('calls every tool against the workspace; structuredContent matches each outputSchema', async () => {
-    const { tools } = await main.client.listTools();
-    const validators = outputValidators(tools);
-    const called: string[] = [];
-    for (const c of EVERY_TOOL) {
-      const result = await main.client.callTool({ name: c.tool, arguments: c.args(web) });
-      expect({
-        tool: c.tool,
-        isError: result.isError ?? false,
-        text: result.isError ? resultText(result) : '',
-      }).toEqual({
-        tool: c.tool,
-        isError: false,
-        text: '',
-      });
-      validators.check(c.tool, result);
-      c.check(result, ws);
-      called.push(c.tool);
-    }
-    expect(called.sort()).toEqual(tools.map((t) => t.name).sort());
-    // The web tools reached only the loopback server, through the egress proxy and the policy's allowlist.
-    expect(web.requests).toEqual(expect.arrayContaining(['/page', '/search?q=baaaht%20sandbox&format=json']));
+    await expectEveryToolWorks(main.client, web, ws);
   });
 
-  it.each([
-    ['a missing file', 'file_read', { path: 'missing.txt' }, 'NOT_FOUND'],
-    ['bad parameters', 'file_read', { path: 'notes.txt', limit: 0 }, 'INVALID_PARAMS'],
-    ['a workspace outside the roots', 'list', { workspace: '/' }, 'POLICY_DENIED'],
-    [
-      'an edit that matches nothing',
-      'file_edit',
-      { path: 'notes.txt', old_string: 'zzz', new_string: 'y' },
-      'TOOL_FAILED',
-    ],
-    ['an unknown tool', 'no_such_tool', {}, 'UNKNOWN_TOOL'],
-  ])('fails %s as an isError result with the typed code', async (_what, tool, args, code) => {
-    const result = await main.client.callTool({ name: tool, arguments: args });
-    expect(result.isError).toBe(true);
-    expect(resultText(result)).toMatch(new RegExp(`^${code}\\b`));
-    expect(result._meta?.['org.baaaht/error']).toMatchObject({ code });
+  const failing: typeof FAILING_CALLS = [...FAILING_CALLS, ['an unknown tool', 'no_such_tool', {}, 'UNKNOWN_TOOL']];
+  it.each(failing)('fails %s as an isError result with the typed code', async (_what, tool, args, code) => {
+    expectToolError(await main.client.callTool({ name: tool, arguments: args }), code);
   });
 
   it('streams progress notifications while a tool runs, when the client sent a progress token', async () => {
@@ -186,22 +155,7 @@ describe('worker mcp (stdio, SDK client, real engine)', () => {
   });
 
   it('cancels a long call: its container is stopped and none is left', async () => {
-    const page = `/slow?ms=120000&n=${Math.random().toString(36).slice(2)}`;
-    const controller = new AbortController();
-    let started = false;
-    const call = main.client.callTool(
-      { name: 'fetch_url', arguments: { url: web.url(page), timeout_seconds: 60 } },
-      { signal: controller.signal, onprogress: (p) => (started ||= /started/.test(p.message ?? '')) },
-    );
-    const settled = call.then(
-      () => 'resolved',
-      () => 'rejected',
-    );
-    await waitUntil(() => started && web.requests.includes(page));
-    expect(leftoverContainers(NAME)).toHaveLength(1);
-    controller.abort('the user pressed stop');
-    expect(await settled).toBe('rejected');
-    await waitUntil(() => leftoverContainers(NAME).length === 0);
+    await expectCancelStopsContainer(main.client, web, () => leftoverContainers(NAME));
     await waitUntil(() => logged(main.stderr(), 'stopping task', '"reason":"cancelled"'));
   });
 

@@ -85,8 +85,8 @@ export async function serveMcpStdio(resolved: ResolvedWorkerConfig, io: CliIo): 
     catalog,
     unavailable,
     workspaceRoots: config.workspaceRoots,
-    // With sessions on, the connection is one client: its calls share one warm container unless they name a session.
-    ...(config.sessions ? { defaultSessionId: `mcp-${process.pid}` } : {}),
+    // With sessions on, the connection is one client: its calls run warm (one container per call shape).
+    ...(config.sessions ? { defaultSession: `mcp-${process.pid}` } : {}),
     logger,
   });
   const handle = serveStdio(

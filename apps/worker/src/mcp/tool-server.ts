@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Server } from '@modelcontextprotocol/server';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/server';
 import type { Logger } from '../logger';
+import type { CallSession } from './call-session';
 import { ProgressReporter } from './progress-reporter';
 import { META_PREFIX } from './tool-list';
 import { errorResult } from './tool-result';
@@ -28,10 +29,11 @@ export interface McpCallContext {
    */
   clientRoots(): Promise<readonly string[] | undefined>;
   /**
-   * The session the call belongs to: the `org.baaaht/session` `_meta` key, else the transport's MCP session
-   * (Streamable HTTP, 2025 revisions); undefined for a sessionless call.
+   * The session the call belongs to: the `org.baaaht/session` `_meta` key (explicit), else
+   * `mcp-<Mcp-Session-Id>` for a call in an MCP session (Streamable HTTP, 2025 revisions); undefined for a
+   * sessionless call. The backend turns it into a baaaht session per call shape (`sessionForCall`).
    */
-  sessionId: string | undefined;
+  session: CallSession | undefined;
 }
 
 /** Where the tools come from and how a call runs: the local executor or the hub. */
@@ -52,6 +54,9 @@ export interface McpToolServerOptions {
 }
 
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** The session of an MCP session's calls (made per shape by `sessionForCall`). */
+export const sessionOfMcpSession = (mcpSessionId: string): string => `mcp-${mcpSessionId}`;
 
 /** The explicit session handle of a call, or undefined; a malformed one is refused by the caller. */
 function explicitSession(meta: Record<string, unknown> | undefined): string | undefined | Error {
@@ -137,7 +142,12 @@ export function createMcpToolServer(backend: McpToolBackend, options: McpToolSer
         signal: ctx.mcpReq.signal,
         progress,
         clientRoots,
-        sessionId: session ?? ctx.sessionId,
+        session:
+          session !== undefined
+            ? { id: session, explicit: true }
+            : ctx.sessionId !== undefined
+              ? { id: sessionOfMcpSession(ctx.sessionId), explicit: false }
+              : undefined,
       });
     } catch (err) {
       logger.error('tool call failed inside the server', { component: 'mcp', tool: name, err });

@@ -68,6 +68,16 @@ describe('chooseWorkspace', () => {
   });
 });
 
+describe('chooseWorkspace for directories on other hosts (the fleet door)', () => {
+  const far = { onThisHost: false };
+  it('compares paths as written, without touching this host', () => {
+    expect(chooseWorkspace(undefined, ['/srv/ws'], undefined, far)).toEqual({ ok: true, path: '/srv/ws' });
+    expect(chooseWorkspace('app', ['/srv/ws'], undefined, far)).toEqual({ ok: true, path: '/srv/ws/app' });
+    expect(chooseWorkspace('/srv/ws/../etc', ['/srv/ws'], undefined, far)).toMatchObject({ code: 'POLICY_DENIED' });
+    expect(chooseWorkspace('/srv/elsewhere', [], undefined, far)).toEqual({ ok: true, path: '/srv/elsewhere' });
+  });
+});
+
 describe('effectiveRoots', () => {
   it('intersects the configured roots with the client roots', () => {
     expect(effectiveRoots([a, b], undefined)).toEqual([a, b]);

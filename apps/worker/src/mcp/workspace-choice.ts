@@ -3,7 +3,9 @@
  * workspace roots, else the single root. The client's MCP roots may narrow what is allowed, never widen
  * it: a directory is allowed when it is below (or is) a configured root and, if the client gave roots,
  * below one of those too. With no configured root the argument is required and the policy alone judges
- * it (the executor's gate, `POLICY_DENIED`). Paths are compared after resolving symlinks.
+ * it (the executor's gate, `POLICY_DENIED`). On this host (the stdio door) paths are compared after
+ * resolving symlinks and must be existing directories; the fleet door names directories on the workers'
+ * hosts, so it compares them as written (normalised) and leaves the real-path check to the worker's policy.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +36,14 @@ const realOrSelf = (dir: string): string => {
   }
 };
 
+export interface WorkspaceChoiceOptions {
+  /**
+   * The directories are on this host: resolve symlinks and require an existing directory. False for the
+   * orchestrator, whose workers mount directories of their own hosts. @default true
+   */
+  onThisHost?: boolean;
+}
+
 /** `dir` is `root` or below it. */
 export function isWithin(dir: string, root: string): boolean {
   const rel = path.relative(root, dir);
@@ -45,10 +55,15 @@ export function isWithin(dir: string, root: string): boolean {
  * (where a client root is below a configured one, the client root; where a configured root is below a
  * client root, the configured root).
  */
-export function effectiveRoots(configured: readonly string[], client: readonly string[] | undefined): string[] {
-  const roots = configured.map(realOrSelf);
+export function effectiveRoots(
+  configured: readonly string[],
+  client: readonly string[] | undefined,
+  options: WorkspaceChoiceOptions = {},
+): string[] {
+  const resolve = options.onThisHost === false ? (dir: string) => path.resolve(dir) : realOrSelf;
+  const roots = configured.map(resolve);
   if (client === undefined) return outermost(roots);
-  const given = client.map(realOrSelf);
+  const given = client.map(resolve);
   if (roots.length === 0) return outermost(given);
   const out: string[] = [];
   for (const r of roots)
@@ -70,8 +85,9 @@ export function chooseWorkspace(
   argument: unknown,
   configured: readonly string[],
   client: readonly string[] | undefined,
+  options: WorkspaceChoiceOptions = {},
 ): WorkspaceChoice {
-  const roots = effectiveRoots(configured, client);
+  const roots = effectiveRoots(configured, client, options);
   const narrowed = client !== undefined && configured.length > 0;
   const listed = roots.join(', ');
   if (argument === undefined || argument === null || argument === '') {
@@ -107,7 +123,8 @@ export function chooseWorkspace(
       };
     requested = path.resolve(roots[0] as string, requested);
   }
-  const real = realDirectory(requested);
+  const real =
+    options.onThisHost === false ? { ok: true as const, path: path.resolve(requested) } : realDirectory(requested);
   if (!real.ok) return { ok: false, code: 'NOT_FOUND', message: real.message };
   // No configured root and no client roots: the policy is the only judge, at run time.
   if (roots.length === 0 && !narrowed) return { ok: true, path: real.path };

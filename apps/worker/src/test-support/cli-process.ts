@@ -163,13 +163,23 @@ export function tempSocketPath(name: string): string {
 }
 
 /**
- * Containers (running or not) left by workers whose id starts with `workerIdPrefix`. Scoped by worker id,
- * not the global managed label, because other suites' containers may legitimately be running in parallel.
+ * Containers (running or not) left by workers whose id starts with `workerIdPrefix` (and carrying every one
+ * of `labels`, e.g. `org.baaaht.tool`). Scoped by worker id, not the global managed label, because other
+ * suites' containers may legitimately be running in parallel.
  */
-export function leftoverContainers(workerIdPrefix: string): string[] {
+export function leftoverContainers(workerIdPrefix: string, labels: Readonly<Record<string, string>> = {}): string[] {
+  const filters = Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
   const out = execFileSync(
     'docker',
-    ['ps', '-a', '--filter', 'label=org.baaaht.managed', '--format', '{{.ID}} {{.Label "org.baaaht.worker-id"}}'],
+    [
+      'ps',
+      '-a',
+      '--filter',
+      'label=org.baaaht.managed',
+      ...filters,
+      '--format',
+      '{{.ID}} {{.Label "org.baaaht.worker-id"}}',
+    ],
     {
       encoding: 'utf8',
     },

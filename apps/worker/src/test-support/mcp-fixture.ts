@@ -10,7 +10,7 @@ import type { ValidateFunction } from 'ajv';
 import type { Client } from '@modelcontextprotocol/client';
 import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
-import { cleanEnv } from './cli-process';
+import { cleanEnv, waitUntil } from './cli-process';
 import { loopbackPolicyYaml } from './fake-web';
 import type { FakeWeb } from './fake-web';
 
@@ -150,5 +150,74 @@ export function outputValidators(tools: ReadonlyArray<{ name: string; outputSche
   };
 }
 
-/** The text of a result, its blocks joined by newlines. */
-export const resultText = text;
+/**
+ * Calls every tool once on `client` and checks each result: not an error, its own checks, and its
+ * structuredContent against the listed outputSchema; `each` adds the door's own checks.
+ */
+export async function expectEveryToolWorks(
+  client: Client,
+  web: FakeWeb,
+  ws: TempWorkspace,
+  each: (result: CallResult) => void = () => undefined,
+): Promise<void> {
+  const { tools } = await client.listTools();
+  const validators = outputValidators(tools);
+  for (const c of EVERY_TOOL) {
+    const result = await client.callTool({ name: c.tool, arguments: c.args(web) });
+    const failure = result.isError === true ? text(result) : '';
+    expect({ tool: c.tool, failure }).toEqual({ tool: c.tool, failure: '' });
+    validators.check(c.tool, result);
+    c.check(result, ws);
+    each(result);
+  }
+  expect(EVERY_TOOL.map((c) => c.tool).sort()).toEqual(tools.map((t) => t.name).sort());
+  // The web tools reached only the loopback server, through the egress proxy and the policy's allowlist.
+  expect(web.requests).toEqual(expect.arrayContaining(['/page', '/search?q=baaaht%20sandbox&format=json']));
+}
+
+/** Failing calls both doors refuse the same way: [what, tool, arguments, typed code]. */
+export const FAILING_CALLS: ReadonlyArray<[string, string, Record<string, unknown>, string]> = [
+  ['a missing file', 'file_read', { path: 'missing.txt' }, 'NOT_FOUND'],
+  ['bad parameters', 'file_read', { path: 'notes.txt', limit: 0 }, 'INVALID_PARAMS'],
+  ['a workspace outside the roots', 'list', { workspace: '/etc' }, 'POLICY_DENIED'],
+  [
+    'an edit that matches nothing',
+    'file_edit',
+    { path: 'notes.txt', old_string: 'zzz', new_string: 'y' },
+    'TOOL_FAILED',
+  ],
+];
+
+/** An `isError` result whose text starts with `code` and whose `_meta` carries it. */
+export function expectToolError(result: CallResult, code: string): void {
+  expect(result.isError).toBe(true);
+  expect(text(result)).toMatch(new RegExp(`^${code}\\b`));
+  expect(result._meta?.['org.baaaht/error']).toMatchObject({ code });
+}
+
+/**
+ * Starts a fetch of a page that answers after two minutes, cancels it once its container runs and the
+ * page was asked for, and waits until `containers()` (this test's fetch containers) is empty again.
+ */
+export async function expectCancelStopsContainer(
+  client: Client,
+  web: FakeWeb,
+  containers: () => string[],
+): Promise<void> {
+  const page = `/slow?ms=120000&n=${Math.random().toString(36).slice(2)}`;
+  const controller = new AbortController();
+  let started = false;
+  const call = client.callTool(
+    { name: 'fetch_url', arguments: { url: web.url(page), timeout_seconds: 60 } },
+    { signal: controller.signal, onprogress: (p) => (started ||= /^container .* started$/.test(p.message ?? '')) },
+  );
+  const settled = call.then(
+    () => 'resolved',
+    () => 'rejected',
+  );
+  await waitUntil(() => started && web.requests.includes(page));
+  expect(containers()).toHaveLength(1);
+  controller.abort('the user pressed stop');
+  expect(await settled).toBe('rejected');
+  await waitUntil(() => containers().length === 0);
+}
