@@ -48,7 +48,7 @@ const open = new Set<Client>();
 const logged = (stderr: string, msg: string, ...fields: string[]): boolean =>
   stderr.split('\n').some((l) => l.includes(`"msg":"${msg}"`) && fields.every((f) => l.includes(f)));
 
-async function connect(options: { roots?: string[]; args?: string[] } = {}): Promise<Connection> {
+async function connect(options: { roots?: string[]; args?: string[]; modern?: boolean } = {}): Promise<Connection> {
   const line = cliCommand('worker', [
     'mcp',
     '--workspace-root',
@@ -73,7 +73,10 @@ async function connect(options: { roots?: string[]; args?: string[] } = {}): Pro
   const errors: Error[] = [];
   const client = new Client(
     { name: 'baaaht-test', version: '1.0.0' },
-    options.roots !== undefined ? { capabilities: { roots: {} } } : {},
+    {
+      ...(options.roots !== undefined ? { capabilities: { roots: {} } } : {}),
+      ...(options.modern === true ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {}),
+    },
   );
   if (options.roots !== undefined) {
     const roots = options.roots.map((dir) => ({ uri: pathToFileURL(dir).href }));
@@ -167,6 +170,16 @@ describe('worker mcp (stdio, SDK client, real engine)', () => {
     expect(wider).toMatchObject({ isError: true, _meta: { 'org.baaaht/error': { code: 'POLICY_DENIED' } } });
     await narrowed.client.close();
     open.delete(narrowed.client);
+  });
+
+  it('serves the 2026-07-28 revision from the same command', async () => {
+    const modern = await connect({ modern: true });
+    expect(modern.client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+    expect((await modern.client.listTools()).tools.map((t) => t.name)).toContain('file_read');
+    const read = await modern.client.callTool({ name: 'file_read', arguments: { path: 'notes.txt' } });
+    expect(read.content).toEqual([{ type: 'text', text: 'alpha\nbeta TODO\ngamma\n' }]);
+    await modern.client.close();
+    open.delete(modern.client);
   });
 
   it('writes only protocol to stdout and its logs to stderr', () => {

@@ -97,12 +97,13 @@ export function createMcpToolServer(backend: McpToolBackend, options: McpToolSer
     roots ??= server.listRoots().then(
       // An empty list names no directory: it narrows nothing (the configured roots stay in force).
       (listed) => (listed.roots.length === 0 ? undefined : rootPaths(listed.roots)),
+      // The 2026-07-28 revision has no roots/list request (roots are deprecated there): nothing narrows.
+      // Kept as the answer until the client says its roots changed.
       (err: unknown) => {
-        logger.warn('could not list the client roots; using the configured workspace roots', {
+        logger.debug('could not list the client roots; the configured workspace roots apply', {
           component: 'mcp',
           err: (err as Error).message,
         });
-        roots = undefined;
         return undefined;
       },
     );
