@@ -1,14 +1,27 @@
+import type { Readable } from 'node:stream';
+
 /** What a command may touch of the outside world, injectable for tests. */
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
+  /** Read only by `worker mcp` (the MCP protocol arrives on stdin). @default none */
+  stdin?: Readable;
   /** Process-wide signals; the long-running commands subscribe. */
   signals: Pick<NodeJS.Process, 'on' | 'off'>;
 }
 
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signals: process,
+    // A getter: touching process.stdin opens it, which only the command that reads it should do.
+    get stdin() {
+      return process.stdin;
+    },
+  };
 }
 
 /** Writes and resolves once the chunk is flushed, so nothing is lost when the process exits right after. */

@@ -71,7 +71,9 @@ describe('completionScript', () => {
 
   it('covers the real worker table: every subcommand, every option, enum choices, tool names', () => {
     const commands = Object.keys(workerCommand.commands ?? {});
-    expect(commands).toEqual(expect.arrayContaining(['run', 'tools', 'policy', 'doctor', 'config', 'completion']));
+    expect(commands).toEqual(
+      expect.arrayContaining(['run', 'mcp', 'tools', 'policy', 'doctor', 'config', 'completion']),
+    );
     for (const shell of SHELLS) {
       const script = completionScript(shell, 'worker', workerCommand);
       for (const c of commands) expect(script).toContain(c);

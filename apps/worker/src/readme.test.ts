@@ -22,6 +22,7 @@ describe('README', () => {
   it('covers every subcommand and the seed troubleshooting problems', () => {
     for (const heading of [
       '### `worker run <tool>`',
+      '### `worker mcp`',
       '### `worker tools [--json]`',
       '### `worker policy check FILE`',
       '### `worker doctor`',

@@ -69,7 +69,7 @@ function signalOf(report: TaskReport): string | undefined {
 }
 
 /** `output truncated`, or per stream with the dropped byte counts when the result has them. */
-function truncationText(report: TaskReport): string | undefined {
+export function truncationText(report: TaskReport): string | undefined {
   const parts: string[] = [];
   if (report.stdoutDroppedBytes !== undefined)
     parts.push(`stdout truncated (${report.stdoutDroppedBytes} bytes dropped)`);
@@ -133,11 +133,13 @@ export function summaryLine(report: TaskReport): string {
   const truncation = truncationText(report);
   if (truncation !== undefined) parts.push(truncation);
   let line = `${report.taskId === undefined ? '' : `task ${report.taskId}: `}${report.tool} ${report.status} in ${formatDuration(report.durationMs)} (${parts.join(', ')})`;
-  if (report.error) {
-    const { code, detail, message } = report.error;
-    line += `: ${code}${detail === undefined ? '' : ` (${detail})`}: ${message}`;
-  }
+  if (report.error) line += `: ${errorText(report.error)}`;
   return line;
+}
+
+/** `TOOL_FAILED (EDIT_NO_MATCH): src/a.ts: old_string not found`: the code, its detail, the message. */
+export function errorText(error: NonNullable<TaskReport['error']>): string {
+  return `${error.code}${error.detail === undefined ? '' : ` (${error.detail})`}: ${error.message}`;
 }
 
 /**

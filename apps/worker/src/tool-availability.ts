@@ -1,5 +1,6 @@
 import { optInRefusal } from '@baaaht/executor';
 import type { Executor, PolicyEnforcer, ToolProbeResult } from '@baaaht/executor';
+import type { ToolCatalog } from '@baaaht/tool-specs';
 import type { ToolSpec } from '@baaaht/tool-specs';
 import { envName } from './config-schema';
 import type { WorkerConfig } from './config-schema';
@@ -99,4 +100,26 @@ export async function probeWorkerTools(
     unavailable: results.filter((r) => r.status === 'unavailable').map((r) => r.tool),
   });
   return results;
+}
+
+/**
+ * What this worker cannot run and why: the image check, the configuration (no search backend) and the
+ * policy's opt-in tools together, each logged as `not offering <tool>: <why>`. The worker offers the rest
+ * to its orchestrator, `worker mcp` lists the rest to its client.
+ */
+export async function checkToolAvailability(options: {
+  executor: Pick<Executor, 'probeTools'>;
+  catalog: Pick<ToolCatalog, 'all'>;
+  config: Parameters<typeof unavailableTools>[0];
+  policy: Pick<PolicyEnforcer, 'toolGrant'>;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}): Promise<Map<string, string>> {
+  const { catalog, logger } = options;
+  const names = catalog.all().map((s) => s.name);
+  const probe = await probeWorkerTools(options.executor, names, logger);
+  const unavailable = unavailableTools(options.config, probe, options.env);
+  for (const [tool, reason] of disabledOptInTools(catalog.all(), options.policy)) unavailable.set(tool, reason);
+  for (const [tool, reason] of unavailable) logger.warn(`not offering ${tool}: ${reason}`, { component: 'worker' });
+  return unavailable;
 }

@@ -6,6 +6,7 @@ import { resolveWorkerConfig } from './config';
 import { configCommand, runConfigCommand } from './commands/config-command';
 import { doctorCommand, runDoctorCommand } from './commands/doctor-command';
 import { imagesCommand, runImagesCommand } from './commands/images-command';
+import { mcpCommand, runMcpCommand } from './commands/mcp-command';
 import { policyCommand, runPolicyCommand } from './commands/policy-command';
 import { runCommand, runRunCommand } from './commands/run-command';
 import { runServeCommand } from './commands/serve-command';
@@ -16,6 +17,7 @@ import { workerVersion } from './version';
 
 const SUBCOMMANDS: Record<string, CommandSpec> = {
   run: runCommand,
+  mcp: mcpCommand,
   tools: toolsCommand,
   policy: policyCommand,
   doctor: doctorCommand,
@@ -74,6 +76,8 @@ export async function workerCli(argv: readonly string[], io: CliIo): Promise<num
         return runConfigCommand(resolved, parsed.values['json'] === true, io);
       case 'doctor':
         return runDoctorCommand(config, io, parsed.values['json'] === true);
+      case 'mcp':
+        return runMcpCommand(resolved, io);
       default:
         return runRunCommand(resolved, parsed, io);
     }

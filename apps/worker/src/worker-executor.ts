@@ -11,6 +11,7 @@ import type {
   PullPolicy,
   SessionOptions,
 } from '@baaaht/executor';
+import type { WorkerConfig } from './config-schema';
 import { WorkerCliError } from './errors';
 import type { Logger } from './logger';
 
@@ -39,6 +40,27 @@ export interface WorkerExecutorOptions {
   sessions?: SessionOptions;
   /** The executor's warm pool (`--pool`, `--pool-idle`). @default the executor's (on, 30 s) */
   pool?: { enabled: boolean; idleMs: number };
+}
+
+/** What a long-lived process (the worker, `worker mcp`) takes from its configuration for its executor. */
+export function configuredExecutorOptions(
+  config: WorkerConfig,
+  images: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+): Pick<
+  WorkerExecutorOptions,
+  'imageOverrides' | 'pullPolicy' | 'runtime' | 'maxConcurrentTasks' | 'searchBackendUrl' | 'env' | 'sessions' | 'pool'
+> {
+  return {
+    imageOverrides: images,
+    pullPolicy: config.pullPolicy,
+    runtime: config.runtime,
+    maxConcurrentTasks: config.maxConcurrentTasks,
+    searchBackendUrl: config.searchBackendUrl,
+    env,
+    sessions: { enabled: config.sessions, idleMs: config.sessionIdleMs, maxSessions: config.maxSessions },
+    pool: { enabled: config.pool, idleMs: config.poolIdleMs },
+  };
 }
 
 /**

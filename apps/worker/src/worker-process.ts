@@ -3,11 +3,11 @@ import type { AgentOptions, ConnectionState as AgentConnectionState } from '@baa
 import type { Executor } from '@baaaht/executor';
 import type { ReloadResult } from '@baaaht/policy';
 import type { ResolvedWorkerConfig } from './config';
-import { disabledOptInTools, probeWorkerTools, unavailableTools } from './tool-availability';
+import { checkToolAvailability } from './tool-availability';
 import { noWorkspaceWarning } from './workspace-check';
 import { WorkerCliError } from './errors';
 import { createExecutorTaskHandler } from './executor-task-handler';
-import { createWorkerExecutor } from './worker-executor';
+import { configuredExecutorOptions, createWorkerExecutor } from './worker-executor';
 import type { CliLogger } from './logger';
 import { createWorkerPolicy } from './policy-setup';
 import { loadPromMeter, loadStatusServer } from './lazy-modules';
@@ -88,18 +88,11 @@ export class WorkerProcess {
         sessionId: config.name,
         workerId: config.name,
         logger,
-        imageOverrides: images,
-        pullPolicy: config.pullPolicy,
-        runtime: config.runtime,
-        maxConcurrentTasks: config.maxConcurrentTasks,
-        searchBackendUrl: config.searchBackendUrl,
-        env,
+        ...configuredExecutorOptions(config, images, env),
         version,
         // Two plain workers on one host share the default name: the second takes `<name>-2` and says so.
         workerIdConflict: resolved.sources.name === 'default' ? 'suffix' : 'refuse',
         ...(meter !== undefined ? { metrics: meter } : {}),
-        sessions: { enabled: config.sessions, idleMs: config.sessionIdleMs, maxSessions: config.maxSessions },
-        pool: { enabled: config.pool, idleMs: config.poolIdleMs },
       });
     } catch (err) {
       policy.store.close();
@@ -123,10 +116,14 @@ export class WorkerProcess {
     // A tool this configuration cannot run (web_search without a backend, an image that is missing under
     // pull policy never or lacks the tool's programs) is not offered at all.
     const names = catalog.all().map((s) => s.name);
-    const probe = await probeWorkerTools(executor, names, logger);
-    const unavailable = unavailableTools(config, probe, env);
-    for (const [tool, reason] of disabledOptInTools(catalog.all(), policy.enforcer)) unavailable.set(tool, reason);
-    for (const [tool, reason] of unavailable) logger.warn(`not offering ${tool}: ${reason}`, { component: 'worker' });
+    const unavailable = await checkToolAvailability({
+      executor,
+      catalog,
+      config,
+      policy: policy.enforcer,
+      env,
+      logger,
+    });
     const mountWarning = noWorkspaceWarning(config, env);
     if (mountWarning !== undefined) logger.warn(mountWarning, { component: 'worker' });
     const tools = names.filter((name) => !unavailable.has(name));

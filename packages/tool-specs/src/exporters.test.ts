@@ -11,7 +11,7 @@ import type { JsonSchema } from './index';
 // Structural checks of the shapes the providers document:
 // - OpenAI Chat Completions tools: {type:'function', function:{name, description?, parameters?, strict?}}, name ^[a-zA-Z0-9_-]{1,64}$.
 // - Anthropic Messages tools: {name, description?, input_schema:{type:'object',...}}, same name rule.
-// - MCP tools/list: {name, title?, description?, inputSchema:{type:'object', properties?, required?}, annotations?}.
+// - MCP tools/list: {name, title?, description?, inputSchema:{type:'object', properties?, required?}, outputSchema?, annotations?}.
 const NAME = '^[a-zA-Z0-9_-]{1,64}$';
 const objectSchema: JsonSchema = {
   type: 'object',
@@ -62,6 +62,12 @@ const shapes: Record<string, JsonSchema> = {
       title: { type: 'string' },
       description: { type: 'string' },
       inputSchema: objectSchema,
+      // MCP requires an object root for outputSchema.
+      outputSchema: {
+        type: 'object',
+        properties: { type: { type: 'string', enum: ['object'] }, properties: { type: 'object' } },
+        required: ['type', 'properties'],
+      },
       annotations: {
         type: 'object',
         additionalProperties: false,
@@ -152,6 +158,15 @@ describe('exporters', () => {
     expect(
       validateToolCall('exec', { command: 'ls', argv: null, cwd: null, stdin: null, timeout_seconds: null }).ok,
     ).toBe(true);
+  });
+
+  it('exports an MCP outputSchema for exactly the tools with a structured result', () => {
+    const withOutput = toMcpTools(specs)
+      .filter((t) => t.outputSchema !== undefined)
+      .map((t) => t.name);
+    expect(withOutput).toEqual(['file_edit', 'grep', 'find', 'list', 'web_search', 'exec']);
+    const edit = toMcpTools(specs).find((t) => t.name === 'file_edit');
+    expect(edit?.outputSchema).toMatchObject({ required: ['path', 'replacements'], additionalProperties: false });
   });
 
   it('derives MCP hints from workspace access and network', () => {

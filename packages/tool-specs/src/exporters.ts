@@ -1,4 +1,4 @@
-import type { JsonSchema, ToolSpec } from './types';
+import type { JsonSchema, OutputSchema, ToolSpec } from './types';
 
 /** A schema as sent to a provider: plain JSON, our `x-` keywords and private formats removed. */
 export type ExportedSchema = Record<string, unknown>;
@@ -22,6 +22,8 @@ export interface McpTool {
   title?: string;
   description: string;
   inputSchema: ExportedSchema;
+  /** The JSON Schema of `structuredContent`, for tools with a structured result. */
+  outputSchema?: ExportedSchema;
   annotations?: {
     title?: string;
     readOnlyHint?: boolean;
@@ -114,6 +116,11 @@ export function toAnthropicTools(specs: readonly ToolSpec[]): AnthropicTool[] {
   }));
 }
 
+/** An output schema as plain JSON (a deep copy, so a caller may change it freely). */
+function outputSchemaOf(schema: OutputSchema): ExportedSchema {
+  return structuredClone(schema) as ExportedSchema;
+}
+
 /** MCP entries; hints follow from the spec: read-only unless the workspace is writable, open-world when it needs egress. */
 export function toMcpTools(specs: readonly ToolSpec[]): McpTool[] {
   return specs.map((spec) => {
@@ -123,6 +130,7 @@ export function toMcpTools(specs: readonly ToolSpec[]): McpTool[] {
       title: spec.displayName,
       description: spec.description,
       inputSchema: toPublicSchema(spec.parameters),
+      ...(spec.outputSchema !== undefined ? { outputSchema: outputSchemaOf(spec.outputSchema) } : {}),
       annotations: {
         title: spec.displayName,
         readOnlyHint: readOnly,

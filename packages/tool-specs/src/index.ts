@@ -8,6 +8,7 @@ export type { ToolSpecErrorCode, ToolOutcomeCode, ToolSpecErrorOptions } from '.
 
 export type {
   JsonSchema,
+  OutputSchema,
   NetworkNeed,
   WorkspaceAccess,
   ToolResources,
@@ -70,7 +71,7 @@ export type { FileReadParams } from './tools/file-read';
 export { fileWrite, MAX_WRITE_BYTES } from './tools/file-write';
 export type { FileWriteParams } from './tools/file-write';
 export { fileEdit, MAX_EDIT_FILE_BYTES } from './tools/file-edit';
-export type { FileEditParams } from './tools/file-edit';
+export type { FileEditParams, FileEditResult } from './tools/file-edit';
 export { grep } from './tools/grep';
 export type { GrepParams, GrepMatch, GrepResult } from './tools/grep';
 export { find } from './tools/find';

@@ -1,5 +1,5 @@
 import { allToolSpecs } from './default-catalog';
-import type { JsonSchema, ToolSpec } from './types';
+import type { JsonSchema, OutputSchema, ToolSpec } from './types';
 
 /** The command that regenerates docs/tools.md; quoted in the file and in the staleness test. */
 export const DOCS_COMMAND = 'pnpm --filter @baaaht/tool-specs docs';
@@ -19,6 +19,12 @@ export function renderToolsMarkdown(specs: readonly ToolSpec[] = allToolSpecs())
       "outside `/workspace` and NUL bytes are refused. Web tools reach the network only through the worker's egress proxy. " +
       '`exec` is the one exception, on purpose and opt-in: it runs a command line with `/bin/sh -c` inside its sandbox, ' +
       'and is refused (and not offered) unless the policy sets `tools.exec.enabled`.',
+    '',
+    'Any MCP client can use these tools through two doors: `worker mcp` serves them on stdio through a local ' +
+      "executor (no orchestrator), and `orchestrator serve --mcp-listen 127.0.0.1:PORT` serves the fleet's tools " +
+      'over Streamable HTTP. Each tool is listed with its parameters as `inputSchema` (plus `workspace`, the host ' +
+      'directory to mount, for the tools that use one), its structured result below as `outputSchema`, and ' +
+      'annotations; see "Use from an MCP client" in the README.',
     '',
   ];
   const summary = [['Tool', 'Image', 'CPUs / memory / pids', 'Timeout', 'Network', 'Workspace', 'Version']];
@@ -58,10 +64,37 @@ export function renderToolsMarkdown(specs: readonly ToolSpec[] = allToolSpecs())
       ]);
     }
     out.push(...table(rows));
+    if (s.outputSchema !== undefined) {
+      const fields = [['Result field', 'Type', 'Required', 'Description']];
+      outputRows(s.outputSchema, '', fields);
+      out.push('', 'Structured result (`structured`; MCP `structuredContent`, described by `outputSchema`):', '');
+      out.push(...table(fields));
+    }
     if (s.fromArgs !== undefined)
       out.push('', 'Also accepts legacy raw `args` (mapped through an allowlist of flags).');
   }
   return `${out.join('\n')}\n`;
+}
+
+/** One row per field of an output schema, nested fields by dotted path (`matches[].path`). */
+function outputRows(schema: OutputSchema, prefix: string, rows: string[][]): void {
+  const required = new Set(schema.required ?? []);
+  for (const [name, field] of Object.entries(schema.properties ?? {})) {
+    const path = `${prefix}${name}`;
+    const types = field.type === undefined ? ['any'] : typeof field.type === 'string' ? [field.type] : [...field.type];
+    const type = types.map((t) =>
+      t === 'array' && field.items?.type !== undefined ? `${String(field.items.type)}[]` : t,
+    );
+    const notes = [
+      field.description ?? '',
+      field.enum !== undefined ? `One of ${field.enum.map((e) => `\`${String(e)}\``).join(', ')}.` : '',
+    ]
+      .filter((n) => n !== '')
+      .join(' ');
+    rows.push([`\`${path}\``, type.join(' or '), required.has(name) ? 'yes' : 'no', cell(notes)]);
+    if (field.properties !== undefined) outputRows(field, `${path}.`, rows);
+    if (field.items?.properties !== undefined) outputRows(field.items, `${path}[].`, rows);
+  }
 }
 
 /**

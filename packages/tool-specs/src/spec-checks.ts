@@ -56,6 +56,12 @@ export function checkToolSpec(spec: ToolSpec): ParamIssue[] {
     '/enabledBy',
     'must be a non-empty policy setting name when present',
   );
+  need(
+    spec.outputSchema === undefined ||
+      (spec.outputSchema.type === 'object' && spec.outputSchema.properties !== undefined),
+    '/outputSchema',
+    "must be an object schema with properties when present (MCP's outputSchema has an object root)",
+  );
   need(typeof spec.command === 'function', '/command', 'must be a function');
   for (const fn of ['run', 'parseOutput', 'fromArgs', 'validateParams', 'timeoutMsOf'] as const) {
     need(spec[fn] === undefined || typeof spec[fn] === 'function', `/${fn}`, 'must be a function when present');

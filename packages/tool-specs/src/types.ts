@@ -29,6 +29,23 @@ export interface JsonSchema {
   [keyword: `x-${string}`]: unknown;
 }
 
+/**
+ * JSON Schema (draft 2020-12) of a tool's structured result (`structured` on the executor's result,
+ * MCP's `outputSchema`). Plain JSON Schema, wider than `JsonSchema` (a `type` list for nullable fields):
+ * it describes what the tool returns and is never used to validate model input.
+ */
+export interface OutputSchema {
+  type?: NonNullable<JsonSchema['type']> | readonly NonNullable<JsonSchema['type']>[];
+  description?: string;
+  properties?: Record<string, OutputSchema>;
+  required?: readonly string[];
+  additionalProperties?: boolean | OutputSchema;
+  items?: OutputSchema;
+  enum?: readonly (string | number | boolean)[];
+  minimum?: number;
+  pattern?: string;
+}
+
 /** Whether a tool needs the network. `egress` means only through the worker's egress proxy. */
 export type NetworkNeed = 'none' | 'egress';
 
@@ -161,6 +178,12 @@ export interface ToolSpec<P extends Record<string, unknown> = Record<string, unk
    * The runner checks them on the host before any container exists (protected paths, hard links).
    */
   workspaceTargets?(params: P): WorkspaceTarget[];
+  /**
+   * The JSON Schema of the call's structured result, for tools that have one (grep matches, find and list
+   * entries, web_search results, file_edit's replacement count, exec's exit): every completed call's
+   * `structured` validates against it. Exported as MCP's `outputSchema`. @default none (no structured result)
+   */
+  outputSchema?: OutputSchema;
   /** Structured result from the raw output (e.g. web_search items). */
   parseOutput?(result: CommandResult, params: P): unknown;
   /** Legacy raw `args` (the seed's TaskConfig.Args) to parameters, through an allowlist. */

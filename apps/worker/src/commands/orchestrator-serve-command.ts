@@ -1,6 +1,7 @@
 /**
  * `orchestrator serve`: the dev orchestrator (@baaaht/hub) on a socket or TCP, until SIGINT/SIGTERM;
- * with `--metrics-listen`, its metrics (hub and process) over HTTP.
+ * with `--metrics-listen`, its metrics (hub and process) over HTTP; with `--mcp-listen`, the workers' tools
+ * over MCP (Streamable HTTP).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { HubError, HubListenError, createHub } from '@baaaht/hub';
 import type { HubTlsOptions } from '@baaaht/hub';
 import { defaultSocketAddress } from '@baaaht/proto';
 import type { CommandSpec, ParsedCommand } from '../args';
-import { stringValue } from '../args';
+import { listValue, stringValue } from '../args';
 import type { CliIo } from '../cli-io';
 import { InvalidValue, OPTIONS, optionChoices, parseOptionValue } from '../config-schema';
 import type { LogFormat, LogLevel } from '../config-schema';
@@ -17,7 +18,8 @@ import { WorkerCliError, configError, usageError } from '../errors';
 import { parseHostPort } from '../http-endpoints';
 import type { HttpEndpoints } from '../http-endpoints';
 import { createLogger } from '../logger';
-import { loadMetricsServer, loadPromMeter } from '../lazy-modules';
+import { loadMcpHttp, loadMetricsServer, loadPromMeter } from '../lazy-modules';
+import type { McpHttpServer } from '../mcp/mcp-http';
 import { colorEnabled } from '../terminal';
 import { workerCatalog } from '../tool-catalog';
 import { workerVersion } from '../version';
@@ -28,7 +30,8 @@ export const serveCommand: CommandSpec = {
   brief: 'run the orchestrator',
   usage:
     'orchestrator serve [--listen ADDR] [--data DIR] [--lease 30s] [--auth-token T] [--socket-group G]\n' +
-    '                   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--insecure] [--metrics-listen HOST:PORT]',
+    '                   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--insecure] [--metrics-listen HOST:PORT]\n' +
+    '                   [--mcp-listen HOST:PORT [--mcp-workspace-root DIR]...]',
   summary: 'Runs the dev orchestrator (@baaaht/hub): accepts workers, dispatches submitted tasks, keeps results.',
   flags: {
     listen: { type: 'string', valueName: 'ADDR', description: `unix:///path or host:port (default ${DEFAULT_ADDR})` },
@@ -63,6 +66,20 @@ export const serveCommand: CommandSpec = {
       type: 'string',
       valueName: 'HOST:PORT',
       description: 'serve /metrics (Prometheus) and /healthz over HTTP here; host 127.0.0.1 unless given (default off)',
+    },
+    'mcp-listen': {
+      type: 'string',
+      valueName: 'HOST:PORT',
+      description:
+        "serve the connected workers' tools over MCP (Streamable HTTP, /mcp) here, guarded by --auth-token; " +
+        'host 127.0.0.1 unless given (default off)',
+    },
+    'mcp-workspace-root': {
+      type: 'string',
+      multiple: true,
+      valueName: 'DIR',
+      description:
+        "a directory (on the workers' hosts) MCP calls may mount as `workspace`; the only one is the default",
     },
     'log-level': {
       type: 'string',
@@ -138,6 +155,11 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
   const socketGroup = stringValue(parsed.values, 'socket-group');
   const metricsListen = stringValue(parsed.values, 'metrics-listen');
   if (metricsListen !== undefined) parseHostPort(metricsListen, '--metrics-listen');
+  const mcpListen = stringValue(parsed.values, 'mcp-listen');
+  if (mcpListen !== undefined) parseHostPort(mcpListen, '--mcp-listen');
+  const mcpRoots = listValue(parsed.values, 'mcp-workspace-root').map((d) => path.resolve(d));
+  if (mcpRoots.length > 0 && mcpListen === undefined)
+    throw usageError('--mcp-workspace-root needs --mcp-listen', '--mcp-workspace-root');
   // Only a metrics listener is ever scraped; without one the hub keeps its no-op meter.
   const meter = metricsListen !== undefined ? loadPromMeter().createProcessMeter() : undefined;
   const hub = createHub({
@@ -176,6 +198,24 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
       throw err;
     }
   }
+  let mcpServer: McpHttpServer | undefined;
+  if (mcpListen !== undefined) {
+    try {
+      mcpServer = await loadMcpHttp().startMcpHttp({
+        address: mcpListen,
+        hub,
+        ...(token !== undefined ? { bearerToken: token } : {}),
+        ...(tls !== undefined ? { tls } : {}),
+        insecure: parsed.values['insecure'] === true,
+        workspaceRoots: mcpRoots,
+        version: workerVersion(),
+        logger,
+      });
+    } catch (err) {
+      await Promise.all([hub.close(), metricsServer?.close()]).catch(() => undefined);
+      throw err;
+    }
+  }
   logger.info('orchestrator listening', { address: bound, dataDir, leaseMs });
   return new Promise<number>((resolve) => {
     let signals = 0;
@@ -188,7 +228,8 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
         return;
       }
       logger.info('shutting down, send again to force', { signal });
-      void Promise.all([hub.close(), metricsServer?.close()]).then(
+      // The MCP endpoint first: its calls are the hub's tasks, cancelled as the hub closes.
+      void Promise.all([mcpServer?.close().then(() => hub.close()) ?? hub.close(), metricsServer?.close()]).then(
         () => {
           logger.info('orchestrator stopped');
           logger.flush();

@@ -65,12 +65,18 @@ export interface CliProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The command line that runs a CLI from source, for spawners other than `startCli` (an MCP client's stdio transport). */
+export function cliCommand(program: Program, args: readonly string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--import', TSX_LOADER, ENTRY[program], ...args] };
+}
+
 export function startCli(
   program: Program,
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY[program], ...args], {
+  const line = cliCommand(program, args);
+  const child = spawn(line.command, line.args, {
     env: options.env ?? cleanEnv(),
     cwd: options.cwd ?? REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -169,13 +175,23 @@ export function tempSocketPath(name: string): string {
 }
 
 /**
- * Containers (running or not) left by workers whose id starts with `workerIdPrefix`. Scoped by worker id,
- * not the global managed label, because other suites' containers may legitimately be running in parallel.
+ * Containers (running or not) left by workers whose id starts with `workerIdPrefix` (and carrying every one
+ * of `labels`, e.g. `org.baaaht.tool`). Scoped by worker id, not the global managed label, because other
+ * suites' containers may legitimately be running in parallel.
  */
-export function leftoverContainers(workerIdPrefix: string): string[] {
+export function leftoverContainers(workerIdPrefix: string, labels: Readonly<Record<string, string>> = {}): string[] {
+  const filters = Object.entries(labels).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]);
   const out = execFileSync(
     'docker',
-    ['ps', '-a', '--filter', 'label=org.baaaht.managed', '--format', '{{.ID}} {{.Label "org.baaaht.worker-id"}}'],
+    [
+      'ps',
+      '-a',
+      '--filter',
+      'label=org.baaaht.managed',
+      ...filters,
+      '--format',
+      '{{.ID}} {{.Label "org.baaaht.worker-id"}}',
+    ],
     {
       encoding: 'utf8',
     },

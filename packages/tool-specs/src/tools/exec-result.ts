@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { CommandResult, ToolRunOutcome } from '../types';
+import type { CommandResult, OutputSchema, ToolRunOutcome } from '../types';
 
 /** What one stream of an exec call lost to the output cap. */
 export interface ExecStreamInfo {
@@ -16,6 +16,32 @@ export interface ExecResult {
   stdout: ExecStreamInfo;
   stderr: ExecStreamInfo;
 }
+
+const STREAM_INFO: OutputSchema = {
+  type: 'object',
+  properties: {
+    truncated: { type: 'boolean', description: 'Some bytes of this stream were dropped (its middle).' },
+    droppedBytes: { type: 'integer', minimum: 0 },
+  },
+  required: ['truncated', 'droppedBytes'],
+  additionalProperties: false,
+};
+
+/** The JSON Schema of `ExecResult`. */
+export const EXEC_OUTPUT: OutputSchema = {
+  type: 'object',
+  properties: {
+    exitCode: { type: 'integer', description: "The command's exit code." },
+    signal: {
+      type: ['string', 'null'],
+      description: 'The signal that ended the command (from an exit code of 128 + n), or null.',
+    },
+    stdout: STREAM_INFO,
+    stderr: STREAM_INFO,
+  },
+  required: ['exitCode', 'signal', 'stdout', 'stderr'],
+  additionalProperties: false,
+};
 
 /** The signal name for an exit code of 128 + n (n from 1 to 31), else null. */
 export function signalOfExitCode(exitCode: number): string | null {

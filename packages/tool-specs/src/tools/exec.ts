@@ -4,7 +4,7 @@ import { EXEC_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
 import type { CommandResult, ParamIssue, ToolCommand, ToolContext, ToolSpec } from '../types';
 import { EXEC_ENV_NAME_PATTERN, envNameDenial } from './exec-env';
-import { execResultOf, failedExec } from './exec-result';
+import { EXEC_OUTPUT, execResultOf, failedExec } from './exec-result';
 import type { ExecResult } from './exec-result';
 
 export type ExecParams = {
@@ -148,6 +148,7 @@ export const exec: ToolSpec<ExecParams> = {
   },
   ...EXEC_RUNTIME,
   programs: ['sh'],
+  outputSchema: EXEC_OUTPUT,
   outputCap: 'head-tail',
   enabledBy: 'tools.exec.enabled',
   maxParamsBytes: MAX_EXEC_STDIN_BYTES + 2 * 1024 * 1024,

@@ -14,7 +14,13 @@ describe('file_edit', () => {
       { argv: ['sh', '-c', READ_SCRIPT, 'sh', '/workspace/src/a.ts', 'cat'] },
       { argv: ['sh', '-c', WRITE_SCRIPT, 'sh', '/workspace/src/a.ts'], stdin: 'a\nconst x = $(id);\nb\n' },
     ]);
-    expect(outcome).toEqual({ exitCode: 0, stdout: 'src/a.ts: 1 replacement\n', stderr: '', truncated: false });
+    expect(outcome).toEqual({
+      exitCode: 0,
+      stdout: 'src/a.ts: 1 replacement\n',
+      stderr: '',
+      truncated: false,
+      structured: { path: 'src/a.ts', replacements: 1 },
+    });
     // Neither string from the model reaches any argv.
     for (const c of commands) expect(c.argv.join(' ')).not.toMatch(/const x/);
   });

@@ -4,7 +4,7 @@ import { failedFileStep, fileStepError } from '../file-step-errors';
 import { readFileCommand } from '../hardlink-guard';
 import { READWRITE_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath } from '../workspace-path';
-import type { ToolSpec } from '../types';
+import type { OutputSchema, ToolSpec } from '../types';
 import { writeBack } from './file-write';
 
 export type FileEditParams = {
@@ -18,6 +18,23 @@ export type FileEditParams = {
 /** Largest file file_edit will rewrite (UTF-8 bytes as read back). */
 export const MAX_EDIT_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_EDIT_STRING_BYTES = 1024 * 1024;
+
+/** `structured` of a file_edit call that wrote the file. */
+export interface FileEditResult {
+  /** The `path` parameter, as given. */
+  path: string;
+  replacements: number;
+}
+
+const FILE_EDIT_OUTPUT: OutputSchema = {
+  type: 'object',
+  properties: {
+    path: { type: 'string', description: 'The `path` parameter, as given.' },
+    replacements: { type: 'integer', minimum: 1, description: 'How many occurrences were replaced.' },
+  },
+  required: ['path', 'replacements'],
+  additionalProperties: false,
+};
 
 export const fileEdit: ToolSpec<FileEditParams> = {
   name: 'file_edit',
@@ -55,6 +72,7 @@ export const fileEdit: ToolSpec<FileEditParams> = {
   },
   ...READWRITE_FILE_RUNTIME,
   programs: ['sh', 'cat', 'stat'],
+  outputSchema: FILE_EDIT_OUTPUT,
   maxParamsBytes: 2 * MAX_EDIT_STRING_BYTES + 64 * 1024,
   workspaceTargets: (params) => [{ path: params.path, access: 'write' }],
   validateParams(params) {
@@ -90,6 +108,9 @@ export const fileEdit: ToolSpec<FileEditParams> = {
     if (!edit.ok) return failedStep(read, edit.code, `${params.path}: ${edit.message}`);
     const noun = edit.replacements === 1 ? 'replacement' : 'replacements';
     const summary = `${params.path}: ${edit.replacements} ${noun}\n`;
-    return writeBack(exec, ctx, { file, shown: params.path }, edit.content, read.stderr, summary);
+    const written = await writeBack(exec, ctx, { file, shown: params.path }, edit.content, read.stderr, summary);
+    if (written.exitCode !== 0 || written.error !== undefined) return written;
+    const structured: FileEditResult = { path: params.path, replacements: edit.replacements };
+    return { ...written, structured };
   },
 };

@@ -5,7 +5,7 @@ import { ToolSpecError } from '../errors';
 import { fsErrorFromStderr } from '../fs-errors';
 import { SEARCH_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
-import type { CommandResult, ToolSpec } from '../types';
+import type { CommandResult, OutputSchema, ToolSpec } from '../types';
 import { parseFindOutput, skippedNote } from '../walk-output';
 
 export type FindParams = {
@@ -31,6 +31,28 @@ export interface FindResult {
   /** FIFOs, sockets and devices that matched `name`/`max_depth` and were not listed. */
   skipped: { special: number };
 }
+
+/** The JSON Schema of `FindResult`. */
+const FIND_OUTPUT: OutputSchema = {
+  type: 'object',
+  properties: {
+    paths: {
+      type: 'array',
+      description: 'Workspace-relative paths (`.` for the root), exactly as named on disk, in walk order.',
+      items: { type: 'string' },
+    },
+    truncated: { type: 'boolean', description: 'More paths existed than `max_results`, or output was cut.' },
+    skipped: {
+      type: 'object',
+      description: 'FIFOs, sockets and devices that matched and were not listed.',
+      properties: { special: { type: 'integer', minimum: 0 } },
+      required: ['special'],
+      additionalProperties: false,
+    },
+  },
+  required: ['paths', 'truncated', 'skipped'],
+  additionalProperties: false,
+};
 
 /** Entries find lists: files, directories, symlinks (never followed). Anything else is a special file. */
 const LISTABLE = ['(', '-type', 'f', '-o', '-type', 'd', '-o', '-type', 'l', ')'];
@@ -90,6 +112,7 @@ export const find: ToolSpec<FindParams> = {
   },
   ...SEARCH_RUNTIME,
   programs: ['find', 'printf'],
+  outputSchema: FIND_OUTPUT,
   command(params, ctx) {
     // The start path comes first and always begins with the workspace dir, so it cannot be an option or a
     // primary; every other element is one of our fixed primaries followed by its operand. No -delete, and

@@ -5,7 +5,7 @@ import { fsErrorFromStderr } from '../fs-errors';
 import { expectPositionals, legacyInt, parseLegacyArgs } from '../legacy-args';
 import { SEARCH_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath, normalizeWorkspacePath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
-import type { CommandResult, ToolSpec, ToolRunOutcome } from '../types';
+import type { CommandResult, OutputSchema, ToolSpec, ToolRunOutcome } from '../types';
 import {
   BINARY_PROBE_BYTES,
   findFilter,
@@ -49,6 +49,39 @@ export interface GrepResult {
 }
 
 const MAX_RESULTS = 1000;
+
+const COUNT: OutputSchema = { type: 'integer', minimum: 0 };
+
+/** The JSON Schema of `GrepResult`. */
+const GREP_OUTPUT: OutputSchema = {
+  type: 'object',
+  properties: {
+    matches: {
+      type: 'array',
+      description: 'Matching lines in walk order, at most `max_results`.',
+      items: {
+        type: 'object',
+        properties: {
+          path: { type: 'string', description: 'Workspace-relative file path, exactly as on disk.' },
+          line: { type: 'integer', minimum: 1, description: '1-based line number.' },
+          text: { type: 'string', description: 'The line, without its newline.' },
+        },
+        required: ['path', 'line', 'text'],
+        additionalProperties: false,
+      },
+    },
+    truncated: { type: 'boolean', description: 'More matching lines existed than `max_results`, or output was cut.' },
+    skipped: {
+      type: 'object',
+      description: 'Files not searched: special files, and binary files that matched.',
+      properties: { special: COUNT, binary: COUNT },
+      required: ['special', 'binary'],
+      additionalProperties: false,
+    },
+  },
+  required: ['matches', 'truncated', 'skipped'],
+  additionalProperties: false,
+};
 const MAX_EXCLUDES = 32;
 const DEFAULT_EXCLUDE = ['.git'];
 
@@ -151,6 +184,7 @@ export const grep: ToolSpec<GrepParams> = {
   },
   ...SEARCH_RUNTIME,
   programs: ['sh', 'find', 'grep', 'head', 'tr'],
+  outputSchema: GREP_OUTPUT,
   validateParams(params) {
     // grep splits a pattern at newlines into several patterns: refuse rather than change its meaning.
     const issues = params.pattern.includes('\n')

@@ -4,7 +4,7 @@ import { fsErrorFromStderr } from '../fs-errors';
 import { expectPositionals, parseLegacyArgs } from '../legacy-args';
 import { READONLY_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
-import type { CommandResult, ToolSpec } from '../types';
+import type { CommandResult, OutputSchema, ToolSpec } from '../types';
 import { parseStatListing } from '../walk-output';
 import type { EntryType, StatEntry } from '../walk-output';
 
@@ -42,6 +42,37 @@ export interface ListResult {
 }
 
 const MAX_ENTRIES = 5000;
+
+/** The JSON Schema of `ListResult`. */
+const LIST_OUTPUT: OutputSchema = {
+  type: 'object',
+  properties: {
+    entries: {
+      type: 'array',
+      description: 'Sorted by path, at most `max_entries`.',
+      items: {
+        type: 'object',
+        properties: {
+          path: { type: 'string', description: 'Workspace-relative path, exactly as named on disk.' },
+          name: { type: 'string', description: 'The base name.' },
+          type: {
+            type: 'string',
+            enum: ['file', 'directory', 'symlink', 'fifo', 'socket', 'char-device', 'block-device'],
+          },
+          size: { type: 'integer', minimum: 0, description: 'Bytes (a symlink: the length of its target).' },
+          mode: { type: 'string', pattern: '^[0-7]{4}$', description: 'Permission bits, 4 octal digits.' },
+          mtime: { type: 'string', description: 'Last modification, ISO 8601 UTC to the second.' },
+          target: { type: 'string', description: "A symlink's target, exactly (never followed)." },
+        },
+        required: ['path', 'name', 'type', 'size', 'mode', 'mtime'],
+        additionalProperties: false,
+      },
+    },
+    truncated: { type: 'boolean', description: 'More entries existed than `max_entries`, or output was cut.' },
+  },
+  required: ['entries', 'truncated'],
+  additionalProperties: false,
+};
 /** lstat of each name find printed; `%N` adds `'name' -> 'target'` for a symlink. Never opens a file. */
 const STAT_FORMAT = '%f %s %Y %N';
 
@@ -147,6 +178,7 @@ export const list: ToolSpec<ListParams> = {
   },
   ...READONLY_FILE_RUNTIME,
   programs: ['find', 'stat'],
+  outputSchema: LIST_OUTPUT,
   command(params, ctx) {
     intArg(params.max_entries ?? 500, 'max_entries', 'list', 1, MAX_ENTRIES);
     // The start path begins with the workspace dir, so it is never an option; find never follows a symlink.

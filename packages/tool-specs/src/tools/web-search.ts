@@ -2,7 +2,7 @@ import { intArg } from '../argv-helpers';
 import { ToolSpecError } from '../errors';
 import { checkHttpUrl } from '../http-url';
 import { WEB_RUNTIME } from '../resource-presets';
-import type { ToolContext, ToolSpec } from '../types';
+import type { OutputSchema, ToolContext, ToolSpec } from '../types';
 import { CURL_SCRIPT_PROGRAMS, cappedCurlResult, curlCommand } from './curl-argv';
 
 export type WebSearchParams = {
@@ -18,6 +18,29 @@ export interface WebSearchResult {
 }
 
 const MAX_QUERY = 500;
+
+/** The JSON Schema of web_search's `structured`: `{ results: WebSearchResult[] }`. */
+const WEB_SEARCH_OUTPUT: OutputSchema = {
+  type: 'object',
+  properties: {
+    results: {
+      type: 'array',
+      description: "The backend's results, in its order, at most `max_results`.",
+      items: {
+        type: 'object',
+        properties: {
+          title: { type: 'string' },
+          url: { type: 'string' },
+          snippet: { type: 'string', description: "The backend's excerpt ('' when it gave none)." },
+        },
+        required: ['title', 'url', 'snippet'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['results'],
+  additionalProperties: false,
+};
 /** The backend's JSON is cut here; a cut response fails with SEARCH_RESPONSE_TOO_LARGE. */
 export const MAX_SEARCH_RESPONSE_BYTES = 1024 * 1024;
 
@@ -57,6 +80,7 @@ export const webSearch: ToolSpec<WebSearchParams> = {
   },
   ...WEB_RUNTIME,
   programs: CURL_SCRIPT_PROGRAMS,
+  outputSchema: WEB_SEARCH_OUTPUT,
   command(params, ctx) {
     if (typeof params.query !== 'string')
       throw new ToolSpecError('INVALID_PARAMS', 'query must be a string', { tool: 'web_search' });
