@@ -48,7 +48,9 @@ const open = new Set<Client>();
 const logged = (stderr: string, msg: string, ...fields: string[]): boolean =>
   stderr.split('\n').some((l) => l.includes(`"msg":"${msg}"`) && fields.every((f) => l.includes(f)));
 
-async function connect(options: { roots?: string[]; args?: string[]; modern?: boolean } = {}): Promise<Connection> {
+async function connect(
+  options: { roots?: string[]; args?: string[]; modern?: boolean; name?: string } = {},
+): Promise<Connection> {
   const line = cliCommand('worker', [
     'mcp',
     '--workspace-root',
@@ -56,7 +58,7 @@ async function connect(options: { roots?: string[]; args?: string[]; modern?: bo
     '--policy',
     policyFile,
     '--name',
-    NAME,
+    options.name ?? NAME,
     '--search-backend-url',
     web.url(''),
     '--log-format',
@@ -158,7 +160,10 @@ describe('worker mcp (stdio, SDK client, real engine)', () => {
   });
 
   it('cancels a long call: its container is stopped and none is left', async () => {
-    await expectCancelStopsContainer(main.client, web, () => leftoverContainers(NAME));
+    // The fetch's own container (web tools are never pooled); the warm pool's waiting containers are not the call's.
+    await expectCancelStopsContainer(main.client, web, () =>
+      leftoverContainers(NAME, { 'org.baaaht.tool': 'fetch_url' }),
+    );
     await waitUntil(() => logged(main.stderr(), 'stopping task', '"reason":"cancelled"'));
   });
 
@@ -188,7 +193,9 @@ describe('worker mcp (stdio, SDK client, real engine)', () => {
   });
 
   it('exits when the client closes stdin, stopping the tool it was running', async () => {
-    const own = await connect();
+    // A server of its own name: the main one's warm pool keeps containers waiting meanwhile.
+    const ownName = `${NAME}-own`;
+    const own = await connect({ name: ownName });
     const page = `/slow?ms=120000&n=${Math.random().toString(36).slice(2)}`;
     const call = own.client.callTool({ name: 'fetch_url', arguments: { url: web.url(page), timeout_seconds: 60 } });
     void call.catch(() => undefined);
@@ -197,6 +204,6 @@ describe('worker mcp (stdio, SDK client, real engine)', () => {
     open.delete(own.client);
     await waitUntil(() => logged(own.stderr(), 'stopped'));
     expect(logged(own.stderr(), 'stopping', '"reason":"stdin closed"', '"running":1')).toBe(true);
-    expect(leftoverContainers(NAME)).toEqual([]);
+    expect(leftoverContainers(ownName)).toEqual([]);
   });
 });
