@@ -17,6 +17,7 @@ import { WorkerCliError, configError, usageError } from '../errors';
 import { parseHostPort } from '../http-endpoints';
 import type { HttpEndpoints } from '../http-endpoints';
 import { createLogger } from '../logger';
+import { startTracing } from '../tracing';
 import { loadMetricsServer, loadPromMeter } from '../lazy-modules';
 import { colorEnabled } from '../terminal';
 import { workerCatalog } from '../tool-catalog';
@@ -140,6 +141,8 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
   if (metricsListen !== undefined) parseHostPort(metricsListen, '--metrics-listen');
   // Only a metrics listener is ever scraped; without one the hub keeps its no-op meter.
   const meter = metricsListen !== undefined ? loadPromMeter().createProcessMeter() : undefined;
+  // Only when OTEL_* asks for it (tracing.ts); ended after the hub, so its last spans go out.
+  const tracing = startTracing({ serviceName: 'baaaht-orchestrator', version: workerVersion(), env: io.env, logger });
   const hub = createHub({
     leaseMs,
     logger,
@@ -159,6 +162,7 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
     bound = await hub.listen(listen);
   } catch (err) {
     await hub.close().catch(() => undefined);
+    await tracing?.shutdown();
     if (err instanceof HubError && err.code === 'INVALID_ARGUMENT') throw usageError(err.message, '--listen');
     if (err instanceof HubListenError && err.code === 'INSECURE_LISTENER') throw usageError(err.message, '--listen');
     throw new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', (err as Error).message, { cause: err });
@@ -173,6 +177,7 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
       });
     } catch (err) {
       await hub.close().catch(() => undefined);
+      await tracing?.shutdown();
       throw err;
     }
   }
@@ -188,18 +193,21 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
         return;
       }
       logger.info('shutting down, send again to force', { signal });
-      void Promise.all([hub.close(), metricsServer?.close()]).then(
-        () => {
-          logger.info('orchestrator stopped');
-          logger.flush();
-          resolve(0);
-        },
-        (err: unknown) => {
-          logger.error('close failed', { err });
-          logger.flush();
-          resolve(1);
-        },
-      );
+      const closed = Promise.all([hub.close(), metricsServer?.close()]);
+      void closed
+        .finally(() => tracing?.shutdown())
+        .then(
+          () => {
+            logger.info('orchestrator stopped');
+            logger.flush();
+            resolve(0);
+          },
+          (err: unknown) => {
+            logger.error('close failed', { err });
+            logger.flush();
+            resolve(1);
+          },
+        );
     };
     io.signals.on('SIGINT', stop);
     io.signals.on('SIGTERM', stop);
