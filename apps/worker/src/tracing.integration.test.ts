@@ -9,9 +9,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { context, trace } from '@opentelemetry/api';
 import { Agent } from '@baaaht/agent';
 import type { Executor } from '@baaaht/executor';
-import { createHub } from '@baaaht/hub';
+import { createHub, createHubClient } from '@baaaht/hub';
 import type { Hub } from '@baaaht/hub';
 import { createPolicyEnforcer, parsePolicy } from '@baaaht/policy';
 import {
@@ -42,6 +43,7 @@ let secret: TempWorkspace;
 let hub: Hub;
 let executor: Executor;
 let agent: Agent;
+let address: string;
 const meter = new RecordingMeter();
 
 beforeAll(async () => {
@@ -60,7 +62,7 @@ beforeAll(async () => {
     { format: 'yaml', source: 'trace-policy.yaml' },
   );
   hub = createHub();
-  const address = await hub.listen(`unix://${tempSocketPath('trace-hub')}`);
+  address = await hub.listen(`unix://${tempSocketPath('trace-hub')}`);
   executor = await createWorkerExecutor({
     policy: createPolicyEnforcer(policy),
     sessionId: workerId,
@@ -209,9 +211,36 @@ describe('one connected trace per task, hub to container (real hub, agent, execu
     expect(one(all, 'container.run').attributes['baaaht.exit_code']).not.toBe(0);
   });
 
+  it("a gRPC submitter's active span is the parent of the hub's submit span (createHubClient sends it)", async () => {
+    const client = createHubClient(address);
+    try {
+      const caller = trace.getTracer('test').startSpan('caller');
+      await context.with(trace.setSpan(context.active(), caller), () =>
+        client.submit({
+          taskId: 'trace-client',
+          tool: 'file_read',
+          params: { path: 'notes.txt' },
+          mountSource: ws.dir,
+        }),
+      );
+      caller.end();
+      await client.wait('trace-client');
+      await executor.idle();
+    } finally {
+      client.close();
+    }
+    const all = spans.ofTask('trace-client');
+    const submit = one(all, 'baaaht.submit');
+    const caller = spans.spans().find((s) => s.name === 'caller');
+    expect(parentOf(submit)).toBe(caller?.spanContext().spanId);
+    expect(submit.parentSpanContext?.isRemote).toBe(true);
+    expect(new Set(all.map((s) => s.spanContext().traceId))).toEqual(new Set([caller?.spanContext().traceId]));
+    expect(one(all, 'baaaht.task').attributes).toMatchObject({ 'baaaht.outcome': 'completed' });
+  });
+
   it('every task has a trace of its own', () => {
     const traceOf = (taskId: string): string => one(spans.ofTask(taskId), 'baaaht.submit').spanContext().traceId;
-    const traces = ['trace-read', 'trace-pooled', 'trace-denied', 'trace-missing'].map(traceOf);
-    expect(new Set(traces).size).toBe(4);
+    const traces = ['trace-read', 'trace-pooled', 'trace-denied', 'trace-missing', 'trace-client'].map(traceOf);
+    expect(new Set(traces).size).toBe(5);
   });
 });

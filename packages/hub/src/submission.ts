@@ -21,8 +21,9 @@ export interface SubmitTaskInput {
   selector?: Record<string, string>;
   /**
    * The submitter's trace, as text-map headers (W3C `traceparent`, `tracestate`): the hub's submit span
-   * becomes its child, and the worker continues it. @default the active OpenTelemetry context (in process);
-   * over gRPC, the SubmitTask call's `traceparent`/`tracestate` metadata when the task carries none
+   * becomes its child, and the worker continues it. @default the active OpenTelemetry context (`hub.submit`,
+   * and `createHubClient().submit`, which sends it in the task); a SubmitTask call from elsewhere without one
+   * falls back to its `traceparent`/`tracestate` metadata
    */
   traceContext?: Record<string, string>;
 }

@@ -49,6 +49,12 @@ export function traceSubmit<T>(assignment: TaskAssignment, run: (span: { created
   }
 }
 
+/** The active context's trace-context headers (a traced submitter's span); empty when nothing traces. */
+export function activeTraceContext(): TraceCarrier {
+  const otel = otelApi();
+  return otel === undefined ? {} : carrierFromContext(otel, otel.context.active());
+}
+
 /** What a dispatch span records. */
 export interface DispatchFacts {
   assignment: TaskAssignment;
