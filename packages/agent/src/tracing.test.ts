@@ -42,7 +42,10 @@ function setup(result: (tool: string) => TaskOutcome, TaskRunnerClass = TaskRunn
     logger: quietLogger,
     clock: new ManualClock(),
     instruments: new AgentInstruments(new RecordingMeter()),
-    send: (m) => void sent.push(m) ?? true,
+    send: (m) => {
+      sent.push(m);
+      return true;
+    },
     accepting: () => true,
     onFinished: () => undefined,
   });
@@ -66,7 +69,7 @@ describe('an agent nobody traces', () => {
         throw new Error('@opentelemetry/api was loaded');
       });
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module graph under the mock
-      const isolated = require('./task-runner') as typeof import('./task-runner');
+      const isolated = require('./task-runner') as { TaskRunner: typeof TaskRunner };
       ({ runner, reported } = setup(() => outcome('completed'), isolated.TaskRunner));
     });
     runner?.assign(assign('quiet', 'echo'));

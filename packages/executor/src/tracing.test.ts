@@ -17,7 +17,7 @@ describe('an executor nobody traces', () => {
         throw new Error('@opentelemetry/api was loaded');
       });
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module graph under the mock
-      const fixture = require('./test-support/executor-fixture') as typeof import('./test-support/executor-fixture');
+      const fixture = require('./test-support/executor-fixture') as { open: typeof open };
       run = fixture.open().then(async ({ ex }) => {
         const result = await ex.executeTask({ tool: 'echo', params: { text: 'hi' } });
         await ex.idle();

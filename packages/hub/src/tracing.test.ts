@@ -44,9 +44,10 @@ describe('a hub nobody traces', () => {
         throw new Error('@opentelemetry/api was loaded');
       });
       /* eslint-disable @typescript-eslint/no-require-imports -- a fresh module graph under the mock */
-      const { HubCore: IsolatedCore } = require('./hub-core') as typeof import('./hub-core');
-      const { FakeWorker: IsolatedWorker } =
-        require('./test-support/fake-worker') as typeof import('./test-support/fake-worker');
+      const { HubCore: IsolatedCore } = require('./hub-core') as { HubCore: typeof HubCore };
+      const { FakeWorker: IsolatedWorker } = require('./test-support/fake-worker') as {
+        FakeWorker: typeof FakeWorker;
+      };
       /* eslint-enable @typescript-eslint/no-require-imports */
       const core = new IsolatedCore({
         store: new MemoryTaskStore(),
