@@ -19,6 +19,7 @@ describe('assignmentToRequest', () => {
     labels: { team: 'search' },
     attempt: 3,
     leaseMs: 30_000,
+    traceContext: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
   };
 
   it('maps every field the container needs: limits, session id, labels, timeout, workspace', () => {
@@ -38,7 +39,12 @@ describe('assignmentToRequest', () => {
   });
 
   it('says why each field that does not reach the executor is ignored', () => {
-    expect(Object.keys(IGNORED_ASSIGNMENT_FIELDS).sort()).toEqual(['attempt', 'leaseMs', 'limits.memorySwapBytes']);
+    expect(Object.keys(IGNORED_ASSIGNMENT_FIELDS).sort()).toEqual([
+      'attempt',
+      'leaseMs',
+      'limits.memorySwapBytes',
+      'traceContext',
+    ]);
     for (const reason of Object.values(IGNORED_ASSIGNMENT_FIELDS)) expect(reason.length).toBeGreaterThan(20);
   });
 
@@ -55,6 +61,7 @@ describe('assignmentToRequest', () => {
       labels: { a: 'b' },
       attempt: 2,
       leaseMs: 1000,
+      traceContext: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
     });
     const request = assignmentToRequest(toAgentTask(wire), ctx) as unknown as Record<string, unknown>;
     const limits = request['limits'] as Record<string, unknown>;

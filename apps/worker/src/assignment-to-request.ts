@@ -53,6 +53,10 @@ const TASK_FIELDS: { [K in keyof AgentTask]-?: FieldRule<AgentTask[K], TaskReque
   leaseMs: {
     ignored: "the hub's lease on this worker, kept by the agent's heartbeats; the container has no use for it",
   },
+  traceContext: {
+    ignored:
+      "continued by the agent's task span, which is the active context while the executor runs (its spans are children)",
+  },
 };
 
 const LIMIT_FIELDS: { [K in keyof AgentTaskLimits]-?: FieldRule<AgentTaskLimits[K], TaskLimits> } = {

@@ -3,17 +3,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, cleanEnv } from './test-support/cli-process';
 
-/** Packages an idle worker must not load (idle RSS budget, issue 15 §4): each costs memory for nothing. */
-const DEFERRED = ['ajv', 'yaml', 'prom-client'];
+/**
+ * Packages an idle worker must not load (idle RSS budget, issue 15 §4): each costs memory for nothing.
+ * `@opentelemetry` is every OpenTelemetry package (the SDK, and the API the libraries load only once an SDK
+ * registered): loaded only when OTEL_* asks for traces.
+ */
+const DEFERRED = ['ajv', 'yaml', 'prom-client', '@opentelemetry'];
 
 const TSX_LOADER = `file://${path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')}`;
 
 /**
  * A fresh node process (jest's module registry is not node's `require.cache`) that walks the worker's start
  * path up to its first Docker or gRPC call: the whole CLI's static imports, the config resolution (no config
- * file) and the default policy's enforcer, whose construction validates the policy. It prints the deferred
- * packages loaded then, and again after a YAML policy file and the metrics meter, to show the check sees a
- * package as soon as it is loaded.
+ * file), the tracing decision (no OTEL_* set) and the default policy's enforcer, whose construction validates
+ * the policy. It prints the deferred packages loaded then, and again after a YAML policy file, the metrics
+ * meter and tracing asked for, to show the check sees a package as soon as it is loaded.
  */
 const CHILD = `
 const src = (f) => require(${JSON.stringify(path.join(__dirname))} + '/' + f);
@@ -25,10 +29,15 @@ const { createWorkerPolicy } = src('policy-setup');
 const { quietLogger } = src('logger');
 const { config } = resolveWorkerConfig({ flags: {}, env: process.env });
 createWorkerPolicy({ file: undefined, workspaceRoots: config.workspaceRoots, env: process.env, logger: quietLogger });
+const { startTracing } = src('tracing');
+const untraced = startTracing({ serviceName: 'baaaht-worker', version: '0', env: process.env, logger: quietLogger });
 const idle = loaded();
 require('@baaaht/policy').loadPolicyFile(process.env.YAML_POLICY);
 src('lazy-modules').loadPromMeter();
-process.stdout.write(JSON.stringify({ idle, afterUse: loaded() }));
+process.env.OTEL_TRACES_EXPORTER = 'console';
+const traced = startTracing({ serviceName: 'baaaht-worker', version: '0', env: process.env, logger: quietLogger });
+traced.shutdown().then(() =>
+  process.stdout.write(JSON.stringify({ idle, untraced: untraced === undefined, afterUse: loaded() })));
 `;
 
 describe('an idle worker start path', () => {
@@ -41,8 +50,9 @@ describe('an idle worker start path', () => {
       env: { ...env, YAML_POLICY: policy },
       encoding: 'utf8',
     });
-    const { idle, afterUse } = JSON.parse(out) as { idle: string[]; afterUse: string[] };
+    const { idle, untraced, afterUse } = JSON.parse(out) as { idle: string[]; untraced: boolean; afterUse: string[] };
     expect(idle).toEqual([]);
-    expect(afterUse).toEqual(['yaml', 'prom-client']);
+    expect(untraced).toBe(true);
+    expect(afterUse).toEqual(['yaml', 'prom-client', '@opentelemetry']);
   });
 });

@@ -28,6 +28,11 @@ export interface AgentTask {
   attempt: number;
   /** How long the hub keeps the task on this worker without a heartbeat; absent when it did not say. */
   leaseMs?: number;
+  /**
+   * The task's trace as the hub sent it (W3C `traceparent`/`tracestate` headers); absent when nobody traces.
+   * The agent continues it: the handler runs inside the agent's `baaaht.task` span (the active context).
+   */
+  traceContext?: Record<string, string>;
 }
 
 /** What a handler reports while a task runs; forwarded to the hub as output/progress. */

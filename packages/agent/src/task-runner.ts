@@ -6,11 +6,15 @@ import { AgentError } from './errors';
 import type { Logger } from './logger';
 import type { AgentTask, TaskHandler, TaskHandlerEvent, TaskOutcome } from './task-handler';
 import { toAgentTask } from './to-agent-task';
+import { startTaskSpan } from './tracing';
+import type { TaskSpan } from './tracing';
 import { failureOutcome, handlerEventMessage, toTaskFinished } from './wire-mapping';
 import type { ReportedTask } from './wire-mapping';
 
 interface RunningTask extends ReportedTask {
   controller: AbortController;
+  /** `baaaht.task`, ended when the outcome is reported. */
+  span: TaskSpan;
   done: Promise<void>;
   /** Set when the handler never returned and the agent had to report on its behalf. */
   abandoned: boolean;
@@ -172,6 +176,7 @@ export class TaskRunner {
       offsets: { stdout: 0, stderr: 0 },
       done: Promise.resolve(),
       abandoned: false,
+      span: startTaskSpan(task),
     };
     const { handler, logger } = this.options;
     this.running.set(taskId, entry);
@@ -181,7 +186,7 @@ export class TaskRunner {
       if (this.running.has(taskId)) this.options.send(handlerEventMessage(entry, event));
     };
     entry.done = Promise.resolve()
-      .then(() => handler.run(task, { signal: controller.signal, emit }))
+      .then(() => entry.span.run(() => handler.run(task, { signal: controller.signal, emit })))
       .catch((err: unknown): TaskOutcome => {
         const error = AgentError.fromUnknown(err, 'HANDLER_ERROR', { taskId, tool: task.tool });
         logger.error('task handler failed', { component: 'agent', taskId, error: error.message });
@@ -200,6 +205,7 @@ export class TaskRunner {
     if (outcome.status === 'completed') this.counts.completed += 1;
     else this.counts.failed += 1;
     this.options.instruments.resultReported(outcome.status);
+    entry.span.end(outcome);
     this.options.logger.debug('task finished', { component: 'agent', taskId, status: outcome.status });
     this.options.send({ payload: { $case: 'finished', value: finished } });
     this.options.onFinished(taskId, outcome);

@@ -1,6 +1,8 @@
 import { TaskAssignment } from '@baaaht/proto';
 import { toAgentTask } from './to-agent-task';
 
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
 describe('toAgentTask', () => {
   it('carries every field of the wire assignment', () => {
     const assignment = TaskAssignment.fromPartial({
@@ -15,6 +17,7 @@ describe('toAgentTask', () => {
       labels: { team: 'search' },
       attempt: 2,
       leaseMs: 30_000,
+      traceContext: { traceparent: TRACEPARENT },
     });
     expect(toAgentTask(assignment)).toEqual({
       taskId: 't1',
@@ -28,6 +31,7 @@ describe('toAgentTask', () => {
       labels: { team: 'search' },
       attempt: 2,
       leaseMs: 30_000,
+      traceContext: { traceparent: TRACEPARENT },
     });
     // Every wire field was set above, so each must have left a trace.
     expect(Object.keys(toAgentTask(assignment)).length).toBe(Object.keys(assignment).length);

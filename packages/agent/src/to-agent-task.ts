@@ -30,6 +30,9 @@ const ASSIGNMENT_FIELDS: { [K in keyof TaskAssignment]-?: Copy<K> } = {
   leaseMs: (v, t) => {
     if (v > 0) t.leaseMs = v;
   },
+  traceContext: (v, t) => {
+    if (Object.keys(v).length > 0) t.traceContext = { ...v };
+  },
 };
 
 /** The same for the limits: each wire field names its `AgentTaskLimits` field. */

@@ -29,6 +29,7 @@ import { TaskEventHub } from './task-events';
 import { errorOutcome, toTaskResult } from './task-outcome';
 import type { Outcome } from './task-outcome';
 import { TaskRunner } from './task-runner';
+import { endTaskSpan } from './tracing';
 import type { LiveTask } from './task-runner';
 import type { LiveTaskInfo, TaskEvent, TaskRequest, TaskResult, TaskState } from './task-types';
 import { claimWorkerId, packageVersion } from './worker-identity';
@@ -250,6 +251,7 @@ export class Executor {
         durationMs: result.durationMs,
       });
       emit({ type: 'exited', taskId, tool, exitCode: result.exitCode, status: result.status });
+      if (task !== undefined) endTaskSpan(task.trace, result);
       return result;
     };
 

@@ -8,6 +8,7 @@ import { imageNotFound } from './image-resolver';
 import { shortId } from './logger';
 import { StreamDemuxer } from './output-demux';
 import { Slots, SlotWaitAborted } from './slots';
+import { childSpan } from './tracing';
 import type { RunningStep, StepExit, StepRuntime, StepRuntimeContext, StepSpec } from './step-runtime';
 
 /** How long to wait for the attach stream to end after the process exited, in case the engine keeps it open. */
@@ -63,18 +64,23 @@ export class FreshContainerRuntime implements StepRuntime {
         spec.command,
         containerName(spec.tool, spec.taskId, randomBytes(3).toString('hex')),
       );
+      const create = childSpan(spec.traceContext, 'container.create', { 'container.image.name': spec.plan.image });
       try {
         id = await docker.createContainer(body);
+        create.end({ 'container.id': id });
       } catch (err) {
-        if (dockerStatus(err) === 404) {
-          images.forget(spec.plan.image);
-          throw imageNotFound(spec.tool, spec.plan.image, 'the engine reports it missing', err);
-        }
-        throw dockerError('creating container', err, context);
+        const missing = dockerStatus(err) === 404;
+        if (missing) images.forget(spec.plan.image);
+        const failure = missing
+          ? imageNotFound(spec.tool, spec.plan.image, 'the engine reports it missing', err)
+          : dockerError('creating container', err, context);
+        create.fail(failure);
+        throw failure;
       }
       this.held.add(id);
       this.ctx.onContainer('created');
       spec.onContainer?.(id);
+      const start = childSpan(spec.traceContext, 'container.start', { 'container.id': id });
       try {
         signal.throwIfAborted();
         stream = await docker.attachContainer(id, {
@@ -83,7 +89,9 @@ export class FreshContainerRuntime implements StepRuntime {
         });
         signal.throwIfAborted();
         await docker.startContainer(id);
+        start.end();
       } catch (err) {
+        start.fail(err);
         stream?.destroy();
         // Nothing ran yet: remove before reporting, so a cancel during creation leaves no container behind.
         await this.remove(id, spec);
@@ -131,15 +139,19 @@ export class FreshContainerRuntime implements StepRuntime {
       tool: spec.tool,
       ended: ended.signal,
       askToStop: () => docker.killContainer(id, 'SIGTERM'),
+      ...(spec.traceContext !== undefined ? { traceContext: spec.traceContext } : {}),
     });
     return { containerId: id, exit, stop };
   }
 
   private async remove(id: string, spec: StepSpec): Promise<void> {
+    const span = childSpan(spec.traceContext, 'container.remove', { 'container.id': id });
     try {
       await this.ctx.docker.removeContainer(id);
       this.ctx.onContainer('removed');
+      span.end();
     } catch (err) {
+      span.fail(err);
       // The reaper retries: the container carries this worker's id and no live task owns it.
       this.ctx.logger.warn('could not remove container; the reaper will retry', {
         component: 'executor',

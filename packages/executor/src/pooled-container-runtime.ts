@@ -10,6 +10,7 @@ import { PooledContainerDriver } from './pooled-container';
 import type { PooledContainer } from './pooled-container';
 import { Slots } from './slots';
 import type { RunningStep, StepRuntime, StepRuntimeContext, StepSpec } from './step-runtime';
+import { annotate, traced } from './tracing';
 
 /** The warm pool's settings (`ExecutorOptions.pool`, resolved). */
 export interface PoolSettings {
@@ -105,23 +106,29 @@ export class PooledContainerRuntime implements StepRuntime {
     const epoch = this.epoch;
     if (plan.egressDir !== undefined) {
       this.metrics.miss(spec.tool, 'egress');
+      annotate(spec.traceContext, { 'baaaht.pool': 'miss', 'baaaht.pool.miss_reason': 'egress' });
       return this.fresh.start(spec, signal);
     }
     const requested = this.ctx.clock.now();
     const claimed = await this.claim(plan, signal);
     if ('miss' in claimed) {
       this.metrics.miss(spec.tool, claimed.miss);
+      annotate(spec.traceContext, { 'baaaht.pool': 'miss', 'baaaht.pool.miss_reason': claimed.miss });
       const running = await this.fresh.start(spec, signal);
       this.after(running, plan, epoch);
       return running;
     }
     this.metrics.hit(spec.tool);
     const { container, release } = claimed.claim;
+    annotate(spec.traceContext, { 'baaaht.pool': 'hit', 'container.id': container.id });
     this.held.add(container.id);
     spec.onContainer?.(container.id);
     this.ctx.onContainerStarted(spec.tool, (this.ctx.clock.now() - requested) / 1000);
     const running = this.driver.run(container, spec, () => {
-      const p = this.driver.remove(container.id).finally(() => {
+      const removal = traced(spec.traceContext, 'container.remove', { 'container.id': container.id }, () =>
+        this.driver.remove(container.id),
+      );
+      const p = removal.finally(() => {
         this.held.delete(container.id);
         release();
         this.removals.delete(p);

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { ToolCommand } from '@baaaht/tool-specs';
 import type { Clock } from './clock';
 import type { ContainerPlan } from './container-config';
@@ -32,6 +33,11 @@ export interface StepSpec {
   onOutput(stream: OutputStream, chunk: Buffer): void;
   /** Called as soon as the runtime knows the container that will run the step (before it starts). */
   onContainer?(containerId: string): void;
+  /**
+   * The step's span (OpenTelemetry), when traced: the runtime's container spans are its children and
+   * `annotate()` adds how it ran the step (see tracing.ts). @default undefined (untraced: no spans)
+   */
+  traceContext?: Context;
 }
 
 /** How a step's process ended. */

@@ -26,6 +26,8 @@ import { planCommands, planTask } from './task-plan';
 import { createDeadlineSignal, createLinkedAbortController } from './task-signals';
 import type { LinkedAbortController } from './task-signals';
 import type { StopMode, TaskEvent, TaskRequest, TaskResult } from './task-types';
+import { startTaskSpan, traced } from './tracing';
+import type { TraceSpan } from './tracing';
 import type { PinnedWorkspace } from './workspace-source';
 
 /** One task while it is live (registered with the executor until its result is built). */
@@ -47,6 +49,8 @@ export interface LiveTask {
   readonly collectors: OutputCollector[];
   /** A step ran on a session container that replaced a dead one (the session's earlier state is gone). */
   sessionRestarted?: boolean;
+  /** `baaaht.execute`: the task's span, ended with its result (see tracing.ts). */
+  readonly trace: TraceSpan;
   emit(event: TaskEvent): void;
   readonly done: Promise<TaskResult>;
 }
@@ -88,6 +92,11 @@ export class TaskRunner {
       steps: new Set(),
       containerId: null,
       collectors: [],
+      trace: startTaskSpan('baaaht.execute', {
+        'baaaht.task.id': init.id,
+        'baaaht.tool': init.tool,
+        ...(init.sessionId !== null ? { 'baaaht.session.id': init.sessionId } : {}),
+      }),
       emit,
       done,
     };
@@ -117,6 +126,7 @@ export class TaskRunner {
   private applyStop(task: LiveTask, stop: StopRequest): void {
     const effective = task.lifecycle.requestStop(stop);
     if (effective === undefined || !('mode' in effective)) return;
+    task.trace.event('stopping', { 'baaaht.stop.reason': effective.reason, 'baaaht.stop.mode': effective.mode });
     this.deps.logger.info('stopping task', {
       component: 'executor',
       taskId: task.id,
@@ -144,8 +154,13 @@ export class TaskRunner {
 
     // The task keeps the policy it started with, even if the enforcer is reloaded meanwhile.
     const policy = options.policy?.snapshot?.() ?? options.policy;
+    const decision = task.trace.child('baaaht.policy', { 'baaaht.policy.enforcer': policy !== undefined });
     const gate = await gateTask(policy, planned.plan.plan, spec, params, { env: options.env, logger });
-    if (!gate.allowed) return errorOutcome(gate.status, gate.error.code, gate.error.message, gate.error.detail);
+    if (!gate.allowed) {
+      decision.fail(gate.error, { 'baaaht.policy.decision': 'denied', 'baaaht.policy.rule': gate.error.detail ?? '' });
+      return errorOutcome(gate.status, gate.error.code, gate.error.message, gate.error.detail);
+    }
+    decision.end({ 'baaaht.policy.decision': 'allowed' });
     const plan = gate.plan;
     const granted = applyToolGrant(gate.grant, spec.network, timeoutMs, caps);
     const network = granted.network;
@@ -155,10 +170,13 @@ export class TaskRunner {
 
     if (task.lifecycle.stop !== undefined) return this.stopped(task);
     let release: () => void;
+    const waiting = task.trace.child('baaaht.slot_wait');
     try {
       task.emit({ type: 'queued', taskId: task.id, tool: task.tool });
       release = await slots.acquire(task.stopSignal.signal);
+      waiting.end();
     } catch (err) {
+      waiting.fail(err);
       if (err instanceof SlotWaitAborted) return this.stopped(task);
       if (err instanceof ExecutorError) return errorOutcome('error', err.code, err.message);
       throw err;
@@ -178,7 +196,9 @@ export class TaskRunner {
       egressDenial !== undefined && outcome.status === 'failed' ? egressDeniedOutcome(outcome, egressDenial) : outcome;
     const who = { user: plan.user, workspaceUid: task.workspace?.uid };
     try {
-      await this.deps.images.ensure(plan.image, { taskId: task.id, tool: task.tool, signal: task.stopSignal.signal });
+      await traced(task.trace.context, 'baaaht.image', { 'container.image.name': plan.image }, () =>
+        this.deps.images.ensure(plan.image, { taskId: task.id, tool: task.tool, signal: task.stopSignal.signal }),
+      );
       if (network === 'egress') {
         const egress = await startEgressSession({
           root: options.egressSocketRoot,
@@ -224,13 +244,33 @@ export class TaskRunner {
     return stoppedOutcome(task.lifecycle.stop as StopRequest, task.tool, task.collectors);
   }
 
-  /** One command on the step runtime; its output goes through the task's caps and events. */
+  /** One command on the step runtime, in its `baaaht.step` span. */
   private async runStep(
     task: LiveTask,
     plan: ContainerPlan,
     command: ToolCommand,
     caps: OutputCaps,
     step: number,
+  ): Promise<CommandResult> {
+    const span = task.trace.child('baaaht.step', { 'baaaht.step': step });
+    try {
+      const result = await this.stepOn(task, plan, command, caps, step, span);
+      span.end({ 'baaaht.exit_code': result.exitCode });
+      return result;
+    } catch (err) {
+      span.fail(err);
+      throw err;
+    }
+  }
+
+  /** Runs the step; its output goes through the task's caps and events. */
+  private async stepOn(
+    task: LiveTask,
+    plan: ContainerPlan,
+    command: ToolCommand,
+    caps: OutputCaps,
+    step: number,
+    span: TraceSpan,
   ): Promise<CommandResult> {
     const signal = task.stopSignal.signal;
     signal.throwIfAborted();
@@ -242,6 +282,7 @@ export class TaskRunner {
         step,
         plan,
         command,
+        ...(span.context !== undefined ? { traceContext: span.context } : {}),
         onContainer: (id) => {
           task.containerId = id;
           task.collectors.push(collector);
@@ -254,6 +295,7 @@ export class TaskRunner {
       signal,
     );
     task.steps.add(running);
+    span.set({ 'container.id': running.containerId, 'baaaht.session.restarted': running.sessionRestarted === true });
     if (running.sessionRestarted === true) task.sessionRestarted = true;
     task.lifecycle.running();
     task.emit({ type: 'started', taskId: task.id, tool: task.tool, containerId: running.containerId, step });
@@ -262,8 +304,13 @@ export class TaskRunner {
     if (pending !== undefined && 'mode' in pending) void running.stop(pending.mode, pending.graceMs);
 
     let exit: StepExit;
+    const run = span.child('container.run', { 'container.id': running.containerId });
     try {
       exit = await running.exit;
+      run.end({ 'baaaht.exit_code': exit.exitCode, 'baaaht.oom_killed': exit.oomKilled });
+    } catch (err) {
+      run.fail(err);
+      throw err;
     } finally {
       task.steps.delete(running);
     }

@@ -9,6 +9,7 @@ import type { ResultRecorder } from './result-recorder';
 import type { SessionAffinity } from './session-affinity';
 import type { TaskQueue } from './task-queue';
 import type { TaskRecord } from './task-store';
+import { traceDispatch } from './tracing';
 import { channelOf, hasRoom } from './worker-session';
 import type { WorkerSession } from './worker-session';
 
@@ -106,7 +107,7 @@ export class Dispatcher {
             : this.pickWorker(task, candidates);
         if (!worker) return false;
         this.options.metrics.taskAssigned(task.assignment.tool, waitedMs);
-        this.assign(task, worker);
+        this.assign(task, worker, waitedMs);
         if (sessionId) affinity.placed(sessionId, task.taskId, worker, route.kind === 'move' ? route : undefined);
         return true;
       },
@@ -144,7 +145,7 @@ export class Dispatcher {
     return best;
   }
 
-  private assign(task: TaskRecord, session: WorkerSession): void {
+  private assign(task: TaskRecord, session: WorkerSession, waitedMs: number): void {
     const { agentId, name } = session.record;
     const attempts = task.attempts + 1;
     this.options.queue.patch(task, { state: TaskState.TASK_STATE_ASSIGNED, agentId, agentName: name, attempts });
@@ -154,9 +155,15 @@ export class Dispatcher {
       payload: { $case: 'assigned', value: { agentId, attempt: attempts } },
     });
     this.options.logger.debug('task assigned', { component: 'hub', taskId: task.taskId, agentId, attempt: attempts });
-    channelOf(session)?.send({
-      payload: { $case: 'assign', value: { ...task.assignment, attempt: attempts, leaseMs: this.options.leaseMs } },
-    });
+    const facts = { assignment: task.assignment, attempt: attempts, waitedMs, agentId, workerName: name };
+    traceDispatch(facts, (traceContext) =>
+      channelOf(session)?.send({
+        payload: {
+          $case: 'assign',
+          value: { ...task.assignment, attempt: attempts, leaseMs: this.options.leaseMs, traceContext },
+        },
+      }),
+    );
   }
 
   /** Takes `taskId` back from `from`: queued again at the head, or finished as cancelled if cancel was asked. */

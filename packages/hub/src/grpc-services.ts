@@ -13,7 +13,7 @@ import { HubError, invalidField } from './errors';
 import { toGrpcStatus } from './grpc-status';
 import type { HubCore } from './hub-core';
 import type { Logger } from './logger';
-import { fromAssignment } from './submission';
+import { fromAssignment, traceHeaders } from './submission';
 
 export interface ServiceContext {
   core: HubCore;
@@ -38,7 +38,7 @@ const unauthenticated = (): HubError => new HubError('UNAUTHENTICATED', 'missing
  * Runs a unary handler (synchronous, or resolving later), mapping anything thrown or rejected to a status
  * so no call can take the hub down.
  */
-function unary<Req, Res>(ctx: ServiceContext, name: string, fn: (req: Req) => Res | Promise<Res>) {
+function unary<Req, Res>(ctx: ServiceContext, name: string, fn: (req: Req, metadata: Metadata) => Res | Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const fail = (err: unknown): void => {
       const mapped = toGrpcStatus(err);
@@ -48,7 +48,7 @@ function unary<Req, Res>(ctx: ServiceContext, name: string, fn: (req: Req) => Re
     };
     try {
       if (!authorized(ctx.bearerToken, call.metadata)) throw unauthenticated();
-      const res = fn(call.request);
+      const res = fn(call.request, call.metadata);
       if (res instanceof Promise) res.then((value) => callback(null, value), fail);
       else callback(null, res);
     } catch (err) {
@@ -134,7 +134,9 @@ export function agentService(ctx: ServiceContext): AgentServiceServer {
 export function taskService(ctx: ServiceContext): TaskServiceServer {
   const { core } = ctx;
   return {
-    submitTask: unary(ctx, 'SubmitTask', (req) => core.submit(fromAssignment(req.task, req.selector))),
+    submitTask: unary(ctx, 'SubmitTask', (req, metadata) =>
+      core.submit(fromAssignment(req.task, req.selector, traceHeaders(metadata))),
+    ),
     listWorkers: unary(ctx, 'ListWorkers', (req) => core.listWorkersPage(req.pageSize, req.pageToken)),
     listTasks: unary(ctx, 'ListTasks', (req) =>
       core.listTasksPage(req.pageSize, req.pageToken, { states: req.states, tool: req.tool, worker: req.worker }),

@@ -20,6 +20,7 @@ import { HubError } from './errors';
 import { fromGrpcError } from './grpc-status';
 import { parseListenAddress } from './listen-address';
 import { toAssignment } from './submission';
+import { activeTraceContext } from './tracing';
 import type { SubmitTaskInput } from './submission';
 
 export interface HubClientOptions {
@@ -175,8 +176,10 @@ export function createHubClient(address: string, options: HubClientOptions = {})
 
   return {
     async submit(input) {
-      // Validate locally first so a bad field fails with the same message without a round trip.
-      const { assignment, selector } = toAssignment(input, undefined);
+      // Validate locally first so a bad field fails with the same message without a round trip. A traced
+      // caller's active span becomes the parent of the hub's submit span.
+      const traced = input.traceContext === undefined ? { ...input, traceContext: activeTraceContext() } : input;
+      const { assignment, selector } = toAssignment(traced, undefined);
       const res = await call<SubmitTaskResponse>(assignment.taskId, (md, o, cb) =>
         tasks.submitTask({ task: assignment, selector }, md, o, cb),
       );

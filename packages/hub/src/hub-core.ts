@@ -9,6 +9,7 @@ import type {
   RegisterResponse,
   SessionInfo,
   Task,
+  TaskAssignment,
   TaskEvent,
   TaskFinished,
 } from '@baaaht/proto';
@@ -34,6 +35,7 @@ import type { TaskEventListener } from './task-events';
 import { listTasksPage, listWorkersPage, toAgent, toTask } from './task-listing';
 import type { TaskListFilter, TasksPage, WorkersPage } from './task-listing';
 import { TaskQueue } from './task-queue';
+import { traceSubmit } from './tracing';
 import type { TaskRecord, TaskStore } from './task-store';
 import { WorkStreams } from './work-stream';
 import type { WorkConnection } from './work-stream';
@@ -259,6 +261,14 @@ export class HubCore extends EventEmitter<HubCoreEvents> {
   submit(input: SubmitTaskInput): SubmitOutcome {
     this.assertOpen();
     const { assignment, selector } = toAssignment(input, this.options.knownTools);
+    return traceSubmit(assignment, (span) => {
+      const outcome = this.create(assignment, selector);
+      span.created(outcome.created);
+      return outcome;
+    });
+  }
+
+  private create(assignment: TaskAssignment, selector: Record<string, string>): SubmitOutcome {
     const existing = this.queue.get(assignment.taskId) ?? this.store.getTask(assignment.taskId);
     if (existing) return { taskId: existing.taskId, created: false, state: existing.state };
     const now = this.options.clock.now();

@@ -19,6 +19,13 @@ export interface SubmitTaskInput {
   labels?: Record<string, string>;
   /** Only workers whose labels match all of these get the task. */
   selector?: Record<string, string>;
+  /**
+   * The submitter's trace, as text-map headers (W3C `traceparent`, `tracestate`): the hub's submit span
+   * becomes its child, and the worker continues it. @default the active OpenTelemetry context (`hub.submit`,
+   * and `createHubClient().submit`, which sends it in the task); a SubmitTask call from elsewhere without one
+   * falls back to its `traceparent`/`tracestate` metadata
+   */
+  traceContext?: Record<string, string>;
 }
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -90,14 +97,36 @@ export function toAssignment(
       pidsLimit: nonNegativeInt('limits.pidsLimit', limits.pidsLimit),
     },
     labels: stringMap('labels', input.labels),
+    traceContext: stringMap('traceContext', input.traceContext),
   });
   return { assignment, selector: stringMap('selector', input.selector) };
 }
 
-/** The reverse direction, for SubmitTask requests arriving over gRPC. */
-export function fromAssignment(task: TaskAssignment | undefined, selector: Record<string, string>): SubmitTaskInput {
+const TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage'] as const;
+
+/** The trace-context headers of a call's metadata (what a traced gRPC client sends), if any. */
+export function traceHeaders(metadata: { get(key: string): Array<string | Buffer> }): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const key of TRACE_HEADERS) {
+    const value = metadata.get(key)[0];
+    if (typeof value === 'string' && value !== '') headers[key] = value;
+  }
+  return headers;
+}
+
+/**
+ * The reverse direction, for SubmitTask requests arriving over gRPC. The task's own `trace_context` wins
+ * over `callTrace` (the call's trace-context metadata).
+ */
+export function fromAssignment(
+  task: TaskAssignment | undefined,
+  selector: Record<string, string>,
+  callTrace: Record<string, string> = {},
+): SubmitTaskInput {
   if (!task) throw invalidField('task', 'is required');
   const input: SubmitTaskInput = { tool: task.tool, selector };
+  const traceContext = Object.keys(task.traceContext).length > 0 ? task.traceContext : callTrace;
+  if (Object.keys(traceContext).length > 0) input.traceContext = traceContext;
   if (task.taskId) input.taskId = task.taskId;
   if (task.sessionId) input.sessionId = task.sessionId;
   if (task.params !== undefined) input.params = task.params as Record<string, unknown>;

@@ -26,3 +26,5 @@ export {
   userName,
 } from './socket-placement';
 export type { SocketPlacement, SocketPlacementOptions } from './socket-placement';
+export { carrierFromContext, contextFromCarrier, otelApi } from './trace-context';
+export type { TraceCarrier } from './trace-context';

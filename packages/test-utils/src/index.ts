@@ -38,3 +38,5 @@ export type { FixtureProcess } from './fixture-process';
 export { workerFixturePath } from './worker-fixture-path';
 export { ManualClock } from './manual-clock';
 export type { TestClock } from './manual-clock';
+export { collectSpans, parentOf } from './span-collector';
+export type { ReadableSpan, SpanCollector } from './span-collector';

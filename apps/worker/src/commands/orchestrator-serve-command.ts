@@ -18,6 +18,7 @@ import { WorkerCliError, configError, usageError } from '../errors';
 import { parseHostPort } from '../http-endpoints';
 import type { HttpEndpoints } from '../http-endpoints';
 import { createLogger } from '../logger';
+import { startTracing } from '../tracing';
 import { loadMcpHttp, loadMetricsServer, loadPromMeter } from '../lazy-modules';
 import type { McpHttpServer } from '../mcp/mcp-http';
 import { colorEnabled } from '../terminal';
@@ -162,6 +163,8 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
     throw usageError('--mcp-workspace-root needs --mcp-listen', '--mcp-workspace-root');
   // Only a metrics listener is ever scraped; without one the hub keeps its no-op meter.
   const meter = metricsListen !== undefined ? loadPromMeter().createProcessMeter() : undefined;
+  // Only when OTEL_* asks for it (tracing.ts); ended after the hub, so its last spans go out.
+  const tracing = startTracing({ serviceName: 'baaaht-orchestrator', version: workerVersion(), env: io.env, logger });
   const hub = createHub({
     leaseMs,
     logger,
@@ -181,6 +184,7 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
     bound = await hub.listen(listen);
   } catch (err) {
     await hub.close().catch(() => undefined);
+    await tracing?.shutdown();
     if (err instanceof HubError && err.code === 'INVALID_ARGUMENT') throw usageError(err.message, '--listen');
     if (err instanceof HubListenError && err.code === 'INSECURE_LISTENER') throw usageError(err.message, '--listen');
     throw new WorkerCliError('ORCHESTRATOR_UNAVAILABLE', (err as Error).message, { cause: err });
@@ -195,6 +199,7 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
       });
     } catch (err) {
       await hub.close().catch(() => undefined);
+      await tracing?.shutdown();
       throw err;
     }
   }
@@ -229,18 +234,21 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
       }
       logger.info('shutting down, send again to force', { signal });
       // The MCP endpoint first: its calls are the hub's tasks, cancelled as the hub closes.
-      void Promise.all([mcpServer?.close().then(() => hub.close()) ?? hub.close(), metricsServer?.close()]).then(
-        () => {
-          logger.info('orchestrator stopped');
-          logger.flush();
-          resolve(0);
-        },
-        (err: unknown) => {
-          logger.error('close failed', { err });
-          logger.flush();
-          resolve(1);
-        },
-      );
+      const closed = Promise.all([mcpServer?.close().then(() => hub.close()) ?? hub.close(), metricsServer?.close()]);
+      void closed
+        .finally(() => tracing?.shutdown())
+        .then(
+          () => {
+            logger.info('orchestrator stopped');
+            logger.flush();
+            resolve(0);
+          },
+          (err: unknown) => {
+            logger.error('close failed', { err });
+            logger.flush();
+            resolve(1);
+          },
+        );
     };
     io.signals.on('SIGINT', stop);
     io.signals.on('SIGTERM', stop);

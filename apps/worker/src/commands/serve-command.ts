@@ -1,6 +1,7 @@
 import type { CliIo } from '../cli-io';
 import type { ResolvedWorkerConfig } from '../config';
 import { createLogger, logColor } from '../logger';
+import { startTracing } from '../tracing';
 import { workerVersion } from '../version';
 import { WorkerProcess } from '../worker-process';
 
@@ -26,7 +27,15 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     workspaceRoots: config.workspaceRoots,
     maxConcurrentTasks: config.maxConcurrentTasks,
   });
-  const worker = await WorkerProcess.create({ resolved, env: io.env, logger, version });
+  // Before the worker exists, so its first task is traced; only when OTEL_* asks for it (tracing.ts).
+  const tracing = startTracing({ serviceName: 'baaaht-worker', version, env: io.env, logger });
+  let worker: WorkerProcess;
+  try {
+    worker = await WorkerProcess.create({ resolved, env: io.env, logger, version });
+  } catch (err) {
+    await tracing?.shutdown();
+    throw err;
+  }
   const onStop = (signal: NodeJS.Signals): void => {
     if (worker.state === 'running') worker.drain(signal);
     else if (worker.state === 'draining') worker.forceClose(signal);
@@ -41,5 +50,7 @@ export async function runServeCommand(resolved: ResolvedWorkerConfig, io: CliIo)
     io.signals.off('SIGINT', onStop);
     io.signals.off('SIGTERM', onStop);
     io.signals.off('SIGHUP', onReload);
+    // The spans of the last tasks (and of the drain) go out before the process exits.
+    await tracing?.shutdown();
   }
 }

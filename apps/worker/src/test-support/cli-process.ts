@@ -20,7 +20,7 @@ const ENTRY = {
 export type Program = keyof typeof ENTRY;
 
 /**
- * A clean environment: no WORKER_* leaking in from the developer's shell, a HOME without a config file.
+ * A clean environment: no WORKER_* (nor OTEL_*) leaking in from the developer's shell, a HOME without a config file.
  * The HOME is made under os.tmpdir(), which in a jest run is the run's own directory (test-utils
  * `jest/run-scope.js`), removed with everything in it by the global teardown.
  */
@@ -29,6 +29,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   for (const [k, v] of Object.entries(process.env)) {
     if (
       k.startsWith('WORKER_') ||
+      k.startsWith('OTEL_') ||
       k === 'ORCHESTRATOR_URL' ||
       k === 'XDG_CONFIG_HOME' ||
       k.startsWith('JEST') ||

@@ -14,6 +14,8 @@ export interface CliStackOptions {
   workerArgs?: readonly string[];
   /** Extra `orchestrator serve` flags; with `--metrics-listen` the bound address is awaited and returned. */
   orchestratorArgs?: readonly string[];
+  /** Extra environment of both processes (on top of `cleanEnv()`), e.g. OTEL_* settings. @default {} */
+  env?: Record<string, string>;
 }
 
 export interface CliStack {
@@ -32,14 +34,14 @@ export interface CliStack {
 export async function startCliStack(options: CliStackOptions): Promise<CliStack> {
   const addr = `unix://${tempSocketPath('hub')}`;
   const orchestratorArgs = options.orchestratorArgs ?? [];
-  const orchestrator = startCli('orchestrator', [
-    'serve',
-    '--listen',
-    addr,
-    '--log-format',
-    'json',
-    ...orchestratorArgs,
-  ]);
+  const env = options.env ?? {};
+  const orchestrator = startCli(
+    'orchestrator',
+    ['serve', '--listen', addr, '--log-format', 'json', ...orchestratorArgs],
+    {
+      env: cleanEnv(env),
+    },
+  );
   let worker: CliProcess | undefined;
   const stop = async (): Promise<CliResult | undefined> => {
     await worker?.stop();
@@ -66,7 +68,7 @@ export async function startCliStack(options: CliStackOptions): Promise<CliStack>
         'json',
         ...workerArgs,
       ],
-      { env: cleanEnv({ WORKER_TOOL_IMAGE: options.images }) },
+      { env: cleanEnv({ ...env, WORKER_TOOL_IMAGE: options.images }) },
     );
     let statusAddr: string | undefined;
     if (workerArgs.includes('--status-addr')) {

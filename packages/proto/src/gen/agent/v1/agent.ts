@@ -699,9 +699,22 @@ export interface TaskAssignment {
   attempt: number;
   /** The worker must report before this long passes without a heartbeat. */
   leaseMs: number;
+  /**
+   * Added: the trace the task belongs to, as text-map propagation headers
+   * (W3C Trace Context: "traceparent", "tracestate"; "baggage" if used).
+   * Set by the orchestrator to its dispatch span when it traces, else passed
+   * through as the submitter gave it; empty when nobody traces. The worker
+   * continues the trace from it. See "Tracing" in proto/README.md.
+   */
+  traceContext: { [key: string]: string };
 }
 
 export interface TaskAssignment_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface TaskAssignment_TraceContextEntry {
   key: string;
   value: string;
 }
@@ -4093,6 +4106,7 @@ function createBaseTaskAssignment(): TaskAssignment {
     labels: {},
     attempt: 0,
     leaseMs: 0,
+    traceContext: {},
   };
 }
 
@@ -4131,6 +4145,9 @@ export const TaskAssignment: MessageFns<TaskAssignment> = {
     if (message.leaseMs !== 0) {
       writer.uint32(88).int64(message.leaseMs);
     }
+    globalThis.Object.entries(message.traceContext).forEach(([key, value]: [string, string]) => {
+      TaskAssignment_TraceContextEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
+    });
     return writer;
   },
 
@@ -4238,6 +4255,17 @@ export const TaskAssignment: MessageFns<TaskAssignment> = {
             message.leaseMs = longToNumber(reader.int64());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            const entry12 = TaskAssignment_TraceContextEntry.decode(reader, reader.uint32());
+            if (entry12.value !== undefined) {
+              message.traceContext[entry12.key] = entry12.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4296,6 +4324,33 @@ export const TaskAssignment: MessageFns<TaskAssignment> = {
         : isSet(object.lease_ms)
         ? globalThis.Number(object.lease_ms)
         : 0,
+      traceContext: isObject(object.traceContext)
+        ? (globalThis.Object.entries(object.traceContext) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.trace_context)
+        ? (globalThis.Object.entries(object.trace_context) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -4340,6 +4395,15 @@ export const TaskAssignment: MessageFns<TaskAssignment> = {
     if (message.leaseMs !== 0) {
       obj.leaseMs = Math.round(message.leaseMs);
     }
+    if (message.traceContext) {
+      const entries = globalThis.Object.entries(message.traceContext) as [string, string][];
+      if (entries.length > 0) {
+        obj.traceContext = {};
+        entries.forEach(([k, v]) => {
+          obj.traceContext[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -4369,6 +4433,15 @@ export const TaskAssignment: MessageFns<TaskAssignment> = {
     );
     message.attempt = object.attempt ?? 0;
     message.leaseMs = object.leaseMs ?? 0;
+    message.traceContext = (globalThis.Object.entries(object.traceContext ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -4452,6 +4525,91 @@ export const TaskAssignment_LabelsEntry: MessageFns<TaskAssignment_LabelsEntry> 
   },
   fromPartial(object: DeepPartial<TaskAssignment_LabelsEntry>): TaskAssignment_LabelsEntry {
     const message = createBaseTaskAssignment_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseTaskAssignment_TraceContextEntry(): TaskAssignment_TraceContextEntry {
+  return { key: "", value: "" };
+}
+
+export const TaskAssignment_TraceContextEntry: MessageFns<TaskAssignment_TraceContextEntry> = {
+  encode(message: TaskAssignment_TraceContextEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskAssignment_TraceContextEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskAssignment_TraceContextEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskAssignment_TraceContextEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: TaskAssignment_TraceContextEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskAssignment_TraceContextEntry>): TaskAssignment_TraceContextEntry {
+    return TaskAssignment_TraceContextEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskAssignment_TraceContextEntry>): TaskAssignment_TraceContextEntry {
+    const message = createBaseTaskAssignment_TraceContextEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;
