@@ -14,6 +14,8 @@ import { grepCase } from './cases/grep';
 import { grepIncludeCase } from './cases/grep-include';
 import { idleCase } from './cases/idle';
 import { poolCase } from './cases/pool';
+import { sessionCase } from './cases/session';
+import { sessionEndToEndCase } from './cases/session-e2e';
 import { throughputCase } from './cases/throughput';
 import type { BenchCase } from './lib/bench-case';
 import { benchConfig } from './lib/config';
@@ -27,7 +29,9 @@ import { P95_MIN_SAMPLES } from './lib/stats';
 const CASES: BenchCase[] = [
   coldCase,
   poolCase,
+  sessionCase,
   endToEndCase,
+  sessionEndToEndCase,
   idleCase,
   dispatchCase,
   throughputCase,
