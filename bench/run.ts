@@ -13,6 +13,7 @@ import { floodCase } from './cases/flood';
 import { grepCase } from './cases/grep';
 import { grepIncludeCase } from './cases/grep-include';
 import { idleCase } from './cases/idle';
+import { peerSandboxRuntimeCase } from './cases/peer-sandbox-runtime';
 import { poolCase } from './cases/pool';
 import { sessionCase } from './cases/session';
 import { sessionEndToEndCase } from './cases/session-e2e';
@@ -32,6 +33,7 @@ const CASES: BenchCase[] = [
   sessionCase,
   endToEndCase,
   sessionEndToEndCase,
+  peerSandboxRuntimeCase,
   idleCase,
   dispatchCase,
   throughputCase,
