@@ -17,6 +17,7 @@ import { peerSandboxRuntimeCase } from './cases/peer-sandbox-runtime';
 import { poolCase } from './cases/pool';
 import { sessionCase } from './cases/session';
 import { sessionEndToEndCase } from './cases/session-e2e';
+import { sessionsIdleCase } from './cases/sessions-idle';
 import { throughputCase } from './cases/throughput';
 import type { BenchCase } from './lib/bench-case';
 import { benchConfig } from './lib/config';
@@ -35,6 +36,7 @@ const CASES: BenchCase[] = [
   sessionEndToEndCase,
   peerSandboxRuntimeCase,
   idleCase,
+  sessionsIdleCase,
   dispatchCase,
   throughputCase,
   floodCase,

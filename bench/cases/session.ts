@@ -133,9 +133,10 @@ export const sessionCase: BenchCase = {
             [`${FOUR_1CPU}: median >= 500 calls/s`]: rate[FOUR_1CPU]!.median >= 500,
           },
           notes: [
-            "A session's limits are its calls' limits: file_read's 0.1 CPU (a 1 s CFS period with a 0.1 s quota) " +
-              'is shared by every call of the session, so a session sustains about 0.1 s / (container CPU per call) ' +
-              'calls/s. The 1 CPU row gives file_read 1 CPU (a catalog override) to show the machine without that quota.',
+            "A session's limits are its calls' limits: file_read's 0.1 CPU (a 10 ms quota per 100 ms CFS period in a " +
+              'session container) is shared by every call of the session, so one session sustains about ' +
+              '0.1 s / (container CPU per call) calls/s. The 1 CPU row gives file_read 1 CPU (a catalog override) ' +
+              'to show the machine without that quota.',
           ],
         },
       ];
