@@ -110,7 +110,7 @@ async function whatItLetsThrough(peer: SandboxRuntimePeer, ws: string): Promise<
       'in the caller’s own cgroups (no CPU, memory or pids limit of its own)':
         (await sh('cat /proc/self/cgroup')) === hostCgroup,
       'the caller’s own rlimits (ulimit -v -u -n, compared with an unwrapped shell)':
-        (await sh(RLIMITS)) === execSync(RLIMITS, { shell: '/bin/sh', encoding: 'utf8' }).trim(),
+        (await sh(RLIMITS)) === execSync(RLIMITS, { shell: '/bin/bash', encoding: 'utf8' }).trim(),
       'can write in its working directory': await ok(`echo x > ${path.join(ws, 'peer-write-probe')}`),
       'can write /tmp': await ok('echo x > /tmp/baaaht-peer-write-probe'),
       'network interfaces it sees': (await sh("awk 'NR > 2 { print $1 }' /proc/net/dev")).replace(/\s+/g, ' '),

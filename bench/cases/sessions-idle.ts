@@ -71,7 +71,6 @@ export const sessionsIdleCase: BenchCase = {
           values: {
             'worker peak RSS MB, 1 session open': mb(one.peakRss),
             [`worker peak RSS MB, ${SESSIONS + 1} sessions open`]: mb(all.peakRss),
-            'worker RSS per extra session, MB': +((all.peakRss - one.peakRss) / MiB / SESSIONS).toFixed(2),
             [`worker CPU %, ${SESSIONS + 1} sessions open`]: +(all.cpuShare * 100).toFixed(2),
             'session containers running (engine, by label)': ids.length,
             'session containers memory MB (cgroup usage, page cache included)': mb(sum((c) => c.memoryBytes())),

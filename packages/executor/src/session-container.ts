@@ -192,7 +192,9 @@ export class SessionContainer {
     });
     call.stdout.on('data', (chunk: Buffer) => spec.onOutput('stdout', chunk));
     call.stderr.on('data', (chunk: Buffer) => spec.onOutput('stderr', chunk));
-    const ended = new AbortController();
+    // Made only when a graceful stop has to wait for the call's end (an AbortSignal per call is measurable).
+    let ended: AbortController | undefined;
+    let exited = false;
     const context = { taskId: spec.taskId, tool: spec.tool, containerId: this.id };
     const exit = (async (): Promise<StepExit> => {
       let result: SandboxCallExit;
@@ -203,8 +205,8 @@ export class SessionContainer {
         if (lost instanceof ExecutorError) throw lost;
         return lost;
       } finally {
-        // With a reason: a bare abort() builds a DOMException with a stack trace, on every call.
-        ended.abort('call ended');
+        exited = true;
+        ended?.abort('call ended');
         await Promise.allSettled([finished(call.stdout), finished(call.stderr)]);
       }
       const exitCode = result.code ?? 128 + signalNumber(result.signal);
@@ -215,8 +217,10 @@ export class SessionContainer {
     const stop = async (mode: StopMode, graceMs: number): Promise<void> => {
       if (mode === 'force' || graceMs === 0) return call.cancel(true);
       call.cancel(false);
+      if (exited) return;
+      ended ??= new AbortController();
       await sleep(clock, graceMs, ended.signal);
-      if (!ended.signal.aborted) call.cancel(true);
+      if (!exited) call.cancel(true);
     };
     return { containerId: this.id, exit, stop };
   }
