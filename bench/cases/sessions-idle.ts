@@ -14,7 +14,7 @@ const TAG = 'sessions-idle';
 const MAX_IDLE_SECONDS = 30;
 
 /** The worker's running session containers, from the engine (labels: this worker's id, `session=1`). */
-function sessionContainers(): string[] {
+function sessionContainers(workerId: string): string[] {
   const out = execFileSync(
     'docker',
     [
@@ -22,7 +22,7 @@ function sessionContainers(): string[] {
       '-q',
       '--no-trunc',
       '--filter',
-      `label=${LABELS.workerId}=bench-${TAG}`,
+      `label=${LABELS.workerId}=${workerId}`,
       '--filter',
       `label=${LABELS.session}=1`,
     ],
@@ -60,7 +60,7 @@ export const sessionsIdleCase: BenchCase = {
       const one = await idleFor(pid, seconds);
       for (let i = 0; i < SESSIONS; i++) await submitAndWait(stack, ws, `idle-${i}`);
       const all = await idleFor(pid, seconds);
-      const ids = sessionContainers();
+      const ids = sessionContainers(stack.name);
       const cgroups = ids.map((id) => containerCgroup(id)).filter((c) => c !== undefined);
       const sum = (f: (c: NonNullable<(typeof cgroups)[number]>) => number): number =>
         cgroups.reduce((a, c) => a + f(c), 0);

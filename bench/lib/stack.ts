@@ -10,6 +10,8 @@ import { startBin, stopProcess, waitFor } from './processes';
 export interface Stack {
   client: ReturnType<typeof createHubClient>;
   worker: ChildProcess;
+  /** The worker's name, which is also its worker id (the `org.baaaht.worker-id` label of its containers). */
+  name: string;
   /** The worker's node process (bin/worker is a bash launcher that execs node). */
   workerPid: () => Promise<number>;
   /** The orchestrator's node process (bin/orchestrator execs node too). */
@@ -23,8 +25,10 @@ export async function startStack(ws: string, tag: string, workerArgs: readonly s
   const addr = `unix://${dir}/hub.sock`;
   const hub = startBin('orchestrator', ['serve', '--listen', addr, '--log-level', 'warn']);
   const images = Object.entries(offlineToolImages()).flatMap(([t, i]) => ['--tool-image', `${t}=${i}`]);
+  // Unique per bench process: a worker id is leased, and another bench on the host may hold `bench-<tag>`.
+  const name = `bench-${tag}-${process.pid}`;
   const worker = startBin('worker', [
-    ...['--orchestrator-addr', addr, '--name', `bench-${tag}`, '--workspace-root', ws],
+    ...['--orchestrator-addr', addr, '--name', name, '--workspace-root', ws],
     ...['--max-concurrent-tasks', '4', '--log-level', 'warn', '--pull-policy', 'never'],
     ...images,
     ...workerArgs,
@@ -56,6 +60,7 @@ export async function startStack(ws: string, tag: string, workerArgs: readonly s
   return {
     client,
     worker,
+    name,
     workerPid: nodePid(worker, 'worker process'),
     hubPid: nodePid(hub, 'orchestrator process'),
     close,
