@@ -13,7 +13,11 @@ import { floodCase } from './cases/flood';
 import { grepCase } from './cases/grep';
 import { grepIncludeCase } from './cases/grep-include';
 import { idleCase } from './cases/idle';
+import { peerSandboxRuntimeCase } from './cases/peer-sandbox-runtime';
 import { poolCase } from './cases/pool';
+import { sessionCase } from './cases/session';
+import { sessionEndToEndCase } from './cases/session-e2e';
+import { sessionsIdleCase } from './cases/sessions-idle';
 import { throughputCase } from './cases/throughput';
 import type { BenchCase } from './lib/bench-case';
 import { benchConfig } from './lib/config';
@@ -27,8 +31,12 @@ import { P95_MIN_SAMPLES } from './lib/stats';
 const CASES: BenchCase[] = [
   coldCase,
   poolCase,
+  sessionCase,
   endToEndCase,
+  sessionEndToEndCase,
+  peerSandboxRuntimeCase,
   idleCase,
+  sessionsIdleCase,
   dispatchCase,
   throughputCase,
   floodCase,

@@ -10,20 +10,28 @@ import { startBin, stopProcess, waitFor } from './processes';
 export interface Stack {
   client: ReturnType<typeof createHubClient>;
   worker: ChildProcess;
+  /** The worker's name, which is also its worker id (the `org.baaaht.worker-id` label of its containers). */
+  name: string;
   /** The worker's node process (bin/worker is a bash launcher that execs node). */
   workerPid: () => Promise<number>;
+  /** The orchestrator's node process (bin/orchestrator execs node too). */
+  hubPid: () => Promise<number>;
   close: () => Promise<void>;
 }
 
-export async function startStack(ws: string, tag: string): Promise<Stack> {
+/** @param workerArgs more `bin/worker` flags, e.g. `['--sessions']` */
+export async function startStack(ws: string, tag: string, workerArgs: readonly string[] = []): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `baaaht-bench-${tag}-`));
   const addr = `unix://${dir}/hub.sock`;
   const hub = startBin('orchestrator', ['serve', '--listen', addr, '--log-level', 'warn']);
   const images = Object.entries(offlineToolImages()).flatMap(([t, i]) => ['--tool-image', `${t}=${i}`]);
+  // Unique per bench process: a worker id is leased, and another bench on the host may hold `bench-<tag>`.
+  const name = `bench-${tag}-${process.pid}`;
   const worker = startBin('worker', [
-    ...['--orchestrator-addr', addr, '--name', `bench-${tag}`, '--workspace-root', ws],
+    ...['--orchestrator-addr', addr, '--name', name, '--workspace-root', ws],
     ...['--max-concurrent-tasks', '4', '--log-level', 'warn', '--pull-policy', 'never'],
     ...images,
+    ...workerArgs,
   ]);
   const client = createHubClient(addr);
   const close = async (): Promise<void> => {
@@ -44,10 +52,17 @@ export async function startStack(ws: string, tag: string): Promise<Stack> {
     await close();
     throw err;
   }
-  const workerPid = async (): Promise<number> => {
-    const pid = worker.pid!;
-    await waitFor('worker process', () => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node'));
+  const nodePid = (child: ChildProcess, what: string) => async (): Promise<number> => {
+    const pid = child.pid!;
+    await waitFor(what, () => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node'));
     return pid;
   };
-  return { client, worker, workerPid, close };
+  return {
+    client,
+    worker,
+    name,
+    workerPid: nodePid(worker, 'worker process'),
+    hubPid: nodePid(hub, 'orchestrator process'),
+    close,
+  };
 }

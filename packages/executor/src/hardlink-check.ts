@@ -4,13 +4,17 @@ import type { GuardRefusal } from './protected-paths';
 import { resolveInWorkspace } from './workspace-resolve';
 
 /** A declared target that exists inside the workspace, lstat'ed after resolving its symlinks there. */
-interface ResolvedTarget {
+export interface ResolvedTarget {
   /** `relative`, or `relative (resolved)` when a symlink led elsewhere in the workspace. */
   shown: string;
   st: fs.Stats;
 }
 
-function resolveTarget(root: string, relative: string): ResolvedTarget | undefined {
+/**
+ * Resolves and lstats a declared target once, for both checks below; undefined when it does not exist or
+ * resolves outside the workspace (there the tool's in-container guard judges it).
+ */
+export function resolveTarget(root: string, relative: string): ResolvedTarget | undefined {
   const resolved = resolveInWorkspace(root, relative);
   // Outside the workspace (an absolute symlink) it resolves in the container's own filesystem: the tool's guard judges it.
   if (!resolved.inside || !resolved.exists) return undefined;
@@ -27,8 +31,11 @@ function resolveTarget(root: string, relative: string): ResolvedTarget | undefin
  * the workspace, so reading returns that file and `tee` rewrites it. Checked on the host before the
  * container exists; the tool checks again on the descriptor it uses (see @baaaht/tool-specs).
  */
-export function checkHardlink(root: string, relative: string): GuardRefusal | undefined {
-  const target = resolveTarget(root, relative);
+export function checkHardlink(
+  root: string,
+  relative: string,
+  target = resolveTarget(root, relative),
+): GuardRefusal | undefined {
   if (target === undefined || !target.st.isFile() || target.st.nlink <= 1) return undefined;
   return {
     code: 'HARDLINK_REFUSED',
@@ -48,8 +55,11 @@ export interface TargetFailure {
  * write regular files only; opening a FIFO blocks until a writer appears and a device may never end,
  * so these fail here, at once, before any container. The tool's in-container guard checks again.
  */
-export function checkTargetType(root: string, relative: string): TargetFailure | undefined {
-  const target = resolveTarget(root, relative);
+export function checkTargetType(
+  root: string,
+  relative: string,
+  target = resolveTarget(root, relative),
+): TargetFailure | undefined {
   if (target === undefined || target.st.isFile()) return undefined;
   if (target.st.isDirectory()) return { code: 'IS_A_DIRECTORY', message: `${target.shown} is a directory, not a file` };
   const kind = target.st.isFIFO()

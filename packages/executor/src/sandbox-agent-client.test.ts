@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { SandboxAgentClient } from './sandbox-agent-client';
 import { FrameDecoder, encodeAgentFrame } from './sandbox-agent-protocol';
 import type { AgentFrame, DecodedHostFrame } from './sandbox-agent-protocol';
@@ -51,6 +51,32 @@ describe('SandboxAgentClient', () => {
     a.cancel(); // ended: nothing is sent
     await tick();
     expect(sent().filter((f) => f.type === 'cancel')).toEqual([]);
+  });
+
+  it('writes a call with a string or byte stdin (or none) as one chunk: RUN, STDIN frames, STDIN-EOF', async () => {
+    const writes: Buffer[] = [];
+    const output = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        writes.push(chunk);
+        done();
+      },
+    });
+    const client = new SandboxAgentClient({ input: new PassThrough(), output });
+    client.run({ argv: ['a'] });
+    client.run({ argv: ['b'], stdin: 'in' });
+    client.run({ argv: ['c'], stdin: Buffer.alloc(0) });
+    await tick();
+    expect(writes).toHaveLength(3);
+    const decoded = writes.map((w) =>
+      FrameDecoder.host()
+        .push(w)
+        .map((f) => f.type),
+    );
+    expect(decoded).toEqual([
+      ['run', 'stdin-eof'],
+      ['run', 'stdin', 'stdin-eof'],
+      ['run', 'stdin-eof'],
+    ]);
   });
 
   it('sends CANCEL with the grace period, or forced', async () => {

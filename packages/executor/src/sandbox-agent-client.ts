@@ -158,8 +158,17 @@ export class SandboxAgentClient {
       return call;
     }
     this.calls.set(callId, p);
-    this.write(frame);
-    this.feedStdin(p, request.stdin);
+    const stdin = request.stdin;
+    if (stdin instanceof Readable) {
+      this.write(frame);
+      this.feedStdin(p, stdin);
+    } else {
+      // The whole request in one write: one syscall, and one wake-up of the engine's stdio relay per call.
+      const data = stdin === undefined ? undefined : typeof stdin === 'string' ? Buffer.from(stdin) : stdin;
+      this.write(
+        Buffer.concat([frame, ...this.stdinFrames(callId, data), encodeHostFrame({ type: 'stdin-eof', callId })]),
+      );
+    }
     return call;
   }
 
@@ -200,21 +209,25 @@ export class SandboxAgentClient {
     return this.output.write(frame);
   }
 
-  private feedStdin(p: Pending, stdin: SandboxRunRequest['stdin']): void {
+  /** STDIN frames carrying `chunk` (none for an empty or absent one), at most {@link STDIN_CHUNK} bytes each. */
+  private stdinFrames(callId: number, chunk: Uint8Array | undefined): Buffer[] {
+    const frames: Buffer[] = [];
+    for (let at = 0; chunk !== undefined && at < chunk.length; at += STDIN_CHUNK)
+      frames.push(encodeHostFrame({ type: 'stdin', callId, data: chunk.subarray(at, at + STDIN_CHUNK) }));
+    return frames;
+  }
+
+  /** Streams a Readable stdin as STDIN frames (pausing it while the agent's stdin is full), then STDIN-EOF. */
+  private feedStdin(p: Pending, stdin: Readable): void {
     const callId = p.call.callId;
     const data = (chunk: Uint8Array): boolean => {
       let ok = true;
-      for (let at = 0; at < chunk.length; at += STDIN_CHUNK)
-        ok = this.write(encodeHostFrame({ type: 'stdin', callId, data: chunk.subarray(at, at + STDIN_CHUNK) }));
+      for (const f of this.stdinFrames(callId, chunk)) ok = this.write(f);
       return ok;
     };
     const eof = (): void => {
       if (this.calls.has(callId)) this.send({ type: 'stdin-eof', callId });
     };
-    if (!(stdin instanceof Readable)) {
-      if (stdin !== undefined && stdin.length > 0) data(typeof stdin === 'string' ? Buffer.from(stdin) : stdin);
-      return eof();
-    }
     const onData = (chunk: Buffer | string): void => {
       if (!this.calls.has(callId)) return p.detachStdin();
       if (!data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { ToolCommand, ToolContext, ToolSpec } from '@baaaht/tool-specs';
 import { EGRESS_PROXY_URL, NOBODY_USER, WORKSPACE_TARGET } from './container-config';
 import type { ContainerPlan } from './container-config';
@@ -10,6 +9,7 @@ import type { RequestedResources } from './policy-enforcer';
 import { errorOutcome, toolSpecOutcome } from './task-outcome';
 import type { Outcome } from './task-outcome';
 import type { TaskRequest } from './task-types';
+import { randomHex } from './random-hex';
 import { pinWorkspace } from './workspace-source';
 import type { PinnedWorkspace } from './workspace-source';
 
@@ -133,7 +133,7 @@ export function planTask(
   if (workspace !== undefined) {
     plan.workspaceSource = workspace.path;
     plan.pins = [{ target: WORKSPACE_TARGET, dev: workspace.dev, ino: workspace.ino }];
-    plan.gateNonce = randomBytes(12).toString('hex');
+    plan.gateNonce = randomHex(12);
   }
   return { plan: { spec, params, timeoutMs, sessionId, caps, plan, workspace } };
 }

@@ -146,4 +146,23 @@ describe('guardWorkspace', () => {
       plan: { allowHardlinks: true },
     });
   });
+
+  it('resolves each target once for its type and its link count (one lstat per component, one of the file)', () => {
+    fs.writeFileSync(path.join(tmp, 'outside'), 'x');
+    fs.linkSync(path.join(tmp, 'outside'), path.join(ws, 'src', 'linked'));
+    fs.writeFileSync(path.join(ws, 'src', 'solo'), 'x');
+    const read = fileRead as unknown as ToolSpec;
+    const ro = plan({ workspaceMode: 'readonly' });
+    const lstat = jest.spyOn(fs, 'lstatSync');
+    try {
+      expect(guardWorkspace(read, { path: 'src/solo' }, ro)).toEqual({ plan: ro });
+      expect(lstat).toHaveBeenCalledTimes(3);
+      lstat.mockClear();
+      expect(guardWorkspace(read, { path: 'src/linked' }, ro)).toMatchObject({ refusal: { code: 'HARDLINK_REFUSED' } });
+      expect(lstat).toHaveBeenCalledTimes(3);
+      expect(guardWorkspace(read, { path: 'src' }, ro)).toMatchObject({ failure: { code: 'IS_A_DIRECTORY' } });
+    } finally {
+      lstat.mockRestore();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { checkWorkspacePath } from '@baaaht/tool-specs';
 import type { ToolSpec } from '@baaaht/tool-specs';
 import type { ContainerPlan } from './container-config';
-import { checkHardlink, checkTargetType } from './hardlink-check';
+import { checkHardlink, checkTargetType, resolveTarget } from './hardlink-check';
 import type { TargetFailure } from './hardlink-check';
 import { checkProtectedWrite, resolveProtectedMounts } from './protected-paths';
 import type { GuardRefusal } from './protected-paths';
@@ -27,9 +27,11 @@ export function guardWorkspace(
     const protectedRefusal =
       target.access === 'write' ? checkProtectedWrite(root, checked.relative, plan.protectedPaths) : undefined;
     if (protectedRefusal !== undefined) return { refusal: protectedRefusal };
-    const failure = checkTargetType(root, checked.relative);
+    // Resolved once for both checks: the type and the link count are read from the same lstat.
+    const resolved = resolveTarget(root, checked.relative);
+    const failure = checkTargetType(root, checked.relative, resolved);
     if (failure !== undefined) return { failure };
-    const refusal = plan.allowHardlinks ? undefined : checkHardlink(root, checked.relative);
+    const refusal = plan.allowHardlinks ? undefined : checkHardlink(root, checked.relative, resolved);
     if (refusal !== undefined) return { refusal };
   }
   if (plan.workspaceMode !== 'readwrite' || plan.protectedPaths.length === 0) return { plan };

@@ -1,7 +1,7 @@
 import type { ContainerRequest } from './contract';
 import type { HostIdentity } from './identity';
 import type { Policy, QuotaPolicy, Violation } from './model';
-import { checkMounts, type RealPath } from './mount-rules';
+import { checkMounts, type AllowlistCompiler, type RealPath } from './mount-rules';
 import { imageMatches, parseImageReference } from './patterns';
 import { isOptInTool } from './opt-in-tools';
 
@@ -193,6 +193,7 @@ export function evaluateContainer(
   policy: Policy,
   identity: () => HostIdentity,
   realpath?: RealPath,
+  compile?: AllowlistCompiler,
 ): ContainerEvaluation {
   const v: Violation[] = [];
   const out: ContainerRequest = {
@@ -213,7 +214,7 @@ export function evaluateContainer(
   checkImage(req.image, policy, v);
   checkSecurity(req, policy, v, out);
   checkQuotas(req, policy, v, out);
-  const mounts = checkMounts(req.mounts, policy.mounts ?? {}, identity, realpath);
+  const mounts = checkMounts(req.mounts, policy.mounts ?? {}, identity, realpath, compile);
   v.push(...mounts.violations);
   out.mounts = mounts.mounts;
   out.protectedPaths = [...(policy.mounts?.protected_paths ?? req.protectedPaths ?? [])];

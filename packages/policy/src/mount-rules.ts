@@ -7,7 +7,7 @@ import { PathPattern } from './patterns';
 
 export type RealPath = (path: string) => string;
 
-interface CompiledEntry {
+export interface CompiledEntry {
   entry: MountAllowlistEntry;
   pattern: PathPattern;
   /** 3 user, 2 group, 1 everyone: the seed's resolution order, used only to break ties. */
@@ -51,6 +51,9 @@ export function compileAllowlist(
   }
   return out;
 }
+
+/** How `checkMounts` gets the compiled allowlist: {@link compileAllowlist}, or a cache of its results. */
+export type AllowlistCompiler = typeof compileAllowlist;
 
 const modeRank: Record<MountAccessMode, number> = { denied: 0, readonly: 1, readwrite: 2 };
 
@@ -128,6 +131,7 @@ export function checkMounts(
   policy: MountPolicy,
   identity: () => HostIdentity,
   realpath: RealPath = realpathSync.native,
+  compile: AllowlistCompiler = compileAllowlist,
 ): MountCheckResult {
   const violations: Violation[] = [];
   const out: ContainerMountRequest[] = [];
@@ -136,7 +140,7 @@ export function checkMounts(
     violations.push(hard('mounts.allow_bind_mounts', 'bind mounts are not allowed by this policy'));
   }
   const allowlist = policy.mount_allowlist ?? [];
-  const compiled = allowlist.length > 0 ? compileAllowlist(allowlist, identity(), realpath) : [];
+  const compiled = allowlist.length > 0 ? compile(allowlist, identity(), realpath) : [];
   for (const mount of mounts) {
     if (!isAbsolute(mount.source)) {
       violations.push(hard('mounts.source', `mount source must be an absolute path, got "${mount.source}"`));

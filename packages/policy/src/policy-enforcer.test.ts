@@ -418,3 +418,38 @@ describe('construction', () => {
     );
   });
 });
+
+describe('mount allowlist compilation', () => {
+  const policyOver = (roots: string[]): Policy => ({
+    mounts: { allow_bind_mounts: true, mount_allowlist: roots.map((path) => ({ path, mode: 'readwrite' as const })) },
+  });
+  const readAt = (source: string): ContainerRequest =>
+    containerRequest({ mounts: [{ source, target: '/workspace', mode: 'readonly' }] });
+
+  it('resolves the allowlist once per snapshot, and each mount source on every request', () => {
+    const resolved: string[] = [];
+    const realpath = (p: string): string => (resolved.push(p), realpathSync.native(p));
+    const e = enforcerFor(policyOver([join(root, 'ws'), join(root, 'other')]), { realpath });
+    e.enforce(readAt(join(root, 'ws/src')));
+    expect(resolved).toEqual([join(root, 'ws'), join(root, 'other'), join(root, 'ws/src')]);
+    resolved.length = 0;
+    e.enforce(readAt(join(root, 'ws/src')));
+    // The source is judged where it points now: a link out of the workspace is still denied.
+    expect(deniedRules(() => e.enforce(readAt(join(root, 'ws/link'))))).toContain('mounts.mount_allowlist');
+    expect(resolved).toEqual([join(root, 'ws/src'), join(root, 'ws/link')]);
+  });
+
+  it('sees an allowlist symlink re-pointed after the snapshot at the next snapshot (a reload)', () => {
+    mkdirSync(join(root, 'a'));
+    mkdirSync(join(root, 'b'));
+    symlinkSync(join(root, 'a'), join(root, 'allowed'));
+    const policy = policyOver([join(root, 'allowed')]);
+    const before = enforcerFor(policy);
+    expect(before.enforce(readAt(join(root, 'a'))).mounts[0]?.source).toBe(join(root, 'a'));
+    rmSync(join(root, 'allowed'));
+    symlinkSync(join(root, 'b'), join(root, 'allowed'));
+    const after = enforcerFor(policy);
+    expect(deniedRules(() => after.enforce(readAt(join(root, 'a'))))).toContain('mounts.mount_allowlist');
+    expect(after.enforce(readAt(join(root, 'b'))).mounts[0]?.source).toBe(join(root, 'b'));
+  });
+});

@@ -10,8 +10,9 @@ import type { Logger } from './logger';
 import { quietLogger } from './logger';
 import { optInGrant, type OptInGrant } from './opt-in-tools';
 import { mergePolicies, policyForTool } from './merge-policies';
-import type { Policy, PolicyMode, Violation } from './model';
-import type { RealPath } from './mount-rules';
+import type { MountAllowlistEntry, Policy, PolicyMode, Violation } from './model';
+import { compileAllowlist } from './mount-rules';
+import type { AllowlistCompiler, CompiledEntry, RealPath } from './mount-rules';
 
 export interface PolicyEnforcerOptions {
   /** Where every decision is written; an `AuditLog` is shared, a path or stream gets its own. @default none */
@@ -43,6 +44,22 @@ export class PolicyEnforcer {
   private readonly audit: AuditLog | undefined;
   private readonly logger: Logger;
   private identityCache: HostIdentity | undefined;
+  /**
+   * The mount allowlist compiled once per snapshot (its patterns, and each entry's literal prefix resolved
+   * through symlinks), not on every request: ~15 realpath calls per call otherwise. Safe because what it
+   * depends on is fixed for the snapshot's life: the (frozen) policy and the identity, which is cached the
+   * same way. Each mount source is still resolved on every request. A symlink inside an allowlist path that
+   * is re-pointed later is seen at the next snapshot (a reload, SIGHUP in the worker).
+   */
+  private readonly compiledAllowlists = new WeakMap<readonly MountAllowlistEntry[], CompiledEntry[]>();
+  private readonly compileAllowlist: AllowlistCompiler = (entries, identity, realpath) => {
+    let compiled = this.compiledAllowlists.get(entries);
+    if (compiled === undefined) {
+      compiled = compileAllowlist(entries, identity, realpath);
+      this.compiledAllowlists.set(entries, compiled);
+    }
+    return compiled;
+  };
 
   /** Throws `PolicyValidationError` for a policy built in code that the schema would reject: never enforce garbage. */
   constructor(policy: Policy, options: PolicyEnforcerOptions = {}) {
@@ -73,6 +90,7 @@ export class PolicyEnforcer {
       policyForTool(this.policy, request.tool),
       this.identity,
       this.options.realpath ?? realpathSync.native,
+      this.compileAllowlist,
     );
   }
 
