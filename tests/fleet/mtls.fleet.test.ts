@@ -117,7 +117,8 @@ describe('fleet over mutual TLS', () => {
         proc: rogue,
         code: 'UNTRUSTED_CERT',
         subject: 'CN=rogue',
-        reason: "client certificate CN=rogue is not signed by a CA in the orchestrator's --tls-ca (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
+        reason:
+          "client certificate CN=rogue is not signed by a CA in the orchestrator's --tls-ca (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
       },
       {
         proc: expired,

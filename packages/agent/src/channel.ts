@@ -16,7 +16,11 @@ export function readTlsMaterial(tls: AgentTlsOptions): { ca?: Buffer; cert?: Buf
   const key = material(tls.key, tls.keyFile);
   const cert = material(tls.cert, tls.certFile);
   if ((key === undefined) !== (cert === undefined)) throw new TypeError('tls: cert and key must be given together');
-  return { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) };
+  return {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+  };
 }
 
 /** Channel credentials for the options: insecure for Unix sockets and plain TCP, else (m)TLS. */

@@ -33,7 +33,12 @@ export function firstFrame(buf: Buffer): { type: number; payload: Buffer } | und
 }
 
 /** One TLS connection with the worker's material; never throws. */
-export function probeTls(host: string, port: number, options: AgentTlsOptions, timeoutMs: number): Promise<TlsProbeOutcome> {
+export function probeTls(
+  host: string,
+  port: number,
+  options: AgentTlsOptions,
+  timeoutMs: number,
+): Promise<TlsProbeOutcome> {
   return new Promise((resolve) => {
     let material;
     try {

@@ -7,7 +7,8 @@
  */
 
 /** Why a client certificate was refused; stable, logged as `code`. */
-export type ClientCertRefusalCode = 'NO_CLIENT_CERT' | 'UNTRUSTED_CERT' | 'CERT_EXPIRED' | 'CERT_NOT_YET_VALID' | 'CERT_REFUSED';
+export type ClientCertRefusalCode =
+  'NO_CLIENT_CERT' | 'UNTRUSTED_CERT' | 'CERT_EXPIRED' | 'CERT_NOT_YET_VALID' | 'CERT_REFUSED';
 
 export type ClientCertVerdict =
   | { accepted: true; subject: string }

@@ -50,7 +50,12 @@ function tlsMaterial(tls: HubTlsOptions): { cert: Buffer; key: Buffer; ca?: Buff
   const key = material(tls.key, tls.keyFile);
   if (!cert || !key) throw new TypeError('tls: cert and key are required');
   const ca = material(tls.ca, tls.caFile);
-  return { cert, key, ...(ca !== undefined ? { ca } : {}), requireClientCert: tls.requireClientCert ?? ca !== undefined };
+  return {
+    cert,
+    key,
+    ...(ca !== undefined ? { ca } : {}),
+    requireClientCert: tls.requireClientCert ?? ca !== undefined,
+  };
 }
 
 /**
@@ -284,7 +289,8 @@ export class Hub {
     if (this.currentState === 'closed' || this.currentState === 'closing') return;
     this.currentState = 'closing';
     this.core.close();
-    await this.tlsListener?.close();
+    // Stop taking connections now; the accepted ones close as the gRPC server shuts them down below.
+    const listenerClosed = this.tlsListener?.close();
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {
@@ -298,6 +304,7 @@ export class Hub {
         });
       });
     }
+    await listenerClosed;
     if (this.socket) removePublishedSocket(this.socket);
     this.store.close();
     this.currentState = 'closed';

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { clientCertVerdict, goawayFrame } from './client-cert-verdict';
@@ -24,8 +25,9 @@ export interface TlsListenerOptions {
 
 /**
  * - `listening`: accepting TCP connections and running TLS handshakes;
- * - `closing`: no new connections; refused ones still linger until their timer;
- * - `closed`: the port is released.
+ * - `closing`: no new connections, handshakes and refused connections cut; waiting for the accepted
+ *   connections (grpc-js's to end) to close;
+ * - `closed`: the port is released and no connection is left.
  */
 export type TlsListenerState = 'listening' | 'closing' | 'closed';
 
@@ -37,7 +39,9 @@ export type TlsListenerState = 'listening' | 'closing' | 'closed';
  */
 export class TlsListener {
   private currentState: TlsListenerState = 'listening';
-  private readonly lingering = new Set<TLSSocket>();
+  /** Connections not handed to `accept`: in their handshake, or refused and lingering. */
+  private readonly unaccepted = new Set<Socket>();
+  private closed: Promise<void> | undefined;
 
   private constructor(
     private readonly server: tls.Server,
@@ -56,8 +60,11 @@ export class TlsListener {
       minVersion: 'TLSv1.2',
     });
     const listener = new TlsListener(server, options);
+    server.on('connection', (raw: Socket) => listener.track(raw));
     server.on('secureConnection', (socket: TLSSocket) => listener.secured(socket));
-    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => listener.handshakeFailed(err, socket));
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) =>
+      listener.handshakeFailed(err, socket),
+    );
     const host = options.host.replace(/^\[|\]$/g, '');
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
@@ -85,13 +92,34 @@ export class TlsListener {
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 
-  /** Stops accepting; resolves once the port is released (established connections belong to grpc-js). */
-  async close(): Promise<void> {
-    if (this.currentState !== 'listening') return;
+  /**
+   * Stops accepting and cuts connections that were not accepted; resolves once every connection is
+   * closed. Accepted ones belong to grpc-js: start this, shut the gRPC server down, then await it.
+   */
+  close(): Promise<void> {
+    if (this.closed !== undefined) return this.closed;
     this.currentState = 'closing';
-    for (const socket of this.lingering) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.currentState = 'closed';
+    this.closed = new Promise<void>((resolve) =>
+      this.server.close(() => {
+        this.currentState = 'closed';
+        resolve();
+      }),
+    );
+    for (const socket of this.unaccepted) socket.destroy();
+    return this.closed;
+  }
+
+  private track(raw: Socket): void {
+    this.unaccepted.add(raw);
+    raw.once('close', () => this.unaccepted.delete(raw));
+  }
+
+  /** The raw TCP socket under a TLS one leaves `unaccepted`: grpc-js owns the connection now. */
+  private hand(socket: TLSSocket): void {
+    const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+    if (raw !== undefined) this.unaccepted.delete(raw);
+    this.unaccepted.delete(socket);
+    this.options.accept(socket);
   }
 
   private secured(socket: TLSSocket): void {
@@ -99,13 +127,13 @@ export class TlsListener {
       socket.destroy();
       return;
     }
-    if (!this.options.requireClientCert) return this.options.accept(socket);
+    if (!this.options.requireClientCert) return this.hand(socket);
     const verdict = clientCertVerdict({
       authorized: socket.authorized,
       authorizationError: socket.authorizationError,
       peerCertificate: socket.getPeerCertificate(),
     });
-    if (verdict.accepted) return this.options.accept(socket);
+    if (verdict.accepted) return this.hand(socket);
     this.options.logger.warn(`refused a TLS client: ${verdict.reason}`, {
       component: 'hub',
       peer: peerOf(socket),
@@ -117,14 +145,10 @@ export class TlsListener {
 
   /** Sends the reason as an HTTP/2 GOAWAY, reads and drops what the client sends, closes. */
   private refuse(socket: TLSSocket, reason: string): void {
-    this.lingering.add(socket);
     const timer = setTimeout(() => socket.destroy(), this.options.refusalLingerMs ?? 2000);
     timer.unref();
     socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      this.lingering.delete(socket);
-    });
+    socket.on('close', () => clearTimeout(timer));
     // Reading keeps the kernel from answering unread data with a reset that would drop our frame.
     socket.resume();
     socket.end(goawayFrame(`orchestrator refused the client certificate: ${reason}`));

@@ -38,3 +38,5 @@ export type { FixtureProcess } from './fixture-process';
 export { workerFixturePath } from './worker-fixture-path';
 export { ManualClock } from './manual-clock';
 export type { TestClock } from './manual-clock';
+export { TestCa } from './test-ca';
+export type { CertFiles, LeafOptions } from './test-ca';

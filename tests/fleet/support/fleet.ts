@@ -9,14 +9,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
-import { createTempWorkspace } from '@baaaht/test-utils';
-import type { TempWorkspace } from '@baaaht/test-utils';
+import { TestCa, createTempWorkspace, runScopedName } from '@baaaht/test-utils';
+import type { CertFiles, TempWorkspace } from '@baaaht/test-utils';
 import { OWNER, TOOL_IMAGES } from '../../fault/support/cluster';
-import { REPO_ROOT, cleanEnv, startCli, startNodeScript, tempDir, tempSocketPath } from '../../fault/support/processes';
+import {
+  REPO_ROOT,
+  cleanEnv,
+  killAllChildren,
+  startCli,
+  startNodeScript,
+  stopGracefully,
+  tempDir,
+  tempSocketPath,
+} from '../../fault/support/processes';
 import type { CliProcess } from '../../fault/support/processes';
-import { TestCa } from './test-pki';
-import type { CertFiles } from './test-pki';
-import type { FleetTopology } from './topology';
+import { FleetTopology } from './topology';
 
 export const HUB_PORT = 7443;
 /** The name in the hub's certificate; workers dial its address and check this name (`--tls-server-name`). */
@@ -72,7 +79,11 @@ export interface FleetHub {
 }
 
 /** `orchestrator serve` on the hub host's address, mutual TLS against the fleet CA, a short keepalive. */
-export async function startFleetHub(topology: FleetTopology, pki: FleetPki, options: FleetHubOptions = {}): Promise<FleetHub> {
+export async function startFleetHub(
+  topology: FleetTopology,
+  pki: FleetPki,
+  options: FleetHubOptions = {},
+): Promise<FleetHub> {
   const addr = `${topology.host('hub').address}:${HUB_PORT}`;
   // prettier-ignore
   const args = ['serve', '--listen', addr, '--tls-cert', pki.hub.cert, '--tls-key', pki.hub.key, '--tls-ca', pki.ca.cert,
@@ -94,9 +105,14 @@ export async function startRelay(topology: FleetTopology, pki: FleetPki): Promis
   const socket = tempSocketPath('relay');
   const entry = path.join(REPO_ROOT, 'tests/fleet/support/tls-relay.ts');
   const target = `${topology.host('hub').address}:${HUB_PORT}`;
-  const proc = startNodeScript('tls-relay', entry, [socket, target, pki.ca.cert, pki.operator.cert, pki.operator.key, HUB_NAME], {
-    netns: topology.host('ops').netns,
-  });
+  const proc = startNodeScript(
+    'tls-relay',
+    entry,
+    [socket, target, pki.ca.cert, pki.operator.cert, pki.operator.key, HUB_NAME],
+    {
+      netns: topology.host('ops').netns,
+    },
+  );
   await proc.waitFor(/relay ready/, 60_000);
   const addr = `unix://${socket}`;
   return { proc, addr, client: () => createHubClient(addr, { rpcTimeoutMs: 10_000 }) };
@@ -159,4 +175,79 @@ export function execWorkspace(): { workspace: TempWorkspace; policyFile: string 
     ].join('\n'),
   );
   return { workspace, policyFile };
+}
+
+export interface FleetWorkerSpec {
+  role: string;
+  slots: number;
+  labels: Record<string, string>;
+}
+
+export interface RunningWorker {
+  role: string;
+  name: string;
+  proc: CliProcess;
+}
+
+/** A whole fleet: topology (hub, ops and the workers' hosts), certificates, hub, relay, workers. */
+export interface Fleet {
+  topology: FleetTopology;
+  pki: FleetPki;
+  hub: FleetHub;
+  relay: FleetRelay;
+  workers: Map<string, RunningWorker>;
+  worker(role: string): RunningWorker;
+  workspaceDir: string;
+  policyFile: string;
+  /** Starts (again) the worker of a role under its name. */
+  startWorker(spec: FleetWorkerSpec): Promise<RunningWorker>;
+}
+
+export async function startFleet(
+  tag: string,
+  specs: readonly FleetWorkerSpec[],
+  hubOptions: FleetHubOptions = {},
+): Promise<Fleet> {
+  const topology = FleetTopology.create({ tag, roles: ['hub', 'ops', ...specs.map((s) => s.role)] });
+  const pki = createFleetPki(topology);
+  const { workspace, policyFile } = execWorkspace();
+  const hub = await startFleetHub(topology, pki, hubOptions);
+  const workers = new Map<string, RunningWorker>();
+  const startWorker = async (spec: FleetWorkerSpec): Promise<RunningWorker> => {
+    const name = runScopedName(`fleet-${tag}-${spec.role}`);
+    const proc = await startFleetWorker(topology, pki, { ...spec, name, hubAddr: hub.addr, policyFile });
+    const running = { role: spec.role, name, proc };
+    workers.set(spec.role, running);
+    return running;
+  };
+  const [relay] = await Promise.all([startRelay(topology, pki), ...specs.map(startWorker)]);
+  return {
+    topology,
+    pki,
+    hub,
+    relay,
+    workers,
+    worker(role) {
+      const w = workers.get(role);
+      if (w === undefined) throw new Error(`no worker ${role}`);
+      return w;
+    },
+    workspaceDir: workspace.dir,
+    policyFile,
+    startWorker,
+  };
+}
+
+/**
+ * The end of a fleet file: workers drained (SIGTERM, so nothing of theirs is left), everything else
+ * killed, the topology removed. Returns the topology's problems (expected empty).
+ */
+export async function stopFleet(fleet: Fleet | undefined): Promise<string[]> {
+  if (fleet === undefined) {
+    await killAllChildren();
+    return [];
+  }
+  await Promise.all([...fleet.workers.values()].map((w) => stopGracefully(w.proc)));
+  await killAllChildren();
+  return fleet.topology.dispose();
 }

@@ -129,7 +129,11 @@ export class FleetTopology {
     assertFleetCapable();
     const env = options.env ?? process.env;
     const prefix = fleetPrefix(options.prefix ?? (env[PREFIX_ENV] || undefined));
-    const clashes = prefixClashes(prefix, ip(['-o', '-4', 'addr', 'show']), ip(['-4', 'route', 'show', 'table', 'all']));
+    const clashes = prefixClashes(
+      prefix,
+      ip(['-o', '-4', 'addr', 'show']),
+      ip(['-4', 'route', 'show', 'table', 'all']),
+    );
     if (clashes.length > 0)
       throw new Error(
         `refusing to start: the fleet prefix ${prefix.text} overlaps this machine's ${clashes.join('; ')}; ` +

@@ -46,7 +46,8 @@ export const serveCommand: CommandSpec = {
     'keepalive-interval': {
       type: 'string',
       valueName: 'DURATION',
-      description: 'HTTP/2 ping interval towards workers (default 20s): a worker behind a dead link counts as gone after this plus --keepalive-timeout, then its lease runs',
+      description:
+        'HTTP/2 ping interval towards workers (default 20s): a worker behind a dead link counts as gone after this plus --keepalive-timeout, then its lease runs',
     },
     'keepalive-timeout': {
       type: 'string',

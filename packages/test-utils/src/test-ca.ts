@@ -1,7 +1,7 @@
 /**
- * Certificates for the fleet, made by the openssl CLI: a test CA, server and client certificates it
- * signs (EC P-256, a day long), one it signs that expired in 2020, and a second CA nobody trusts.
- * `openssl ca` signs every leaf, because only it can set an arbitrary validity window.
+ * Certificates for TLS tests, made by the openssl CLI: a test CA and the server and client certificates
+ * it signs (EC P-256, a day long, or expired: valid only in January 2020). `openssl ca` signs every leaf,
+ * because only it can set an arbitrary validity window. Needs `openssl` on the PATH.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +28,7 @@ function openssl(args: readonly string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: 'pipe' });
 }
 
+/** A CA in a directory of its own (`parent/name/`): its certificate, key and `openssl ca` database. */
 export class TestCa {
   readonly cert: string;
   private readonly key: string;
