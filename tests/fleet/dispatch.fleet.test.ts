@@ -10,7 +10,7 @@ import { expectNoRunContainers, workerContainers } from '../fault/support/cluste
 import { notCompleted, waitResult } from '../fault/support/hub-checks';
 import { removeTempDirs, waitUntil } from '../fault/support/processes';
 import { startFleet, stopFleet } from './support/fleet';
-import type { Fleet } from './support/fleet';
+import type { Fleet, RunningWorker } from './support/fleet';
 
 jest.setTimeout(180_000);
 
@@ -99,19 +99,19 @@ describe('placement across hosts', () => {
     for (const t of placed.slice(0, 4)) expect([t.id, t.agentName]).toEqual([t.id, w1]);
     for (const t of placed.slice(4)) expect([t.id, zoneBWorkers.includes(t.agentName)]).toEqual([t.id, true]);
     // Each worker's own log agrees: it ran exactly the tasks the hub says it did.
-    for (const w of fleet.workers.values()) {
-      const ran = w.proc
+    const ran = (w: RunningWorker): string[] =>
+      w.proc
         .logs()
         .filter((l) => l.msg === 'task completed' && typeof l['taskId'] === 'string' && /^route-/.test(l['taskId']))
         .map((l) => l['taskId'] as string)
         .sort();
-      expect([w.role, ran]).toEqual([
-        w.role,
-        placed
-          .filter((t) => t.agentName === w.name)
-          .map((t) => t.id)
-          .sort(),
-      ]);
+    await waitUntil(
+      'every worker logged its tasks',
+      () => [...fleet.workers.values()].reduce((n, w) => n + ran(w).length, 0) >= 8,
+    );
+    for (const w of fleet.workers.values()) {
+      const placedHere = placed.filter((t) => t.agentName === w.name).map((t) => t.id);
+      expect([w.role, ran(w)]).toEqual([w.role, placedHere.sort()]);
     }
 
     const [stuck] = await statuses([nowhere as string]);

@@ -7,7 +7,7 @@
 import { runScopedName } from '@baaaht/test-utils';
 import { expectNoRunContainers, workerContainers } from '../fault/support/cluster';
 import { notCompleted } from '../fault/support/hub-checks';
-import { killAllChildren, removeTempDirs, runCli, stopGracefully } from '../fault/support/processes';
+import { killAllChildren, removeTempDirs, runCli, stopGracefully, waitUntil } from '../fault/support/processes';
 import type { CliProcess } from '../fault/support/processes';
 import { HUB_NAME, createFleetPki, execWorkspace, startFleetHub, startFleetWorker, startRelay } from './support/fleet';
 import type { FleetHub, FleetPki, FleetRelay } from './support/fleet';
@@ -133,6 +133,10 @@ describe('fleet over mutual TLS', () => {
         reason: 'the client sent no certificate (mutual TLS: a worker needs --tls-cert and --tls-key)',
       },
     ];
+    // The hub logs before it answers, but its log reaches us through another pipe: wait for all three.
+    await waitUntil('the hub logged three refusals', () =>
+      cases.every((c) => logged(hub.proc, /^refused a TLS client: /).some((l) => l['code'] === c.code)),
+    );
     const refusals = logged(hub.proc, /^refused a TLS client: /);
     for (const c of cases) {
       // The worker: one clear line per attempt, with what the hub told it.
