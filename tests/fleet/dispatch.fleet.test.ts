@@ -6,10 +6,9 @@
  */
 import { TaskState } from '@baaaht/proto';
 import type { Task, TaskFinished } from '@baaaht/proto';
-import { expectNoRunContainers, workerContainers } from '../fault/support/cluster';
 import { notCompleted, waitResult } from '../fault/support/hub-checks';
-import { removeTempDirs, waitUntil } from '../fault/support/processes';
-import { startFleet, stopFleet } from './support/fleet';
+import { waitUntil } from '../fault/support/processes';
+import { startFleet, stopFleet, submitExec, taskStatuses } from './support/fleet';
 import type { Fleet, RunningWorker } from './support/fleet';
 
 jest.setTimeout(180_000);
@@ -24,45 +23,20 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(async () => {
-  const names = fleet ? [...fleet.workers.values()].map((w) => w.name) : [];
-  const problems = await stopFleet(fleet);
-  removeTempDirs();
-  expect(problems).toEqual([]);
-  for (const name of names) expect([name, workerContainers(name)]).toEqual([name, []]);
-  await expectNoRunContainers();
-});
+afterAll(() => stopFleet(fleet));
 
 /** Submits `exec` tasks through the operator's relay; returns their ids. */
+/** `n` exec tasks `<prefix>-<pid>-<i>` running `command` (`$ID`: the task id) for workers matching `selector`. */
 async function submit(prefix: string, n: number, command: string, selector: Record<string, string>): Promise<string[]> {
-  const client = fleet.relay.client();
-  try {
-    const ids: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const taskId = `${prefix}-${process.pid}-${i}`;
-      await client.submit({
-        taskId,
-        tool: 'exec',
-        params: { command: command.replace('$ID', taskId) },
-        mountSource: fleet.workspaceDir,
-        selector,
-      });
-      ids.push(taskId);
-    }
-    return ids;
-  } finally {
-    client.close();
-  }
+  const ids = Array.from({ length: n }, (_, i) => `${prefix}-${process.pid}-${i}`);
+  await submitExec(
+    fleet,
+    ids.map((taskId) => ({ taskId, command: command.replace('$ID', taskId), selector })),
+  );
+  return ids;
 }
 
-async function statuses(ids: readonly string[]): Promise<Task[]> {
-  const client = fleet.relay.client();
-  try {
-    return await Promise.all(ids.map((id) => client.status(id)));
-  } finally {
-    client.close();
-  }
-}
+const statuses = (ids: readonly string[]): Promise<Task[]> => taskStatuses(fleet, ids);
 
 async function results(ids: readonly string[]): Promise<TaskFinished[]> {
   return Promise.all(ids.map((id) => waitResult(fleet.relay.addr, id)));

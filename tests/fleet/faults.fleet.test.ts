@@ -8,11 +8,11 @@
  */
 import { TaskState } from '@baaaht/proto';
 import type { Task, TaskFinished } from '@baaaht/proto';
-import { expectNoRunContainers, workerContainers } from '../fault/support/cluster';
+import { workerContainers } from '../fault/support/cluster';
 import { notCompleted, readStore, waitResult, watchAll } from '../fault/support/hub-checks';
-import { removeTempDirs, tempDir, waitUntil } from '../fault/support/processes';
+import { tempDir, waitUntil } from '../fault/support/processes';
 import type { CliProcess, LogLine } from '../fault/support/processes';
-import { startFleet, startFleetHub, stopFleet } from './support/fleet';
+import { startFleet, startFleetHub, stopFleet, submitExec, taskStatuses } from './support/fleet';
 import type { Fleet } from './support/fleet';
 
 jest.setTimeout(240_000);
@@ -31,46 +31,21 @@ beforeAll(async () => {
       { role: 'w2', slots: 1, labels: { host: 'w2' } },
       { role: 'w3', slots: 1, labels: { host: 'w3' } },
     ],
-    { dataDir, lease: '2s' },
+    { hub: { dataDir, lease: '2s' } },
   );
 });
 
-afterAll(async () => {
-  const names = fleet ? [...fleet.workers.values()].map((w) => w.name) : [];
-  const problems = await stopFleet(fleet);
-  removeTempDirs();
-  expect(problems).toEqual([]);
-  for (const name of names) expect([name, workerContainers(name)]).toEqual([name, []]);
-  await expectNoRunContainers();
-});
+afterAll(() => stopFleet(fleet));
 
-async function submit(
-  ids: readonly string[],
-  selector: (i: number) => Record<string, string> = () => ({}),
-): Promise<void> {
-  const client = fleet.relay.client();
-  try {
-    for (const [i, taskId] of ids.entries())
-      await client.submit({
-        taskId,
-        tool: 'exec',
-        params: { command: `sleep ${HOLD_S}; echo ${taskId}` },
-        mountSource: fleet.workspaceDir,
-        selector: selector(i),
-      });
-  } finally {
-    client.close();
-  }
+/** Exec tasks that hold their container `HOLD_S` seconds, then print their id. */
+function submit(ids: readonly string[], selector: (i: number) => Record<string, string> = () => ({})): Promise<void> {
+  return submitExec(
+    fleet,
+    ids.map((taskId, i) => ({ taskId, command: `sleep ${HOLD_S}; echo ${taskId}`, selector: selector(i) })),
+  );
 }
 
-async function statuses(ids: readonly string[]): Promise<Task[]> {
-  const client = fleet.relay.client();
-  try {
-    return await Promise.all(ids.map((id) => client.status(id)));
-  } finally {
-    client.close();
-  }
-}
+const statuses = (ids: readonly string[]): Promise<Task[]> => taskStatuses(fleet, ids);
 
 function logs(proc: CliProcess, msg: string, taskId?: string): LogLine[] {
   return proc.logs().filter((l) => l.msg === msg && (taskId === undefined || l['taskId'] === taskId));

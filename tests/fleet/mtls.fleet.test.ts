@@ -5,24 +5,15 @@
  * The operator's CLI reaches the same hub from its own host with its own certificate.
  */
 import { runScopedName } from '@baaaht/test-utils';
-import { expectNoRunContainers, workerContainers } from '../fault/support/cluster';
 import { notCompleted } from '../fault/support/hub-checks';
-import { killAllChildren, removeTempDirs, runCli, stopGracefully, waitUntil } from '../fault/support/processes';
+import { runCli, waitUntil } from '../fault/support/processes';
 import type { CliProcess } from '../fault/support/processes';
-import { HUB_NAME, createFleetPki, execWorkspace, startFleetHub, startFleetWorker, startRelay } from './support/fleet';
-import type { FleetHub, FleetPki, FleetRelay } from './support/fleet';
-import { FleetTopology } from './support/topology';
+import { HUB_NAME, startFleet, startFleetWorker, stopFleet } from './support/fleet';
+import type { Fleet } from './support/fleet';
 
 jest.setTimeout(180_000);
 
-let topology: FleetTopology;
-let pki: FleetPki;
-let hub: FleetHub;
-let relay: FleetRelay;
-let member: CliProcess;
-let policyFile: string;
-let workspaceDir: string;
-const memberName = runScopedName('fleet-mtls-w1');
+let fleet: Fleet;
 const intruders = {
   rogue: runScopedName('fleet-mtls-rogue'),
   expired: runScopedName('fleet-mtls-expired'),
@@ -30,33 +21,11 @@ const intruders = {
 };
 
 beforeAll(async () => {
-  topology = FleetTopology.create({ tag: 'mtls', roles: ['hub', 'ops', 'w1', 'x'] });
-  pki = createFleetPki(topology);
-  const exec = execWorkspace();
-  policyFile = exec.policyFile;
-  workspaceDir = exec.workspace.dir;
-  hub = await startFleetHub(topology, pki);
-  [relay, member] = await Promise.all([
-    startRelay(topology, pki),
-    startFleetWorker(topology, pki, {
-      role: 'w1',
-      name: memberName,
-      hubAddr: hub.addr,
-      policyFile,
-      labels: { zone: 'a' },
-    }),
-  ]);
+  // Host `x` runs the refused workers.
+  fleet = await startFleet('mtls', [{ role: 'w1', slots: 2, labels: { zone: 'a' } }], { extraHosts: ['x'] });
 });
 
-afterAll(async () => {
-  if (member !== undefined) await stopGracefully(member);
-  await killAllChildren();
-  const problems = topology?.dispose() ?? [];
-  removeTempDirs();
-  expect(problems).toEqual([]);
-  expect(workerContainers(memberName)).toEqual([]);
-  await expectNoRunContainers();
-});
+afterAll(() => stopFleet(fleet));
 
 /** The JSON log lines of `proc` with this message. */
 function logged(proc: CliProcess, msg: string | RegExp): Record<string, unknown>[] {
@@ -66,28 +35,30 @@ function logged(proc: CliProcess, msg: string | RegExp): Record<string, unknown>
 describe('fleet over mutual TLS', () => {
   it('hosts reach each other only inside the prefix: no default route anywhere', () => {
     for (const role of ['hub', 'ops', 'w1', 'x'])
-      expect(topology.routes(role)).toEqual([
-        `${topology.prefix.text} dev eth0 proto kernel scope link src ${topology.host(role).address}`,
+      expect(fleet.topology.routes(role)).toEqual([
+        `${fleet.topology.prefix.text} dev eth0 proto kernel scope link src ${fleet.topology.host(role).address}`,
       ]);
   });
 
   it('a worker with a certificate of the fleet CA registers from its host and runs a task', async () => {
-    expect(logged(member, 'registered with orchestrator')[0]).toMatchObject({ orchestratorAddr: hub.addr });
-    const client = relay.client();
+    expect(logged(fleet.worker('w1').proc, 'registered with orchestrator')[0]).toMatchObject({
+      orchestratorAddr: fleet.hub.addr,
+    });
+    const client = fleet.relay.client();
     try {
       const workers = await client.workers();
       expect(workers.map((w) => [w.name, w.connected, w.metadata?.labels])).toEqual([
-        [memberName, true, { zone: 'a' }],
+        [fleet.worker('w1').name, true, { zone: 'a' }],
       ]);
       const { taskId } = await client.submit({
         tool: 'exec',
         params: { command: 'cat note.txt' },
-        mountSource: workspaceDir,
+        mountSource: fleet.workspaceDir,
       });
       const finished = await client.wait(taskId);
       expect(notCompleted([finished])).toEqual([]);
       expect(finished.stdout.toString()).toBe('fleet\n');
-      expect((await client.status(taskId)).agentName).toBe(memberName);
+      expect((await client.status(taskId)).agentName).toBe(fleet.worker('w1').name);
     } finally {
       client.close();
     }
@@ -95,23 +66,23 @@ describe('fleet over mutual TLS', () => {
 
   it("the operator's CLI reaches the hub from its own host with --tls-ca/--tls-cert/--tls-key", async () => {
     // prettier-ignore
-    const r = await runCli('orchestrator', ['workers', '--json', '--addr', hub.addr, '--tls-ca', pki.ca.cert,
-      '--tls-cert', pki.operator.cert, '--tls-key', pki.operator.key, '--tls-server-name', HUB_NAME],
-      { netns: topology.host('ops').netns });
+    const r = await runCli('orchestrator', ['workers', '--json', '--addr', fleet.hub.addr, '--tls-ca', fleet.pki.ca.cert,
+      '--tls-cert', fleet.pki.operator.cert, '--tls-key', fleet.pki.operator.key, '--tls-server-name', HUB_NAME],
+      { netns: fleet.topology.host('ops').netns });
     expect([r.code, r.stderr]).toEqual([0, '']);
     const listed = JSON.parse(r.stdout) as { name: string; labels: Record<string, string>; slots: number }[];
-    expect(listed.map((w) => [w.name, w.labels, w.slots])).toEqual([[memberName, { zone: 'a' }, 2]]);
+    expect(listed.map((w) => [w.name, w.labels, w.slots])).toEqual([[fleet.worker('w1').name, { zone: 'a' }, 2]]);
   });
 
   it('a certificate of another CA, an expired one, or none is refused, and both sides say why', async () => {
     const ready = /"msg":"connection attempt failed"/;
-    const common = { hubAddr: hub.addr, policyFile, role: 'x', ready };
+    const common = { hubAddr: fleet.hub.addr, policyFile: fleet.policyFile, role: 'x', ready };
     const [rogue, expired, none] = await Promise.all([
-      startFleetWorker(topology, pki, { ...common, name: intruders.rogue, cert: pki.rogue }),
-      startFleetWorker(topology, pki, { ...common, name: intruders.expired, cert: pki.expired }),
-      startFleetWorker(topology, pki, { ...common, name: intruders.none, cert: null }),
+      startFleetWorker(fleet.topology, fleet.pki, { ...common, name: intruders.rogue, cert: fleet.pki.rogue }),
+      startFleetWorker(fleet.topology, fleet.pki, { ...common, name: intruders.expired, cert: fleet.pki.expired }),
+      startFleetWorker(fleet.topology, fleet.pki, { ...common, name: intruders.none, cert: null }),
     ]);
-    const hubSays = `${topology.host('hub').address}:7443 closed the connection after the TLS handshake: orchestrator refused the client certificate: `;
+    const hubSays = `${fleet.topology.host('hub').address}:7443 closed the connection after the TLS handshake: orchestrator refused the client certificate: `;
     const cases = [
       {
         proc: rogue,
@@ -135,14 +106,14 @@ describe('fleet over mutual TLS', () => {
     ];
     // The hub logs before it answers, but its log reaches us through another pipe: wait for all three.
     await waitUntil('the hub logged three refusals', () =>
-      cases.every((c) => logged(hub.proc, /^refused a TLS client: /).some((l) => l['code'] === c.code)),
+      cases.every((c) => logged(fleet.hub.proc, /^refused a TLS client: /).some((l) => l['code'] === c.code)),
     );
-    const refusals = logged(hub.proc, /^refused a TLS client: /);
+    const refusals = logged(fleet.hub.proc, /^refused a TLS client: /);
     for (const c of cases) {
       // The worker: one clear line per attempt, with what the hub told it.
       expect(logged(c.proc, 'connection attempt failed')[0]).toMatchObject({
         code: 'CONNECT_FAILED',
-        error: `cannot reach the orchestrator at ${hub.addr}: ${hubSays}${c.reason}`,
+        error: `cannot reach the orchestrator at ${fleet.hub.addr}: ${hubSays}${c.reason}`,
       });
       expect(c.proc.stdout()).not.toMatch(/registered with orchestrator/);
       // The hub: the peer is the intruders' host, the subject and the reason are named.
@@ -151,13 +122,13 @@ describe('fleet over mutual TLS', () => {
           msg: `refused a TLS client: ${c.reason}`,
           code: c.code,
           subject: c.subject,
-          peer: expect.stringMatching(new RegExp(`^${topology.host('x').address.replace(/\./g, '\\.')}:\\d+$`)),
+          peer: expect.stringMatching(new RegExp(`^${fleet.topology.host('x').address.replace(/\./g, '\\.')}:\\d+$`)),
         }),
       );
     }
-    const client = relay.client();
+    const client = fleet.relay.client();
     try {
-      expect((await client.workers()).map((w) => w.name)).toEqual([memberName]);
+      expect((await client.workers()).map((w) => w.name)).toEqual([fleet.worker('w1').name]);
     } finally {
       client.close();
     }

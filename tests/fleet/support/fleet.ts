@@ -9,13 +9,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHubClient } from '@baaaht/hub';
 import type { HubClient } from '@baaaht/hub';
+import type { Task } from '@baaaht/proto';
 import { TestCa, createTempWorkspace, runScopedName } from '@baaaht/test-utils';
 import type { CertFiles, TempWorkspace } from '@baaaht/test-utils';
-import { OWNER, TOOL_IMAGES } from '../../fault/support/cluster';
+import { execPolicyYaml } from '../../../apps/worker/src/test-support/exec-policy';
+import { OWNER, TOOL_IMAGES, expectNoRunContainers, workerContainers } from '../../fault/support/cluster';
 import {
   REPO_ROOT,
   cleanEnv,
   killAllChildren,
+  removeTempDirs,
   startCli,
   startNodeScript,
   stopGracefully,
@@ -161,19 +164,7 @@ export async function startFleetWorker(
 export function execWorkspace(): { workspace: TempWorkspace; policyFile: string } {
   const workspace = createTempWorkspace({ files: { 'note.txt': 'fleet\n' }, owner: OWNER });
   const policyFile = path.join(tempDir('policy'), 'policy.yaml');
-  fs.writeFileSync(
-    policyFile,
-    [
-      'mode: strict',
-      'mounts:',
-      '  allow_bind_mounts: true',
-      '  mount_allowlist:',
-      `    - { path: ${JSON.stringify(workspace.dir)}, mode: readwrite }`,
-      'tools:',
-      '  exec: { enabled: true }',
-      '',
-    ].join('\n'),
-  );
+  fs.writeFileSync(policyFile, execPolicyYaml(workspace.dir));
   return { workspace, policyFile };
 }
 
@@ -203,15 +194,22 @@ export interface Fleet {
   startWorker(spec: FleetWorkerSpec): Promise<RunningWorker>;
 }
 
+export interface StartFleetOptions {
+  hub?: FleetHubOptions;
+  /** Hosts with no worker started on them (for the test's own processes). @default [] */
+  extraHosts?: string[];
+}
+
 export async function startFleet(
   tag: string,
   specs: readonly FleetWorkerSpec[],
-  hubOptions: FleetHubOptions = {},
+  options: StartFleetOptions = {},
 ): Promise<Fleet> {
-  const topology = FleetTopology.create({ tag, roles: ['hub', 'ops', ...specs.map((s) => s.role)] });
+  const roles = ['hub', 'ops', ...specs.map((s) => s.role), ...(options.extraHosts ?? [])];
+  const topology = FleetTopology.create({ tag, roles });
   const pki = createFleetPki(topology);
   const { workspace, policyFile } = execWorkspace();
-  const hub = await startFleetHub(topology, pki, hubOptions);
+  const hub = await startFleetHub(topology, pki, options.hub);
   const workers = new Map<string, RunningWorker>();
   const startWorker = async (spec: FleetWorkerSpec): Promise<RunningWorker> => {
     const name = runScopedName(`fleet-${tag}-${spec.role}`);
@@ -239,15 +237,52 @@ export async function startFleet(
 }
 
 /**
- * The end of a fleet file: workers drained (SIGTERM, so nothing of theirs is left), everything else
- * killed, the topology removed. Returns the topology's problems (expected empty).
+ * The end of a fleet file (its `afterAll`): workers drained (SIGTERM, so nothing of theirs is left),
+ * everything else killed, the topology and temp dirs removed; then asserts the topology's removal report is
+ * empty and that no container of these workers, or of this run's, is left.
  */
-export async function stopFleet(fleet: Fleet | undefined): Promise<string[]> {
-  if (fleet === undefined) {
-    await killAllChildren();
-    return [];
-  }
-  await Promise.all([...fleet.workers.values()].map((w) => stopGracefully(w.proc)));
+export async function stopFleet(fleet: Fleet | undefined): Promise<void> {
+  const names = fleet ? [...fleet.workers.values()].map((w) => w.name) : [];
+  if (fleet !== undefined) await Promise.all([...fleet.workers.values()].map((w) => stopGracefully(w.proc)));
   await killAllChildren();
-  return fleet.topology.dispose();
+  const problems = fleet?.topology.dispose() ?? [];
+  removeTempDirs();
+  expect(problems).toEqual([]);
+  for (const name of names) expect([name, workerContainers(name)]).toEqual([name, []]);
+  await expectNoRunContainers();
+}
+
+export interface ExecTask {
+  taskId: string;
+  /** `exec`'s command line, run with /bin/sh -c in the workspace. */
+  command: string;
+  /** @default {} (any worker) */
+  selector?: Record<string, string>;
+}
+
+/** Submits `exec` tasks mounting the fleet's workspace, through the operator's relay. */
+export async function submitExec(fleet: Fleet, tasks: readonly ExecTask[]): Promise<void> {
+  const client = fleet.relay.client();
+  try {
+    for (const t of tasks)
+      await client.submit({
+        taskId: t.taskId,
+        tool: 'exec',
+        params: { command: t.command },
+        mountSource: fleet.workspaceDir,
+        selector: t.selector ?? {},
+      });
+  } finally {
+    client.close();
+  }
+}
+
+/** The hub's record of each task (state, holder, attempts), through the relay. */
+export async function taskStatuses(fleet: Fleet, ids: readonly string[]): Promise<Task[]> {
+  const client = fleet.relay.client();
+  try {
+    return await Promise.all(ids.map((id) => client.status(id)));
+  } finally {
+    client.close();
+  }
 }

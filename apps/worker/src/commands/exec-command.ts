@@ -24,7 +24,8 @@ import {
   queueTimer,
   someWorkerOffers,
 } from './exec-queue';
-import { clientAddress, clientFor, clientTls, hubFailure } from './orchestrator-client';
+import { clientAddress, clientFor, hubFailure } from './orchestrator-client';
+import { clientTls } from './tls-files';
 import { ADDR_FLAG, CLIENT_TLS_FLAGS, TOKEN_FLAG } from './orchestrator-flags';
 
 export const execCommand: CommandSpec = {

@@ -5,40 +5,17 @@
 import { diagnoseDial } from '@baaaht/agent';
 import { HubError, createHubClient } from '@baaaht/hub';
 import type { HubClient, HubClientOptions } from '@baaaht/hub';
-import fs from 'node:fs';
 import { defaultSocketAddress } from '@baaaht/proto';
 import type { ParsedCommand } from '../args';
 import { stringValue } from '../args';
 import type { CliIo } from '../cli-io';
-import { WorkerCliError, configError, usageError } from '../errors';
+import { WorkerCliError, usageError } from '../errors';
+import { clientTls } from './tls-files';
 import { taskNotFound } from './tasks-command';
 
 /** `--addr`, else $ORCHESTRATOR_URL, else the default socket (the one `serve` listens on). */
 export function clientAddress(parsed: ParsedCommand, io: CliIo): string {
   return stringValue(parsed.values, 'addr') ?? (io.env['ORCHESTRATOR_URL'] || defaultSocketAddress(io.env));
-}
-
-/** `--tls-ca`/`--tls-cert`/`--tls-key`/`--tls-server-name` (CLIENT_TLS_FLAGS), files checked now. */
-export function clientTls(parsed: ParsedCommand): HubClientOptions['tls'] {
-  const value = (flag: string): string | undefined => stringValue(parsed.values, flag);
-  const [caFile, certFile, keyFile, serverName] = ['tls-ca', 'tls-cert', 'tls-key', 'tls-server-name'].map(value);
-  if (caFile === undefined && certFile === undefined && keyFile === undefined && serverName === undefined)
-    return undefined;
-  if ((certFile === undefined) !== (keyFile === undefined))
-    throw usageError('--tls-cert and --tls-key go together', certFile === undefined ? '--tls-cert' : '--tls-key');
-  for (const [flag, file] of [
-    ['--tls-ca', caFile],
-    ['--tls-cert', certFile],
-    ['--tls-key', keyFile],
-  ] as const) {
-    if (file !== undefined && !fs.existsSync(file)) throw configError(flag, `no such file: ${file}`);
-  }
-  return {
-    ...(caFile !== undefined ? { caFile } : {}),
-    ...(certFile !== undefined ? { certFile } : {}),
-    ...(keyFile !== undefined ? { keyFile } : {}),
-    ...(serverName !== undefined ? { serverName } : {}),
-  };
 }
 
 export function clientFor(parsed: ParsedCommand, io: CliIo): HubClient {

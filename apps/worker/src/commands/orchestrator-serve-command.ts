@@ -2,7 +2,6 @@
  * `orchestrator serve`: the dev orchestrator (@baaaht/hub) on a socket or TCP, until SIGINT/SIGTERM;
  * with `--metrics-listen`, its metrics (hub and process) over HTTP.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { HubError, HubListenError, createHub } from '@baaaht/hub';
 import type { HubTlsOptions } from '@baaaht/hub';
@@ -22,6 +21,7 @@ import { colorEnabled } from '../terminal';
 import { workerCatalog } from '../tool-catalog';
 import { workerVersion } from '../version';
 import { DEFAULT_ADDR } from './orchestrator-flags';
+import { assertFilesExist } from './tls-files';
 
 export const serveCommand: CommandSpec = {
   name: 'orchestrator serve',
@@ -119,13 +119,11 @@ function serverTls(parsed: ParsedCommand): HubTlsOptions | undefined {
       '--tls-cert and --tls-key go together (--tls-ca adds mutual TLS)',
       certFile ? '--tls-key' : '--tls-cert',
     );
-  for (const [flag, f] of [
+  assertFilesExist([
     ['--tls-cert', certFile],
     ['--tls-key', keyFile],
     ['--tls-ca', caFile],
-  ] as const) {
-    if (f !== undefined && !fs.existsSync(f)) throw configError(flag, `no such file: ${f}`);
-  }
+  ]);
   return { certFile, keyFile, ...(caFile !== undefined ? { caFile, requireClientCert: true } : {}) };
 }
 
