@@ -207,33 +207,40 @@ export async function startFleet(
 ): Promise<Fleet> {
   const roles = ['hub', 'ops', ...specs.map((s) => s.role), ...(options.extraHosts ?? [])];
   const topology = FleetTopology.create({ tag, roles });
-  const pki = createFleetPki(topology);
-  const { workspace, policyFile } = execWorkspace();
-  const hub = await startFleetHub(topology, pki, options.hub);
-  const workers = new Map<string, RunningWorker>();
-  const startWorker = async (spec: FleetWorkerSpec): Promise<RunningWorker> => {
-    const name = runScopedName(`fleet-${tag}-${spec.role}`);
-    const proc = await startFleetWorker(topology, pki, { ...spec, name, hubAddr: hub.addr, policyFile });
-    const running = { role: spec.role, name, proc };
-    workers.set(spec.role, running);
-    return running;
-  };
-  const [relay] = await Promise.all([startRelay(topology, pki), ...specs.map(startWorker)]);
-  return {
-    topology,
-    pki,
-    hub,
-    relay,
-    workers,
-    worker(role) {
-      const w = workers.get(role);
-      if (w === undefined) throw new Error(`no worker ${role}`);
-      return w;
-    },
-    workspaceDir: workspace.dir,
-    policyFile,
-    startWorker,
-  };
+  // Whatever fails while the fleet comes up, nothing of it may outlive the failure.
+  try {
+    const pki = createFleetPki(topology);
+    const { workspace, policyFile } = execWorkspace();
+    const hub = await startFleetHub(topology, pki, options.hub);
+    const workers = new Map<string, RunningWorker>();
+    const startWorker = async (spec: FleetWorkerSpec): Promise<RunningWorker> => {
+      const name = runScopedName(`fleet-${tag}-${spec.role}`);
+      const proc = await startFleetWorker(topology, pki, { ...spec, name, hubAddr: hub.addr, policyFile });
+      const running = { role: spec.role, name, proc };
+      workers.set(spec.role, running);
+      return running;
+    };
+    const [relay] = await Promise.all([startRelay(topology, pki), ...specs.map(startWorker)]);
+    return {
+      topology,
+      pki,
+      hub,
+      relay,
+      workers,
+      worker(role) {
+        const w = workers.get(role);
+        if (w === undefined) throw new Error(`no worker ${role}`);
+        return w;
+      },
+      workspaceDir: workspace.dir,
+      policyFile,
+      startWorker,
+    };
+  } catch (err) {
+    await killAllChildren();
+    topology.dispose();
+    throw err;
+  }
 }
 
 /**

@@ -116,6 +116,8 @@ export type FleetTopologyState = 'up' | 'disposed';
 
 export class FleetTopology {
   private currentState: FleetTopologyState = 'up';
+  /** A last resort if the test process exits without `dispose()` (an interrupted run): `ip` is synchronous. */
+  private readonly onExit = (): void => void this.dispose();
 
   private constructor(
     readonly prefix: Ipv4Prefix,
@@ -149,6 +151,7 @@ export class FleetTopology {
       hosts.set(role, { role, netns: name(role), address: hostAddress(prefix, 10 + i), ifname: 'eth0' }),
     );
     const topology = new FleetTopology(prefix, bridgeNetns, hosts, rootBefore);
+    process.once('exit', topology.onExit);
     try {
       ip(['netns', 'add', bridgeNetns]);
       ip(['-n', bridgeNetns, 'link', 'set', 'lo', 'up']);
@@ -214,6 +217,7 @@ export class FleetTopology {
   dispose(): string[] {
     if (this.currentState === 'disposed') return [];
     this.currentState = 'disposed';
+    process.off('exit', this.onExit);
     const problems: string[] = [];
     for (const ns of [...[...this.hosts.values()].map((h) => h.netns), this.bridgeNetns]) {
       const pids = removeNamespace(ns);
