@@ -113,6 +113,8 @@ describe('faults across hosts', () => {
         ),
       90_000,
     );
+    // Under the same registration: the hub kept it through the partition.
+    expect(logs(w1.proc, 'registered with orchestrator').map((l) => l['resumed'])).toEqual([false, true]);
 
     const results = await expectOneResultEach(ids);
     const final = await statuses(ids);
