@@ -1,7 +1,8 @@
-// One jest configuration for the whole monorepo, with three projects:
+// One jest configuration for the whole monorepo, with four projects:
 //  - unit:        colocated `*.test.ts`, no Docker, no network; fast.
 //  - integration: `*.integration.test.ts`, real Docker engine and real sockets.
 //  - fault:       `tests/fault/*.fault.test.ts`, kills and restarts (hub, worker, a private dockerd) and load; serial.
+//  - fleet:       `tests/fleet/*.fleet.test.ts`, several hosts made of network namespaces; serial.
 // Every project's global setup/teardown scopes the run (packages/test-utils/jest/run-scope.js): a run id
 // in test workers' names for leak checks, and a TMPDIR of the run's own, removed at the end.
 // Run from a package directory (`pnpm --filter @baaaht/x test`) it only looks at that package.
@@ -48,7 +49,8 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['**/src/**/*.test.ts', '**/test/**/*.test.ts'],
+      // tests/*/support: the pure helpers of the repository-level suites (the fleet's address logic).
+      testMatch: ['**/src/**/*.test.ts', '**/test/**/*.test.ts', '<rootDir>/tests/*/support/**/*.test.ts'],
       testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.integration\\.test\\.ts$'],
       globalSetup: '<rootDir>/packages/test-utils/jest/global-setup.js',
       globalTeardown: '<rootDir>/packages/test-utils/jest/global-teardown.js',
@@ -69,6 +71,17 @@ module.exports = {
       ...common,
       displayName: 'fault',
       testMatch: ['<rootDir>/tests/fault/**/*.fault.test.ts'],
+      globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
+      globalTeardown: '<rootDir>/packages/test-utils/jest/global-teardown.js',
+      setupFilesAfterEnv: ['<rootDir>/packages/test-utils/jest/long-timeout.js'],
+    },
+    {
+      // Several hosts on this machine: network namespaces of the suite's own (tests/fleet/README.md), a hub
+      // and workers over mutual TLS, partitions and restarts. Root and iproute2 required; serial, after the
+      // fault project (scripts/run-tests.mjs).
+      ...common,
+      displayName: 'fleet',
+      testMatch: ['<rootDir>/tests/fleet/**/*.fleet.test.ts'],
       globalSetup: '<rootDir>/packages/test-utils/jest/integration-global-setup.js',
       globalTeardown: '<rootDir>/packages/test-utils/jest/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/packages/test-utils/jest/long-timeout.js'],

@@ -1,8 +1,10 @@
-// The README's test command (`pnpm test`) after the build. Runs jest twice:
+// The README's test command (`pnpm test`) after the build. Runs jest three times:
 //   1. the unit and integration projects, in parallel workers;
 //   2. the fault project, serially (it kills and restarts hubs, workers and a
 //      private Docker engine it starts itself, and runs a load test that
 //      should have the machine's cores to itself);
+//   3. the fleet project, serially (hosts made of network namespaces of its
+//      own: a hub and workers over mutual TLS, a partition, a hub restart);
 // then prints one plain summary line ("tests: N passed, N failed, N skipped").
 // Both runs share one run id (BAAAHT_TEST_RUN_ID, kept when set): test
 // workers carry it in their names, so leak checks count only this run's
@@ -22,6 +24,7 @@ const extra = process.argv.slice(2);
 const runs = [
   { name: 'unit+integration', args: ['--selectProjects', 'unit', 'integration'] },
   { name: 'fault', args: ['--selectProjects', 'fault', '--runInBand'] },
+  { name: 'fleet', args: ['--selectProjects', 'fleet', '--runInBand'] },
 ];
 const totals = { passed: 0, failed: 0, skipped: 0, total: 0 };
 let status = 0;

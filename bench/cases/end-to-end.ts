@@ -11,7 +11,8 @@ export const endToEndCase: BenchCase = {
   key: 'e2e',
   async run({ config, ws, log }) {
     log('end to end: hub + worker on a Unix socket vs the executor alone');
-    const stack = await startStack(ws, 'e2e');
+    // Cold on both sides (the executor alone runs with the pool off): the difference is the hub+worker path.
+    const stack = await startStack(ws, 'e2e', ['--no-pool']);
     const executor = await benchExecutor();
     try {
       const samples = await interleave(

@@ -73,7 +73,7 @@ export function commandFlags(spec: CommandSpec): ResolvedFlag[] {
       name: o.flag,
       group: 'daemon',
       type: o.type === 'boolean' ? 'boolean' : 'string',
-      multiple: o.type === 'list' || o.type === 'image-map',
+      multiple: o.type === 'list' || o.type === 'image-map' || o.type === 'label-map',
       valueName: o.valueName,
       description: `${o.description} (default ${o.defaultText}; env ${envName(o.flag)})`,
       ...(o.choices ? { choices: o.choices } : {}),

@@ -36,6 +36,12 @@ export interface WorkerConfig {
   reconnectMaxAttempts: number;
   /** @default 30000 */
   heartbeatIntervalMs: number;
+  /** HTTP/2 ping interval towards the orchestrator, so a dead link is noticed. @default 20000 */
+  keepaliveIntervalMs: number;
+  /** How long a ping may go unanswered before the connection counts as lost. @default 10000 */
+  keepaliveTimeoutMs: number;
+  /** Labels the orchestrator matches task selectors against (`zone=eu`, `gpu=true`). @default {} */
+  labels: Record<string, string>;
   /** @default 'info' */
   logLevel: LogLevel;
   /** @default 'text' */
@@ -168,6 +174,30 @@ export const OPTIONS: readonly OptionSpec[] = [
     defaultText: '30s',
     valueName: 'DURATION',
     description: 'interval between heartbeats',
+  },
+  {
+    flag: 'keepalive-interval',
+    field: 'keepaliveIntervalMs',
+    type: 'duration',
+    defaultText: '20s',
+    valueName: 'DURATION',
+    description: 'HTTP/2 ping interval towards the orchestrator (a dead link is noticed after this plus the timeout)',
+  },
+  {
+    flag: 'keepalive-timeout',
+    field: 'keepaliveTimeoutMs',
+    type: 'duration',
+    defaultText: '10s',
+    valueName: 'DURATION',
+    description: 'how long a ping may go unanswered before the connection counts as lost',
+  },
+  {
+    flag: 'label',
+    field: 'labels',
+    type: 'label-map',
+    defaultText: '(none)',
+    valueName: 'KEY=VALUE',
+    description: 'label the orchestrator matches task selectors against (repeatable, e.g. zone=eu)',
   },
   {
     flag: 'log-level',
@@ -382,6 +412,9 @@ export function defaultWorkerConfig(hostname: string, env: NodeJS.ProcessEnv = p
     reconnectIntervalMs: 5_000,
     reconnectMaxAttempts: 0,
     heartbeatIntervalMs: 30_000,
+    keepaliveIntervalMs: 20_000,
+    keepaliveTimeoutMs: 10_000,
+    labels: {},
     logLevel: 'info',
     logFormat: 'text',
     logOutput: 'stdout',

@@ -116,6 +116,25 @@ describe('resolveWorkerConfig', () => {
     });
   });
 
+  it('takes labels from repeated flags, a comma-separated env value or a file map, and keepalive durations', () => {
+    const flags = { label: ['zone=eu', 'tier=gpu'], 'keepalive-interval': '2s', 'keepalive-timeout': '1s' };
+    expect(resolveWorkerConfig({ env: { HOME: tempHome() }, flags, hostname }).config).toMatchObject({
+      labels: { zone: 'eu', tier: 'gpu' },
+      keepaliveIntervalMs: 2_000,
+      keepaliveTimeoutMs: 1_000,
+    });
+    expect(
+      resolveWorkerConfig({ env: { HOME: tempHome(), WORKER_LABEL: 'zone=us, rack=r1' }, hostname }).config.labels,
+    ).toEqual({ zone: 'us', rack: 'r1' });
+    const file = tempHome({ '.config/baaaht/config.yaml': 'label:\n  zone: ap\n' });
+    expect(resolveWorkerConfig({ env: { HOME: file }, hostname }).config.labels).toEqual({ zone: 'ap' });
+    expect(resolveWorkerConfig({ env: { HOME: tempHome() }, hostname }).config).toMatchObject({
+      labels: {},
+      keepaliveIntervalMs: 20_000,
+      keepaliveTimeoutMs: 10_000,
+    });
+  });
+
   it.each([
     [{ flags: { 'dial-timeout': 'soon' } }, '--dial-timeout: invalid duration "soon"'],
     [{ env: { WORKER_DIAL_TIMEOUT: '10' } }, 'WORKER_DIAL_TIMEOUT: invalid duration "10"'],
@@ -127,6 +146,10 @@ describe('resolveWorkerConfig', () => {
     [{ flags: { 'pull-policy': 'sometimes' } }, '--pull-policy: invalid value "sometimes"'],
     [{ flags: { 'max-concurrent-tasks': '0' } }, '--max-concurrent-tasks: 0 is out of range'],
     [{ flags: { 'tool-image': ['grep'] } }, '--tool-image: invalid "grep" (expected TOOL=IMAGE'],
+    [{ flags: { label: ['zone'] } }, '--label: invalid "zone" (expected KEY=VALUE)'],
+    [{ env: { WORKER_LABEL: 'zone=eu,-x=1' } }, 'WORKER_LABEL: invalid label key "-x"'],
+    [{ flags: { label: [`zone=${'v'.repeat(257)}`] } }, '--label: label zone: value longer than 256 bytes'],
+    [{ flags: { 'keepalive-timeout': '0.5' } }, '--keepalive-timeout: invalid duration "0.5"'],
     [{ flags: { 'orchestrator-addr': 'http://x' } }, '--orchestrator-addr: invalid address'],
     [{ flags: { 'search-backend-url': 'ftp://x' } }, '--search-backend-url: invalid URL'],
   ])('names the source of a bad value: %j', (input, message) => {

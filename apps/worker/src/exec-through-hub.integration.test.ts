@@ -12,6 +12,7 @@ import { OFFLINE_BUSYBOX_IMAGE, createTempWorkspace, runScopedName } from '@baaa
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { cleanEnv, leftoverContainers, runCli } from './test-support/cli-process';
 import { startCliStack } from './test-support/cli-stack';
+import { execPolicyYaml } from './test-support/exec-policy';
 import type { CliStack } from './test-support/cli-stack';
 import type { SessionView } from './commands/sessions-command';
 import type { TaskView } from './commands/tasks-command';
@@ -43,19 +44,7 @@ async function status(taskId: string | undefined): Promise<TaskView> {
 beforeAll(async () => {
   ws = createTempWorkspace({ files: { 'notes.txt': 'alpha\n' }, owner: { uid: 1234, gid: 1234 } });
   const policyFile = path.join(cleanEnv()['HOME'] as string, 'policy-exec.yaml');
-  fs.writeFileSync(
-    policyFile,
-    [
-      'mode: strict',
-      'mounts:',
-      '  allow_bind_mounts: true',
-      '  mount_allowlist:',
-      `    - { path: ${JSON.stringify(ws.dir)}, mode: readwrite }`,
-      'tools:',
-      '  exec: { enabled: true }',
-      '',
-    ].join('\n'),
-  );
+  fs.writeFileSync(policyFile, execPolicyYaml(ws.dir));
   stack = await startCliStack({
     workerName: NAME,
     policyFile,

@@ -6,7 +6,17 @@ import { parseDuration } from './durations';
 import { parseSize } from './sizes';
 
 export type OptionType =
-  'string' | 'duration' | 'size' | 'count' | 'enum' | 'list' | 'image-map' | 'url' | 'address' | 'boolean';
+  | 'string'
+  | 'duration'
+  | 'size'
+  | 'count'
+  | 'enum'
+  | 'list'
+  | 'image-map'
+  | 'label-map'
+  | 'url'
+  | 'address'
+  | 'boolean';
 
 /** What `parseOptionValue` needs of an option. */
 export interface OptionRule {
@@ -70,7 +80,9 @@ export function parseOptionValue(option: OptionRule, raw: unknown): unknown {
     case 'list':
       return listOf(raw).map((item) => nonEmpty(item));
     case 'image-map':
-      return parseImageMap(raw);
+      return parseKeyValueMap(raw, 'TOOL=IMAGE or *=IMAGE');
+    case 'label-map':
+      return parseLabels(raw);
     case 'boolean':
       return parseBoolean(raw);
   }
@@ -106,21 +118,39 @@ function parseBoolean(raw: unknown): boolean {
   throw new InvalidValue(`invalid boolean ${JSON.stringify(text)} (expected true or false)`);
 }
 
-function parseImageMap(raw: unknown): Record<string, string> {
+/** `K=V` entries (a YAML/JSON object, repeated flags or a comma-separated env value) as a map. */
+function parseKeyValueMap(raw: unknown, expected: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-    for (const [tool, image] of Object.entries(raw)) out[tool] = nonEmpty(scalarString(image));
+    for (const [key, value] of Object.entries(raw)) out[key] = nonEmpty(scalarString(value));
     return out;
   }
   for (const entry of listOf(raw)) {
     const eq = entry.indexOf('=');
-    const tool = entry.slice(0, eq).trim();
-    const image = entry.slice(eq + 1).trim();
-    if (eq <= 0 || tool === '' || image === '')
-      throw new InvalidValue(`invalid ${JSON.stringify(entry)} (expected TOOL=IMAGE or *=IMAGE)`);
-    out[tool] = image;
+    const key = entry.slice(0, eq).trim();
+    const value = entry.slice(eq + 1).trim();
+    if (eq <= 0 || key === '' || value === '')
+      throw new InvalidValue(`invalid ${JSON.stringify(entry)} (expected ${expected})`);
+    out[key] = value;
   }
   return out;
+}
+
+/** The hub's limits: a key of at most 64 bytes of name characters, a value of at most 256. */
+const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,62}[A-Za-z0-9])?$/;
+const MAX_LABEL_VALUE_BYTES = 256;
+
+function parseLabels(raw: unknown): Record<string, string> {
+  const labels = parseKeyValueMap(raw, 'KEY=VALUE');
+  for (const [key, value] of Object.entries(labels)) {
+    if (!LABEL_KEY.test(key))
+      throw new InvalidValue(
+        `invalid label key ${JSON.stringify(key)} (expected at most 64 letters, digits, '.', '_', '/' or '-', starting and ending with a letter or digit)`,
+      );
+    if (Buffer.byteLength(value) > MAX_LABEL_VALUE_BYTES)
+      throw new InvalidValue(`label ${key}: value longer than ${MAX_LABEL_VALUE_BYTES} bytes`);
+  }
+  return labels;
 }
 
 function parseAddress(text: string): string {

@@ -246,7 +246,9 @@ export class AgentConnection {
         await dialOnce(client, Date.now() + this.options.dialTimeoutMs);
       } catch (err) {
         if (this.signal.aborted) return;
-        const why = await diagnoseDial(this.options.parsedAddress);
+        const why = await diagnoseDial(this.options.parsedAddress, {
+          ...(this.options.tls ? { tls: this.options.tls } : {}),
+        });
         throw new AgentError(
           'CONNECT_FAILED',
           `cannot reach the orchestrator at ${this.options.address}: ${why.message}`,

@@ -10,13 +10,23 @@ function material(inline: string | Buffer | undefined, file: string | undefined)
   return file === undefined ? undefined : readFileSync(file);
 }
 
-/** Channel credentials for the options: insecure for Unix sockets and plain TCP, else (m)TLS. */
-export function channelCredentials(tls: AgentTlsOptions | undefined): ChannelCredentials {
-  if (!tls) return credentials.createInsecure();
+/** The PEM material of the options (files read now); cert and key come together or not at all. */
+export function readTlsMaterial(tls: AgentTlsOptions): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
   const ca = material(tls.ca, tls.caFile);
   const key = material(tls.key, tls.keyFile);
   const cert = material(tls.cert, tls.certFile);
   if ((key === undefined) !== (cert === undefined)) throw new TypeError('tls: cert and key must be given together');
+  return {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+  };
+}
+
+/** Channel credentials for the options: insecure for Unix sockets and plain TCP, else (m)TLS. */
+export function channelCredentials(tls: AgentTlsOptions | undefined): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  const { ca, key, cert } = readTlsMaterial(tls);
   return credentials.createSsl(ca ?? null, key ?? null, cert ?? null);
 }
 

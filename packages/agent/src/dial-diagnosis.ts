@@ -4,12 +4,16 @@
  * "Resolution note:"), so after a failed dial the address is probed with a plain
  * connect to learn the system error: ENOENT (no socket there), ECONNREFUSED
  * (a stale socket, or nothing on that port), EACCES (not allowed to connect).
- * The probe goes only where the dial itself went.
+ * The probe goes only where the dial itself went. With TLS options, a TCP port that accepts is probed
+ * once more with TLS (tls-diagnosis.ts): untrusted or misnamed certificates, a refused client
+ * certificate, plaintext on one side.
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import { parseAddress } from './address';
 import type { ParsedAddress } from './address';
+import type { AgentTlsOptions } from './agent-options';
+import { describeTlsProbe, probeTls } from './tls-diagnosis';
 
 export interface DialDiagnosis {
   /** The system error code (`ENOENT`, `ECONNREFUSED`, `EACCES`, `ETIMEDOUT`, ...), when there was one. */
@@ -21,6 +25,8 @@ export interface DialDiagnosis {
 export interface DiagnoseOptions {
   /** How long the probe connect may take. @default 2000 */
   timeoutMs?: number;
+  /** The TLS material the dial used; a TCP address that accepts is then probed with TLS too. @default undefined */
+  tls?: AgentTlsOptions;
 }
 
 /** Probes `address` (a string or a parsed address) once; never throws. */
@@ -36,7 +42,7 @@ export async function diagnoseDial(
   }
   const timeoutMs = options.timeoutMs ?? 2000;
   if (parsed.kind === 'unix') return diagnoseUnix(parsed.path, timeoutMs);
-  return diagnoseTcp(parsed.host.replace(/^\[|\]$/g, ''), parsed.port, timeoutMs);
+  return diagnoseTcp(parsed.host.replace(/^\[|\]$/g, ''), parsed.port, timeoutMs, options.tls);
 }
 
 const serveHint = (listen: string): string => `is \`orchestrator serve\` running with --listen ${listen}?`;
@@ -80,11 +86,18 @@ async function diagnoseUnix(path: string, timeoutMs: number): Promise<DialDiagno
   }
 }
 
-async function diagnoseTcp(host: string, port: number, timeoutMs: number): Promise<DialDiagnosis> {
+async function diagnoseTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  tls: AgentTlsOptions | undefined,
+): Promise<DialDiagnosis> {
   const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const errno = await probe({ host, port }, timeoutMs);
   switch (errno) {
     case undefined:
+      if (tls !== undefined)
+        return { errno, message: describeTlsProbe(target, await probeTls(host, port, tls, timeoutMs), timeoutMs) };
       return {
         errno,
         message: `${target} accepts TCP connections but the gRPC connection failed: TLS on one side only? (worker --tls-ca, orchestrator serve --tls-cert)`,

@@ -11,6 +11,7 @@ import type { CancelOutcome, HubCoreEvents, TaskListFilter, TasksPage } from './
 import { resolveHubOptions } from './hub-options';
 import type { HubOptions, HubTlsOptions, ResolvedHubOptions } from './hub-options';
 import { assessListener, parseListenAddress } from './listen-address';
+import { TlsListener } from './tls-listener';
 import { StagedSocket, clearSocketPath, ensureSocketDirectory, removePublishedSocket } from './unix-socket';
 import type { PublishedSocket } from './unix-socket';
 import { MemoryTaskStore } from './memory-task-store';
@@ -43,17 +44,18 @@ function material(inline: string | Buffer | undefined, file: string | undefined)
   return file === undefined ? undefined : readFileSync(file);
 }
 
-function serverCredentials(tls: HubTlsOptions | undefined): ServerCredentials {
-  if (!tls) return ServerCredentials.createInsecure();
+/** The TLS material, read once per listen; mutual TLS unless said otherwise when a CA is given. */
+function tlsMaterial(tls: HubTlsOptions): { cert: Buffer; key: Buffer; ca?: Buffer; requireClientCert: boolean } {
   const cert = material(tls.cert, tls.certFile);
   const key = material(tls.key, tls.keyFile);
   if (!cert || !key) throw new TypeError('tls: cert and key are required');
   const ca = material(tls.ca, tls.caFile);
-  return ServerCredentials.createSsl(
-    ca ?? null,
-    [{ cert_chain: cert, private_key: key }],
-    tls.requireClientCert ?? ca !== undefined,
-  );
+  return {
+    cert,
+    key,
+    ...(ca !== undefined ? { ca } : {}),
+    requireClientCert: tls.requireClientCert ?? ca !== undefined,
+  };
 }
 
 /**
@@ -67,6 +69,7 @@ export class Hub {
   private readonly store: TaskStore;
   private server: Server | undefined;
   private socket: PublishedSocket | undefined;
+  private tlsListener: TlsListener | undefined;
   private currentState: HubState = 'created';
 
   private constructor(options: HubOptions) {
@@ -145,14 +148,32 @@ export class Hub {
     };
     server.addService(AgentServiceService, agentService(context));
     server.addService(TaskServiceService, taskService(context));
-    const credentials = parsed.kind === 'unix' ? ServerCredentials.createInsecure() : serverCredentials(options.tls);
-    const bindTarget = staged ? `unix:${staged.bindPath}` : parsed.bindTarget;
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(bindTarget, credentials, (err, boundPort) => (err ? reject(err) : resolve(boundPort))),
-    ).catch((err: unknown) => {
-      staged?.discard();
-      throw new HubError('INTERNAL', `cannot listen on ${address}: ${(err as Error).message}`, { cause: err });
-    });
+    let port: number;
+    if (parsed.kind === 'tcp' && options.tls !== undefined) {
+      // TLS is ours (tls-listener.ts): grpc-js gets the connections that passed, already decrypted.
+      const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+      this.tlsListener = await TlsListener.listen({
+        host: parsed.host,
+        port: parsed.port,
+        ...tlsMaterial(options.tls),
+        logger: options.logger,
+        accept: (socket) => injector.injectConnection(socket),
+      }).catch((err: unknown) => {
+        server.forceShutdown();
+        throw err;
+      });
+      port = this.tlsListener.port;
+    } else {
+      const bindTarget = staged ? `unix:${staged.bindPath}` : parsed.bindTarget;
+      port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(bindTarget, ServerCredentials.createInsecure(), (err, boundPort) =>
+          err ? reject(err) : resolve(boundPort),
+        ),
+      ).catch((err: unknown) => {
+        staged?.discard();
+        throw new HubError('INTERNAL', `cannot listen on ${address}: ${(err as Error).message}`, { cause: err });
+      });
+    }
     if (staged) {
       try {
         this.socket = staged.publish(options.socketGroup === undefined ? 0o600 : 0o660, options.socketGroup);
@@ -268,6 +289,8 @@ export class Hub {
     if (this.currentState === 'closed' || this.currentState === 'closing') return;
     this.currentState = 'closing';
     this.core.close();
+    // Stop taking connections now; the accepted ones close as the gRPC server shuts them down below.
+    const listenerClosed = this.tlsListener?.close();
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {
@@ -281,6 +304,7 @@ export class Hub {
         });
       });
     }
+    await listenerClosed;
     if (this.socket) removePublishedSocket(this.socket);
     this.store.close();
     this.currentState = 'closed';

@@ -40,3 +40,5 @@ export { ManualClock } from './manual-clock';
 export type { TestClock } from './manual-clock';
 export { collectSpans, parentOf } from './span-collector';
 export type { ReadableSpan, SpanCollector } from './span-collector';
+export { TestCa } from './test-ca';
+export type { CertFiles, LeafOptions } from './test-ca';

@@ -72,12 +72,29 @@ export interface CliProcess {
 /** Keeps at most this much of each stream in memory: a 2,000-task run must not grow the test process. */
 const MAX_KEPT = 8 * 1024 * 1024;
 
-export function startCli(
-  program: Program,
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Run inside this network namespace (`ip netns exec NAME node ...`; the fleet suite's hosts). `ip` execs
+   * node in place, so the pid is still the CLI's own. @default the test's own namespace
+   */
+  netns?: string;
+}
+
+export function startCli(program: Program, args: readonly string[], options: StartOptions = {}): CliProcess {
+  return startNodeScript(program, ENTRY[program], args, options);
+}
+
+/** Any TypeScript entry of the repository run like the CLIs (node + the tsx loader); `program` names it in errors. */
+export function startNodeScript(
+  program: string,
+  entry: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv } = {},
+  options: StartOptions = {},
 ): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY[program], ...args], {
+  const argv = [process.execPath, '--import', TSX_LOADER, entry, ...args];
+  const [command, ...rest] = options.netns === undefined ? argv : ['ip', 'netns', 'exec', options.netns, ...argv];
+  const child = spawn(command as string, rest, {
     env: options.env ?? cleanEnv(),
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -169,11 +186,7 @@ export function startCli(
 }
 
 /** Runs a CLI to completion. */
-export function runCli(
-  program: Program,
-  args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv } = {},
-): Promise<CliResult> {
+export function runCli(program: Program, args: readonly string[], options: StartOptions = {}): Promise<CliResult> {
   return startCli(program, args, options).exited;
 }
 

@@ -25,7 +25,8 @@ import {
   someWorkerOffers,
 } from './exec-queue';
 import { clientAddress, clientFor, hubFailure } from './orchestrator-client';
-import { ADDR_FLAG, TOKEN_FLAG } from './orchestrator-flags';
+import { clientTls } from './tls-files';
+import { ADDR_FLAG, CLIENT_TLS_FLAGS, TOKEN_FLAG } from './orchestrator-flags';
 
 export const execCommand: CommandSpec = {
   name: 'orchestrator exec',
@@ -46,6 +47,7 @@ export const execCommand: CommandSpec = {
     },
     addr: ADDR_FLAG,
     'auth-token': TOKEN_FLAG,
+    ...CLIENT_TLS_FLAGS,
   },
   configFlags: false,
   minPositionals: 1,
@@ -180,7 +182,7 @@ export async function runExecCommand(parsed: ParsedCommand, io: CliIo): Promise<
     detach();
     progress.stop();
     client.close();
-    const failure = await hubFailure(err, clientAddress(parsed, io));
+    const failure = await hubFailure(err, clientAddress(parsed, io), clientTls(parsed));
     if (failure instanceof WorkerCliError) return fail(failure.code, failure.message, failure.exitCode);
     throw failure;
   }

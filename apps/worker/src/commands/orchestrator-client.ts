@@ -4,12 +4,13 @@
  */
 import { diagnoseDial } from '@baaaht/agent';
 import { HubError, createHubClient } from '@baaaht/hub';
-import type { HubClient } from '@baaaht/hub';
+import type { HubClient, HubClientOptions } from '@baaaht/hub';
 import { defaultSocketAddress } from '@baaaht/proto';
 import type { ParsedCommand } from '../args';
 import { stringValue } from '../args';
 import type { CliIo } from '../cli-io';
 import { WorkerCliError, usageError } from '../errors';
+import { clientTls } from './tls-files';
 import { taskNotFound } from './tasks-command';
 
 /** `--addr`, else $ORCHESTRATOR_URL, else the default socket (the one `serve` listens on). */
@@ -20,8 +21,9 @@ export function clientAddress(parsed: ParsedCommand, io: CliIo): string {
 export function clientFor(parsed: ParsedCommand, io: CliIo): HubClient {
   const addr = clientAddress(parsed, io);
   const token = stringValue(parsed.values, 'auth-token') ?? (io.env['ORCHESTRATOR_AUTH_TOKEN'] || undefined);
+  const tls = clientTls(parsed);
   try {
-    return createHubClient(addr, token !== undefined ? { bearerToken: token } : {});
+    return createHubClient(addr, { ...(token !== undefined ? { bearerToken: token } : {}), ...(tls ? { tls } : {}) });
   } catch (err) {
     if (err instanceof HubError) throw usageError(err.message, '--addr');
     throw err;
@@ -38,7 +40,7 @@ export async function withClient(
   try {
     return await fn(client);
   } catch (err) {
-    throw await hubFailure(err, clientAddress(parsed, io));
+    throw await hubFailure(err, clientAddress(parsed, io), clientTls(parsed));
   } finally {
     client.close();
   }
@@ -52,7 +54,11 @@ const GRPC_UNAVAILABLE = 14;
  * (no socket at the path, a stale socket, permission denied, nothing on the port) instead of
  * showing grpc-js's text; a refused token says which token to give.
  */
-export async function hubFailure(err: unknown, address: string): Promise<unknown> {
+export async function hubFailure(
+  err: unknown,
+  address: string,
+  tls: HubClientOptions['tls'] = undefined,
+): Promise<unknown> {
   if (!(err instanceof HubError)) return err;
   if (err.code === 'INVALID_ARGUMENT' || err.code === 'UNKNOWN_TOOL')
     return new WorkerCliError('INVALID_PARAMS', err.message, { cause: err });
@@ -64,7 +70,7 @@ export async function hubFailure(err: unknown, address: string): Promise<unknown
       { cause: err },
     );
   if ((err.cause as { code?: unknown } | undefined)?.code === GRPC_UNAVAILABLE) {
-    const why = await diagnoseDial(address);
+    const why = await diagnoseDial(address, tls !== undefined ? { tls } : {});
     return new WorkerCliError(
       'ORCHESTRATOR_UNAVAILABLE',
       `cannot reach the orchestrator at ${address}: ${why.message}`,

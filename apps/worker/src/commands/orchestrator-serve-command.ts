@@ -3,7 +3,6 @@
  * with `--metrics-listen`, its metrics (hub and process) over HTTP; with `--mcp-listen`, the workers' tools
  * over MCP (Streamable HTTP).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { HubError, HubListenError, createHub } from '@baaaht/hub';
 import type { HubTlsOptions } from '@baaaht/hub';
@@ -25,6 +24,7 @@ import { colorEnabled } from '../terminal';
 import { workerCatalog } from '../tool-catalog';
 import { workerVersion } from '../version';
 import { DEFAULT_ADDR } from './orchestrator-flags';
+import { assertFilesExist } from './tls-files';
 
 export const serveCommand: CommandSpec = {
   name: 'orchestrator serve',
@@ -32,7 +32,8 @@ export const serveCommand: CommandSpec = {
   usage:
     'orchestrator serve [--listen ADDR] [--data DIR] [--lease 30s] [--auth-token T] [--socket-group G]\n' +
     '                   [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--insecure] [--metrics-listen HOST:PORT]\n' +
-    '                   [--mcp-listen HOST:PORT [--mcp-workspace-root DIR]...]',
+    '                   [--mcp-listen HOST:PORT [--mcp-workspace-root DIR]...]\n' +
+    '                   [--keepalive-interval 20s] [--keepalive-timeout 10s]',
   summary: 'Runs the dev orchestrator (@baaaht/hub): accepts workers, dispatches submitted tasks, keeps results.',
   flags: {
     listen: { type: 'string', valueName: 'ADDR', description: `unix:///path or host:port (default ${DEFAULT_ADDR})` },
@@ -45,6 +46,17 @@ export const serveCommand: CommandSpec = {
       type: 'string',
       valueName: 'DURATION',
       description: 'how long a disconnected worker keeps its tasks (default 30s)',
+    },
+    'keepalive-interval': {
+      type: 'string',
+      valueName: 'DURATION',
+      description:
+        'HTTP/2 ping interval towards workers (default 20s): a worker behind a dead link counts as gone after this plus --keepalive-timeout, then its lease runs',
+    },
+    'keepalive-timeout': {
+      type: 'string',
+      valueName: 'DURATION',
+      description: 'how long a ping may go unanswered (default 10s)',
     },
     'auth-token': { type: 'string', valueName: 'TOKEN', description: 'require this bearer token on every call' },
     'socket-group': {
@@ -125,22 +137,28 @@ function serverTls(parsed: ParsedCommand): HubTlsOptions | undefined {
       '--tls-cert and --tls-key go together (--tls-ca adds mutual TLS)',
       certFile ? '--tls-key' : '--tls-cert',
     );
-  for (const [flag, f] of [
+  assertFilesExist([
     ['--tls-cert', certFile],
     ['--tls-key', keyFile],
     ['--tls-ca', caFile],
-  ] as const) {
-    if (f !== undefined && !fs.existsSync(f)) throw configError(flag, `no such file: ${f}`);
-  }
+  ]);
   return { certFile, keyFile, ...(caFile !== undefined ? { caFile, requireClientCert: true } : {}) };
+}
+
+/** A positive duration flag in milliseconds, `fallback` when absent. */
+function durationFlag(parsed: ParsedCommand, flag: string, fallback: number): number {
+  const text = stringValue(parsed.values, flag);
+  const ms = text === undefined ? fallback : parseDuration(text);
+  if (ms === undefined || ms <= 0)
+    throw configError(`--${flag}`, `invalid duration ${JSON.stringify(text)} (expected e.g. 30s)`);
+  return ms;
 }
 
 export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const listen = stringValue(parsed.values, 'listen') ?? defaultSocketAddress(io.env);
-  const leaseText = stringValue(parsed.values, 'lease');
-  const leaseMs = leaseText === undefined ? 30_000 : parseDuration(leaseText);
-  if (leaseMs === undefined || leaseMs <= 0)
-    throw configError('--lease', `invalid duration ${JSON.stringify(leaseText)} (expected e.g. 30s)`);
+  const leaseMs = durationFlag(parsed, 'lease', 30_000);
+  const keepaliveTimeMs = durationFlag(parsed, 'keepalive-interval', 20_000);
+  const keepaliveTimeoutMs = durationFlag(parsed, 'keepalive-timeout', 10_000);
   const level = flagOption<LogLevel>('log-level', stringValue(parsed.values, 'log-level'), 'info');
   const format = flagOption<LogFormat>('log-format', stringValue(parsed.values, 'log-format'), 'text');
   const logger = createLogger({
@@ -167,6 +185,8 @@ export async function runOrchestratorServe(parsed: ParsedCommand, io: CliIo): Pr
   const tracing = startTracing({ serviceName: 'baaaht-orchestrator', version: workerVersion(), env: io.env, logger });
   const hub = createHub({
     leaseMs,
+    keepaliveTimeMs,
+    keepaliveTimeoutMs,
     logger,
     version: workerVersion(),
     knownTools: workerCatalog({})

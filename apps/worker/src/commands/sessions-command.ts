@@ -10,7 +10,7 @@ import { stringValue } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeListing, writeOut } from '../cli-io';
 import { formatTable, roughDuration } from '../table';
-import { ADDR_FLAG, JSON_FLAG, TOKEN_FLAG } from './orchestrator-flags';
+import { ADDR_FLAG, CLIENT_TLS_FLAGS, JSON_FLAG, TOKEN_FLAG } from './orchestrator-flags';
 
 export const sessionsCommand: CommandSpec = {
   name: 'orchestrator sessions',
@@ -26,6 +26,7 @@ export const sessionsCommand: CommandSpec = {
     json: JSON_FLAG,
     addr: ADDR_FLAG,
     'auth-token': TOKEN_FLAG,
+    ...CLIENT_TLS_FLAGS,
   },
   configFlags: false,
   minPositionals: 0,
@@ -39,7 +40,7 @@ export const sessionCommand: CommandSpec = {
   summary:
     'Closes a session on the worker that holds it (its container is removed; a later call with the same id ' +
     'starts a new session) and waits for the worker to confirm.',
-  flags: { json: JSON_FLAG, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG },
+  flags: { json: JSON_FLAG, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, ...CLIENT_TLS_FLAGS },
   configFlags: false,
   minPositionals: 2,
   maxPositionals: 2,

@@ -15,7 +15,7 @@ import { reportFromFinished } from '../hub-results';
 import { summaryLine, toErrorField } from '../task-output';
 import type { TaskReport } from '../task-output';
 import { formatTable, roughDuration } from '../table';
-import { ADDR_FLAG, JSON_FLAG, TOKEN_FLAG } from './orchestrator-flags';
+import { ADDR_FLAG, CLIENT_TLS_FLAGS, JSON_FLAG, TOKEN_FLAG } from './orchestrator-flags';
 
 /** `orchestrator tasks` lists this many unless `--limit` says otherwise. */
 export const DEFAULT_TASK_LIMIT = 50;
@@ -53,6 +53,7 @@ export const tasksCommand: CommandSpec = {
     json: JSON_FLAG,
     addr: ADDR_FLAG,
     'auth-token': TOKEN_FLAG,
+    ...CLIENT_TLS_FLAGS,
   },
   configFlags: false,
   minPositionals: 0,
@@ -66,7 +67,7 @@ export const statusCommand: CommandSpec = {
   summary:
     'Shows one task in words: state, tool, worker name, attempts, timings, and its result or error. ' +
     'An unknown id exits 2.',
-  flags: { json: JSON_FLAG, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG },
+  flags: { json: JSON_FLAG, addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, ...CLIENT_TLS_FLAGS },
   configFlags: false,
   minPositionals: 1,
   maxPositionals: 1,
@@ -89,6 +90,7 @@ export const cancelCommand: CommandSpec = {
     json: JSON_FLAG,
     addr: ADDR_FLAG,
     'auth-token': TOKEN_FLAG,
+    ...CLIENT_TLS_FLAGS,
   },
   configFlags: false,
   minPositionals: 1,

@@ -6,14 +6,14 @@ import type { CommandSpec, ParsedCommand } from '../args';
 import type { CliIo } from '../cli-io';
 import { writeOut } from '../cli-io';
 import { formatTable } from '../table';
-import { ADDR_FLAG, JSON_FLAG, TOKEN_FLAG } from './orchestrator-flags';
+import { ADDR_FLAG, CLIENT_TLS_FLAGS, JSON_FLAG, TOKEN_FLAG } from './orchestrator-flags';
 
 export const workersCommand: CommandSpec = {
   name: 'orchestrator workers',
   brief: 'list workers',
   usage: 'orchestrator workers --addr ADDR [--json]',
   summary: 'Lists the workers the orchestrator knows.',
-  flags: { addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, json: JSON_FLAG },
+  flags: { addr: ADDR_FLAG, 'auth-token': TOKEN_FLAG, json: JSON_FLAG, ...CLIENT_TLS_FLAGS },
   configFlags: false,
   minPositionals: 0,
   maxPositionals: 0,
@@ -29,6 +29,8 @@ function workerJson(w: WorkerRecord): Record<string, unknown> {
     freeSlots: w.freeSlots,
     activeTasks: w.activeTasks,
     tools: w.capabilities?.supportedTools ?? [],
+    labels: { ...(w.metadata?.labels ?? {}) },
+    slots: w.capabilities?.maxConcurrentTasks ?? 0,
     registeredAt: w.registeredAt?.toISOString() ?? null,
     lastHeartbeat: w.lastHeartbeat?.toISOString() ?? null,
   };
