@@ -23,6 +23,7 @@ import type { SessionPrewarmRequest } from './session-prewarm';
 import { SessionRuntime } from './session-runtime';
 import type { SessionInfo } from './session-runtime';
 import { defaultRuntimeFactory } from './runtime-factory';
+import { EngineRuntimes, runtimeUnavailableMessage } from './engine-runtimes';
 import { Slots } from './slots';
 import type { StepRuntime } from './step-runtime';
 import { TaskEventHub } from './task-events';
@@ -69,6 +70,7 @@ export class Executor {
     private readonly logger: Logger,
     private readonly registry: InstanceRegistry,
     private readonly lease: InstanceLease,
+    private readonly engineRuntimes: EngineRuntimes,
   ) {
     const metrics = new MetricsRecorder(options.metrics, catalog.all?.().map((spec) => spec.name) ?? []);
     this.metricsRecorder = metrics;
@@ -103,6 +105,7 @@ export class Executor {
       metrics,
       instanceId: lease.instanceId,
       version: lease.version,
+      engineRuntimes: this.engineRuntimes,
       imageFor: (tool, image) => this.imageFor(tool, image),
     });
     this.reaper = new Reaper({
@@ -136,8 +139,7 @@ export class Executor {
     if (!runtimes.includes(resolved.runtime)) {
       throw new ExecutorError(
         'RUNTIME_UNAVAILABLE',
-        `OCI runtime '${resolved.runtime}' is not available on this Docker engine (it has: ${runtimes.join(', ') || 'none'}); ` +
-          'install and register it with dockerd, or choose another runtime. The executor never falls back to a weaker one.',
+        `${runtimeUnavailableMessage(resolved.runtime, 'the runtime option', runtimes)} Or choose another runtime.`,
       );
     }
     const registry = InstanceRegistry.open(resolved.instanceDir);
@@ -151,6 +153,7 @@ export class Executor {
       logger,
       registry,
       lease,
+      new EngineRuntimes(docker, runtimes),
     );
     const reaped = await executor.reaper.reapOnce();
     logger.info('executor ready', {
@@ -317,6 +320,7 @@ export class Executor {
       instanceId: this.lease.instanceId,
       version: this.lease.version,
       now: this.clock.now(),
+      engineRuntimes: this.engineRuntimes,
       imageFor: (tool, image) => this.imageFor(tool, image),
       images: this.images,
       prewarm: (plan) => sessions.prewarm(plan),
