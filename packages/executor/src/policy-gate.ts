@@ -123,7 +123,7 @@ async function checkRuntime(
     return refusal(
       {
         code: 'RUNTIME_UNAVAILABLE',
-        message: `${plan.tool}: ${runtimeUnavailableMessage(plan.runtime, 'the policy\'s security.runtime', runtimes.known)}`,
+        message: `${plan.tool}: ${runtimeUnavailableMessage(plan.runtime, "the policy's security.runtime", runtimes.known)}`,
         detail: 'security.runtime',
       },
       'error',

@@ -62,7 +62,8 @@ export function runtimeLimits(runtime: string, tool: { pidsLimit: number; memory
  * network anyway, `--host-uds=open` so web tools can connect to the egress proxy's Unix socket that is
  * bind-mounted into the sandbox (gVisor refuses host sockets otherwise).
  */
-export const GVISOR_DAEMON_JSON = '{"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--host-uds=open"]}}}';
+export const GVISOR_DAEMON_JSON =
+  '{"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--host-uds=open"]}}}';
 
 /** How to register `runtime` with dockerd, in one sentence (the executor's error and `worker doctor` say it). */
 export function runtimeRegistrationHint(runtime: string): string {
