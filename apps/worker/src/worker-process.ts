@@ -3,6 +3,7 @@ import type { AgentOptions, ConnectionState as AgentConnectionState } from '@baa
 import type { Executor } from '@baaaht/executor';
 import type { ReloadResult } from '@baaaht/policy';
 import type { ResolvedWorkerConfig } from './config';
+import { runtimeUnavailableTools } from './runtime-availability';
 import { disabledOptInTools, probeWorkerTools, unavailableTools } from './tool-availability';
 import { noWorkspaceWarning } from './workspace-check';
 import { WorkerCliError } from './errors';
@@ -126,6 +127,14 @@ export class WorkerProcess {
     const probe = await probeWorkerTools(executor, names, logger);
     const unavailable = unavailableTools(config, probe, env);
     for (const [tool, reason] of disabledOptInTools(catalog.all(), policy.enforcer)) unavailable.set(tool, reason);
+    const runtimes = executor.engineRuntimes();
+    for (const [tool, reason] of runtimeUnavailableTools(
+      catalog.all(),
+      policy.store.current(),
+      config.runtime,
+      runtimes,
+    ))
+      unavailable.set(tool, reason);
     for (const [tool, reason] of unavailable) logger.warn(`not offering ${tool}: ${reason}`, { component: 'worker' });
     const mountWarning = noWorkspaceWarning(config, env);
     if (mountWarning !== undefined) logger.warn(mountWarning, { component: 'worker' });

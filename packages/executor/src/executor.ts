@@ -70,7 +70,7 @@ export class Executor {
     private readonly logger: Logger,
     private readonly registry: InstanceRegistry,
     private readonly lease: InstanceLease,
-    private readonly engineRuntimes: EngineRuntimes,
+    private readonly engineRuntimesList: EngineRuntimes,
   ) {
     const metrics = new MetricsRecorder(options.metrics, catalog.all?.().map((spec) => spec.name) ?? []);
     this.metricsRecorder = metrics;
@@ -105,7 +105,7 @@ export class Executor {
       metrics,
       instanceId: lease.instanceId,
       version: lease.version,
-      engineRuntimes: this.engineRuntimes,
+      engineRuntimes: this.engineRuntimesList,
       imageFor: (tool, image) => this.imageFor(tool, image),
     });
     this.reaper = new Reaper({
@@ -174,6 +174,11 @@ export class Executor {
   /** The worker id this instance labels its containers with (with `workerIdConflict: 'suffix'`, maybe `<id>-2`). */
   get workerId(): string {
     return this.options.workerId;
+  }
+
+  /** The OCI runtimes the engine had registered at the last read (at open, or since for a policy's runtime). */
+  engineRuntimes(): readonly string[] {
+    return this.engineRuntimesList.known;
   }
 
   /** This instance's id (`org.baaaht.instance-id`), unique per executor object. */
@@ -320,7 +325,7 @@ export class Executor {
       instanceId: this.lease.instanceId,
       version: this.lease.version,
       now: this.clock.now(),
-      engineRuntimes: this.engineRuntimes,
+      engineRuntimes: this.engineRuntimesList,
       imageFor: (tool, image) => this.imageFor(tool, image),
       images: this.images,
       prewarm: (plan) => sessions.prewarm(plan),
