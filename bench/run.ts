@@ -14,6 +14,7 @@ import { grepCase } from './cases/grep';
 import { grepIncludeCase } from './cases/grep-include';
 import { idleCase } from './cases/idle';
 import { poolCase } from './cases/pool';
+import { runscCase } from './cases/runsc';
 import { throughputCase } from './cases/throughput';
 import type { BenchCase } from './lib/bench-case';
 import { benchConfig } from './lib/config';
@@ -34,6 +35,7 @@ const CASES: BenchCase[] = [
   floodCase,
   grepCase,
   grepIncludeCase,
+  runscCase,
 ];
 
 const log = (s: string): void => void process.stderr.write(s + '\n');

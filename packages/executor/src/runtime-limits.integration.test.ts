@@ -131,6 +131,22 @@ it('a pooled container gets the runtime and its limits, and serves the next call
   expect(second.containerId?.startsWith(pooled as string)).toBe(true);
 });
 
+it('a call starts with its stdio only, fresh, pooled and in a session (also where close_range is missing)', async () => {
+  const meter = new RecordingMeter();
+  const workerId = testWorkerId('limits-fds');
+  const ex = await openTestExecutor(workerId, { metrics: meter, pool: { enabled: true }, sessions: { enabled: true } });
+  opened.push({ ex, workerId });
+  const fds = { tool: 'hostile', params: { case: 'fds' } } as const;
+  // The first call of the key runs in a fresh container and primes the pool for the second.
+  const fresh = await ex.executeTask(fds);
+  await until(() => (meter.last(POOL_METRICS.containers, { state: 'ready' }) ?? 0) >= 1, 'a pooled container');
+  const pooled = await ex.executeTask(fds);
+  const session = await ex.executeTask({ ...fds, sessionId: 'fds' });
+  for (const r of [fresh, pooled, session]) expect(r).toMatchObject({ status: 'completed', stdout: '0\n1\n2\n3\n' });
+  expect(new Set([fresh.containerId, pooled.containerId, session.containerId]).size).toBe(3);
+  expect(await ex.closeSession('fds')).toBe(true);
+});
+
 it('a session container gets the runtime and its limits, the whole limit shared by its calls', async () => {
   const ex = await open('session', { sessions: { enabled: true } });
   const call = (count: number) => ex.executeTask({ ...hostile({ case: 'spawn', count }, 12), sessionId: 'limits' });

@@ -31,6 +31,8 @@ export const HOSTILE_SCRIPTS = {
    * with builtins only (a glob, no fork): with a limit of N that is N - 1 (init, sh and N - 3 sleeps).
    */
   fill: '(while :; do sleep 60 & done) 2>/dev/null; set -- /proc/[0-9]*; echo "processes $#"',
+  /** The descriptors the tool was started with (`ls` adds its own directory, 3). */
+  fds: 'ls /proc/self/fd',
   /** The fork bomb, then the same count: what the limit held it to (it may have collapsed by then). */
   'forkbomb-count':
     'b() { b | b & }; (b) & i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; set -- /proc/[0-9]*; echo "processes $#"',
