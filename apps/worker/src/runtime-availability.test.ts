@@ -31,14 +31,18 @@ describe('runtimeUnavailableTools', () => {
     expect(out.get('file_read')).toMatch(/hides host inode numbers.*\(policy security\.runtime\)$/);
   });
 
-  it('nothing when the policy names no runtime, names the worker runtime, or is disabled', () => {
+  it('nothing when the policy names no runtime or is disabled (the worker on runc)', () => {
     expect(runtimeUnavailableTools(specs, { mode: 'strict', policy: {} }, 'runc', ['runc']).size).toBe(0);
     const runsc = { security: { runtime: 'runsc' } };
     expect(runtimeUnavailableTools(specs, { mode: 'disabled', policy: runsc }, 'runc', ['runc']).size).toBe(0);
-    // The worker already runs it (and the executor refused to open without it).
-    expect(
-      runtimeUnavailableTools([specs[1] as never], { mode: 'strict', policy: runsc }, 'runsc', ['runsc']).size,
-    ).toBe(0);
+  });
+
+  it('a worker on --runtime runsc does not offer workspace tools, whatever the policy', () => {
+    for (const mode of ['strict', 'disabled'] as const) {
+      const out = runtimeUnavailableTools(specs, { mode, policy: {} }, 'runsc', ['runc', 'runsc']);
+      expect([...out.keys()]).toEqual(['file_read']);
+      expect(out.get('file_read')).toMatch(/hides host inode numbers.*\(--runtime\)$/);
+    }
   });
 });
 
