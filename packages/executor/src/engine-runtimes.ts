@@ -38,7 +38,8 @@ export class EngineRuntimes {
 /** The RUNTIME_UNAVAILABLE message: which runtime, who asked, what the engine has, and how to register it. */
 export function runtimeUnavailableMessage(runtime: string, askedBy: string, known: readonly string[]): string {
   return (
-    `OCI runtime '${runtime}' (${askedBy}) is not available on this Docker engine (it has: ${known.join(', ') || 'none'}); ` +
-    `to register it, ${runtimeRegistrationHint(runtime)}. The executor never falls back to a weaker runtime.`
+    `OCI runtime '${runtime}' is not available on this Docker engine (it has: ${known.join(', ') || 'none'}); ` +
+    `${askedBy} asks for it. To register it, ${runtimeRegistrationHint(runtime)}. ` +
+    'The executor never falls back to a weaker runtime.'
   );
 }

@@ -42,7 +42,8 @@ it('a runtime the engine lacks refuses the task before any container, after aski
   const before = infoCalls();
   const r = await ex.executeTask({ tool: 'echo', params: { text: 'hi' } });
   expect(r).toMatchObject({ status: 'error', error: { code: 'RUNTIME_UNAVAILABLE', detail: 'security.runtime' } });
-  expect(r.error?.message).toContain("OCI runtime 'runsc' (the policy's security.runtime)");
+  expect(r.error?.message).toContain("OCI runtime 'runsc' is not available on this Docker engine");
+  expect(r.error?.message).toContain("the policy's security.runtime asks for it");
   expect(r.error?.message).toContain('(it has: runc)');
   expect(r.error?.message).toContain('apt-get install runsc');
   expect(r.error?.message).toContain('"runsc": {"path": "/usr/bin/runsc"');
