@@ -18,6 +18,7 @@ import { poolCase } from './cases/pool';
 import { sessionCase } from './cases/session';
 import { sessionEndToEndCase } from './cases/session-e2e';
 import { sessionsIdleCase } from './cases/sessions-idle';
+import { runscCase } from './cases/runsc';
 import { throughputCase } from './cases/throughput';
 import type { BenchCase } from './lib/bench-case';
 import { benchConfig } from './lib/config';
@@ -42,6 +43,7 @@ const CASES: BenchCase[] = [
   floodCase,
   grepCase,
   grepIncludeCase,
+  runscCase,
 ];
 
 const log = (s: string): void => void process.stderr.write(s + '\n');

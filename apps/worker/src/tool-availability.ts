@@ -1,10 +1,12 @@
 import { optInRefusal } from '@baaaht/executor';
 import type { Executor, PolicyEnforcer, ToolProbeResult } from '@baaaht/executor';
+import type { Policy, PolicyMode } from '@baaaht/policy';
 import type { ToolCatalog } from '@baaaht/tool-specs';
 import type { ToolSpec } from '@baaaht/tool-specs';
 import { envName } from './config-schema';
 import type { WorkerConfig } from './config-schema';
 import type { Logger } from './logger';
+import { runtimeUnavailableTools } from './runtime-availability';
 import { OFFLINE_BUILD_COMMAND, OFFLINE_BUILD_HINT, isOfflineImage } from './offline-images';
 
 /** How long the start-up check of one image may take; past it the image's tools are offered unchecked. */
@@ -114,12 +116,22 @@ export async function checkToolAvailability(options: {
   policy: Pick<PolicyEnforcer, 'toolGrant'>;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** The policy snapshot, `--runtime` and the engine's runtimes: tools their runtime keeps from running are not offered. */
+  runtime?: { policy: { policy: Policy; mode: PolicyMode }; workerRuntime: string; engineRuntimes: readonly string[] };
 }): Promise<Map<string, string>> {
-  const { catalog, logger } = options;
+  const { catalog, logger, runtime } = options;
   const names = catalog.all().map((s) => s.name);
   const probe = await probeWorkerTools(options.executor, names, logger);
   const unavailable = unavailableTools(options.config, probe, options.env);
   for (const [tool, reason] of disabledOptInTools(catalog.all(), options.policy)) unavailable.set(tool, reason);
+  if (runtime !== undefined)
+    for (const [tool, reason] of runtimeUnavailableTools(
+      catalog.all(),
+      runtime.policy,
+      runtime.workerRuntime,
+      runtime.engineRuntimes,
+    ))
+      unavailable.set(tool, reason);
   for (const [tool, reason] of unavailable) logger.warn(`not offering ${tool}: ${reason}`, { component: 'worker' });
   return unavailable;
 }

@@ -123,6 +123,11 @@ export class WorkerProcess {
       policy: policy.enforcer,
       env,
       logger,
+      runtime: {
+        policy: policy.store.current(),
+        workerRuntime: config.runtime,
+        engineRuntimes: executor.engineRuntimes(),
+      },
     });
     const mountWarning = noWorkspaceWarning(config, env);
     if (mountWarning !== undefined) logger.warn(mountWarning, { component: 'worker' });

@@ -1,6 +1,9 @@
 import { applyEnforced, buildCreateBody, containerName, toContainerRequest } from './container-config';
 import type { ContainerPlan } from './container-config';
 import { LABELS } from './labels';
+import { GVISOR_OVERHEAD } from './runtime-profile';
+
+const MiB = 1024 * 1024;
 
 const plan: ContainerPlan = {
   workerId: 'w1',
@@ -99,7 +102,45 @@ describe('buildCreateBody', () => {
   });
 });
 
+describe('buildCreateBody under each runtime', () => {
+  it('runc: the cgroup is the tool: pids and memory as planned, no RLIMIT_NPROC (it would count the whole host uid)', () => {
+    const h = buildCreateBody(plan, { argv: ['x'] }, 'n').HostConfig;
+    expect(h).toMatchObject({ Runtime: 'runc', PidsLimit: 10, Memory: 64 * MiB, MemorySwap: 64 * MiB });
+    expect(h.Ulimits).toBeUndefined();
+  });
+
+  it.each(['runsc', 'runsc-kvm'])(
+    '%s: the tool limit as RLIMIT_NPROC in the sandbox, the cgroup with its budget',
+    (runtime) => {
+      const h = buildCreateBody({ ...plan, runtime }, { argv: ['x'] }, 'n').HostConfig;
+      expect(h.Runtime).toBe(runtime);
+      expect(h.Ulimits).toEqual([{ Name: 'nproc', Soft: 10, Hard: 10 }]);
+      expect(h.PidsLimit).toBe(GVISOR_OVERHEAD.pidsBase + 10 * GVISOR_OVERHEAD.pidsPerProcess);
+      const memory = 64 * MiB + GVISOR_OVERHEAD.memoryBytesBase + 10 * GVISOR_OVERHEAD.memoryBytesPerProcess;
+      expect([h.Memory, h.MemorySwap]).toEqual([memory, memory]);
+      // The policy still judges the tool's own limits, not the budget.
+      expect(toContainerRequest({ ...plan, runtime }, 'none').resources).toMatchObject({
+        pidsLimit: 10,
+        memoryBytes: 64 * MiB,
+      });
+    },
+  );
+});
+
 describe('applyEnforced', () => {
+  it("takes the policy's runtime unless it is weaker than ours (gVisor ranks above the rest)", () => {
+    const req = toContainerRequest(plan, 'none');
+    expect(req.runtime).toBe('runc');
+    expect(applyEnforced(plan, { ...req, runtime: 'runsc' }).runtime).toBe('runsc');
+    expect(applyEnforced(plan, { ...req, runtime: 'crun' }).runtime).toBe('crun');
+    const gvisor = { ...plan, runtime: 'runsc' };
+    expect(applyEnforced(gvisor, { ...req, runtime: 'runc' }).runtime).toBe('runsc');
+    expect(applyEnforced(gvisor, { ...req, runtime: 'runsc-kvm' }).runtime).toBe('runsc-kvm');
+    const { runtime: _r, ...silent } = req;
+    expect(applyEnforced(gvisor, silent).runtime).toBe('runsc');
+    expect(applyEnforced(plan, { ...req, runtime: '' }).runtime).toBe('runc');
+  });
+
   it('takes tighter limits, a read-only workspace and another non-root user', () => {
     const req = toContainerRequest(plan, 'none');
     const next = applyEnforced(

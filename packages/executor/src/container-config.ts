@@ -1,3 +1,4 @@
+import { enforcedRuntime } from '@baaaht/policy';
 import type { ToolCommand } from '@baaaht/tool-specs';
 import type { ContainerCreateBody } from './docker-client';
 import { LABELS } from './labels';
@@ -5,6 +6,7 @@ import { gatedCommand } from './mount-gate';
 import type { MountPin } from './mount-gate';
 import type { ContainerRequest, RequestedResources } from './policy-enforcer';
 import type { ProtectedMount } from './protected-paths';
+import { runtimeLimits } from './runtime-profile';
 
 /** Where tools see the workspace. */
 export const WORKSPACE_TARGET = '/workspace';
@@ -88,6 +90,7 @@ export function toContainerRequest(plan: ContainerPlan, network: 'none' | 'egres
     network,
     protectedPaths: [...plan.protectedPaths],
     allowHardlinks: plan.allowHardlinks,
+    runtime: plan.runtime,
   };
   if (plan.sessionId !== undefined) request.sessionId = plan.sessionId;
   if (plan.requested !== undefined) request.resources.requested = { ...plan.requested };
@@ -100,7 +103,8 @@ const tighter = (ours: number, theirs: number): number =>
 
 /**
  * Applies what the policy returned, but only where it tightens: a policy can lower limits, make the
- * workspace read-only or pick another non-root user; it can never loosen the executor's isolation.
+ * workspace read-only, pick another non-root user or a stronger runtime; it can never loosen the
+ * executor's isolation.
  */
 export function applyEnforced(plan: ContainerPlan, enforced: ContainerRequest): ContainerPlan {
   const mount = enforced.mounts.find((m) => m.target === WORKSPACE_TARGET);
@@ -118,6 +122,11 @@ export function applyEnforced(plan: ContainerPlan, enforced: ContainerRequest): 
     // Policy-owned: when the policy answers, its lists decide (an enforcer without them keeps ours).
     protectedPaths: Array.isArray(enforced.protectedPaths) ? [...enforced.protectedPaths] : plan.protectedPaths,
     allowHardlinks: typeof enforced.allowHardlinks === 'boolean' ? enforced.allowHardlinks : plan.allowHardlinks,
+    // The policy's runtime (security.runtime), never a weaker one than ours, whatever the enforcer says.
+    runtime:
+      typeof enforced.runtime === 'string' && enforced.runtime !== ''
+        ? (enforcedRuntime(plan.runtime, enforced.runtime) ?? plan.runtime)
+        : plan.runtime,
   };
   if (enforced.user !== '' && !isRootUser(enforced.user)) next.user = enforced.user;
   return next;
@@ -159,6 +168,8 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
   };
   if (plan.sessionId !== undefined) labels[LABELS.sessionId] = plan.sessionId;
   const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  // The tool's limits, as the runtime needs them given (gVisor: in the sandbox, plus its own budget).
+  const limits = runtimeLimits(plan.runtime, plan);
   const gated =
     plan.pins !== undefined && plan.pins.length > 0
       ? gatedCommand(command.argv, plan.pins, plan.gateNonce ?? '')
@@ -190,9 +201,10 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       Init: true,
-      PidsLimit: plan.pidsLimit,
-      Memory: plan.memoryBytes,
-      MemorySwap: plan.memoryBytes,
+      PidsLimit: limits.cgroupPidsLimit,
+      ...(limits.nproc === undefined ? {} : { Ulimits: [{ Name: 'nproc', Soft: limits.nproc, Hard: limits.nproc }] }),
+      Memory: limits.cgroupMemoryBytes,
+      MemorySwap: limits.cgroupMemoryBytes,
       // Period/quota rather than NanoCpus: measured faster container start on this engine.
       CpuPeriod: 1_000_000,
       CpuQuota: Math.max(1000, Math.round(plan.cpus * 1_000_000)),

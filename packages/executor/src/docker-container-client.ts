@@ -35,6 +35,8 @@ export interface ContainerCreateBody {
     Privileged: false;
     Init: boolean;
     PidsLimit: number;
+    /** Resource limits of the container's processes; `nproc` only under gVisor (see runtime-profile.ts). */
+    Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>;
     Memory: number;
     MemorySwap: number;
     CpuPeriod: number;

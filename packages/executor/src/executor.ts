@@ -23,6 +23,7 @@ import type { SessionPrewarmRequest } from './session-prewarm';
 import { SessionRuntime } from './session-runtime';
 import type { SessionInfo } from './session-runtime';
 import { defaultRuntimeFactory } from './runtime-factory';
+import { EngineRuntimes, runtimeUnavailableMessage } from './engine-runtimes';
 import { Slots } from './slots';
 import type { StepRuntime } from './step-runtime';
 import { TaskEventHub } from './task-events';
@@ -70,6 +71,7 @@ export class Executor {
     private readonly logger: Logger,
     private readonly registry: InstanceRegistry,
     private readonly lease: InstanceLease,
+    private readonly engineRuntimesList: EngineRuntimes,
   ) {
     const metrics = new MetricsRecorder(options.metrics, catalog.all?.().map((spec) => spec.name) ?? []);
     this.metricsRecorder = metrics;
@@ -104,6 +106,7 @@ export class Executor {
       metrics,
       instanceId: lease.instanceId,
       version: lease.version,
+      engineRuntimes: this.engineRuntimesList,
       imageFor: (tool, image) => this.imageFor(tool, image),
     });
     this.reaper = new Reaper({
@@ -137,8 +140,7 @@ export class Executor {
     if (!runtimes.includes(resolved.runtime)) {
       throw new ExecutorError(
         'RUNTIME_UNAVAILABLE',
-        `OCI runtime '${resolved.runtime}' is not available on this Docker engine (it has: ${runtimes.join(', ') || 'none'}); ` +
-          'install and register it with dockerd, or choose another runtime. The executor never falls back to a weaker one.',
+        `${runtimeUnavailableMessage(resolved.runtime, 'the runtime option', runtimes)} Or choose another runtime.`,
       );
     }
     const registry = InstanceRegistry.open(resolved.instanceDir);
@@ -152,6 +154,7 @@ export class Executor {
       logger,
       registry,
       lease,
+      new EngineRuntimes(docker, runtimes),
     );
     const reaped = await executor.reaper.reapOnce();
     logger.info('executor ready', {
@@ -172,6 +175,11 @@ export class Executor {
   /** The worker id this instance labels its containers with (with `workerIdConflict: 'suffix'`, maybe `<id>-2`). */
   get workerId(): string {
     return this.options.workerId;
+  }
+
+  /** The OCI runtimes the engine had registered at the last read (at open, or since for a policy's runtime). */
+  engineRuntimes(): readonly string[] {
+    return this.engineRuntimesList.known;
   }
 
   /** This instance's id (`org.baaaht.instance-id`), unique per executor object. */
@@ -319,6 +327,7 @@ export class Executor {
       instanceId: this.lease.instanceId,
       version: this.lease.version,
       now: this.clock.now(),
+      engineRuntimes: this.engineRuntimesList,
       imageFor: (tool, image) => this.imageFor(tool, image),
       images: this.images,
       prewarm: (plan) => sessions.prewarm(plan),

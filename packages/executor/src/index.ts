@@ -106,7 +106,10 @@ export type {
   ToolGrant,
   RequestedResources,
 } from './policy-enforcer';
-export { sandboxAgentPath, SANDBOX_AGENT_BINARY } from './sandbox-agent-path';
+export { sandboxAgentPath, SANDBOX_AGENT_BINARY, SANDBOX_AGENT_PROCESSES } from './sandbox-agent-path';
+export { mountPinRefusal } from './mount-gate';
+export { GVISOR_DAEMON_JSON, GVISOR_OVERHEAD, runtimeLimits, runtimeRegistrationHint } from './runtime-profile';
+export type { RuntimeLimits } from './runtime-profile';
 export { SandboxAgentClient } from './sandbox-agent-client';
 export type {
   SandboxAgentClientOptions,

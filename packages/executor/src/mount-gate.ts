@@ -13,6 +13,8 @@
  * see `mountPinSupport`).
  */
 
+import { isGvisorRuntime } from '@baaaht/policy';
+
 /** One bind target and the identity it must have. */
 export interface MountPin {
   /** Path inside the container, e.g. `/workspace`. */
@@ -67,5 +69,15 @@ export function gateRefused(exitCode: number, stderr: string, nonce: string): bo
  * reports virtual ones, so a gate could never pass there.
  */
 export function mountPinSupport(runtime: string): 'gate' | 'unsupported' {
-  return /runsc|gvisor/i.test(runtime) ? 'unsupported' : 'gate';
+  return isGvisorRuntime(runtime) ? 'unsupported' : 'gate';
+}
+
+/** Why a workspace tool cannot run under `runtime` (MOUNT_PIN_UNAVAILABLE), or undefined when it can. */
+export function mountPinRefusal(tool: string, runtime: string): string | undefined {
+  if (mountPinSupport(runtime) === 'gate') return undefined;
+  return (
+    `${tool} mounts a workspace, and runtime '${runtime}' hides host inode numbers from the ` +
+    'mount identity gate, so the mount cannot be proven to be the directory the policy judged; ' +
+    'run file tools with runc (web tools may use any runtime)'
+  );
 }

@@ -57,6 +57,12 @@ export interface ContainerRequest {
   protectedPaths: string[];
   /** Whether file tools may read or write a regular file with more than one hard link (`mounts.allow_hardlinks`). */
   allowHardlinks: boolean;
+  /**
+   * The OCI runtime the container would use. The enforced request may name another (`security.runtime`):
+   * the executor takes it unless it is weaker (gVisor ranks above the rest) and refuses the task with
+   * `RUNTIME_UNAVAILABLE` when the engine does not have it. @default the executor's `runtime`
+   */
+  runtime?: string;
 }
 
 /** One outbound connection a web tool asks the egress proxy for. */

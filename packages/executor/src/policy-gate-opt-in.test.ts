@@ -25,7 +25,7 @@ const plan: ContainerPlan = {
   protectedPaths: [],
   allowHardlinks: false,
 };
-const context = { env: {}, logger: quietLogger };
+const context = { env: {}, logger: quietLogger, runtimes: { known: ['runc'], has: async (r: string) => r === 'runc' } };
 const allowAll = (extra: Partial<PolicyEnforcer> = {}): PolicyEnforcer & { seen: ContainerRequest[] } => {
   const seen: ContainerRequest[] = [];
   return { seen, enforce: (r) => (seen.push(r), r), ...extra };

@@ -2,6 +2,9 @@ import type { ToolSpec } from '@baaaht/tool-specs';
 import { applyEnforced, toContainerRequest } from './container-config';
 import type { ContainerPlan } from './container-config';
 import { engineMountDenial } from './engine-paths';
+import { runtimeUnavailableMessage } from './engine-runtimes';
+import type { EngineRuntimes } from './engine-runtimes';
+import { mountPinRefusal } from './mount-gate';
 import type { Logger } from './logger';
 import type { PolicyEnforcer, ToolGrant } from './policy-enforcer';
 import type { TaskError, TaskStatus } from './task-types';
@@ -68,7 +71,7 @@ export async function gateTask(
   planned: ContainerPlan,
   spec: Pick<ToolSpec, 'name' | 'network' | 'workspaceTargets' | 'enabledBy'>,
   params: Record<string, unknown>,
-  context: { env: NodeJS.ProcessEnv; logger: Logger },
+  context: { env: NodeJS.ProcessEnv; logger: Logger; runtimes: Pick<EngineRuntimes, 'has' | 'known'> },
 ): Promise<GateResult> {
   let plan = planned;
   // An opt-in tool runs with its grant's limits and network need; the policy then judges that request.
@@ -78,6 +81,8 @@ export async function gateTask(
   if (policy !== undefined) {
     const judged = await askPolicy(policy, plan, { name: spec.name, network }, context.logger);
     if (!judged.allowed) return judged;
+    const runtimeRefusal = await checkRuntime(planned.runtime, judged.plan, context.runtimes);
+    if (runtimeRefusal !== undefined) return runtimeRefusal;
     plan = judged.plan;
   }
   // The executor's floor for opt-in tools, in every policy mode and without a policy: enabled, or refused.
@@ -101,6 +106,31 @@ export async function gateTask(
   // The nested read-only binds are gated like the workspace: each must be the inode that was judged.
   for (const m of plan.protectedMounts ?? []) plan.pins?.push({ target: m.target, dev: m.dev, ino: m.ino });
   return grant === undefined ? { allowed: true, plan } : { allowed: true, plan, grant };
+}
+
+/**
+ * A runtime the policy chose (`security.runtime`) must be registered with the engine: otherwise the task
+ * is refused, never run under the executor's own weaker one. Under it, a workspace tool must still be
+ * pinnable (gVisor hides host inode numbers: MOUNT_PIN_UNAVAILABLE).
+ */
+async function checkRuntime(
+  ours: string,
+  plan: ContainerPlan,
+  runtimes: Pick<EngineRuntimes, 'has' | 'known'>,
+): Promise<GateResult | undefined> {
+  if (plan.runtime === ours) return undefined;
+  if (!(await runtimes.has(plan.runtime)))
+    return refusal(
+      {
+        code: 'RUNTIME_UNAVAILABLE',
+        message: `${plan.tool}: ${runtimeUnavailableMessage(plan.runtime, "the policy's security.runtime", runtimes.known)}`,
+        detail: 'security.runtime',
+      },
+      'error',
+    );
+  const unpinnable = plan.workspaceSource === undefined ? undefined : mountPinRefusal(plan.tool, plan.runtime);
+  if (unpinnable !== undefined) return refusal({ code: 'MOUNT_PIN_UNAVAILABLE', message: unpinnable }, 'error');
+  return undefined;
 }
 
 /** The one message for an opt-in tool the policy did not enable (the worker's `run` says the same). */

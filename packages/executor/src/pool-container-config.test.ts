@@ -1,6 +1,8 @@
 import type { ContainerPlan } from './container-config';
 import { LABELS } from './labels';
 import { poolKey, pooledCreateBody, SANDBOX_AGENT_TARGET } from './pool-container-config';
+import { runtimeLimits } from './runtime-profile';
+import { SANDBOX_AGENT_PROCESSES } from './sandbox-agent-path';
 
 const AGENT = '/opt/agent';
 const plan: ContainerPlan = {
@@ -89,6 +91,19 @@ describe('pooledCreateBody', () => {
   const k = poolKey(plan, AGENT, 'sha256:a');
   const body = pooledCreateBody(plan, AGENT, k, { idleDeadlineMs: 1000, deadlineMs: 5000 }, 'baaaht-pool-x');
 
+  it('under gVisor the agent is in RLIMIT_NPROC and the budget too', () => {
+    const h = pooledCreateBody(
+      { ...plan, runtime: 'runsc' },
+      AGENT,
+      k,
+      { idleDeadlineMs: 1, deadlineMs: 2 },
+      'n',
+    ).HostConfig;
+    const l = runtimeLimits('runsc', { pidsLimit: 10 + SANDBOX_AGENT_PROCESSES, memoryBytes: plan.memoryBytes });
+    expect(h).toMatchObject({ Runtime: 'runsc', PidsLimit: l.cgroupPidsLimit, Memory: l.cgroupMemoryBytes });
+    expect(h.Ulimits).toEqual([{ Name: 'nproc', Soft: 11, Hard: 11 }]);
+  });
+
   it("is the call's container with the gated agent as its entry and stdin open for frames", () => {
     expect(body.Cmd.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(body.Cmd.slice(-2)).toEqual([SANDBOX_AGENT_TARGET, '--once']);
@@ -99,7 +114,8 @@ describe('pooledCreateBody', () => {
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
       NetworkMode: 'none',
-      PidsLimit: 10,
+      // The tool's 10 and the agent's own process, which stays the call's parent.
+      PidsLimit: 10 + SANDBOX_AGENT_PROCESSES,
     });
     expect(body.HostConfig.Mounts).toEqual([
       { Type: 'bind', Source: '/real/ws', Target: '/workspace', ReadOnly: true },

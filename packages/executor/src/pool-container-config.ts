@@ -3,6 +3,7 @@ import { buildCreateBody } from './container-config';
 import type { ContainerPlan } from './container-config';
 import type { ContainerCreateBody } from './docker-client';
 import { LABELS } from './labels';
+import { SANDBOX_AGENT_PROCESSES } from './sandbox-agent-path';
 
 /**
  * The create body of a warm-pool container and the pool key derived from it. A pooled container is the
@@ -40,7 +41,9 @@ export interface PoolContainerTimes {
 
 /** The body without anything per container, the shape two alike containers share. */
 function shape(plan: ContainerPlan, agentPath: string, nonce: string): ContainerCreateBody {
-  const body = buildCreateBody(plan, { argv: [SANDBOX_AGENT_TARGET, '--once'], stdin: '' }, '');
+  // The agent stays the call's parent: one process on top of the tool's limit (a fresh container has none).
+  const limits = { ...plan, pidsLimit: plan.pidsLimit + SANDBOX_AGENT_PROCESSES };
+  const body = buildCreateBody(limits, { argv: [SANDBOX_AGENT_TARGET, '--once'], stdin: '' }, '');
   for (const label of TASK_ONLY_LABELS) delete body.Labels[label];
   body.Env = body.Env.map((e) => (e.startsWith(GATE_NONCE_ENV) ? `${GATE_NONCE_ENV}${nonce}` : e));
   // After the task's own mounts: the agent, read-only, the way docker-init is provided.

@@ -5,6 +5,13 @@ import { ExecutorError } from './errors';
 /** File name of the in-sandbox agent, built by `pnpm build` into the package's `native/build/`. */
 export const SANDBOX_AGENT_BINARY = 'baaaht-sandbox-agent';
 
+/**
+ * Processes the agent itself holds in a pooled or session container while it runs a call (it forks the
+ * call and stays its parent): added to the container's pids limit so the tool gets its whole limit, as in
+ * a fresh container.
+ */
+export const SANDBOX_AGENT_PROCESSES = 1;
+
 const BUILD_HINT = 'run `pnpm build`, which needs gcc and a static C library (apt-get install -y gcc libc6-dev)';
 
 /**

@@ -1,5 +1,6 @@
 import type { ContainerPlan } from './container-config';
 import { LABELS } from './labels';
+import { SANDBOX_AGENT_PROCESSES } from './sandbox-agent-path';
 import { SANDBOX_AGENT_TARGET, SESSION_CPU_PERIOD_US, sessionCreateBody } from './session-container';
 
 const plan: ContainerPlan = {
@@ -47,7 +48,12 @@ describe('sessionCreateBody', () => {
       true,
       'none',
     ]);
-    expect([h.Memory, h.MemorySwap, h.PidsLimit]).toEqual([plan.memoryBytes, plan.memoryBytes, plan.pidsLimit]);
+    // The agent's own process on top of the tool's limit, so a call gets exactly the processes a fresh container gives.
+    expect([h.Memory, h.MemorySwap, h.PidsLimit]).toEqual([
+      plan.memoryBytes,
+      plan.memoryBytes,
+      plan.pidsLimit + SANDBOX_AGENT_PROCESSES,
+    ]);
     expect(body.NetworkDisabled).toBe(true);
     expect(h.Mounts).toContainEqual({
       Type: 'bind',

@@ -14,6 +14,7 @@ import { gateRefused } from './mount-gate';
 import { StreamDemuxer } from './output-demux';
 import type { AttachStream } from './raw-attach';
 import { SandboxAgentClient } from './sandbox-agent-client';
+import { SANDBOX_AGENT_PROCESSES } from './sandbox-agent-path';
 import type { SandboxCallExit } from './sandbox-agent-client';
 import type { RunningStep, StepExit, StepRuntimeContext, StepSpec } from './step-runtime';
 import type { StopMode } from './task-types';
@@ -52,7 +53,8 @@ export function sessionCreateBody(plan: ContainerPlan, o: SessionContainerOption
   // The task's own labels belong to that call, not to the session's container.
   const { taskLabels: _taskLabels, ...shared } = plan;
   const body = buildCreateBody(
-    { ...shared, deadlineMs: o.expiresAt, tool: 'session' },
+    // The agent is one process on top of the calls' limit (see SANDBOX_AGENT_PROCESSES).
+    { ...shared, deadlineMs: o.expiresAt, tool: 'session', pidsLimit: shared.pidsLimit + SANDBOX_AGENT_PROCESSES },
     // stdin present: AttachStdin/OpenStdin/StdinOnce, so the agent's stdin closes when the worker goes away.
     { argv: [SANDBOX_AGENT_TARGET], stdin: '' },
     `baaaht-session-${o.sessionId.replace(/[^a-zA-Z0-9_.-]/g, '').slice(0, 24) || 'session'}-${randomBytes(3).toString('hex')}`,

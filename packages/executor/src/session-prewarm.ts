@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ContainerPlan } from './container-config';
+import type { EngineRuntimes } from './engine-runtimes';
 import { ExecutorError } from './errors';
 import type { ExecutorCatalog, ResolvedExecutorOptions } from './executor-options';
 import type { ImageResolver } from './image-resolver';
@@ -23,6 +24,8 @@ export interface PrewarmContext {
   instanceId: string;
   version: string;
   now: number;
+  /** The engine's runtimes, for a policy's `security.runtime`. */
+  engineRuntimes: EngineRuntimes;
   imageFor(tool: string, catalogImage: string): string;
 }
 
@@ -50,7 +53,11 @@ export async function judgePrewarm(
     if (spec.network === 'egress')
       refuse('INVALID_REQUEST', `${spec.name} needs egress: web tools run per call, never in a session container`);
     const policy = ctx.options.policy?.snapshot?.() ?? ctx.options.policy;
-    const gate = await gateTask(policy, planned.plan.plan, spec, params, { env: ctx.options.env, logger: ctx.logger });
+    const gate = await gateTask(policy, planned.plan.plan, spec, params, {
+      env: ctx.options.env,
+      logger: ctx.logger,
+      runtimes: ctx.engineRuntimes,
+    });
     if (!gate.allowed) return refuse(gate.error.code, gate.error.message, gate.error.detail);
     return { plan: gate.plan, workspace };
   } catch (err) {

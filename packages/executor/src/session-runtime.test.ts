@@ -88,6 +88,8 @@ describe('sessions (fake engine, fake agent)', () => {
       ReadonlyRootfs: true,
       NetworkMode: 'none',
       Memory: 64 * MiB,
+      // echo's 10 and the agent's own process (SANDBOX_AGENT_PROCESSES): the calls get all 10.
+      PidsLimit: 11,
     });
     expect(body.HostConfig.Mounts).toContainEqual(
       expect.objectContaining({ Target: SANDBOX_AGENT_TARGET, ReadOnly: true }),

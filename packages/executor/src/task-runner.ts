@@ -2,6 +2,7 @@ import type { CommandResult, RunCommand, ToolCommand, ToolRunOutcome, ToolSpec }
 import type { Clock } from './clock';
 import type { ContainerPlan } from './container-config';
 import type { EgressDecisionEvent } from './egress-proxy';
+import type { EngineRuntimes } from './engine-runtimes';
 import { builtinEgressCheck } from './egress-rules';
 import { startEgressSession } from './egress-session';
 import { ExecutorError } from './errors';
@@ -66,6 +67,8 @@ export interface TaskRunnerDeps {
   metrics: MetricsRecorder;
   instanceId: string;
   version: string;
+  /** The engine's runtimes, for a policy's `security.runtime`. */
+  engineRuntimes: EngineRuntimes;
   imageFor(tool: string, catalogImage: string): string;
 }
 
@@ -155,7 +158,11 @@ export class TaskRunner {
     // The task keeps the policy it started with, even if the enforcer is reloaded meanwhile.
     const policy = options.policy?.snapshot?.() ?? options.policy;
     const decision = task.trace.child('baaaht.policy', { 'baaaht.policy.enforcer': policy !== undefined });
-    const gate = await gateTask(policy, planned.plan.plan, spec, params, { env: options.env, logger });
+    const gate = await gateTask(policy, planned.plan.plan, spec, params, {
+      env: options.env,
+      logger,
+      runtimes: this.deps.engineRuntimes,
+    });
     if (!gate.allowed) {
       decision.fail(gate.error, { 'baaaht.policy.decision': 'denied', 'baaaht.policy.rule': gate.error.detail ?? '' });
       return errorOutcome(gate.status, gate.error.code, gate.error.message, gate.error.detail);

@@ -4,6 +4,7 @@ import type { Policy, QuotaPolicy, Violation } from './model';
 import { checkMounts, type AllowlistCompiler, type RealPath } from './mount-rules';
 import { imageMatches, parseImageReference } from './patterns';
 import { isOptInTool } from './opt-in-tools';
+import { enforcedRuntime } from './runtime-rank';
 
 export interface ContainerEvaluation {
   violations: Violation[];
@@ -71,6 +72,9 @@ function checkSecurity(req: ContainerRequest, policy: Policy, v: Violation[], ou
     v.push(soft('security.read_only_rootfs', 'the root filesystem must be read-only'));
     out.readOnlyRootfs = true;
   }
+  // Policy-owned, like protected_paths: no violation, and never weaker than the runtime asked for.
+  const runtime = enforcedRuntime(req.runtime, sec.runtime);
+  if (runtime !== undefined) out.runtime = runtime;
 }
 
 /** Pushes a violation and returns the clamped value when `value` is unlimited (<= 0) or above `max`. */

@@ -54,6 +54,11 @@ export interface ContainerRequest {
   protectedPaths: string[];
   /** Whether file tools may touch a file with more than one hard link (`mounts.allow_hardlinks`). */
   allowHardlinks: boolean;
+  /**
+   * The OCI runtime the container would use; the enforced request carries `security.runtime` when the
+   * policy sets one that is not weaker. @default the executor's runtime
+   */
+  runtime?: string;
 }
 
 export interface EgressRequest {

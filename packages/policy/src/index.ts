@@ -78,5 +78,8 @@ export type {
   PolicyStoreState,
   ReloadResult,
 } from './policy-store';
+export { requiredRuntimes } from './required-runtimes';
+export type { RequiredRuntime } from './required-runtimes';
+export { enforcedRuntime, isGvisorRuntime } from './runtime-rank';
 export { policyJsonSchema } from './schema';
 export type { PolicySchemaNode } from './schema';

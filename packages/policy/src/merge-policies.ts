@@ -14,6 +14,7 @@ import type {
   ToolPolicy,
 } from './model';
 import { PathPattern, hostMatches, simpleGlobMatches } from './patterns';
+import { mergeRuntime } from './runtime-rank';
 
 export interface MergePoliciesOptions {
   /** Told about session entries dropped because they would widen the global policy. @default quiet */
@@ -26,7 +27,8 @@ export interface MergePoliciesOptions {
  * so the result is never looser than the global policy:
  *   maxima -> smaller, minima -> larger, allow_* -> AND, require_* and enforce_* -> OR,
  *   deny lists -> union, allow lists -> the session's entries the global list covers,
- *   mode -> the stricter of the two (strict > permissive > disabled).
+ *   mode -> the stricter of the two (strict > permissive > disabled),
+ *   security.runtime -> gVisor over any other, else the global one (runtime-rank.ts).
  */
 
 type Drop = (field: string, entry: unknown) => void;
@@ -263,6 +265,8 @@ function mergeSecurity(
   drop: Drop,
 ): SecurityPolicy | undefined {
   if (!s) return g;
+  const runtime = mergeRuntime(g?.runtime, s.runtime);
+  if (runtime.dropped) drop('security.runtime', s.runtime);
   return assign<SecurityPolicy>(
     { ...g },
     {
@@ -275,6 +279,7 @@ function mergeSecurity(
       allowed_uids: narrow('security.allowed_uids', g?.allowed_uids, s.allowed_uids, (e, by) => by.includes(e), drop),
       allowed_gids: narrow('security.allowed_gids', g?.allowed_gids, s.allowed_gids, (e, by) => by.includes(e), drop),
       read_only_rootfs: requirement(g?.read_only_rootfs, s.read_only_rootfs),
+      runtime: runtime.runtime,
     },
   );
 }

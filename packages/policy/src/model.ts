@@ -94,6 +94,12 @@ export interface SecurityPolicy {
   allowed_uids?: number[];
   allowed_gids?: number[];
   read_only_rootfs?: boolean;
+  /**
+   * The OCI runtime containers must use (`runsc`: gVisor), as registered with the Docker engine. The
+   * executor refuses the task (RUNTIME_UNAVAILABLE) when the engine does not have it, never falling back.
+   * A session or tool section may move a tool to gVisor, never off it. Unset: the worker's `--runtime`.
+   */
+  runtime?: string;
 }
 
 /**

@@ -121,6 +121,7 @@ export class PolicyEnforcer {
         image: request.image,
         mounts: adjusted.mounts.map((m) => `${m.source}:${m.target}:${m.mode}`),
         protectedPaths: adjusted.protectedPaths,
+        ...(adjusted.runtime === undefined ? {} : { runtime: adjusted.runtime }),
       },
     };
     if (denying.length > 0) {

@@ -139,6 +139,12 @@ const security = section(
     allowed_uids: integers('UIDs containers may run as; empty = any non-root.'),
     allowed_gids: integers('GIDs containers may run as; empty = any.'),
     read_only_rootfs: bool('Containers must have a read-only root filesystem.'),
+    runtime: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+      description:
+        'OCI runtime containers must use, as registered with the Docker engine (runsc: gVisor); the task is refused when the engine lacks it. Sections may move a tool to gVisor, never off it.',
+    },
   },
   'Process security policy.',
 );

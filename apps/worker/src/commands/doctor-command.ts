@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { createDockerClient, discoverDockerEngine } from '@baaaht/executor';
+import { createDockerClient, discoverDockerEngine, runtimeRegistrationHint } from '@baaaht/executor';
 import type { DockerDiscovery, DockerDiscoveryOptions, EngineVersion, ToolProbeResult } from '@baaaht/executor';
-import { checkPolicyFile } from '@baaaht/policy';
+import { checkPolicyFile, loadPolicyFile, requiredRuntimes } from '@baaaht/policy';
+import type { Policy } from '@baaaht/policy';
 import { inspectSocketPath } from '@baaaht/proto';
 import type { CommandSpec } from '../args';
 import { formatDuration } from '../durations';
@@ -134,20 +135,45 @@ async function dockerChecks(
   const probe = await probeCatalogImages(config, env, docker);
   checks.push(...imageChecks(config, probe, env));
 
-  if (runtimes.length > 0) {
-    const ok = runtimes.includes(config.runtime);
+  if (runtimes.length > 0) checks.push(...runtimeChecks(config, runtimes, env));
+  return { checks, probe };
+}
+
+/**
+ * The worker's `--runtime` and every runtime the policy requires (`security.runtime`, globally or per
+ * tool) must be registered with the engine; a missing one says how to register it (the daemon.json entry).
+ */
+export function runtimeChecks(
+  config: Pick<WorkerConfig, 'runtime' | 'policy'>,
+  runtimes: readonly string[],
+  env: NodeJS.ProcessEnv,
+): DoctorCheck[] {
+  const wanted: Array<{ runtime: string; by: string }> = [{ runtime: config.runtime, by: '--runtime' }];
+  if (config.policy !== undefined) {
+    let policy: Policy | undefined;
+    try {
+      policy = loadPolicyFile(config.policy, { env });
+    } catch {
+      // The policy check reports an unreadable or invalid file.
+    }
+    if (policy !== undefined && policy.mode !== 'disabled')
+      for (const r of requiredRuntimes(policy)) wanted.push({ runtime: r.runtime, by: `policy ${r.setting}` });
+  }
+  const checks: DoctorCheck[] = [];
+  for (const runtime of new Set(wanted.map((w) => w.runtime))) {
+    const by = wanted.filter((w) => w.runtime === runtime).map((w) => w.by);
+    const ok = runtimes.includes(runtime);
+    const why = by.join(', ');
     checks.push({
-      name: 'runtime',
+      name: `runtime ${runtime}`,
       ok,
       detail: ok
-        ? `${config.runtime} is registered`
-        : `${config.runtime} is not registered with the engine (available: ${runtimes.join(', ')})`,
-      ...(ok
-        ? {}
-        : { fix: `install and register ${config.runtime} in /etc/docker/daemon.json, or use --runtime runc` }),
+        ? `registered (for ${why})`
+        : `not registered with the engine (available: ${runtimes.join(', ')}), needed by ${why}`,
+      ...(ok ? {} : { fix: `${runtimeRegistrationHint(runtime)}; or use another runtime` }),
     });
   }
-  return { checks, probe };
+  return checks;
 }
 
 async function orchestratorCheck(address: string): Promise<DoctorCheck> {

@@ -79,6 +79,11 @@ export async function serveMcpStdio(resolved: ResolvedWorkerConfig, io: CliIo): 
     policy: policy.enforcer,
     env: io.env,
     logger,
+    runtime: {
+      policy: policy.store.current(),
+      workerRuntime: config.runtime,
+      engineRuntimes: executor.engineRuntimes(),
+    },
   });
   const backend = createLocalBackend({
     executor,

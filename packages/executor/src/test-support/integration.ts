@@ -24,13 +24,25 @@ export const HOSTILE_SCRIPTS = {
   /** Prints its last line in the SIGTERM handler, while the executor is already stopping it. */
   'last-words': "trap 'echo last words; exit 143' TERM; echo sleeping; sleep 60 & wait $!",
   'sleep-ignoring-term': "trap '' TERM; echo sleeping; sleep 60; echo woke",
+  /** Starts $COUNT background sleeps, one line each, then says so: the tool needs COUNT + 2 processes (init, sh). */
+  spawn: 'for i in $(seq 1 "$COUNT"); do sleep 60 & echo "started $i"; done; echo all started',
+  /**
+   * A subshell starts sleeps until a fork fails (which ends it), then the shell counts the live processes
+   * with builtins only (a glob, no fork): with a limit of N that is N - 1 (init, sh and N - 3 sleeps).
+   */
+  fill: '(while :; do sleep 60 & done) 2>/dev/null; set -- /proc/[0-9]*; echo "processes $#"',
+  /** The descriptors the tool was started with (`ls` adds its own directory, 3). */
+  fds: 'ls /proc/self/fd',
+  /** The fork bomb, then the same count: what the limit held it to (it may have collapsed by then). */
+  'forkbomb-count':
+    'b() { b | b & }; (b) & i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; set -- /proc/[0-9]*; echo "processes $#"',
   net: 'ls /sys/class/net; if nc -w 2 127.0.0.1 "$PORT" </dev/null; then echo NC_CONNECTED; else echo NC_FAILED; fi; if wget -q -T 2 -O - "http://127.0.0.1:$PORT/"; then echo WGET_OK; else echo WGET_FAILED; fi',
 } as const;
 
 export type HostileCase = keyof typeof HOSTILE_SCRIPTS;
 
 /** A test-only tool registered through the catalog: `sh -c` with one of the constant scripts above. */
-export const hostileTool: ToolSpec<{ case: HostileCase; port?: number }> = {
+export const hostileTool: ToolSpec<{ case: HostileCase; port?: number; count?: number }> = {
   name: 'hostile',
   displayName: 'Hostile test tool',
   description: 'Test only: runs one of a fixed set of misbehaving shell scripts.',
@@ -40,6 +52,7 @@ export const hostileTool: ToolSpec<{ case: HostileCase; port?: number }> = {
     properties: {
       case: { type: 'string', enum: Object.keys(HOSTILE_SCRIPTS) },
       port: { type: 'integer', minimum: 1, maximum: 65535 },
+      count: { type: 'integer', minimum: 1, maximum: 200 },
     },
     required: ['case'],
     additionalProperties: false,
@@ -50,7 +63,10 @@ export const hostileTool: ToolSpec<{ case: HostileCase; port?: number }> = {
   readOnlyRootfs: true,
   resources: { cpus: 0.5, memoryBytes: 32 * MiB, pidsLimit: 16 },
   timeoutMs: 20_000,
-  command: (p) => ({ argv: ['sh', '-c', HOSTILE_SCRIPTS[p.case]], env: { PORT: String(p.port ?? 9) } }),
+  command: (p) => ({
+    argv: ['sh', '-c', HOSTILE_SCRIPTS[p.case]],
+    env: { PORT: String(p.port ?? 9), COUNT: String(p.count ?? 1) },
+  }),
 };
 
 /**
@@ -103,9 +119,19 @@ export function waitingPoolContainers(workerId: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * The OCI runtime integration tests run their executors under: `BAAAHT_TEST_RUNTIME` (CI runs the tool,
+ * egress and hostile suites a second time with `runsc`), default `runc`. An engine without it fails the
+ * suite at `openTestExecutor` (RUNTIME_UNAVAILABLE), never skips it.
+ */
+export function testRuntime(env: NodeJS.ProcessEnv = process.env): string {
+  return env['BAAAHT_TEST_RUNTIME'] || 'runc';
+}
+
 export function openTestExecutor(workerId: string, options: ExecutorOptions = {}): Promise<Executor> {
   return createExecutor({
     workerId,
+    runtime: testRuntime(),
     reapIntervalMs: 0,
     imageOverrides: { ...offlineToolImages(), hostile: OFFLINE_BUSYBOX_IMAGE, steps: OFFLINE_BUSYBOX_IMAGE },
     catalog: createToolCatalog({ custom: [hostileTool, stepsTool] }),

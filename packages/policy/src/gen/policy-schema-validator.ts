@@ -5,7 +5,7 @@
 "use strict";
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://baaaht.dev/schemas/policy.json","title":"baaaht policy","type":"object","additionalProperties":false,"properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"mode":{"type":"string","enum":["strict","permissive","disabled"]},"labels":{"type":"object","additionalProperties":{"type":"string"}},"quotas":{"type":"object","additionalProperties":false,"properties":{"max_cpus":{"type":"integer","minimum":1,"description":"Maximum CPU in nano-CPUs (1000000000 = one core)."},"min_cpus":{"type":"integer","minimum":0,"description":"Minimum CPU in nano-CPUs."},"max_memory":{"type":"integer","minimum":1,"description":"Maximum memory in bytes."},"min_memory":{"type":"integer","minimum":0,"description":"Minimum memory in bytes."},"max_memory_swap":{"type":"integer","minimum":-1,"description":"Maximum memory + swap in bytes; 0 = no swap, -1 = unlimited."},"max_pids":{"type":"integer","minimum":1,"description":"Maximum number of processes."},"min_pids":{"type":"integer","minimum":0,"description":"Minimum process limit."}},"description":"Resource quotas; requests above a maximum are denied (strict) or clamped (permissive)."},"mounts":{"type":"object","additionalProperties":false,"properties":{"allow_bind_mounts":{"type":"boolean","description":"Whether host directories may be bind-mounted at all."},"allowed_bind_sources":{"type":"array","items":{"type":"string","minLength":1},"description":"Legacy: host path globs that may be mounted (used when mount_allowlist is empty)."},"denied_bind_sources":{"type":"array","items":{"type":"string","minLength":1},"description":"Legacy: host path globs that may never be mounted."},"allow_volumes":{"type":"boolean","description":"Whether named volumes may be used."},"allowed_volumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Volume name globs."},"denied_volumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Volume name globs that are never allowed."},"allow_tmpfs":{"type":"boolean","description":"Whether a tmpfs may be mounted."},"max_tmpfs_size":{"type":"integer","minimum":0,"description":"Maximum tmpfs size in bytes."},"enforce_read_only_rootfs":{"type":"boolean","description":"Containers must have a read-only root filesystem."},"mount_allowlist":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["path","mode"],"properties":{"path":{"type":"string","pattern":"^/","description":"Absolute host path; `*` matches one path segment."},"user":{"type":"string","minLength":1,"description":"User name the entry applies to (exclusive with group)."},"group":{"type":"string","minLength":1,"description":"Group name the entry applies to (exclusive with user)."},"mode":{"type":"string","enum":["readonly","readwrite","denied"]}}},"description":"Per-user/group host path allowlist."},"protected_paths":{"type":"array","items":{"type":"string","pattern":"^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$","description":"A path relative to the workspace root, without `..`."},"description":"Workspace paths tools may never write: mounted read-only in the container and refused by file_write/file_edit. Default [\".git\"]; [] protects nothing."},"allow_hardlinks":{"type":"boolean","description":"Whether file tools may read or write a regular file with more than one hard link (it may be an inode from outside the workspace)."}},"description":"Mount policy."},"network":{"type":"object","additionalProperties":false,"properties":{"allow_network":{"type":"boolean","description":"Whether containers may have network access (through the egress proxy)."},"allowed_networks":{"type":"array","items":{"type":"string","minLength":1},"description":"CIDRs egress may reach; an explicit entry also admits private ranges."},"denied_networks":{"type":"array","items":{"type":"string","minLength":1},"description":"CIDRs egress may never reach."},"allow_host_network":{"type":"boolean","description":"Host networking; never used by the executor."},"allowed_hosts":{"type":"array","items":{"type":"string","minLength":1},"description":"Host patterns egress may reach, e.g. `*.example.com`; empty = any."},"denied_hosts":{"type":"array","items":{"type":"string","minLength":1},"description":"Host patterns egress may never reach."},"allowed_ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"description":"Destination ports egress may use (1 to 65535); empty = any."},"allow_private":{"type":"boolean","description":"Whether loopback/private/link-local/metadata targets may be reached."}},"description":"Network and egress policy."},"images":{"type":"object","additionalProperties":false,"properties":{"allowed_images":{"type":"array","items":{"type":"string","minLength":1},"description":"Image reference globs; empty = any."},"denied_images":{"type":"array","items":{"type":"string","minLength":1},"description":"Image reference globs that are never allowed."},"require_digest":{"type":"boolean","description":"Images must be pinned by digest."},"allow_latest_tag":{"type":"boolean","description":"Whether `:latest` (or no tag) is allowed."}},"description":"Image policy."},"security":{"type":"object","additionalProperties":false,"properties":{"allow_privileged":{"type":"boolean","const":false,"description":"Privileged containers are never allowed."},"allowed_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities a request may add."},"add_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities added to every container."},"drop_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities dropped from every container."},"allow_root":{"type":"boolean","description":"Whether containers may run as root."},"require_non_root":{"type":"boolean","description":"Containers must run as a non-root user."},"allowed_uids":{"type":"array","items":{"type":"integer","minimum":0},"description":"UIDs containers may run as; empty = any non-root."},"allowed_gids":{"type":"array","items":{"type":"integer","minimum":0},"description":"GIDs containers may run as; empty = any."},"read_only_rootfs":{"type":"boolean","description":"Containers must have a read-only root filesystem."}},"description":"Process security policy."},"tools":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"disabled":{"type":"boolean","description":"The tool may not run at all."},"enabled":{"type":"boolean","description":"Opt-in tools (exec) only: the tool runs only when true, in every mode. Default false."},"limits":{"type":"object","additionalProperties":false,"properties":{"max_timeout_seconds":{"type":"integer","minimum":1,"description":"Longest timeout of one call, in seconds."},"max_cpus":{"type":"integer","minimum":1,"description":"CPUs of one call, in nano-CPUs (1e9 = one core)."},"max_memory":{"type":"integer","minimum":1,"description":"Memory of one call, in bytes."},"max_pids":{"type":"integer","minimum":1,"description":"Processes of one call."},"max_output_bytes":{"type":"integer","minimum":2,"description":"Output kept per stream, in bytes (head and tail halves)."}},"description":"Opt-in tools (exec) only: the most one call gets; each only lowers the tool default."},"network_access":{"type":"string","enum":["none","egress"],"description":"Opt-in tools (exec) only: none (default), or egress through the egress proxy under the network rules."},"quotas":{"type":"object","additionalProperties":false,"properties":{"max_cpus":{"type":"integer","minimum":1,"description":"Maximum CPU in nano-CPUs (1000000000 = one core)."},"min_cpus":{"type":"integer","minimum":0,"description":"Minimum CPU in nano-CPUs."},"max_memory":{"type":"integer","minimum":1,"description":"Maximum memory in bytes."},"min_memory":{"type":"integer","minimum":0,"description":"Minimum memory in bytes."},"max_memory_swap":{"type":"integer","minimum":-1,"description":"Maximum memory + swap in bytes; 0 = no swap, -1 = unlimited."},"max_pids":{"type":"integer","minimum":1,"description":"Maximum number of processes."},"min_pids":{"type":"integer","minimum":0,"description":"Minimum process limit."}},"description":"Resource quotas; requests above a maximum are denied (strict) or clamped (permissive)."},"mounts":{"type":"object","additionalProperties":false,"properties":{"allow_bind_mounts":{"type":"boolean","description":"Whether host directories may be bind-mounted at all."},"allowed_bind_sources":{"type":"array","items":{"type":"string","minLength":1},"description":"Legacy: host path globs that may be mounted (used when mount_allowlist is empty)."},"denied_bind_sources":{"type":"array","items":{"type":"string","minLength":1},"description":"Legacy: host path globs that may never be mounted."},"allow_volumes":{"type":"boolean","description":"Whether named volumes may be used."},"allowed_volumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Volume name globs."},"denied_volumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Volume name globs that are never allowed."},"allow_tmpfs":{"type":"boolean","description":"Whether a tmpfs may be mounted."},"max_tmpfs_size":{"type":"integer","minimum":0,"description":"Maximum tmpfs size in bytes."},"enforce_read_only_rootfs":{"type":"boolean","description":"Containers must have a read-only root filesystem."},"mount_allowlist":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["path","mode"],"properties":{"path":{"type":"string","pattern":"^/","description":"Absolute host path; `*` matches one path segment."},"user":{"type":"string","minLength":1,"description":"User name the entry applies to (exclusive with group)."},"group":{"type":"string","minLength":1,"description":"Group name the entry applies to (exclusive with user)."},"mode":{"type":"string","enum":["readonly","readwrite","denied"]}}},"description":"Per-user/group host path allowlist."},"protected_paths":{"type":"array","items":{"type":"string","pattern":"^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$","description":"A path relative to the workspace root, without `..`."},"description":"Workspace paths tools may never write: mounted read-only in the container and refused by file_write/file_edit. Default [\".git\"]; [] protects nothing."},"allow_hardlinks":{"type":"boolean","description":"Whether file tools may read or write a regular file with more than one hard link (it may be an inode from outside the workspace)."}},"description":"Mount policy."},"network":{"type":"object","additionalProperties":false,"properties":{"allow_network":{"type":"boolean","description":"Whether containers may have network access (through the egress proxy)."},"allowed_networks":{"type":"array","items":{"type":"string","minLength":1},"description":"CIDRs egress may reach; an explicit entry also admits private ranges."},"denied_networks":{"type":"array","items":{"type":"string","minLength":1},"description":"CIDRs egress may never reach."},"allow_host_network":{"type":"boolean","description":"Host networking; never used by the executor."},"allowed_hosts":{"type":"array","items":{"type":"string","minLength":1},"description":"Host patterns egress may reach, e.g. `*.example.com`; empty = any."},"denied_hosts":{"type":"array","items":{"type":"string","minLength":1},"description":"Host patterns egress may never reach."},"allowed_ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"description":"Destination ports egress may use (1 to 65535); empty = any."},"allow_private":{"type":"boolean","description":"Whether loopback/private/link-local/metadata targets may be reached."}},"description":"Network and egress policy."},"images":{"type":"object","additionalProperties":false,"properties":{"allowed_images":{"type":"array","items":{"type":"string","minLength":1},"description":"Image reference globs; empty = any."},"denied_images":{"type":"array","items":{"type":"string","minLength":1},"description":"Image reference globs that are never allowed."},"require_digest":{"type":"boolean","description":"Images must be pinned by digest."},"allow_latest_tag":{"type":"boolean","description":"Whether `:latest` (or no tag) is allowed."}},"description":"Image policy."},"security":{"type":"object","additionalProperties":false,"properties":{"allow_privileged":{"type":"boolean","const":false,"description":"Privileged containers are never allowed."},"allowed_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities a request may add."},"add_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities added to every container."},"drop_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities dropped from every container."},"allow_root":{"type":"boolean","description":"Whether containers may run as root."},"require_non_root":{"type":"boolean","description":"Containers must run as a non-root user."},"allowed_uids":{"type":"array","items":{"type":"integer","minimum":0},"description":"UIDs containers may run as; empty = any non-root."},"allowed_gids":{"type":"array","items":{"type":"integer","minimum":0},"description":"GIDs containers may run as; empty = any."},"read_only_rootfs":{"type":"boolean","description":"Containers must have a read-only root filesystem."}},"description":"Process security policy."}},"description":"Per-tool override; only tightens the global policy."},"description":"Overrides by tool name."}}};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://baaaht.dev/schemas/policy.json","title":"baaaht policy","type":"object","additionalProperties":false,"properties":{"id":{"type":"string"},"name":{"type":"string"},"description":{"type":"string"},"mode":{"type":"string","enum":["strict","permissive","disabled"]},"labels":{"type":"object","additionalProperties":{"type":"string"}},"quotas":{"type":"object","additionalProperties":false,"properties":{"max_cpus":{"type":"integer","minimum":1,"description":"Maximum CPU in nano-CPUs (1000000000 = one core)."},"min_cpus":{"type":"integer","minimum":0,"description":"Minimum CPU in nano-CPUs."},"max_memory":{"type":"integer","minimum":1,"description":"Maximum memory in bytes."},"min_memory":{"type":"integer","minimum":0,"description":"Minimum memory in bytes."},"max_memory_swap":{"type":"integer","minimum":-1,"description":"Maximum memory + swap in bytes; 0 = no swap, -1 = unlimited."},"max_pids":{"type":"integer","minimum":1,"description":"Maximum number of processes."},"min_pids":{"type":"integer","minimum":0,"description":"Minimum process limit."}},"description":"Resource quotas; requests above a maximum are denied (strict) or clamped (permissive)."},"mounts":{"type":"object","additionalProperties":false,"properties":{"allow_bind_mounts":{"type":"boolean","description":"Whether host directories may be bind-mounted at all."},"allowed_bind_sources":{"type":"array","items":{"type":"string","minLength":1},"description":"Legacy: host path globs that may be mounted (used when mount_allowlist is empty)."},"denied_bind_sources":{"type":"array","items":{"type":"string","minLength":1},"description":"Legacy: host path globs that may never be mounted."},"allow_volumes":{"type":"boolean","description":"Whether named volumes may be used."},"allowed_volumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Volume name globs."},"denied_volumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Volume name globs that are never allowed."},"allow_tmpfs":{"type":"boolean","description":"Whether a tmpfs may be mounted."},"max_tmpfs_size":{"type":"integer","minimum":0,"description":"Maximum tmpfs size in bytes."},"enforce_read_only_rootfs":{"type":"boolean","description":"Containers must have a read-only root filesystem."},"mount_allowlist":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["path","mode"],"properties":{"path":{"type":"string","pattern":"^/","description":"Absolute host path; `*` matches one path segment."},"user":{"type":"string","minLength":1,"description":"User name the entry applies to (exclusive with group)."},"group":{"type":"string","minLength":1,"description":"Group name the entry applies to (exclusive with user)."},"mode":{"type":"string","enum":["readonly","readwrite","denied"]}}},"description":"Per-user/group host path allowlist."},"protected_paths":{"type":"array","items":{"type":"string","pattern":"^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$","description":"A path relative to the workspace root, without `..`."},"description":"Workspace paths tools may never write: mounted read-only in the container and refused by file_write/file_edit. Default [\".git\"]; [] protects nothing."},"allow_hardlinks":{"type":"boolean","description":"Whether file tools may read or write a regular file with more than one hard link (it may be an inode from outside the workspace)."}},"description":"Mount policy."},"network":{"type":"object","additionalProperties":false,"properties":{"allow_network":{"type":"boolean","description":"Whether containers may have network access (through the egress proxy)."},"allowed_networks":{"type":"array","items":{"type":"string","minLength":1},"description":"CIDRs egress may reach; an explicit entry also admits private ranges."},"denied_networks":{"type":"array","items":{"type":"string","minLength":1},"description":"CIDRs egress may never reach."},"allow_host_network":{"type":"boolean","description":"Host networking; never used by the executor."},"allowed_hosts":{"type":"array","items":{"type":"string","minLength":1},"description":"Host patterns egress may reach, e.g. `*.example.com`; empty = any."},"denied_hosts":{"type":"array","items":{"type":"string","minLength":1},"description":"Host patterns egress may never reach."},"allowed_ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"description":"Destination ports egress may use (1 to 65535); empty = any."},"allow_private":{"type":"boolean","description":"Whether loopback/private/link-local/metadata targets may be reached."}},"description":"Network and egress policy."},"images":{"type":"object","additionalProperties":false,"properties":{"allowed_images":{"type":"array","items":{"type":"string","minLength":1},"description":"Image reference globs; empty = any."},"denied_images":{"type":"array","items":{"type":"string","minLength":1},"description":"Image reference globs that are never allowed."},"require_digest":{"type":"boolean","description":"Images must be pinned by digest."},"allow_latest_tag":{"type":"boolean","description":"Whether `:latest` (or no tag) is allowed."}},"description":"Image policy."},"security":{"type":"object","additionalProperties":false,"properties":{"allow_privileged":{"type":"boolean","const":false,"description":"Privileged containers are never allowed."},"allowed_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities a request may add."},"add_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities added to every container."},"drop_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities dropped from every container."},"allow_root":{"type":"boolean","description":"Whether containers may run as root."},"require_non_root":{"type":"boolean","description":"Containers must run as a non-root user."},"allowed_uids":{"type":"array","items":{"type":"integer","minimum":0},"description":"UIDs containers may run as; empty = any non-root."},"allowed_gids":{"type":"array","items":{"type":"integer","minimum":0},"description":"GIDs containers may run as; empty = any."},"read_only_rootfs":{"type":"boolean","description":"Containers must have a read-only root filesystem."},"runtime":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","description":"OCI runtime containers must use, as registered with the Docker engine (runsc: gVisor); the task is refused when the engine lacks it. Sections may move a tool to gVisor, never off it."}},"description":"Process security policy."},"tools":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"disabled":{"type":"boolean","description":"The tool may not run at all."},"enabled":{"type":"boolean","description":"Opt-in tools (exec) only: the tool runs only when true, in every mode. Default false."},"limits":{"type":"object","additionalProperties":false,"properties":{"max_timeout_seconds":{"type":"integer","minimum":1,"description":"Longest timeout of one call, in seconds."},"max_cpus":{"type":"integer","minimum":1,"description":"CPUs of one call, in nano-CPUs (1e9 = one core)."},"max_memory":{"type":"integer","minimum":1,"description":"Memory of one call, in bytes."},"max_pids":{"type":"integer","minimum":1,"description":"Processes of one call."},"max_output_bytes":{"type":"integer","minimum":2,"description":"Output kept per stream, in bytes (head and tail halves)."}},"description":"Opt-in tools (exec) only: the most one call gets; each only lowers the tool default."},"network_access":{"type":"string","enum":["none","egress"],"description":"Opt-in tools (exec) only: none (default), or egress through the egress proxy under the network rules."},"quotas":{"type":"object","additionalProperties":false,"properties":{"max_cpus":{"type":"integer","minimum":1,"description":"Maximum CPU in nano-CPUs (1000000000 = one core)."},"min_cpus":{"type":"integer","minimum":0,"description":"Minimum CPU in nano-CPUs."},"max_memory":{"type":"integer","minimum":1,"description":"Maximum memory in bytes."},"min_memory":{"type":"integer","minimum":0,"description":"Minimum memory in bytes."},"max_memory_swap":{"type":"integer","minimum":-1,"description":"Maximum memory + swap in bytes; 0 = no swap, -1 = unlimited."},"max_pids":{"type":"integer","minimum":1,"description":"Maximum number of processes."},"min_pids":{"type":"integer","minimum":0,"description":"Minimum process limit."}},"description":"Resource quotas; requests above a maximum are denied (strict) or clamped (permissive)."},"mounts":{"type":"object","additionalProperties":false,"properties":{"allow_bind_mounts":{"type":"boolean","description":"Whether host directories may be bind-mounted at all."},"allowed_bind_sources":{"type":"array","items":{"type":"string","minLength":1},"description":"Legacy: host path globs that may be mounted (used when mount_allowlist is empty)."},"denied_bind_sources":{"type":"array","items":{"type":"string","minLength":1},"description":"Legacy: host path globs that may never be mounted."},"allow_volumes":{"type":"boolean","description":"Whether named volumes may be used."},"allowed_volumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Volume name globs."},"denied_volumes":{"type":"array","items":{"type":"string","minLength":1},"description":"Volume name globs that are never allowed."},"allow_tmpfs":{"type":"boolean","description":"Whether a tmpfs may be mounted."},"max_tmpfs_size":{"type":"integer","minimum":0,"description":"Maximum tmpfs size in bytes."},"enforce_read_only_rootfs":{"type":"boolean","description":"Containers must have a read-only root filesystem."},"mount_allowlist":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["path","mode"],"properties":{"path":{"type":"string","pattern":"^/","description":"Absolute host path; `*` matches one path segment."},"user":{"type":"string","minLength":1,"description":"User name the entry applies to (exclusive with group)."},"group":{"type":"string","minLength":1,"description":"Group name the entry applies to (exclusive with user)."},"mode":{"type":"string","enum":["readonly","readwrite","denied"]}}},"description":"Per-user/group host path allowlist."},"protected_paths":{"type":"array","items":{"type":"string","pattern":"^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$","description":"A path relative to the workspace root, without `..`."},"description":"Workspace paths tools may never write: mounted read-only in the container and refused by file_write/file_edit. Default [\".git\"]; [] protects nothing."},"allow_hardlinks":{"type":"boolean","description":"Whether file tools may read or write a regular file with more than one hard link (it may be an inode from outside the workspace)."}},"description":"Mount policy."},"network":{"type":"object","additionalProperties":false,"properties":{"allow_network":{"type":"boolean","description":"Whether containers may have network access (through the egress proxy)."},"allowed_networks":{"type":"array","items":{"type":"string","minLength":1},"description":"CIDRs egress may reach; an explicit entry also admits private ranges."},"denied_networks":{"type":"array","items":{"type":"string","minLength":1},"description":"CIDRs egress may never reach."},"allow_host_network":{"type":"boolean","description":"Host networking; never used by the executor."},"allowed_hosts":{"type":"array","items":{"type":"string","minLength":1},"description":"Host patterns egress may reach, e.g. `*.example.com`; empty = any."},"denied_hosts":{"type":"array","items":{"type":"string","minLength":1},"description":"Host patterns egress may never reach."},"allowed_ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"description":"Destination ports egress may use (1 to 65535); empty = any."},"allow_private":{"type":"boolean","description":"Whether loopback/private/link-local/metadata targets may be reached."}},"description":"Network and egress policy."},"images":{"type":"object","additionalProperties":false,"properties":{"allowed_images":{"type":"array","items":{"type":"string","minLength":1},"description":"Image reference globs; empty = any."},"denied_images":{"type":"array","items":{"type":"string","minLength":1},"description":"Image reference globs that are never allowed."},"require_digest":{"type":"boolean","description":"Images must be pinned by digest."},"allow_latest_tag":{"type":"boolean","description":"Whether `:latest` (or no tag) is allowed."}},"description":"Image policy."},"security":{"type":"object","additionalProperties":false,"properties":{"allow_privileged":{"type":"boolean","const":false,"description":"Privileged containers are never allowed."},"allowed_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities a request may add."},"add_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities added to every container."},"drop_capabilities":{"type":"array","items":{"type":"string","minLength":1},"description":"Capabilities dropped from every container."},"allow_root":{"type":"boolean","description":"Whether containers may run as root."},"require_non_root":{"type":"boolean","description":"Containers must run as a non-root user."},"allowed_uids":{"type":"array","items":{"type":"integer","minimum":0},"description":"UIDs containers may run as; empty = any non-root."},"allowed_gids":{"type":"array","items":{"type":"integer","minimum":0},"description":"GIDs containers may run as; empty = any."},"read_only_rootfs":{"type":"boolean","description":"Containers must have a read-only root filesystem."},"runtime":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]*$","description":"OCI runtime containers must use, as registered with the Docker engine (runsc: gVisor); the task is refused when the engine lacks it. Sections may move a tool to gVisor, never off it."}},"description":"Process security policy."}},"description":"Per-tool override; only tightens the global policy."},"description":"Overrides by tool name."}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func2 = (function ucs2length(str) {
     const len = str.length;
@@ -26,6 +26,7 @@ const func2 = (function ucs2length(str) {
 });
 const pattern0 = new RegExp("^/", "u");
 const pattern1 = new RegExp("^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$", "u");
+const pattern2 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.-]*$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://baaaht.dev/schemas/policy.json" */;
@@ -1524,9 +1525,11 @@ vErrors.push(err112);
 errors++;
 }
 }
-}
-else {
-const err113 = {instancePath:instancePath+"/security",schemaPath:"#/properties/security/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.security.type,parentSchema:schema0.properties.security,data:data58};
+if(data58.runtime !== undefined){
+let data73 = data58.runtime;
+if(typeof data73 === "string"){
+if(!pattern2.test(data73)){
+const err113 = {instancePath:instancePath+"/security/runtime",schemaPath:"#/properties/security/properties/runtime/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema0.properties.security.properties.runtime,data:data73};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1536,15 +1539,8 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(data.tools !== undefined){
-let data73 = data.tools;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key8 in data73){
-let data74 = data73[key8];
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key9 in data74){
-if(!(func0.call(schema0.properties.tools.additionalProperties.properties, key9))){
-const err114 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties,data:data74};
+else {
+const err114 = {instancePath:instancePath+"/security/runtime",schemaPath:"#/properties/security/properties/runtime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.security.properties.runtime.type,parentSchema:schema0.properties.security.properties.runtime,data:data73};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1554,10 +1550,9 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data74.disabled !== undefined){
-let data75 = data74.disabled;
-if(typeof data75 !== "boolean"){
-const err115 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/tools/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.disabled.type,parentSchema:schema0.properties.tools.additionalProperties.properties.disabled,data:data75};
+}
+else {
+const err115 = {instancePath:instancePath+"/security",schemaPath:"#/properties/security/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.security.type,parentSchema:schema0.properties.security,data:data58};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1567,10 +1562,15 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data74.enabled !== undefined){
-let data76 = data74.enabled;
-if(typeof data76 !== "boolean"){
-const err116 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/tools/additionalProperties/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.enabled.type,parentSchema:schema0.properties.tools.additionalProperties.properties.enabled,data:data76};
+if(data.tools !== undefined){
+let data74 = data.tools;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key8 in data74){
+let data75 = data74[key8];
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key9 in data75){
+if(!(func0.call(schema0.properties.tools.additionalProperties.properties, key9))){
+const err116 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties,data:data75};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1580,12 +1580,10 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data74.limits !== undefined){
-let data77 = data74.limits;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key10 in data77){
-if(!(((((key10 === "max_timeout_seconds") || (key10 === "max_cpus")) || (key10 === "max_memory")) || (key10 === "max_pids")) || (key10 === "max_output_bytes"))){
-const err117 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits",schemaPath:"#/properties/tools/additionalProperties/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.limits,data:data77};
+if(data75.disabled !== undefined){
+let data76 = data75.disabled;
+if(typeof data76 !== "boolean"){
+const err117 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/disabled",schemaPath:"#/properties/tools/additionalProperties/properties/disabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.disabled.type,parentSchema:schema0.properties.tools.additionalProperties.properties.disabled,data:data76};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1595,10 +1593,10 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data77.max_timeout_seconds !== undefined){
-let data78 = data77.max_timeout_seconds;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err118 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_timeout_seconds",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_timeout_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_timeout_seconds.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_timeout_seconds,data:data78};
+if(data75.enabled !== undefined){
+let data77 = data75.enabled;
+if(typeof data77 !== "boolean"){
+const err118 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/enabled",schemaPath:"#/properties/tools/additionalProperties/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.enabled.type,parentSchema:schema0.properties.tools.additionalProperties.properties.enabled,data:data77};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1607,9 +1605,13 @@ vErrors.push(err118);
 }
 errors++;
 }
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 < 1 || isNaN(data78)){
-const err119 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_timeout_seconds",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_timeout_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_timeout_seconds,data:data78};
+}
+if(data75.limits !== undefined){
+let data78 = data75.limits;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+for(const key10 in data78){
+if(!(((((key10 === "max_timeout_seconds") || (key10 === "max_cpus")) || (key10 === "max_memory")) || (key10 === "max_pids")) || (key10 === "max_output_bytes"))){
+const err119 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits",schemaPath:"#/properties/tools/additionalProperties/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.limits,data:data78};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1619,11 +1621,10 @@ vErrors.push(err119);
 errors++;
 }
 }
-}
-if(data77.max_cpus !== undefined){
-let data79 = data77.max_cpus;
+if(data78.max_timeout_seconds !== undefined){
+let data79 = data78.max_timeout_seconds;
 if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err120 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_cpus.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_cpus,data:data79};
+const err120 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_timeout_seconds",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_timeout_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_timeout_seconds.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_timeout_seconds,data:data79};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1634,7 +1635,7 @@ errors++;
 }
 if((typeof data79 == "number") && (isFinite(data79))){
 if(data79 < 1 || isNaN(data79)){
-const err121 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_cpus,data:data79};
+const err121 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_timeout_seconds",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_timeout_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_timeout_seconds,data:data79};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1645,10 +1646,10 @@ errors++;
 }
 }
 }
-if(data77.max_memory !== undefined){
-let data80 = data77.max_memory;
+if(data78.max_cpus !== undefined){
+let data80 = data78.max_cpus;
 if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err122 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_memory",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_memory/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_memory.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_memory,data:data80};
+const err122 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_cpus.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_cpus,data:data80};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1659,7 +1660,7 @@ errors++;
 }
 if((typeof data80 == "number") && (isFinite(data80))){
 if(data80 < 1 || isNaN(data80)){
-const err123 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_memory",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_memory/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_memory,data:data80};
+const err123 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_cpus,data:data80};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1670,10 +1671,10 @@ errors++;
 }
 }
 }
-if(data77.max_pids !== undefined){
-let data81 = data77.max_pids;
+if(data78.max_memory !== undefined){
+let data81 = data78.max_memory;
 if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err124 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_pids",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_pids/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_pids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_pids,data:data81};
+const err124 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_memory",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_memory/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_memory.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_memory,data:data81};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1684,7 +1685,7 @@ errors++;
 }
 if((typeof data81 == "number") && (isFinite(data81))){
 if(data81 < 1 || isNaN(data81)){
-const err125 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_pids",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_pids/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_pids,data:data81};
+const err125 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_memory",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_memory/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_memory,data:data81};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1695,10 +1696,10 @@ errors++;
 }
 }
 }
-if(data77.max_output_bytes !== undefined){
-let data82 = data77.max_output_bytes;
+if(data78.max_pids !== undefined){
+let data82 = data78.max_pids;
 if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err126 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_output_bytes",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_output_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_output_bytes.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_output_bytes,data:data82};
+const err126 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_pids",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_pids/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_pids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_pids,data:data82};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1708,8 +1709,8 @@ vErrors.push(err126);
 errors++;
 }
 if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 < 2 || isNaN(data82)){
-const err127 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_output_bytes",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_output_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_output_bytes,data:data82};
+if(data82 < 1 || isNaN(data82)){
+const err127 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_pids",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_pids/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_pids,data:data82};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1720,9 +1721,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err128 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits",schemaPath:"#/properties/tools/additionalProperties/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.limits.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits,data:data77};
+if(data78.max_output_bytes !== undefined){
+let data83 = data78.max_output_bytes;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err128 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_output_bytes",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_output_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_output_bytes.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_output_bytes,data:data83};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1731,11 +1733,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-if(data74.network_access !== undefined){
-let data83 = data74.network_access;
-if(typeof data83 !== "string"){
-const err129 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network_access",schemaPath:"#/properties/tools/additionalProperties/properties/network_access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network_access.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network_access,data:data83};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 < 2 || isNaN(data83)){
+const err129 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits/max_output_bytes",schemaPath:"#/properties/tools/additionalProperties/properties/limits/properties/max_output_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema0.properties.tools.additionalProperties.properties.limits.properties.max_output_bytes,data:data83};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1744,8 +1744,11 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(!((data83 === "none") || (data83 === "egress"))){
-const err130 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network_access",schemaPath:"#/properties/tools/additionalProperties/properties/network_access/enum",keyword:"enum",params:{allowedValues: schema0.properties.tools.additionalProperties.properties.network_access.enum},message:"must be equal to one of the allowed values",schema:schema0.properties.tools.additionalProperties.properties.network_access.enum,parentSchema:schema0.properties.tools.additionalProperties.properties.network_access,data:data83};
+}
+}
+}
+else {
+const err130 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/limits",schemaPath:"#/properties/tools/additionalProperties/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.limits.type,parentSchema:schema0.properties.tools.additionalProperties.properties.limits,data:data78};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1755,12 +1758,10 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data74.quotas !== undefined){
-let data84 = data74.quotas;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-for(const key11 in data84){
-if(!(((((((key11 === "max_cpus") || (key11 === "min_cpus")) || (key11 === "max_memory")) || (key11 === "min_memory")) || (key11 === "max_memory_swap")) || (key11 === "max_pids")) || (key11 === "min_pids"))){
-const err131 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas,data:data84};
+if(data75.network_access !== undefined){
+let data84 = data75.network_access;
+if(typeof data84 !== "string"){
+const err131 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network_access",schemaPath:"#/properties/tools/additionalProperties/properties/network_access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network_access.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network_access,data:data84};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1769,11 +1770,8 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-if(data84.max_cpus !== undefined){
-let data85 = data84.max_cpus;
-if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
-const err132 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_cpus.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_cpus,data:data85};
+if(!((data84 === "none") || (data84 === "egress"))){
+const err132 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network_access",schemaPath:"#/properties/tools/additionalProperties/properties/network_access/enum",keyword:"enum",params:{allowedValues: schema0.properties.tools.additionalProperties.properties.network_access.enum},message:"must be equal to one of the allowed values",schema:schema0.properties.tools.additionalProperties.properties.network_access.enum,parentSchema:schema0.properties.tools.additionalProperties.properties.network_access,data:data84};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1782,9 +1780,13 @@ vErrors.push(err132);
 }
 errors++;
 }
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 < 1 || isNaN(data85)){
-const err133 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_cpus,data:data85};
+}
+if(data75.quotas !== undefined){
+let data85 = data75.quotas;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+for(const key11 in data85){
+if(!(((((((key11 === "max_cpus") || (key11 === "min_cpus")) || (key11 === "max_memory")) || (key11 === "min_memory")) || (key11 === "max_memory_swap")) || (key11 === "max_pids")) || (key11 === "min_pids"))){
+const err133 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas,data:data85};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1794,11 +1796,10 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
-if(data84.min_cpus !== undefined){
-let data86 = data84.min_cpus;
+if(data85.max_cpus !== undefined){
+let data86 = data85.max_cpus;
 if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
-const err134 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_cpus.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_cpus,data:data86};
+const err134 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_cpus.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_cpus,data:data86};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1808,8 +1809,8 @@ vErrors.push(err134);
 errors++;
 }
 if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 < 0 || isNaN(data86)){
-const err135 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_cpus,data:data86};
+if(data86 < 1 || isNaN(data86)){
+const err135 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_cpus,data:data86};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1820,10 +1821,10 @@ errors++;
 }
 }
 }
-if(data84.max_memory !== undefined){
-let data87 = data84.max_memory;
+if(data85.min_cpus !== undefined){
+let data87 = data85.min_cpus;
 if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err136 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_memory",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_memory/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory,data:data87};
+const err136 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_cpus.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_cpus,data:data87};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1833,8 +1834,8 @@ vErrors.push(err136);
 errors++;
 }
 if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 < 1 || isNaN(data87)){
-const err137 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_memory",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_memory/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory,data:data87};
+if(data87 < 0 || isNaN(data87)){
+const err137 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_cpus",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_cpus,data:data87};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1845,10 +1846,10 @@ errors++;
 }
 }
 }
-if(data84.min_memory !== undefined){
-let data88 = data84.min_memory;
+if(data85.max_memory !== undefined){
+let data88 = data85.max_memory;
 if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-const err138 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_memory",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_memory/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_memory.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_memory,data:data88};
+const err138 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_memory",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_memory/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory,data:data88};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1858,8 +1859,8 @@ vErrors.push(err138);
 errors++;
 }
 if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 < 0 || isNaN(data88)){
-const err139 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_memory",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_memory/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_memory,data:data88};
+if(data88 < 1 || isNaN(data88)){
+const err139 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_memory",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_memory/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory,data:data88};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1870,10 +1871,10 @@ errors++;
 }
 }
 }
-if(data84.max_memory_swap !== undefined){
-let data89 = data84.max_memory_swap;
+if(data85.min_memory !== undefined){
+let data89 = data85.min_memory;
 if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err140 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_memory_swap",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_memory_swap/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory_swap.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory_swap,data:data89};
+const err140 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_memory",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_memory/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_memory.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_memory,data:data89};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1883,8 +1884,8 @@ vErrors.push(err140);
 errors++;
 }
 if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 < -1 || isNaN(data89)){
-const err141 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_memory_swap",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_memory_swap/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1",schema:-1,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory_swap,data:data89};
+if(data89 < 0 || isNaN(data89)){
+const err141 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_memory",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_memory/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_memory,data:data89};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1895,10 +1896,10 @@ errors++;
 }
 }
 }
-if(data84.max_pids !== undefined){
-let data90 = data84.max_pids;
+if(data85.max_memory_swap !== undefined){
+let data90 = data85.max_memory_swap;
 if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
-const err142 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_pids",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_pids/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_pids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_pids,data:data90};
+const err142 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_memory_swap",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_memory_swap/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory_swap.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory_swap,data:data90};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1908,8 +1909,8 @@ vErrors.push(err142);
 errors++;
 }
 if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 < 1 || isNaN(data90)){
-const err143 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_pids",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_pids/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_pids,data:data90};
+if(data90 < -1 || isNaN(data90)){
+const err143 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_memory_swap",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_memory_swap/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1},message:"must be >= -1",schema:-1,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_memory_swap,data:data90};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1920,10 +1921,10 @@ errors++;
 }
 }
 }
-if(data84.min_pids !== undefined){
-let data91 = data84.min_pids;
+if(data85.max_pids !== undefined){
+let data91 = data85.max_pids;
 if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
-const err144 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_pids",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_pids/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_pids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_pids,data:data91};
+const err144 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_pids",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_pids/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_pids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_pids,data:data91};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1933,8 +1934,8 @@ vErrors.push(err144);
 errors++;
 }
 if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 < 0 || isNaN(data91)){
-const err145 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_pids",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_pids/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_pids,data:data91};
+if(data91 < 1 || isNaN(data91)){
+const err145 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/max_pids",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/max_pids/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.max_pids,data:data91};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1945,9 +1946,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err146 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.quotas.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas,data:data84};
+if(data85.min_pids !== undefined){
+let data92 = data85.min_pids;
+if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
+const err146 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_pids",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_pids/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_pids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_pids,data:data92};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1956,13 +1958,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-if(data74.mounts !== undefined){
-let data92 = data74.mounts;
-if(data92 && typeof data92 == "object" && !Array.isArray(data92)){
-for(const key12 in data92){
-if(!(func0.call(schema0.properties.tools.additionalProperties.properties.mounts.properties, key12))){
-const err147 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts,data:data92};
+if((typeof data92 == "number") && (isFinite(data92))){
+if(data92 < 0 || isNaN(data92)){
+const err147 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas/min_pids",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/properties/min_pids/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas.properties.min_pids,data:data92};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1972,10 +1970,10 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data92.allow_bind_mounts !== undefined){
-let data93 = data92.allow_bind_mounts;
-if(typeof data93 !== "boolean"){
-const err148 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allow_bind_mounts",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allow_bind_mounts/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_bind_mounts.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_bind_mounts,data:data93};
+}
+}
+else {
+const err148 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/quotas",schemaPath:"#/properties/tools/additionalProperties/properties/quotas/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.quotas.type,parentSchema:schema0.properties.tools.additionalProperties.properties.quotas,data:data85};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1985,15 +1983,12 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data92.allowed_bind_sources !== undefined){
-let data94 = data92.allowed_bind_sources;
-if(Array.isArray(data94)){
-const len18 = data94.length;
-for(let i18=0; i18<len18; i18++){
-let data95 = data94[i18];
-if(typeof data95 === "string"){
-if(func2(data95) < 1){
-const err149 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_bind_sources/" + i18,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_bind_sources/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources.items,data:data95};
+if(data75.mounts !== undefined){
+let data93 = data75.mounts;
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+for(const key12 in data93){
+if(!(func0.call(schema0.properties.tools.additionalProperties.properties.mounts.properties, key12))){
+const err149 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts,data:data93};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -2003,8 +1998,10 @@ vErrors.push(err149);
 errors++;
 }
 }
-else {
-const err150 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_bind_sources/" + i18,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_bind_sources/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources.items,data:data95};
+if(data93.allow_bind_mounts !== undefined){
+let data94 = data93.allow_bind_mounts;
+if(typeof data94 !== "boolean"){
+const err150 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allow_bind_mounts",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allow_bind_mounts/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_bind_mounts.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_bind_mounts,data:data94};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -2014,9 +2011,15 @@ vErrors.push(err150);
 errors++;
 }
 }
-}
-else {
-const err151 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_bind_sources",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_bind_sources/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources,data:data94};
+if(data93.allowed_bind_sources !== undefined){
+let data95 = data93.allowed_bind_sources;
+if(Array.isArray(data95)){
+const len18 = data95.length;
+for(let i18=0; i18<len18; i18++){
+let data96 = data95[i18];
+if(typeof data96 === "string"){
+if(func2(data96) < 1){
+const err151 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_bind_sources/" + i18,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_bind_sources/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources.items,data:data96};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -2026,15 +2029,8 @@ vErrors.push(err151);
 errors++;
 }
 }
-if(data92.denied_bind_sources !== undefined){
-let data96 = data92.denied_bind_sources;
-if(Array.isArray(data96)){
-const len19 = data96.length;
-for(let i19=0; i19<len19; i19++){
-let data97 = data96[i19];
-if(typeof data97 === "string"){
-if(func2(data97) < 1){
-const err152 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_bind_sources/" + i19,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_bind_sources/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources.items,data:data97};
+else {
+const err152 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_bind_sources/" + i18,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_bind_sources/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources.items,data:data96};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -2044,8 +2040,9 @@ vErrors.push(err152);
 errors++;
 }
 }
+}
 else {
-const err153 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_bind_sources/" + i19,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_bind_sources/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources.items,data:data97};
+const err153 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_bind_sources",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_bind_sources/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_bind_sources,data:data95};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -2055,9 +2052,15 @@ vErrors.push(err153);
 errors++;
 }
 }
-}
-else {
-const err154 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_bind_sources",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_bind_sources/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources,data:data96};
+if(data93.denied_bind_sources !== undefined){
+let data97 = data93.denied_bind_sources;
+if(Array.isArray(data97)){
+const len19 = data97.length;
+for(let i19=0; i19<len19; i19++){
+let data98 = data97[i19];
+if(typeof data98 === "string"){
+if(func2(data98) < 1){
+const err154 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_bind_sources/" + i19,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_bind_sources/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources.items,data:data98};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -2067,10 +2070,8 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data92.allow_volumes !== undefined){
-let data98 = data92.allow_volumes;
-if(typeof data98 !== "boolean"){
-const err155 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allow_volumes",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allow_volumes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_volumes.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_volumes,data:data98};
+else {
+const err155 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_bind_sources/" + i19,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_bind_sources/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources.items,data:data98};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -2080,15 +2081,9 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data92.allowed_volumes !== undefined){
-let data99 = data92.allowed_volumes;
-if(Array.isArray(data99)){
-const len20 = data99.length;
-for(let i20=0; i20<len20; i20++){
-let data100 = data99[i20];
-if(typeof data100 === "string"){
-if(func2(data100) < 1){
-const err156 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_volumes/" + i20,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_volumes/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes.items,data:data100};
+}
+else {
+const err156 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_bind_sources",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_bind_sources/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_bind_sources,data:data97};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -2098,8 +2093,10 @@ vErrors.push(err156);
 errors++;
 }
 }
-else {
-const err157 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_volumes/" + i20,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_volumes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes.items,data:data100};
+if(data93.allow_volumes !== undefined){
+let data99 = data93.allow_volumes;
+if(typeof data99 !== "boolean"){
+const err157 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allow_volumes",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allow_volumes/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_volumes.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_volumes,data:data99};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -2109,9 +2106,15 @@ vErrors.push(err157);
 errors++;
 }
 }
-}
-else {
-const err158 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_volumes",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes,data:data99};
+if(data93.allowed_volumes !== undefined){
+let data100 = data93.allowed_volumes;
+if(Array.isArray(data100)){
+const len20 = data100.length;
+for(let i20=0; i20<len20; i20++){
+let data101 = data100[i20];
+if(typeof data101 === "string"){
+if(func2(data101) < 1){
+const err158 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_volumes/" + i20,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_volumes/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes.items,data:data101};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -2121,15 +2124,8 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data92.denied_volumes !== undefined){
-let data101 = data92.denied_volumes;
-if(Array.isArray(data101)){
-const len21 = data101.length;
-for(let i21=0; i21<len21; i21++){
-let data102 = data101[i21];
-if(typeof data102 === "string"){
-if(func2(data102) < 1){
-const err159 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_volumes/" + i21,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_volumes/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes.items,data:data102};
+else {
+const err159 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_volumes/" + i20,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_volumes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes.items,data:data101};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2139,8 +2135,9 @@ vErrors.push(err159);
 errors++;
 }
 }
+}
 else {
-const err160 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_volumes/" + i21,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_volumes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes.items,data:data102};
+const err160 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allowed_volumes",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allowed_volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allowed_volumes,data:data100};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2150,9 +2147,15 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-else {
-const err161 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_volumes",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes,data:data101};
+if(data93.denied_volumes !== undefined){
+let data102 = data93.denied_volumes;
+if(Array.isArray(data102)){
+const len21 = data102.length;
+for(let i21=0; i21<len21; i21++){
+let data103 = data102[i21];
+if(typeof data103 === "string"){
+if(func2(data103) < 1){
+const err161 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_volumes/" + i21,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_volumes/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes.items,data:data103};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2162,10 +2165,8 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data92.allow_tmpfs !== undefined){
-let data103 = data92.allow_tmpfs;
-if(typeof data103 !== "boolean"){
-const err162 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allow_tmpfs",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allow_tmpfs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_tmpfs.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_tmpfs,data:data103};
+else {
+const err162 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_volumes/" + i21,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_volumes/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes.items,data:data103};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2175,10 +2176,9 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data92.max_tmpfs_size !== undefined){
-let data104 = data92.max_tmpfs_size;
-if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
-const err163 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/max_tmpfs_size",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/max_tmpfs_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.max_tmpfs_size.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.max_tmpfs_size,data:data104};
+}
+else {
+const err163 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/denied_volumes",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/denied_volumes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.denied_volumes,data:data102};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2187,9 +2187,11 @@ vErrors.push(err163);
 }
 errors++;
 }
-if((typeof data104 == "number") && (isFinite(data104))){
-if(data104 < 0 || isNaN(data104)){
-const err164 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/max_tmpfs_size",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/max_tmpfs_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.max_tmpfs_size,data:data104};
+}
+if(data93.allow_tmpfs !== undefined){
+let data104 = data93.allow_tmpfs;
+if(typeof data104 !== "boolean"){
+const err164 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allow_tmpfs",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allow_tmpfs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_tmpfs.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_tmpfs,data:data104};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2199,11 +2201,10 @@ vErrors.push(err164);
 errors++;
 }
 }
-}
-if(data92.enforce_read_only_rootfs !== undefined){
-let data105 = data92.enforce_read_only_rootfs;
-if(typeof data105 !== "boolean"){
-const err165 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/enforce_read_only_rootfs",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/enforce_read_only_rootfs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.enforce_read_only_rootfs.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.enforce_read_only_rootfs,data:data105};
+if(data93.max_tmpfs_size !== undefined){
+let data105 = data93.max_tmpfs_size;
+if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
+const err165 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/max_tmpfs_size",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/max_tmpfs_size/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.max_tmpfs_size.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.max_tmpfs_size,data:data105};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2212,16 +2213,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-if(data92.mount_allowlist !== undefined){
-let data106 = data92.mount_allowlist;
-if(Array.isArray(data106)){
-const len22 = data106.length;
-for(let i22=0; i22<len22; i22++){
-let data107 = data106[i22];
-if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
-if(data107.path === undefined){
-const err166 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.required,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items,data:data107};
+if((typeof data105 == "number") && (isFinite(data105))){
+if(data105 < 0 || isNaN(data105)){
+const err166 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/max_tmpfs_size",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/max_tmpfs_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.max_tmpfs_size,data:data105};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2230,8 +2224,12 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data107.mode === undefined){
-const err167 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.required,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items,data:data107};
+}
+}
+if(data93.enforce_read_only_rootfs !== undefined){
+let data106 = data93.enforce_read_only_rootfs;
+if(typeof data106 !== "boolean"){
+const err167 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/enforce_read_only_rootfs",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/enforce_read_only_rootfs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.enforce_read_only_rootfs.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.enforce_read_only_rootfs,data:data106};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2240,9 +2238,16 @@ vErrors.push(err167);
 }
 errors++;
 }
-for(const key13 in data107){
-if(!((((key13 === "path") || (key13 === "user")) || (key13 === "group")) || (key13 === "mode"))){
-const err168 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items,data:data107};
+}
+if(data93.mount_allowlist !== undefined){
+let data107 = data93.mount_allowlist;
+if(Array.isArray(data107)){
+const len22 = data107.length;
+for(let i22=0; i22<len22; i22++){
+let data108 = data107[i22];
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+if(data108.path === undefined){
+const err168 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.required,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items,data:data108};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2251,12 +2256,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data107.path !== undefined){
-let data108 = data107.path;
-if(typeof data108 === "string"){
-if(!pattern0.test(data108)){
-const err169 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/path",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.path,data:data108};
+if(data108.mode === undefined){
+const err169 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/required",keyword:"required",params:{missingProperty: "mode"},message:"must have required property '"+"mode"+"'",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.required,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items,data:data108};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2265,9 +2266,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-else {
-const err170 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/path",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.path.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.path,data:data108};
+for(const key13 in data108){
+if(!((((key13 === "path") || (key13 === "user")) || (key13 === "group")) || (key13 === "mode"))){
+const err170 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items,data:data108};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2277,11 +2278,11 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data107.user !== undefined){
-let data109 = data107.user;
+if(data108.path !== undefined){
+let data109 = data108.path;
 if(typeof data109 === "string"){
-if(func2(data109) < 1){
-const err171 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/user",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.user,data:data109};
+if(!pattern0.test(data109)){
+const err171 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/path",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\"",schema:"^/",parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.path,data:data109};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2292,7 +2293,7 @@ errors++;
 }
 }
 else {
-const err172 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/user",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.user.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.user,data:data109};
+const err172 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/path",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.path.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.path,data:data109};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2302,11 +2303,11 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data107.group !== undefined){
-let data110 = data107.group;
+if(data108.user !== undefined){
+let data110 = data108.user;
 if(typeof data110 === "string"){
 if(func2(data110) < 1){
-const err173 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/group",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/group/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.group,data:data110};
+const err173 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/user",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/user/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.user,data:data110};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2317,7 +2318,7 @@ errors++;
 }
 }
 else {
-const err174 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/group",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/group/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.group.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.group,data:data110};
+const err174 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/user",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.user.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.user,data:data110};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2327,10 +2328,11 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data107.mode !== undefined){
-let data111 = data107.mode;
-if(typeof data111 !== "string"){
-const err175 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/mode",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode,data:data111};
+if(data108.group !== undefined){
+let data111 = data108.group;
+if(typeof data111 === "string"){
+if(func2(data111) < 1){
+const err175 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/group",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/group/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.group,data:data111};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2339,8 +2341,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(!(((data111 === "readonly") || (data111 === "readwrite")) || (data111 === "denied"))){
-const err176 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/mode",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode.enum,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode,data:data111};
+}
+else {
+const err176 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/group",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/group/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.group.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.group,data:data111};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2350,9 +2353,10 @@ vErrors.push(err176);
 errors++;
 }
 }
-}
-else {
-const err177 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items,data:data107};
+if(data108.mode !== undefined){
+let data112 = data108.mode;
+if(typeof data112 !== "string"){
+const err177 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/mode",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode,data:data112};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2361,10 +2365,8 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-}
-else {
-const err178 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist,data:data106};
+if(!(((data112 === "readonly") || (data112 === "readwrite")) || (data112 === "denied"))){
+const err178 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22+"/mode",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode.enum,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.properties.mode,data:data112};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2374,15 +2376,9 @@ vErrors.push(err178);
 errors++;
 }
 }
-if(data92.protected_paths !== undefined){
-let data112 = data92.protected_paths;
-if(Array.isArray(data112)){
-const len23 = data112.length;
-for(let i23=0; i23<len23; i23++){
-let data113 = data112[i23];
-if(typeof data113 === "string"){
-if(!pattern1.test(data113)){
-const err179 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/protected_paths/" + i23,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/protected_paths/items/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$"},message:"must match pattern \""+"^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$"+"\"",schema:"^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$",parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths.items,data:data113};
+}
+else {
+const err179 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist/" + i22,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.items,data:data108};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2392,8 +2388,9 @@ vErrors.push(err179);
 errors++;
 }
 }
+}
 else {
-const err180 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/protected_paths/" + i23,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/protected_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths.items,data:data113};
+const err180 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/mount_allowlist",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/mount_allowlist/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.mount_allowlist,data:data107};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2403,9 +2400,15 @@ vErrors.push(err180);
 errors++;
 }
 }
-}
-else {
-const err181 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/protected_paths",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/protected_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths,data:data112};
+if(data93.protected_paths !== undefined){
+let data113 = data93.protected_paths;
+if(Array.isArray(data113)){
+const len23 = data113.length;
+for(let i23=0; i23<len23; i23++){
+let data114 = data113[i23];
+if(typeof data114 === "string"){
+if(!pattern1.test(data114)){
+const err181 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/protected_paths/" + i23,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/protected_paths/items/pattern",keyword:"pattern",params:{pattern: "^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$"},message:"must match pattern \""+"^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$"+"\"",schema:"^(?!/)(?!(.*/)?\\.\\.(/|$))[^\\u0000]+$",parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths.items,data:data114};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2415,10 +2418,8 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data92.allow_hardlinks !== undefined){
-let data114 = data92.allow_hardlinks;
-if(typeof data114 !== "boolean"){
-const err182 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allow_hardlinks",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allow_hardlinks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_hardlinks.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_hardlinks,data:data114};
+else {
+const err182 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/protected_paths/" + i23,schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/protected_paths/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths.items,data:data114};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2430,7 +2431,7 @@ errors++;
 }
 }
 else {
-const err183 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.mounts.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts,data:data92};
+const err183 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/protected_paths",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/protected_paths/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.protected_paths,data:data113};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2440,12 +2441,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data74.network !== undefined){
-let data115 = data74.network;
-if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
-for(const key14 in data115){
-if(!((((((((key14 === "allow_network") || (key14 === "allowed_networks")) || (key14 === "denied_networks")) || (key14 === "allow_host_network")) || (key14 === "allowed_hosts")) || (key14 === "denied_hosts")) || (key14 === "allowed_ports")) || (key14 === "allow_private"))){
-const err184 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network",schemaPath:"#/properties/tools/additionalProperties/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.network,data:data115};
+if(data93.allow_hardlinks !== undefined){
+let data115 = data93.allow_hardlinks;
+if(typeof data115 !== "boolean"){
+const err184 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts/allow_hardlinks",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/properties/allow_hardlinks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_hardlinks.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts.properties.allow_hardlinks,data:data115};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2455,10 +2454,9 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data115.allow_network !== undefined){
-let data116 = data115.allow_network;
-if(typeof data116 !== "boolean"){
-const err185 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allow_network",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allow_network/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_network.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_network,data:data116};
+}
+else {
+const err185 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/mounts",schemaPath:"#/properties/tools/additionalProperties/properties/mounts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.mounts.type,parentSchema:schema0.properties.tools.additionalProperties.properties.mounts,data:data93};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2468,15 +2466,12 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data115.allowed_networks !== undefined){
-let data117 = data115.allowed_networks;
-if(Array.isArray(data117)){
-const len24 = data117.length;
-for(let i24=0; i24<len24; i24++){
-let data118 = data117[i24];
-if(typeof data118 === "string"){
-if(func2(data118) < 1){
-const err186 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_networks/" + i24,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_networks/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks.items,data:data118};
+if(data75.network !== undefined){
+let data116 = data75.network;
+if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
+for(const key14 in data116){
+if(!((((((((key14 === "allow_network") || (key14 === "allowed_networks")) || (key14 === "denied_networks")) || (key14 === "allow_host_network")) || (key14 === "allowed_hosts")) || (key14 === "denied_hosts")) || (key14 === "allowed_ports")) || (key14 === "allow_private"))){
+const err186 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network",schemaPath:"#/properties/tools/additionalProperties/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.network,data:data116};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2486,8 +2481,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-else {
-const err187 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_networks/" + i24,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_networks/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks.items,data:data118};
+if(data116.allow_network !== undefined){
+let data117 = data116.allow_network;
+if(typeof data117 !== "boolean"){
+const err187 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allow_network",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allow_network/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_network.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_network,data:data117};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2497,9 +2494,15 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_networks",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_networks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks,data:data117};
+if(data116.allowed_networks !== undefined){
+let data118 = data116.allowed_networks;
+if(Array.isArray(data118)){
+const len24 = data118.length;
+for(let i24=0; i24<len24; i24++){
+let data119 = data118[i24];
+if(typeof data119 === "string"){
+if(func2(data119) < 1){
+const err188 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_networks/" + i24,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_networks/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks.items,data:data119};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2509,15 +2512,8 @@ vErrors.push(err188);
 errors++;
 }
 }
-if(data115.denied_networks !== undefined){
-let data119 = data115.denied_networks;
-if(Array.isArray(data119)){
-const len25 = data119.length;
-for(let i25=0; i25<len25; i25++){
-let data120 = data119[i25];
-if(typeof data120 === "string"){
-if(func2(data120) < 1){
-const err189 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_networks/" + i25,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_networks/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks.items,data:data120};
+else {
+const err189 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_networks/" + i24,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_networks/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks.items,data:data119};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2527,8 +2523,9 @@ vErrors.push(err189);
 errors++;
 }
 }
+}
 else {
-const err190 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_networks/" + i25,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_networks/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks.items,data:data120};
+const err190 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_networks",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_networks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_networks,data:data118};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2538,9 +2535,15 @@ vErrors.push(err190);
 errors++;
 }
 }
-}
-else {
-const err191 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_networks",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_networks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks,data:data119};
+if(data116.denied_networks !== undefined){
+let data120 = data116.denied_networks;
+if(Array.isArray(data120)){
+const len25 = data120.length;
+for(let i25=0; i25<len25; i25++){
+let data121 = data120[i25];
+if(typeof data121 === "string"){
+if(func2(data121) < 1){
+const err191 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_networks/" + i25,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_networks/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks.items,data:data121};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2550,10 +2553,8 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data115.allow_host_network !== undefined){
-let data121 = data115.allow_host_network;
-if(typeof data121 !== "boolean"){
-const err192 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allow_host_network",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allow_host_network/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_host_network.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_host_network,data:data121};
+else {
+const err192 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_networks/" + i25,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_networks/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks.items,data:data121};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2563,15 +2564,9 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data115.allowed_hosts !== undefined){
-let data122 = data115.allowed_hosts;
-if(Array.isArray(data122)){
-const len26 = data122.length;
-for(let i26=0; i26<len26; i26++){
-let data123 = data122[i26];
-if(typeof data123 === "string"){
-if(func2(data123) < 1){
-const err193 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_hosts/" + i26,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_hosts/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts.items,data:data123};
+}
+else {
+const err193 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_networks",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_networks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_networks,data:data120};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2581,8 +2576,10 @@ vErrors.push(err193);
 errors++;
 }
 }
-else {
-const err194 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_hosts/" + i26,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts.items,data:data123};
+if(data116.allow_host_network !== undefined){
+let data122 = data116.allow_host_network;
+if(typeof data122 !== "boolean"){
+const err194 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allow_host_network",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allow_host_network/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_host_network.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_host_network,data:data122};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2592,9 +2589,15 @@ vErrors.push(err194);
 errors++;
 }
 }
-}
-else {
-const err195 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_hosts",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_hosts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts,data:data122};
+if(data116.allowed_hosts !== undefined){
+let data123 = data116.allowed_hosts;
+if(Array.isArray(data123)){
+const len26 = data123.length;
+for(let i26=0; i26<len26; i26++){
+let data124 = data123[i26];
+if(typeof data124 === "string"){
+if(func2(data124) < 1){
+const err195 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_hosts/" + i26,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_hosts/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts.items,data:data124};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2604,15 +2607,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data115.denied_hosts !== undefined){
-let data124 = data115.denied_hosts;
-if(Array.isArray(data124)){
-const len27 = data124.length;
-for(let i27=0; i27<len27; i27++){
-let data125 = data124[i27];
-if(typeof data125 === "string"){
-if(func2(data125) < 1){
-const err196 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_hosts/" + i27,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_hosts/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts.items,data:data125};
+else {
+const err196 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_hosts/" + i26,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts.items,data:data124};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2622,8 +2618,9 @@ vErrors.push(err196);
 errors++;
 }
 }
+}
 else {
-const err197 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_hosts/" + i27,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts.items,data:data125};
+const err197 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_hosts",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_hosts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_hosts,data:data123};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2633,9 +2630,15 @@ vErrors.push(err197);
 errors++;
 }
 }
-}
-else {
-const err198 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_hosts",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_hosts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts,data:data124};
+if(data116.denied_hosts !== undefined){
+let data125 = data116.denied_hosts;
+if(Array.isArray(data125)){
+const len27 = data125.length;
+for(let i27=0; i27<len27; i27++){
+let data126 = data125[i27];
+if(typeof data126 === "string"){
+if(func2(data126) < 1){
+const err198 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_hosts/" + i27,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_hosts/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts.items,data:data126};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2645,14 +2648,8 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data115.allowed_ports !== undefined){
-let data126 = data115.allowed_ports;
-if(Array.isArray(data126)){
-const len28 = data126.length;
-for(let i28=0; i28<len28; i28++){
-let data127 = data126[i28];
-if(!(((typeof data127 == "number") && (!(data127 % 1) && !isNaN(data127))) && (isFinite(data127)))){
-const err199 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_ports/" + i28,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.items,data:data127};
+else {
+const err199 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_hosts/" + i27,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_hosts/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts.items,data:data126};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2661,9 +2658,10 @@ vErrors.push(err199);
 }
 errors++;
 }
-if((typeof data127 == "number") && (isFinite(data127))){
-if(data127 > 65535 || isNaN(data127)){
-const err200 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_ports/" + i28,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.items,data:data127};
+}
+}
+else {
+const err200 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/denied_hosts",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/denied_hosts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.denied_hosts,data:data125};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2672,8 +2670,15 @@ vErrors.push(err200);
 }
 errors++;
 }
-if(data127 < 1 || isNaN(data127)){
-const err201 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_ports/" + i28,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.items,data:data127};
+}
+if(data116.allowed_ports !== undefined){
+let data127 = data116.allowed_ports;
+if(Array.isArray(data127)){
+const len28 = data127.length;
+for(let i28=0; i28<len28; i28++){
+let data128 = data127[i28];
+if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
+const err201 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_ports/" + i28,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.items,data:data128};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2682,11 +2687,9 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err202 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_ports",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports,data:data126};
+if((typeof data128 == "number") && (isFinite(data128))){
+if(data128 > 65535 || isNaN(data128)){
+const err202 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_ports/" + i28,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.items,data:data128};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2695,11 +2698,8 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-if(data115.allow_private !== undefined){
-let data128 = data115.allow_private;
-if(typeof data128 !== "boolean"){
-const err203 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allow_private",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allow_private/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_private.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_private,data:data128};
+if(data128 < 1 || isNaN(data128)){
+const err203 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_ports/" + i28,schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.items,data:data128};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2710,8 +2710,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err204 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network",schemaPath:"#/properties/tools/additionalProperties/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.network.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network,data:data115};
+const err204 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allowed_ports",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allowed_ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allowed_ports,data:data127};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2721,12 +2722,10 @@ vErrors.push(err204);
 errors++;
 }
 }
-if(data74.images !== undefined){
-let data129 = data74.images;
-if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
-for(const key15 in data129){
-if(!((((key15 === "allowed_images") || (key15 === "denied_images")) || (key15 === "require_digest")) || (key15 === "allow_latest_tag"))){
-const err205 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images",schemaPath:"#/properties/tools/additionalProperties/properties/images/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.images,data:data129};
+if(data116.allow_private !== undefined){
+let data129 = data116.allow_private;
+if(typeof data129 !== "boolean"){
+const err205 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network/allow_private",schemaPath:"#/properties/tools/additionalProperties/properties/network/properties/allow_private/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_private.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network.properties.allow_private,data:data129};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2736,15 +2735,9 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data129.allowed_images !== undefined){
-let data130 = data129.allowed_images;
-if(Array.isArray(data130)){
-const len29 = data130.length;
-for(let i29=0; i29<len29; i29++){
-let data131 = data130[i29];
-if(typeof data131 === "string"){
-if(func2(data131) < 1){
-const err206 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/allowed_images/" + i29,schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/allowed_images/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images.items,data:data131};
+}
+else {
+const err206 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/network",schemaPath:"#/properties/tools/additionalProperties/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.network.type,parentSchema:schema0.properties.tools.additionalProperties.properties.network,data:data116};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2754,8 +2747,12 @@ vErrors.push(err206);
 errors++;
 }
 }
-else {
-const err207 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/allowed_images/" + i29,schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/allowed_images/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images.items,data:data131};
+if(data75.images !== undefined){
+let data130 = data75.images;
+if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
+for(const key15 in data130){
+if(!((((key15 === "allowed_images") || (key15 === "denied_images")) || (key15 === "require_digest")) || (key15 === "allow_latest_tag"))){
+const err207 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images",schemaPath:"#/properties/tools/additionalProperties/properties/images/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.images,data:data130};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2765,9 +2762,15 @@ vErrors.push(err207);
 errors++;
 }
 }
-}
-else {
-const err208 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/allowed_images",schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/allowed_images/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images,data:data130};
+if(data130.allowed_images !== undefined){
+let data131 = data130.allowed_images;
+if(Array.isArray(data131)){
+const len29 = data131.length;
+for(let i29=0; i29<len29; i29++){
+let data132 = data131[i29];
+if(typeof data132 === "string"){
+if(func2(data132) < 1){
+const err208 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/allowed_images/" + i29,schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/allowed_images/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images.items,data:data132};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2777,15 +2780,8 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data129.denied_images !== undefined){
-let data132 = data129.denied_images;
-if(Array.isArray(data132)){
-const len30 = data132.length;
-for(let i30=0; i30<len30; i30++){
-let data133 = data132[i30];
-if(typeof data133 === "string"){
-if(func2(data133) < 1){
-const err209 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/denied_images/" + i30,schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/denied_images/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images.items,data:data133};
+else {
+const err209 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/allowed_images/" + i29,schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/allowed_images/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images.items,data:data132};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2795,8 +2791,9 @@ vErrors.push(err209);
 errors++;
 }
 }
+}
 else {
-const err210 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/denied_images/" + i30,schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/denied_images/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images.items,data:data133};
+const err210 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/allowed_images",schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/allowed_images/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.allowed_images,data:data131};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2806,9 +2803,15 @@ vErrors.push(err210);
 errors++;
 }
 }
-}
-else {
-const err211 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/denied_images",schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/denied_images/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images,data:data132};
+if(data130.denied_images !== undefined){
+let data133 = data130.denied_images;
+if(Array.isArray(data133)){
+const len30 = data133.length;
+for(let i30=0; i30<len30; i30++){
+let data134 = data133[i30];
+if(typeof data134 === "string"){
+if(func2(data134) < 1){
+const err211 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/denied_images/" + i30,schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/denied_images/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images.items,data:data134};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2818,10 +2821,8 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data129.require_digest !== undefined){
-let data134 = data129.require_digest;
-if(typeof data134 !== "boolean"){
-const err212 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/require_digest",schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/require_digest/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.images.properties.require_digest.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.require_digest,data:data134};
+else {
+const err212 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/denied_images/" + i30,schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/denied_images/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images.items,data:data134};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2831,10 +2832,9 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data129.allow_latest_tag !== undefined){
-let data135 = data129.allow_latest_tag;
-if(typeof data135 !== "boolean"){
-const err213 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/allow_latest_tag",schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/allow_latest_tag/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.images.properties.allow_latest_tag.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.allow_latest_tag,data:data135};
+}
+else {
+const err213 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/denied_images",schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/denied_images/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.denied_images,data:data133};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2844,9 +2844,10 @@ vErrors.push(err213);
 errors++;
 }
 }
-}
-else {
-const err214 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images",schemaPath:"#/properties/tools/additionalProperties/properties/images/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.images.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images,data:data129};
+if(data130.require_digest !== undefined){
+let data135 = data130.require_digest;
+if(typeof data135 !== "boolean"){
+const err214 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/require_digest",schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/require_digest/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.images.properties.require_digest.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.require_digest,data:data135};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2856,12 +2857,10 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data74.security !== undefined){
-let data136 = data74.security;
-if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-for(const key16 in data136){
-if(!(func0.call(schema0.properties.tools.additionalProperties.properties.security.properties, key16))){
-const err215 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security",schemaPath:"#/properties/tools/additionalProperties/properties/security/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.security,data:data136};
+if(data130.allow_latest_tag !== undefined){
+let data136 = data130.allow_latest_tag;
+if(typeof data136 !== "boolean"){
+const err215 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images/allow_latest_tag",schemaPath:"#/properties/tools/additionalProperties/properties/images/properties/allow_latest_tag/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.images.properties.allow_latest_tag.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images.properties.allow_latest_tag,data:data136};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2871,10 +2870,9 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data136.allow_privileged !== undefined){
-let data137 = data136.allow_privileged;
-if(typeof data137 !== "boolean"){
-const err216 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allow_privileged",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allow_privileged/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_privileged.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_privileged,data:data137};
+}
+else {
+const err216 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/images",schemaPath:"#/properties/tools/additionalProperties/properties/images/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.images.type,parentSchema:schema0.properties.tools.additionalProperties.properties.images,data:data130};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2883,8 +2881,13 @@ vErrors.push(err216);
 }
 errors++;
 }
-if(false !== data137){
-const err217 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allow_privileged",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allow_privileged/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_privileged,data:data137};
+}
+if(data75.security !== undefined){
+let data137 = data75.security;
+if(data137 && typeof data137 == "object" && !Array.isArray(data137)){
+for(const key16 in data137){
+if(!(func0.call(schema0.properties.tools.additionalProperties.properties.security.properties, key16))){
+const err217 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security",schemaPath:"#/properties/tools/additionalProperties/properties/security/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.security,data:data137};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2894,15 +2897,10 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data136.allowed_capabilities !== undefined){
-let data138 = data136.allowed_capabilities;
-if(Array.isArray(data138)){
-const len31 = data138.length;
-for(let i31=0; i31<len31; i31++){
-let data139 = data138[i31];
-if(typeof data139 === "string"){
-if(func2(data139) < 1){
-const err218 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_capabilities/" + i31,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_capabilities/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities.items,data:data139};
+if(data137.allow_privileged !== undefined){
+let data138 = data137.allow_privileged;
+if(typeof data138 !== "boolean"){
+const err218 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allow_privileged",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allow_privileged/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_privileged.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_privileged,data:data138};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2911,9 +2909,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-else {
-const err219 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_capabilities/" + i31,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_capabilities/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities.items,data:data139};
+if(false !== data138){
+const err219 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allow_privileged",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allow_privileged/const",keyword:"const",params:{allowedValue: false},message:"must be equal to constant",schema:false,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_privileged,data:data138};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2923,9 +2920,15 @@ vErrors.push(err219);
 errors++;
 }
 }
-}
-else {
-const err220 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_capabilities",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_capabilities/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities,data:data138};
+if(data137.allowed_capabilities !== undefined){
+let data139 = data137.allowed_capabilities;
+if(Array.isArray(data139)){
+const len31 = data139.length;
+for(let i31=0; i31<len31; i31++){
+let data140 = data139[i31];
+if(typeof data140 === "string"){
+if(func2(data140) < 1){
+const err220 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_capabilities/" + i31,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_capabilities/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities.items,data:data140};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2935,15 +2938,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data136.add_capabilities !== undefined){
-let data140 = data136.add_capabilities;
-if(Array.isArray(data140)){
-const len32 = data140.length;
-for(let i32=0; i32<len32; i32++){
-let data141 = data140[i32];
-if(typeof data141 === "string"){
-if(func2(data141) < 1){
-const err221 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/add_capabilities/" + i32,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/add_capabilities/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities.items,data:data141};
+else {
+const err221 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_capabilities/" + i31,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_capabilities/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities.items,data:data140};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2953,8 +2949,9 @@ vErrors.push(err221);
 errors++;
 }
 }
+}
 else {
-const err222 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/add_capabilities/" + i32,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/add_capabilities/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities.items,data:data141};
+const err222 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_capabilities",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_capabilities/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_capabilities,data:data139};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2964,9 +2961,15 @@ vErrors.push(err222);
 errors++;
 }
 }
-}
-else {
-const err223 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/add_capabilities",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/add_capabilities/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities,data:data140};
+if(data137.add_capabilities !== undefined){
+let data141 = data137.add_capabilities;
+if(Array.isArray(data141)){
+const len32 = data141.length;
+for(let i32=0; i32<len32; i32++){
+let data142 = data141[i32];
+if(typeof data142 === "string"){
+if(func2(data142) < 1){
+const err223 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/add_capabilities/" + i32,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/add_capabilities/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities.items,data:data142};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2976,15 +2979,8 @@ vErrors.push(err223);
 errors++;
 }
 }
-if(data136.drop_capabilities !== undefined){
-let data142 = data136.drop_capabilities;
-if(Array.isArray(data142)){
-const len33 = data142.length;
-for(let i33=0; i33<len33; i33++){
-let data143 = data142[i33];
-if(typeof data143 === "string"){
-if(func2(data143) < 1){
-const err224 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/drop_capabilities/" + i33,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/drop_capabilities/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities.items,data:data143};
+else {
+const err224 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/add_capabilities/" + i32,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/add_capabilities/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities.items,data:data142};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2994,8 +2990,9 @@ vErrors.push(err224);
 errors++;
 }
 }
+}
 else {
-const err225 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/drop_capabilities/" + i33,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/drop_capabilities/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities.items,data:data143};
+const err225 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/add_capabilities",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/add_capabilities/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.add_capabilities,data:data141};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3005,9 +3002,15 @@ vErrors.push(err225);
 errors++;
 }
 }
-}
-else {
-const err226 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/drop_capabilities",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/drop_capabilities/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities,data:data142};
+if(data137.drop_capabilities !== undefined){
+let data143 = data137.drop_capabilities;
+if(Array.isArray(data143)){
+const len33 = data143.length;
+for(let i33=0; i33<len33; i33++){
+let data144 = data143[i33];
+if(typeof data144 === "string"){
+if(func2(data144) < 1){
+const err226 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/drop_capabilities/" + i33,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/drop_capabilities/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities.items,data:data144};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3017,10 +3020,8 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data136.allow_root !== undefined){
-let data144 = data136.allow_root;
-if(typeof data144 !== "boolean"){
-const err227 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allow_root",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allow_root/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_root.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_root,data:data144};
+else {
+const err227 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/drop_capabilities/" + i33,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/drop_capabilities/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities.items,data:data144};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3030,10 +3031,9 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data136.require_non_root !== undefined){
-let data145 = data136.require_non_root;
-if(typeof data145 !== "boolean"){
-const err228 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/require_non_root",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/require_non_root/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.security.properties.require_non_root.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.require_non_root,data:data145};
+}
+else {
+const err228 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/drop_capabilities",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/drop_capabilities/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.drop_capabilities,data:data143};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3043,14 +3043,10 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data136.allowed_uids !== undefined){
-let data146 = data136.allowed_uids;
-if(Array.isArray(data146)){
-const len34 = data146.length;
-for(let i34=0; i34<len34; i34++){
-let data147 = data146[i34];
-if(!(((typeof data147 == "number") && (!(data147 % 1) && !isNaN(data147))) && (isFinite(data147)))){
-const err229 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_uids/" + i34,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_uids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids.items,data:data147};
+if(data137.allow_root !== undefined){
+let data145 = data137.allow_root;
+if(typeof data145 !== "boolean"){
+const err229 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allow_root",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allow_root/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_root.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allow_root,data:data145};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3059,9 +3055,11 @@ vErrors.push(err229);
 }
 errors++;
 }
-if((typeof data147 == "number") && (isFinite(data147))){
-if(data147 < 0 || isNaN(data147)){
-const err230 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_uids/" + i34,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_uids/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids.items,data:data147};
+}
+if(data137.require_non_root !== undefined){
+let data146 = data137.require_non_root;
+if(typeof data146 !== "boolean"){
+const err230 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/require_non_root",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/require_non_root/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.security.properties.require_non_root.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.require_non_root,data:data146};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3071,10 +3069,14 @@ vErrors.push(err230);
 errors++;
 }
 }
-}
-}
-else {
-const err231 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_uids",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_uids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids,data:data146};
+if(data137.allowed_uids !== undefined){
+let data147 = data137.allowed_uids;
+if(Array.isArray(data147)){
+const len34 = data147.length;
+for(let i34=0; i34<len34; i34++){
+let data148 = data147[i34];
+if(!(((typeof data148 == "number") && (!(data148 % 1) && !isNaN(data148))) && (isFinite(data148)))){
+const err231 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_uids/" + i34,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_uids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids.items,data:data148};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3083,15 +3085,9 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-if(data136.allowed_gids !== undefined){
-let data148 = data136.allowed_gids;
-if(Array.isArray(data148)){
-const len35 = data148.length;
-for(let i35=0; i35<len35; i35++){
-let data149 = data148[i35];
-if(!(((typeof data149 == "number") && (!(data149 % 1) && !isNaN(data149))) && (isFinite(data149)))){
-const err232 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_gids/" + i35,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_gids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids.items,data:data149};
+if((typeof data148 == "number") && (isFinite(data148))){
+if(data148 < 0 || isNaN(data148)){
+const err232 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_uids/" + i34,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_uids/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids.items,data:data148};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3100,9 +3096,11 @@ vErrors.push(err232);
 }
 errors++;
 }
-if((typeof data149 == "number") && (isFinite(data149))){
-if(data149 < 0 || isNaN(data149)){
-const err233 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_gids/" + i35,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_gids/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids.items,data:data149};
+}
+}
+}
+else {
+const err233 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_uids",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_uids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_uids,data:data147};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3112,10 +3110,14 @@ vErrors.push(err233);
 errors++;
 }
 }
-}
-}
-else {
-const err234 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_gids",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_gids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids,data:data148};
+if(data137.allowed_gids !== undefined){
+let data149 = data137.allowed_gids;
+if(Array.isArray(data149)){
+const len35 = data149.length;
+for(let i35=0; i35<len35; i35++){
+let data150 = data149[i35];
+if(!(((typeof data150 == "number") && (!(data150 % 1) && !isNaN(data150))) && (isFinite(data150)))){
+const err234 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_gids/" + i35,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_gids/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids.items.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids.items,data:data150};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3124,11 +3126,9 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-if(data136.read_only_rootfs !== undefined){
-let data150 = data136.read_only_rootfs;
-if(typeof data150 !== "boolean"){
-const err235 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/read_only_rootfs",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/read_only_rootfs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.security.properties.read_only_rootfs.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.read_only_rootfs,data:data150};
+if((typeof data150 == "number") && (isFinite(data150))){
+if(data150 < 0 || isNaN(data150)){
+const err235 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_gids/" + i35,schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_gids/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids.items,data:data150};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3139,8 +3139,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err236 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security",schemaPath:"#/properties/tools/additionalProperties/properties/security/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.security.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security,data:data136};
+const err236 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/allowed_gids",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/allowed_gids/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.allowed_gids,data:data149};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3150,9 +3151,10 @@ vErrors.push(err236);
 errors++;
 }
 }
-}
-else {
-const err237 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.type,parentSchema:schema0.properties.tools.additionalProperties,data:data74};
+if(data137.read_only_rootfs !== undefined){
+let data151 = data137.read_only_rootfs;
+if(typeof data151 !== "boolean"){
+const err237 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/read_only_rootfs",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/read_only_rootfs/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.tools.additionalProperties.properties.security.properties.read_only_rootfs.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.read_only_rootfs,data:data151};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3162,9 +3164,11 @@ vErrors.push(err237);
 errors++;
 }
 }
-}
-else {
-const err238 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.type,parentSchema:schema0.properties.tools,data:data73};
+if(data137.runtime !== undefined){
+let data152 = data137.runtime;
+if(typeof data152 === "string"){
+if(!pattern2.test(data152)){
+const err238 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/runtime",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/runtime/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.-]*$",parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.runtime,data:data152};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3174,14 +3178,61 @@ vErrors.push(err238);
 errors++;
 }
 }
-}
 else {
-const err239 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+const err239 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security/runtime",schemaPath:"#/properties/tools/additionalProperties/properties/security/properties/runtime/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.tools.additionalProperties.properties.security.properties.runtime.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security.properties.runtime,data:data152};
 if(vErrors === null){
 vErrors = [err239];
 }
 else {
 vErrors.push(err239);
+}
+errors++;
+}
+}
+}
+else {
+const err240 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1")+"/security",schemaPath:"#/properties/tools/additionalProperties/properties/security/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.properties.security.type,parentSchema:schema0.properties.tools.additionalProperties.properties.security,data:data137};
+if(vErrors === null){
+vErrors = [err240];
+}
+else {
+vErrors.push(err240);
+}
+errors++;
+}
+}
+}
+else {
+const err241 = {instancePath:instancePath+"/tools/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/tools/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.additionalProperties.type,parentSchema:schema0.properties.tools.additionalProperties,data:data75};
+if(vErrors === null){
+vErrors = [err241];
+}
+else {
+vErrors.push(err241);
+}
+errors++;
+}
+}
+}
+else {
+const err242 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.tools.type,parentSchema:schema0.properties.tools,data:data74};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
+}
+errors++;
+}
+}
+}
+else {
+const err243 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
 }
 errors++;
 }
