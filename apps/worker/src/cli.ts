@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 import { processIo } from './cli-io';
 import { exitWith, runMain } from './cli-main';
 import { workerCli } from './worker-cli';

@@ -6,9 +6,10 @@ import { REPO_ROOT, cleanEnv } from './test-support/cli-process';
 /**
  * Packages an idle worker must not load (idle RSS budget, issue 15 §4): each costs memory for nothing.
  * `@opentelemetry` is every OpenTelemetry package (the SDK, and the API the libraries load only once an SDK
- * registered): loaded only when OTEL_* asks for traces.
+ * registered): loaded only when OTEL_* asks for traces. `ssh2` (about 13 MB) comes with dockerode's docker-modem
+ * for `ssh://` engines, which the executor refuses: patches/docker-modem@5.0.7.patch makes it load only for one.
  */
-const DEFERRED = ['ajv', 'yaml', 'prom-client', '@opentelemetry'];
+const DEFERRED = ['ajv', 'yaml', 'prom-client', '@opentelemetry', 'ssh2'];
 
 const TSX_LOADER = `file://${path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')}`;
 
@@ -32,12 +33,13 @@ createWorkerPolicy({ file: undefined, workspaceRoots: config.workspaceRoots, env
 const { startTracing } = src('tracing');
 const untraced = startTracing({ serviceName: 'baaaht-worker', version: '0', env: process.env, logger: quietLogger });
 const idle = loaded();
+const dockerode = Object.keys(require.cache).some((file) => file.includes('/node_modules/dockerode/'));
 require('@baaaht/policy').loadPolicyFile(process.env.YAML_POLICY);
 src('lazy-modules').loadPromMeter();
 process.env.OTEL_TRACES_EXPORTER = 'console';
 const traced = startTracing({ serviceName: 'baaaht-worker', version: '0', env: process.env, logger: quietLogger });
 traced.shutdown().then(() =>
-  process.stdout.write(JSON.stringify({ idle, untraced: untraced === undefined, afterUse: loaded() })));
+  process.stdout.write(JSON.stringify({ idle, dockerode, untraced: untraced === undefined, afterUse: loaded() })));
 `;
 
 describe('an idle worker start path', () => {
@@ -50,8 +52,15 @@ describe('an idle worker start path', () => {
       env: { ...env, YAML_POLICY: policy },
       encoding: 'utf8',
     });
-    const { idle, untraced, afterUse } = JSON.parse(out) as { idle: string[]; untraced: boolean; afterUse: string[] };
+    const { idle, dockerode, untraced, afterUse } = JSON.parse(out) as {
+      idle: string[];
+      dockerode: boolean;
+      untraced: boolean;
+      afterUse: string[];
+    };
     expect(idle).toEqual([]);
+    // dockerode (so docker-modem) is on the start path: ssh2's absence above is the patch's doing.
+    expect(dockerode).toBe(true);
     expect(untraced).toBe(true);
     expect(afterUse).toEqual(['yaml', 'prom-client', '@opentelemetry']);
   });
