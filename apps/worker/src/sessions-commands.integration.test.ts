@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Executor } from '@baaaht/executor';
 import { OFFLINE_BUSYBOX_IMAGE, OFFLINE_CURL_IMAGE, createTempWorkspace } from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 import { cleanEnv, leftoverContainers, runCli, startCli, waitUntil } from './test-support/cli-process';
@@ -24,12 +23,7 @@ const IMAGES = `*=${OFFLINE_BUSYBOX_IMAGE},fetch_url=${OFFLINE_CURL_IMAGE}`;
 const prefix = `cli-sess-${process.pid}`;
 const nameA = `${prefix}-a`;
 const nameB = `${prefix}-b`;
-/**
- * Whether the executor in this tree holds sessions (the executor's sessions branch, whose workers enable them
- * with `--sessions`); before it, workers hold and report none, and answer a close with "not held".
- */
-const executorHoldsSessions = typeof (Executor.prototype as { closeSession?: unknown }).closeSession === 'function';
-const SESSION_ARGS = executorHoldsSessions ? ['--sessions'] : [];
+const SESSION_ARGS = ['--sessions'];
 
 let ws: TempWorkspace;
 let web: FakeWeb;
@@ -121,14 +115,8 @@ describe('orchestrator exec --session, sessions, session close', () => {
     expect(table.stdout).toMatch(new RegExp(`^s1\\t${holder}\\t`, 'm'));
 
     const closed = await orch(['session', 'close', 's1']);
-    if (executorHoldsSessions) {
-      expect(closed.code).toBe(0);
-      expect(closed.stdout).toBe(`session s1 closed on ${holder}\n`);
-    } else {
-      // Before the executor holds sessions the worker answers that it has none by that id: still its answer.
-      expect(closed.code).toBe(1);
-      expect(closed.stderr).toContain(`worker ${holder} holds no such session`);
-    }
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toBe(`session s1 closed on ${holder}\n`);
     expect((await sessionsJson()).map((s) => s.sessionId)).not.toContain('s1');
 
     const unknown = await orch(['session', 'close', 'no-such-session']);
