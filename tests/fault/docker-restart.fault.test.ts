@@ -51,11 +51,15 @@ function ownContainers(): string[] {
   return containersWithLabel(`${LABELS.workerId}=${workerId}`, (engine as PrivateEngine).host);
 }
 
-/** The executor's warm-pool containers that are running (waiting for a call) on the private engine. */
+/**
+ * The executor's warm-pool containers waiting for a call on the private engine: running, or created and
+ * about to start (`idle()` does not wait for the next call's container to be up).
+ */
 function runningPooled(): string[] {
   const host = (engine as PrivateEngine).host;
   const filters = ['--filter', `label=${LABELS.workerId}=${workerId}`, '--filter', `label=${LABELS.pool}=1`];
-  return execFileSync('docker', ['--host', host, 'ps', '-q', ...filters, '--filter', 'status=running'], {
+  const states = ['--filter', 'status=running', '--filter', 'status=created'];
+  return execFileSync('docker', ['--host', host, 'ps', '-q', ...filters, ...states], {
     encoding: 'utf8',
   })
     .split('\n')
