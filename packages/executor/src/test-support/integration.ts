@@ -109,12 +109,14 @@ export function workerContainers(workerId: string): string[] {
 }
 
 /**
- * The executor's warm-pool containers still waiting for a call (running, `org.baaaht.pool=1`): by design
- * they outlive `idle()` and go at `close()` (or after the pool's idle timeout).
+ * The executor's warm-pool containers still waiting for a call (`org.baaaht.pool=1`, running or created and
+ * about to start: `idle()` does not wait for the next call's container to be up): by design they outlive
+ * `idle()` and go at `close()` (or after the pool's idle timeout).
  */
 export function waitingPoolContainers(workerId: string): string[] {
   const filters = ['--filter', `label=${LABELS.workerId}=${workerId}`, '--filter', `label=${LABELS.pool}=1`];
-  return execFileSync('docker', ['ps', '-q', ...filters, '--filter', 'status=running'], { encoding: 'utf8' })
+  const states = ['--filter', 'status=running', '--filter', 'status=created'];
+  return execFileSync('docker', ['ps', '-q', ...filters, ...states], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean);
 }
