@@ -9,7 +9,6 @@
  * again; the host's daemon is never signalled, and its containers (anyone's) keep running. Without root
  * or a dockerd binary the test fails saying so; it never falls back to the host's engine.
  */
-import { execFileSync } from 'node:child_process';
 import {
   OFFLINE_BUSYBOX_IMAGE,
   containersWithLabel,
@@ -22,7 +21,12 @@ import {
 import type { DisposeReport, PrivateEngine, TempWorkspace } from '@baaaht/test-utils';
 import type { Executor, TaskEvent, TaskResult } from '@baaaht/executor';
 import { LABELS } from '../../packages/executor/src/labels';
-import { captureLogger, openTestExecutor, testWorkerId } from '../../packages/executor/src/test-support/integration';
+import {
+  captureLogger,
+  openTestExecutor,
+  testWorkerId,
+  waitingPoolContainers,
+} from '../../packages/executor/src/test-support/integration';
 import { OWNER, expectNoRunContainers, hostEngineAnswers } from './support/cluster';
 import { waitUntil } from './support/processes';
 
@@ -51,20 +55,8 @@ function ownContainers(): string[] {
   return containersWithLabel(`${LABELS.workerId}=${workerId}`, (engine as PrivateEngine).host);
 }
 
-/**
- * The executor's warm-pool containers waiting for a call on the private engine: running, or created and
- * about to start (`idle()` does not wait for the next call's container to be up).
- */
-function runningPooled(): string[] {
-  const host = (engine as PrivateEngine).host;
-  const filters = ['--filter', `label=${LABELS.workerId}=${workerId}`, '--filter', `label=${LABELS.pool}=1`];
-  const states = ['--filter', 'status=running', '--filter', 'status=created'];
-  return execFileSync('docker', ['--host', host, 'ps', '-q', ...filters, ...states], {
-    encoding: 'utf8',
-  })
-    .split('\n')
-    .filter(Boolean);
-}
+/** The executor's warm-pool containers waiting for a call on the private engine. */
+const runningPooled = (): string[] => waitingPoolContainers(workerId, (engine as PrivateEngine).host);
 
 /** Own containers other than running pooled ones (those wait for the next call, by design, until close). */
 function ownExceptWaiting(): string[] {

@@ -113,10 +113,11 @@ export function workerContainers(workerId: string): string[] {
  * about to start: `idle()` does not wait for the next call's container to be up): by design they outlive
  * `idle()` and go at `close()` (or after the pool's idle timeout).
  */
-export function waitingPoolContainers(workerId: string): string[] {
+export function waitingPoolContainers(workerId: string, dockerHost?: string): string[] {
+  const host = dockerHost === undefined ? [] : ['--host', dockerHost];
   const filters = ['--filter', `label=${LABELS.workerId}=${workerId}`, '--filter', `label=${LABELS.pool}=1`];
   const states = ['--filter', 'status=running', '--filter', 'status=created'];
-  return execFileSync('docker', ['ps', '-q', ...filters, ...states], { encoding: 'utf8' })
+  return execFileSync('docker', [...host, 'ps', '-q', ...filters, ...states], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean);
 }
