@@ -11,7 +11,8 @@ function runtimeSetting(policy: Policy, tool: string, runtime: string): string {
 /**
  * The tools their runtime (the policy's `security.runtime`, else `--runtime`) keeps from running on this
  * engine, each with why and how to fix it: a runtime the engine does not have (every call would be refused
- * with RUNTIME_UNAVAILABLE), or a workspace tool under gVisor (MOUNT_PIN_UNAVAILABLE). The worker does not offer them. Judged when the
+ * with RUNTIME_UNAVAILABLE), or a workspace tool under gVisor on an engine that cannot mount the worker's held
+ * descriptors (MOUNT_PIN_UNAVAILABLE; `descriptorProblem` says why, per runtime). The worker does not offer them. Judged when the
  * worker starts, like opt-in tools: a reload that requires a missing runtime refuses at once, offering a
  * tool again takes a restart. A `disabled` policy changes no runtime.
  */
@@ -20,6 +21,8 @@ export function runtimeUnavailableTools(
   policy: { policy: Policy; mode: PolicyMode },
   workerRuntime: string,
   engineRuntimes: readonly string[],
+  /** The executor's descriptor-mount probe answer for a gVisor runtime (undefined: it works). */
+  descriptorProblem: (runtime: string) => string | undefined = () => undefined,
 ): Map<string, string> {
   const out = new Map<string, string>();
   for (const spec of specs) {
@@ -37,7 +40,8 @@ export function runtimeUnavailableTools(
       );
       continue;
     }
-    const unpinnable = spec.workspace === 'none' ? undefined : mountPinRefusal(spec.name, runtime);
+    const unpinnable =
+      spec.workspace === 'none' ? undefined : mountPinRefusal(spec.name, runtime, descriptorProblem(runtime));
     if (unpinnable !== undefined) out.set(spec.name, `${unpinnable} (${setting})`);
   }
   return out;

@@ -1,4 +1,4 @@
-import { optInRefusal } from '@baaaht/executor';
+import { optInRefusal, usesDescriptorMounts } from '@baaaht/executor';
 import type { Executor, PolicyEnforcer, ToolProbeResult } from '@baaaht/executor';
 import type { Policy, PolicyMode } from '@baaaht/policy';
 import type { ToolCatalog } from '@baaaht/tool-specs';
@@ -110,7 +110,7 @@ export async function probeWorkerTools(
  * to its orchestrator, `worker mcp` lists the rest to its client.
  */
 export async function checkToolAvailability(options: {
-  executor: Pick<Executor, 'probeTools'>;
+  executor: Pick<Executor, 'probeTools'> & Partial<Pick<Executor, 'descriptorMountProblem'>>;
   catalog: Pick<ToolCatalog, 'all'>;
   config: Parameters<typeof unavailableTools>[0];
   policy: Pick<PolicyEnforcer, 'toolGrant'>;
@@ -124,14 +124,19 @@ export async function checkToolAvailability(options: {
   const probe = await probeWorkerTools(options.executor, names, logger);
   const unavailable = unavailableTools(options.config, probe, options.env);
   for (const [tool, reason] of disabledOptInTools(catalog.all(), options.policy)) unavailable.set(tool, reason);
-  if (runtime !== undefined)
-    for (const [tool, reason] of runtimeUnavailableTools(
-      catalog.all(),
-      runtime.policy,
-      runtime.workerRuntime,
-      runtime.engineRuntimes,
-    ))
-      unavailable.set(tool, reason);
+  if (runtime !== undefined) {
+    const judge = (problem: (r: string) => string | undefined): Map<string, string> =>
+      runtimeUnavailableTools(catalog.all(), runtime.policy, runtime.workerRuntime, runtime.engineRuntimes, problem);
+    // First pass: which gVisor runtimes workspace tools run under; each is probed once for descriptor mounts.
+    const problems = new Map<string, string | undefined>();
+    judge((r) => {
+      if (usesDescriptorMounts(r)) problems.set(r, undefined);
+      return undefined;
+    });
+    for (const r of problems.keys())
+      problems.set(r, await (options.executor.descriptorMountProblem?.(r) ?? Promise.resolve('it was not probed')));
+    for (const [tool, reason] of judge((r) => problems.get(r))) unavailable.set(tool, reason);
+  }
   for (const [tool, reason] of unavailable) logger.warn(`not offering ${tool}: ${reason}`, { component: 'worker' });
   return unavailable;
 }

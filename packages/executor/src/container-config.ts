@@ -4,6 +4,7 @@ import type { ContainerCreateBody } from './docker-client';
 import { LABELS } from './labels';
 import { gatedCommand } from './mount-gate';
 import type { MountPin } from './mount-gate';
+import type { DescriptorMount } from './descriptor-mounts';
 import type { ContainerRequest, RequestedResources } from './policy-enforcer';
 import type { ProtectedMount } from './protected-paths';
 import { runtimeLimits } from './runtime-profile';
@@ -43,6 +44,12 @@ export interface ContainerPlan {
    */
   pins?: MountPin[];
   gateNonce?: string;
+  /**
+   * The gVisor tier: these bind targets are mounted from descriptors the executor holds, through volumes
+   * (descriptor-mounts.ts), and there is no gate. Their container's runtime replaces the binds with the
+   * volumes (`useDescriptorVolumes`) after `buildCreateBody`. `pins` still name the judged identities.
+   */
+  descriptorMounts?: DescriptorMount[];
   /** Workspace-relative paths tools may never write (executor option, then the policy's answer). */
   protectedPaths: string[];
   /** Whether file tools may touch a regular file with more than one hard link. */
@@ -171,7 +178,7 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
   // The tool's limits, as the runtime needs them given (gVisor: in the sandbox, plus its own budget).
   const limits = runtimeLimits(plan.runtime, plan);
   const gated =
-    plan.pins !== undefined && plan.pins.length > 0
+    plan.pins !== undefined && plan.pins.length > 0 && plan.descriptorMounts === undefined
       ? gatedCommand(command.argv, plan.pins, plan.gateNonce ?? '')
       : { argv: [...command.argv], env: [] };
   return {

@@ -9,23 +9,29 @@ import { createEngineClient } from './docker-engine-client';
 import type { EngineClient } from './docker-engine-client';
 import { createImageClient } from './docker-image-client';
 import type { ImageClient } from './docker-image-client';
+import { createVolumeClient } from './docker-volume-client';
+import type { VolumeClient } from './docker-volume-client';
 import { quietLogger, withMeta } from './logger';
 import type { Logger } from './logger';
 
 export type { ContainerCreateBody, ContainerState, ManagedContainer } from './docker-container-client';
 export { duplexAttach } from './docker-container-client';
 export type { DockerConnection } from './docker-connection';
+export type { ManagedVolume, VolumeClient, VolumeCreateSpec } from './docker-volume-client';
 
 /**
  * The handful of Docker engine calls the executor makes, flat (the executor, the reaper and the image
  * resolver take this). `createDockerClient` implements it with dockerode; unit tests implement it with a fake.
+ * The volume calls are optional for fakes: without them the gVisor tier's workspace tools are refused
+ * (MOUNT_PIN_UNAVAILABLE, see descriptor-mounts.ts).
  */
-export interface DockerClient extends ContainerClient, ImageClient, Pick<EngineClient, 'runtimes'> {}
+export interface DockerClient extends ContainerClient, ImageClient, Pick<EngineClient, 'runtimes'>, Partial<VolumeClient> {}
 
 /** `createDockerClient`'s client: the flat calls, plus each resource's client and the engine it talks to. */
 export interface ComposedDockerClient extends DockerClient {
   readonly containers: ContainerClient;
   readonly images: ImageClient;
+  readonly volumes: VolumeClient;
   readonly engine: EngineClient;
   readonly connection: DockerConnection;
   /** How the engine was found; absent when `connection` was given. */
@@ -64,5 +70,17 @@ export function createDockerClient(options: DockerClientOptions = {}): ComposedD
   const containers = createContainerClient({ docker, target: engineTarget(connection), logger });
   const images = createImageClient({ docker, logger });
   const engine = createEngineClient({ docker, logger });
-  return { ...containers, ...images, runtimes: engine.runtimes, containers, images, engine, connection, discovery };
+  const volumes = createVolumeClient({ docker, logger });
+  return {
+    ...containers,
+    ...images,
+    ...volumes,
+    runtimes: engine.runtimes,
+    containers,
+    images,
+    volumes,
+    engine,
+    connection,
+    discovery,
+  };
 }

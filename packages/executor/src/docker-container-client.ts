@@ -26,7 +26,11 @@ export interface ContainerCreateBody {
   Tty: false;
   NetworkDisabled: boolean;
   HostConfig: {
-    Mounts: Array<{ Type: 'bind'; Source: string; Target: string; ReadOnly: boolean }>;
+    /** Binds, and named volumes (the gVisor tier's descriptor mounts; never copied into from the image). */
+    Mounts: Array<
+      | { Type: 'bind'; Source: string; Target: string; ReadOnly: boolean }
+      | { Type: 'volume'; Source: string; Target: string; ReadOnly: boolean; VolumeOptions: { NoCopy: true } }
+    >;
     Tmpfs: Record<string, string>;
     ReadonlyRootfs: boolean;
     CapDrop: string[];

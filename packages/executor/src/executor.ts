@@ -18,6 +18,7 @@ import type { Logger } from './logger';
 import { MetricsRecorder, UNKNOWN_TOOL_LABEL } from './metrics';
 import type { ExecutorMetrics } from './metrics';
 import { Reaper } from './reaper';
+import { DescriptorVolumes, usesDescriptorMounts } from './descriptor-mounts';
 import { prewarmSession } from './session-prewarm';
 import type { SessionPrewarmRequest } from './session-prewarm';
 import { SessionRuntime } from './session-runtime';
@@ -55,6 +56,8 @@ export class Executor {
   private readonly metricsRecorder: MetricsRecorder;
   private readonly events_ = new TaskEventHub();
   private readonly reaper: Reaper;
+  /** The gVisor tier's descriptor volumes (descriptor-mounts.ts). */
+  private readonly descriptors: DescriptorVolumes;
   private readonly images: ImageResolver;
   private readonly runtime: StepRuntime;
   /** The session runtime (wrapping the step runtime) when `sessions.enabled`. */
@@ -81,7 +84,10 @@ export class Executor {
     const images = new ImageResolver(docker, options.pullPolicy, logger);
     this.images = images;
     const createRuntime = options.stepRuntime ?? defaultRuntimeFactory(options, logger);
+    const descriptors = new DescriptorVolumes(docker, logger);
+    this.descriptors = descriptors;
     const runtimeContext = {
+      descriptors,
       docker,
       clock,
       logger,
@@ -107,6 +113,7 @@ export class Executor {
       instanceId: lease.instanceId,
       version: lease.version,
       engineRuntimes: this.engineRuntimesList,
+      descriptors,
       imageFor: (tool, image) => this.imageFor(tool, image),
     });
     this.reaper = new Reaper({
@@ -118,6 +125,7 @@ export class Executor {
       clock,
       logger,
       isLive: (c) => this.owns(c),
+      isLiveVolume: (name) => descriptors.owns(name),
       onReaped: () => metrics.container('reaped'),
       afterPass: (referenced) => registry.prune(referenced),
     });
@@ -328,6 +336,7 @@ export class Executor {
       version: this.lease.version,
       now: this.clock.now(),
       engineRuntimes: this.engineRuntimesList,
+      descriptors: this.descriptors,
       imageFor: (tool, image) => this.imageFor(tool, image),
       images: this.images,
       prewarm: (plan) => sessions.prewarm(plan),
@@ -350,6 +359,24 @@ export class Executor {
    */
   invalidatePool(reason: string): number {
     return this.runtime.invalidate?.(reason) ?? 0;
+  }
+
+  /**
+   * Whether workspace tools can run under the gVisor `runtime` on this engine: undefined when it mounts
+   * this process's held descriptors (probed once with a workspace tool's image, see descriptor-mounts.ts),
+   * else why not. Under runc there is nothing to probe (the mount gate pins mounts).
+   */
+  descriptorMountProblem(runtime: string): Promise<string | undefined> {
+    if (!usesDescriptorMounts(runtime)) return Promise.resolve(undefined);
+    const spec = this.catalog.all?.().find((s) => s.workspace !== 'none');
+    if (spec === undefined) return Promise.resolve(undefined);
+    return this.descriptors.check({
+      workerId: this.options.workerId,
+      instanceId: this.lease.instanceId,
+      version: this.lease.version,
+      image: this.imageFor(spec.name, spec.image),
+      runtime,
+    });
   }
 
   /** Runs one reaper pass now; resolves with the number of containers removed. */

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { sleep } from './clock';
 import { containerStopper } from './container-stop';
 import { buildCreateBody, containerName } from './container-config';
+import { useDescriptorVolumes } from './descriptor-mounts';
+import type { DescriptorVolumeSet } from './descriptor-mounts';
 import type { AttachStream } from './raw-attach';
-import { dockerError, dockerStatus } from './errors';
+import { dockerError, dockerStatus, ExecutorError } from './errors';
 import { imageNotFound } from './image-resolver';
 import { shortId } from './logger';
 import { StreamDemuxer } from './output-demux';
@@ -25,6 +27,8 @@ export class FreshContainerRuntime implements StepRuntime {
   private readonly removals = new Set<Promise<void>>();
   /** Containers created and not yet removed: the reaper must not take them. */
   private readonly held = new Set<string>();
+  /** The gVisor tier: each container's descriptor volumes, removed after it. */
+  private readonly volumes = new Map<string, DescriptorVolumeSet>();
 
   /** `starts`: the create/attach/start slots, when shared with another runtime (the warm pool's). */
   constructor(
@@ -65,10 +69,14 @@ export class FreshContainerRuntime implements StepRuntime {
         containerName(spec.tool, spec.taskId, randomBytes(3).toString('hex')),
       );
       const create = childSpan(spec.traceContext, 'container.create', { 'container.image.name': spec.plan.image });
+      let volumes: DescriptorVolumeSet | undefined;
       try {
+        volumes = await this.descriptorVolumes(spec, body);
         id = await docker.createContainer(body);
         create.end({ 'container.id': id });
+        if (volumes !== undefined) this.volumes.set(id, volumes);
       } catch (err) {
+        await volumes?.remove();
         const missing = dockerStatus(err) === 404;
         if (missing) images.forget(spec.plan.image);
         const failure = missing
@@ -144,11 +152,32 @@ export class FreshContainerRuntime implements StepRuntime {
     return { containerId: id, exit, stop };
   }
 
+  /** The gVisor tier: the plan's descriptor mounts as volumes, swapped into the body for their binds. */
+  private async descriptorVolumes(
+    spec: StepSpec,
+    body: Parameters<typeof useDescriptorVolumes>[0],
+  ): Promise<DescriptorVolumeSet | undefined> {
+    const mounts = spec.plan.descriptorMounts;
+    if (mounts === undefined) return undefined;
+    if (this.ctx.descriptors === undefined)
+      throw new ExecutorError('MOUNT_PIN_UNAVAILABLE', 'this runtime has no descriptor volumes for a gVisor workspace', {
+        taskId: spec.taskId,
+        tool: spec.tool,
+      });
+    const volumes = await this.ctx.descriptors.create(mounts, body.Labels).catch((err: unknown) => {
+      throw dockerError('creating descriptor volumes', err, { taskId: spec.taskId, tool: spec.tool });
+    });
+    useDescriptorVolumes(body, mounts, volumes.names);
+    return volumes;
+  }
+
   private async remove(id: string, spec: StepSpec): Promise<void> {
     const span = childSpan(spec.traceContext, 'container.remove', { 'container.id': id });
     try {
       await this.ctx.docker.removeContainer(id);
       this.ctx.onContainer('removed');
+      await this.volumes.get(id)?.remove();
+      this.volumes.delete(id);
       span.end();
     } catch (err) {
       span.fail(err);
@@ -161,6 +190,9 @@ export class FreshContainerRuntime implements StepRuntime {
       });
     } finally {
       this.held.delete(id);
+      // Still there when the container could not be removed: disowned, so the reaper takes both later.
+      await this.volumes.get(id)?.remove();
+      this.volumes.delete(id);
     }
   }
 

@@ -107,7 +107,9 @@ export type {
   RequestedResources,
 } from './policy-enforcer';
 export { sandboxAgentPath, SANDBOX_AGENT_BINARY, SANDBOX_AGENT_PROCESSES } from './sandbox-agent-path';
-export { mountPinRefusal } from './mount-gate';
+export { mountPinRefusal, mountPinSupport } from './mount-gate';
+export { DESCRIPTOR_VOLUME_PREFIX, descriptorDevice, usesDescriptorMounts } from './descriptor-mounts';
+export type { DescriptorMount } from './descriptor-mounts';
 export { GVISOR_DAEMON_JSON, GVISOR_OVERHEAD, runtimeLimits, runtimeRegistrationHint } from './runtime-profile';
 export type { RuntimeLimits } from './runtime-profile';
 export { SandboxAgentClient } from './sandbox-agent-client';

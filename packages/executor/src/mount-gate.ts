@@ -10,7 +10,7 @@
  * rename on the host, and the descriptor the executor holds keeps the judged inode from being reused.
  * It needs `/bin/sh` and `stat` in the image (every file tool's image has them: the tools are busybox
  * programs) and a runtime that shows host device and inode numbers (runc does; gVisor virtualises them,
- * see `mountPinSupport`).
+ * so there the mounts are pinned by construction instead: descriptor-mounts.ts).
  */
 
 import { isGvisorRuntime } from '@baaaht/policy';
@@ -65,19 +65,23 @@ export function gateRefused(exitCode: number, stderr: string, nonce: string): bo
 
 /**
  * How a runtime's bind mounts are pinned: `gate` when the runtime shows host device/inode numbers inside
- * the container (runc and other namespace runtimes), `unsupported` for gVisor (`runsc`), whose sandbox
- * reports virtual ones, so a gate could never pass there.
+ * the container (runc and other namespace runtimes); `descriptor` for gVisor (`runsc`), whose sandbox
+ * reports virtual ones, so there the mounts come from descriptors the executor holds (descriptor-mounts.ts).
  */
-export function mountPinSupport(runtime: string): 'gate' | 'unsupported' {
-  return isGvisorRuntime(runtime) ? 'unsupported' : 'gate';
+export function mountPinSupport(runtime: string): 'gate' | 'descriptor' {
+  return isGvisorRuntime(runtime) ? 'descriptor' : 'gate';
 }
 
-/** Why a workspace tool cannot run under `runtime` (MOUNT_PIN_UNAVAILABLE), or undefined when it can. */
-export function mountPinRefusal(tool: string, runtime: string): string | undefined {
-  if (mountPinSupport(runtime) === 'gate') return undefined;
+/**
+ * Why a workspace tool cannot run under `runtime` (MOUNT_PIN_UNAVAILABLE), or undefined when it can:
+ * under gVisor, `descriptorProblem` is what the engine's descriptor-mount probe answered (undefined: it
+ * mounts held descriptors).
+ */
+export function mountPinRefusal(tool: string, runtime: string, descriptorProblem: string | undefined): string | undefined {
+  if (mountPinSupport(runtime) === 'gate' || descriptorProblem === undefined) return undefined;
   return (
-    `${tool} mounts a workspace, and runtime '${runtime}' hides host inode numbers from the ` +
-    'mount identity gate, so the mount cannot be proven to be the directory the policy judged; ' +
-    'run file tools with runc (web tools may use any runtime)'
+    `${tool} mounts a workspace, and runtime '${runtime}' hides host inode numbers, so its mounts must come ` +
+    `from descriptors the worker holds; ${descriptorProblem}. Run file tools with runc there (web tools may ` +
+    'use any runtime)'
   );
 }

@@ -1,10 +1,13 @@
 import type { ToolSpec } from '@baaaht/tool-specs';
-import { applyEnforced, toContainerRequest } from './container-config';
+import { applyEnforced, toContainerRequest, WORKSPACE_TARGET } from './container-config';
 import type { ContainerPlan } from './container-config';
 import { engineMountDenial } from './engine-paths';
 import { runtimeUnavailableMessage } from './engine-runtimes';
 import type { EngineRuntimes } from './engine-runtimes';
+import { usesDescriptorMounts } from './descriptor-mounts';
+import type { DescriptorMount, DescriptorVolumes } from './descriptor-mounts';
 import { mountPinRefusal } from './mount-gate';
+import type { PinnedWorkspace } from './workspace-source';
 import type { Logger } from './logger';
 import type { PolicyEnforcer, ToolGrant } from './policy-enforcer';
 import type { TaskError, TaskStatus } from './task-types';
@@ -71,7 +74,15 @@ export async function gateTask(
   planned: ContainerPlan,
   spec: Pick<ToolSpec, 'name' | 'network' | 'workspaceTargets' | 'enabledBy'>,
   params: Record<string, unknown>,
-  context: { env: NodeJS.ProcessEnv; logger: Logger; runtimes: Pick<EngineRuntimes, 'has' | 'known'> },
+  context: {
+    env: NodeJS.ProcessEnv;
+    logger: Logger;
+    runtimes: Pick<EngineRuntimes, 'has' | 'known'>;
+    /** The held workspace (the gVisor tier mounts its descriptor). */
+    workspace?: PinnedWorkspace;
+    /** Descriptor volumes' probe (the gVisor tier); without it, workspace tools under gVisor are refused. */
+    descriptors?: Pick<DescriptorVolumes, 'check'>;
+  },
 ): Promise<GateResult> {
   let plan = planned;
   // An opt-in tool runs with its grant's limits and network need; the policy then judges that request.
@@ -105,6 +116,11 @@ export async function gateTask(
   plan = guarded.plan;
   // The nested read-only binds are gated like the workspace: each must be the inode that was judged.
   for (const m of plan.protectedMounts ?? []) plan.pins?.push({ target: m.target, dev: m.dev, ino: m.ino });
+  if (plan.workspaceSource !== undefined && usesDescriptorMounts(plan.runtime)) {
+    const mounts = await descriptorMounts(plan, context);
+    if ('refusal' in mounts) return mounts.refusal;
+    plan = { ...plan, descriptorMounts: mounts.mounts };
+  }
   return grant === undefined ? { allowed: true, plan } : { allowed: true, plan, grant };
 }
 
@@ -128,9 +144,48 @@ async function checkRuntime(
       },
       'error',
     );
-  const unpinnable = plan.workspaceSource === undefined ? undefined : mountPinRefusal(plan.tool, plan.runtime);
-  if (unpinnable !== undefined) return refusal({ code: 'MOUNT_PIN_UNAVAILABLE', message: unpinnable }, 'error');
   return undefined;
+}
+
+/**
+ * The gVisor tier: the workspace and each protected directory are mounted from descriptors (each container
+ * opens its own, see descriptor-mounts.ts), once the engine is proven to mount them (MOUNT_PIN_UNAVAILABLE
+ * otherwise). A protected path that is not a directory, or that changed since it was checked, cannot be
+ * mounted read-only that way: PROTECTED_PATH (checked here by holding it open with the workspace).
+ */
+async function descriptorMounts(
+  plan: ContainerPlan,
+  context: { workspace?: PinnedWorkspace; descriptors?: Pick<DescriptorVolumes, 'check'> },
+): Promise<{ mounts: DescriptorMount[] } | { refusal: GateResult }> {
+  const { workspace, descriptors } = context;
+  const problem =
+    descriptors === undefined || workspace === undefined
+      ? 'this executor cannot create descriptor volumes'
+      : await descriptors.check(plan);
+  const unpinnable = mountPinRefusal(plan.tool, plan.runtime, problem);
+  if (unpinnable !== undefined || workspace === undefined)
+    return { refusal: refusal({ code: 'MOUNT_PIN_UNAVAILABLE', message: unpinnable ?? '' }, 'error') };
+  const mounts: DescriptorMount[] = [
+    { target: WORKSPACE_TARGET, source: workspace.path, dev: workspace.dev, ino: workspace.ino },
+  ];
+  for (const m of plan.protectedMounts ?? []) {
+    const held = workspace.hold(m.source, m.dev, m.ino);
+    if ('error' in held) {
+      const at = m.target.slice(WORKSPACE_TARGET.length + 1);
+      return {
+        refusal: refusal(
+          taskError(
+            'PROTECTED_PATH',
+            `refusing write tools: protected path ${at} cannot be mounted read-only under runtime '${plan.runtime}' ` +
+              `(${held.error}; gVisor mounts only directories the worker holds open)`,
+            'mounts.protected_paths',
+          ),
+        ),
+      };
+    }
+    mounts.push({ target: m.target, source: m.source, dev: m.dev, ino: m.ino });
+  }
+  return { mounts };
 }
 
 /** The one message for an opt-in tool the policy did not enable (the worker's `run` says the same). */

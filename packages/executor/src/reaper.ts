@@ -1,5 +1,5 @@
 import type { Clock } from './clock';
-import type { DockerClient, ManagedContainer } from './docker-client';
+import type { DockerClient, ManagedContainer, ManagedVolume } from './docker-client';
 import { LABELS, MANAGED_SELECTOR } from './labels';
 import type { InstanceLiveness } from './instance-registry';
 import type { Logger } from './logger';
@@ -14,6 +14,8 @@ export interface ReaperOptions {
   liveness(instanceId: string): InstanceLiveness;
   /** True while a task or container of this process still owns the container. */
   isLive(container: ManagedContainer): boolean;
+  /** True while this process still uses the volume (the gVisor tier's descriptor volumes). @default never */
+  isLiveVolume?(name: string): boolean;
   /** How long past its deadline label any worker's container is left alone. */
   marginMs: number;
   clock: Clock;
@@ -49,7 +51,27 @@ export function selectOrphans(
   });
 }
 
-/** Removes orphaned containers. One pass at a time; a pass never throws. */
+/**
+ * Which managed volumes (descriptor volumes, see descriptor-mounts.ts) to remove: by the containers'
+ * rules, from their labels (this instance's when it no longer uses them, a gone instance's, any past its
+ * deadline). One still mounted by a container is refused by the engine and retried next pass.
+ */
+export function selectOrphanVolumes(
+  volumes: ManagedVolume[],
+  options: Pick<ReaperOptions, 'instanceId' | 'isLiveVolume' | 'liveness' | 'marginMs'>,
+  now: number,
+): ManagedVolume[] {
+  return volumes.filter((v) => {
+    if (v.labels[LABELS.managed] !== 'true') return false;
+    const instance = v.labels[LABELS.instanceId];
+    if (instance === options.instanceId) return !(options.isLiveVolume?.(v.name) ?? false);
+    if (instance !== undefined && options.liveness(instance) === 'gone') return true;
+    const deadline = Number(v.labels[LABELS.deadline]);
+    return Number.isFinite(deadline) && deadline + options.marginMs < now;
+  });
+}
+
+/** Removes orphaned containers (and descriptor volumes). One pass at a time; a pass never throws. */
 export class Reaper {
   private running: Promise<number> | undefined;
 
@@ -92,6 +114,7 @@ export class Reaper {
         logger.warn('reaper: could not remove container', { ...meta, error: String(err) });
       }
     }
+    await this.reapVolumes();
     const removedIds = new Set(orphans.map((c) => c.id));
     const referenced = new Set(
       containers
@@ -105,5 +128,26 @@ export class Reaper {
       logger.warn('reaper: after-pass hook failed', { component: 'reaper', error: String(err) });
     }
     return removed;
+  }
+
+  private async reapVolumes(): Promise<void> {
+    const { docker, logger } = this.options;
+    if (docker.listVolumes === undefined || docker.removeVolume === undefined) return;
+    let volumes: ManagedVolume[];
+    try {
+      volumes = await docker.listVolumes(MANAGED_SELECTOR);
+    } catch (err) {
+      logger.warn('reaper: could not list volumes', { component: 'reaper', error: String(err) });
+      return;
+    }
+    for (const v of selectOrphanVolumes(volumes, this.options, this.options.clock.now())) {
+      try {
+        await docker.removeVolume(v.name);
+        logger.info('reaper: removed orphaned volume', { component: 'reaper', volume: v.name });
+      } catch (err) {
+        // Usually still mounted by a container this pass could not remove; the next pass retries.
+        logger.debug('reaper: could not remove volume', { component: 'reaper', volume: v.name, error: String(err) });
+      }
+    }
   }
 }

@@ -4,6 +4,8 @@ import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { sleep } from './clock';
 import { buildCreateBody } from './container-config';
+import { useDescriptorVolumes } from './descriptor-mounts';
+import type { DescriptorVolumeSet } from './descriptor-mounts';
 import type { ContainerPlan } from './container-config';
 import type { ContainerCreateBody, ContainerState } from './docker-client';
 import { dockerError, dockerStatus, ExecutorError } from './errors';
@@ -89,6 +91,8 @@ export class SessionContainer {
     private readonly client: SandboxAgentClient,
     private readonly attach: AttachStream,
     private readonly stderrTail: () => string,
+    /** The gVisor tier's descriptor volumes, removed after the container. */
+    private readonly volumes?: DescriptorVolumeSet,
   ) {
     this.died = (async () => {
       try {
@@ -117,9 +121,20 @@ export class SessionContainer {
     const context = { taskId: plan.taskId, tool: plan.tool };
     const requested = clock.now();
     let id: string;
+    const body = sessionCreateBody(plan, o);
+    let volumes: DescriptorVolumeSet | undefined;
     try {
-      id = await docker.createContainer(sessionCreateBody(plan, o));
+      // The gVisor tier: the session's own descriptors on its mounts, held until its container is removed.
+      if (plan.descriptorMounts !== undefined) {
+        if (ctx.descriptors === undefined)
+          throw new ExecutorError('MOUNT_PIN_UNAVAILABLE', 'no descriptor volumes for a gVisor workspace', context);
+        volumes = await ctx.descriptors.create(plan.descriptorMounts, body.Labels);
+        useDescriptorVolumes(body, plan.descriptorMounts, volumes.names);
+      }
+      id = await docker.createContainer(body);
     } catch (err) {
+      await volumes?.remove();
+      if (err instanceof ExecutorError) throw err;
       if (dockerStatus(err) === 404) {
         images.forget(plan.image);
         throw imageNotFound(plan.tool, plan.image, 'the engine reports it missing', err);
@@ -151,7 +166,7 @@ export class SessionContainer {
         logger: ctx.logger,
       });
       await docker.startContainer(id);
-      const container = new SessionContainer(id, ctx, o.sessionId, client, attach, () => stderr.toString('utf8'));
+      const container = new SessionContainer(id, ctx, o.sessionId, client, attach, () => stderr.toString('utf8'), volumes);
       try {
         await client.ready;
       } catch (err) {
@@ -176,6 +191,7 @@ export class SessionContainer {
     } catch (err) {
       attach?.destroy();
       await removeQuietly(ctx, id, o.sessionId);
+      await volumes?.remove();
       if (err instanceof ExecutorError) throw err;
       throw dockerError('starting session container', err, { ...context, containerId: id });
     }
@@ -236,7 +252,9 @@ export class SessionContainer {
 
   /** Removes the container once (also after it died on its own). */
   remove(): Promise<void> {
-    this.removal ??= removeQuietly(this.ctx, this.id, this.sessionId).finally(() => this.attach.destroy());
+    this.removal ??= removeQuietly(this.ctx, this.id, this.sessionId)
+      .then(() => this.volumes?.remove())
+      .finally(() => this.attach.destroy());
     return this.removal;
   }
 

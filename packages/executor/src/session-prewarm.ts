@@ -9,6 +9,7 @@ import { gateTask } from './policy-gate';
 import { planTask } from './task-plan';
 import type { TaskRequest } from './task-types';
 import type { PinnedWorkspace } from './workspace-source';
+import type { DescriptorVolumes } from './descriptor-mounts';
 import type { SessionInfo } from './session-runtime';
 
 /** What `executor.prewarmSession` takes: a call like the session's first, which is planned and judged but not run. */
@@ -26,6 +27,8 @@ export interface PrewarmContext {
   now: number;
   /** The engine's runtimes, for a policy's `security.runtime`. */
   engineRuntimes: EngineRuntimes;
+  /** The gVisor tier's descriptor volumes (see descriptor-mounts.ts). */
+  descriptors?: DescriptorVolumes;
   imageFor(tool: string, catalogImage: string): string;
 }
 
@@ -57,6 +60,8 @@ export async function judgePrewarm(
       env: ctx.options.env,
       logger: ctx.logger,
       runtimes: ctx.engineRuntimes,
+      ...(workspace === undefined ? {} : { workspace }),
+      ...(ctx.descriptors === undefined ? {} : { descriptors: ctx.descriptors }),
     });
     if (!gate.allowed) return refuse(gate.error.code, gate.error.message, gate.error.detail);
     return { plan: gate.plan, workspace };

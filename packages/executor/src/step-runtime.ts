@@ -2,6 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ToolCommand } from '@baaaht/tool-specs';
 import type { Clock } from './clock';
 import type { ContainerPlan } from './container-config';
+import type { DescriptorVolumes } from './descriptor-mounts';
 import type { DockerClient } from './docker-client';
 import type { ImageResolver } from './image-resolver';
 import type { Logger } from './logger';
@@ -94,6 +95,8 @@ export interface StepRuntimeContext {
   /** Container counts and start latency, for `metrics()` and the meter. */
   onContainer(event: 'created' | 'removed'): void;
   onContainerStarted(tool: string, seconds: number): void;
+  /** The gVisor tier's descriptor volumes; a plan with `descriptorMounts` fails to start without it. */
+  descriptors?: DescriptorVolumes;
 }
 
 /**

@@ -3,7 +3,6 @@ import { EGRESS_PROXY_URL, NOBODY_USER, WORKSPACE_TARGET } from './container-con
 import type { ContainerPlan } from './container-config';
 import type { ExecutorCatalog, ResolvedExecutorOptions } from './executor-options';
 import { taskLabels } from './labels';
-import { mountPinRefusal } from './mount-gate';
 import type { OutputCaps } from './output-demux';
 import type { RequestedResources } from './policy-enforcer';
 import { errorOutcome, toolSpecOutcome } from './task-outcome';
@@ -92,9 +91,6 @@ export function planTask(
   let workspace: PinnedWorkspace | undefined;
   let user = NOBODY_USER;
   if (spec.workspace !== 'none') {
-    // Early for the executor's own runtime; the gate asks again for the runtime the policy chose.
-    const unpinnable = mountPinRefusal(tool, options.runtime);
-    if (unpinnable !== undefined) return refuse('error', 'MOUNT_PIN_UNAVAILABLE', unpinnable);
     const ws = pinWorkspace(request.mountSource);
     if ('error' in ws) return refuse('error', 'INVALID_REQUEST', ws.error);
     workspace = ws;

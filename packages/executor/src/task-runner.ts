@@ -30,6 +30,7 @@ import type { StopMode, TaskEvent, TaskRequest, TaskResult } from './task-types'
 import { startTaskSpan, traced } from './tracing';
 import type { TraceSpan } from './tracing';
 import type { PinnedWorkspace } from './workspace-source';
+import type { DescriptorVolumes } from './descriptor-mounts';
 
 /** One task while it is live (registered with the executor until its result is built). */
 export interface LiveTask {
@@ -69,6 +70,8 @@ export interface TaskRunnerDeps {
   version: string;
   /** The engine's runtimes, for a policy's `security.runtime`. */
   engineRuntimes: EngineRuntimes;
+  /** The gVisor tier's descriptor volumes (see descriptor-mounts.ts). */
+  descriptors?: DescriptorVolumes;
   imageFor(tool: string, catalogImage: string): string;
 }
 
@@ -162,6 +165,8 @@ export class TaskRunner {
       env: options.env,
       logger,
       runtimes: this.deps.engineRuntimes,
+      ...(planned.plan.workspace === undefined ? {} : { workspace: planned.plan.workspace }),
+      ...(this.deps.descriptors === undefined ? {} : { descriptors: this.deps.descriptors }),
     });
     if (!gate.allowed) {
       decision.fail(gate.error, { 'baaaht.policy.decision': 'denied', 'baaaht.policy.rule': gate.error.detail ?? '' });
