@@ -1,7 +1,8 @@
 // The gVisor tier through the policy (issue 17, item 2), on the real engine: `security.runtime` moves tools
 // to runsc per tool or globally while the worker itself runs runc; a runtime the engine lacks refuses the
-// task before any container, naming it and how to register it; under gVisor a workspace tool is refused
-// (MOUNT_PIN_UNAVAILABLE: the mount gate cannot see host inode numbers there). The runsc cases need runsc
+// task before any container, naming it and how to register it; under gVisor a workspace tool runs on a mount
+// made from the executor's held descriptor (descriptor-mounts.ts), the workspace's protected directories
+// read-only the same way, a protected path that is a file refused for write tools. The runsc cases need runsc
 // registered with the engine: CI sets BAAAHT_REQUIRE_RUNSC=1, which fails them when it is not.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +12,13 @@ import path from 'node:path';
 import { createExecutor } from '@baaaht/executor';
 import type { Executor, TaskResult } from '@baaaht/executor';
 import { createPolicyEnforcer, parsePolicy } from '@baaaht/policy';
-import { containersWithLabel, createTempWorkspace, offlineToolImages, runScopedName } from '@baaaht/test-utils';
+import {
+  containersWithLabel,
+  createTempWorkspace,
+  offlineToolImages,
+  runScopedName,
+  volumesWithLabel,
+} from '@baaaht/test-utils';
 import type { TempWorkspace } from '@baaaht/test-utils';
 
 jest.setTimeout(120_000);
@@ -55,14 +62,18 @@ afterAll(async () => {
 });
 
 /** An executor under runc with a real policy: loopback egress and the workspace allowed, plus `extra` YAML. */
-async function open(name: string, extra: string[]): Promise<{ ex: Executor; audit: string }> {
+async function open(
+  name: string,
+  extra: string[],
+  mounts = `mounts: { allow_bind_mounts: true, mount_allowlist: [{ path: ${JSON.stringify(ws.dir)}, mode: readonly }] }`,
+): Promise<{ ex: Executor; audit: string; workerId: string }> {
   const workerId = runScopedName(`it-gvisor-${name}`);
   const audit = path.join(auditDir, `${name}.jsonl`);
   const policy = parsePolicy(
     [
       'mode: strict',
       'network: { allowed_networks: [127.0.0.1/32] }',
-      `mounts: { allow_bind_mounts: true, mount_allowlist: [{ path: ${JSON.stringify(ws.dir)}, mode: readonly }] }`,
+      mounts,
       ...extra,
     ].join('\n'),
     { format: 'yaml', source: `${name}.yaml` },
@@ -76,7 +87,7 @@ async function open(name: string, extra: string[]): Promise<{ ex: Executor; audi
     reapIntervalMs: 0,
   });
   opened.push({ ex, workerId });
-  return { ex, audit };
+  return { ex, audit, workerId };
 }
 
 /** The runtime the engine runs a task's container under, looked at while the tool waits for its response. */
@@ -141,22 +152,71 @@ describeRunsc(
       ]);
     });
 
-    it('globally: every tool under runsc; a workspace tool is refused, before any container', async () => {
-      const { ex } = await open('global', ['security: { runtime: runsc }']);
+    it('globally: every tool under runsc, workspace tools on descriptor volumes that are gone afterwards', async () => {
+      const { ex, audit, workerId } = await open('global', ['security: { runtime: runsc }']);
       const fetched = await runtimeOfFetch(ex, 'global-fetch');
       expect(fetched.runtime).toBe('runsc');
       expect(fetched.result.status).toBe('completed');
-      const before = ex.metrics().containersCreated;
-      for (const [tool, params] of [
-        ['file_read', { path: 'a.txt' }],
-        ['list', {}],
-        ['grep', { pattern: 'runc' }],
-      ] as const) {
-        const r = await ex.executeTask({ tool, params, mountSource: ws.dir });
-        expect(r).toMatchObject({ status: 'error', error: { code: 'MOUNT_PIN_UNAVAILABLE' } });
-        expect(r.error?.message).toContain("runtime 'runsc' hides host inode numbers");
+      const read = await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: ws.dir });
+      expect(read).toMatchObject({ status: 'completed', stdout: 'under runc\n' });
+      const listed = await ex.executeTask({ tool: 'list', params: {}, mountSource: ws.dir });
+      expect(listed).toMatchObject({ status: 'completed' });
+      expect(listed.stdout).toContain('a.txt');
+      const grepped = await ex.executeTask({ tool: 'grep', params: { pattern: 'runc' }, mountSource: ws.dir });
+      expect(grepped).toMatchObject({ status: 'completed' });
+      expect(grepped.stdout).toContain('a.txt');
+      expect(auditRuntimes(audit).filter(([tool]) => tool !== 'fetch_url')).toEqual([
+        ['file_read', 'runsc'],
+        ['list', 'runsc'],
+        ['grep', 'runsc'],
+      ]);
+      await ex.idle();
+      expect(volumesWithLabel(`org.baaaht.worker-id=${workerId}`)).toEqual([]);
+    });
+
+    it('globally under runsc: a protected directory is read-only inside the sandbox, a protected file refuses write tools', async () => {
+      const repo = createTempWorkspace({
+        files: { 'src/a.txt': 'a\n', '.git/config': '[core]\n' },
+        owner: OWNER,
+      });
+      const worktree = createTempWorkspace({ files: { 'src/a.txt': 'a\n', '.git': 'gitdir: /elsewhere\n' }, owner: OWNER });
+      try {
+        const { ex, workerId } = await open(
+          'protected',
+          ['security: { runtime: runsc }', 'tools: { exec: { enabled: true } }'],
+          'mounts: { allow_bind_mounts: true, mount_allowlist: ' +
+            `[{ path: ${JSON.stringify(repo.dir)}, mode: readwrite }, { path: ${JSON.stringify(worktree.dir)}, mode: readwrite }] }`,
+        );
+        // exec can write anything its mount allows: the workspace yes, the protected .git no.
+        const wrote = await ex.executeTask({
+          tool: 'exec',
+          params: { command: 'echo ok > src/b.txt && cat src/b.txt; echo pwned > .git/config; echo "rc=$?"' },
+          mountSource: repo.dir,
+        });
+        expect(wrote.status).toBe('completed');
+        expect(wrote.stdout).toContain('ok\nrc=1');
+        expect(wrote.stderr).toMatch(/Read-only file system/);
+        expect(fs.readFileSync(repo.path('.git/config'), 'utf8')).toBe('[core]\n');
+        expect(fs.readFileSync(repo.path('src/b.txt'), 'utf8')).toBe('ok\n');
+        // A .git file (a worktree or submodule) cannot be mounted from a descriptor: write tools are refused.
+        const refused = await ex.executeTask({
+          tool: 'file_write',
+          params: { path: 'src/c.txt', content: 'c\n' },
+          mountSource: worktree.dir,
+        });
+        expect(refused).toMatchObject({ status: 'denied', error: { code: 'PROTECTED_PATH', detail: 'mounts.protected_paths' } });
+        expect(refused.error?.message).toContain("protected path .git cannot be mounted read-only under runtime 'runsc'");
+        expect(fs.existsSync(worktree.path('src/c.txt'))).toBe(false);
+        // Reading needs no protected mount.
+        expect(
+          await ex.executeTask({ tool: 'file_read', params: { path: 'src/a.txt' }, mountSource: worktree.dir }),
+        ).toMatchObject({ status: 'completed', stdout: 'a\n' });
+        await ex.idle();
+        expect(volumesWithLabel(`org.baaaht.worker-id=${workerId}`)).toEqual([]);
+      } finally {
+        repo.cleanup();
+        worktree.cleanup();
       }
-      expect(ex.metrics().containersCreated).toBe(before);
     });
 
     it('a tool section cannot take a tool off gVisor: runc under a global runsc stays runsc', async () => {

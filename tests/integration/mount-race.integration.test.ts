@@ -3,6 +3,8 @@
 // policy check and the container start. Three ways: exactly at the worst moment (inside the policy
 // check, after the verdict), by renaming an intermediate component, and a bounded racer flipping the
 // directory while 50 reads and 50 writes run. The outside directory is never read or touched.
+// Under runc the in-container gate catches the swap; under gVisor (BAAAHT_TEST_RUNTIME=runsc, CI's second
+// pass) each container's descriptor volumes are opened again and compared with the judged identity.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +13,7 @@ import path from 'node:path';
 import { createExecutor } from '@baaaht/executor';
 import type { Executor, ExecutorOptions, TaskResult } from '@baaaht/executor';
 import { createPolicyEnforcer, parsePolicy } from '@baaaht/policy';
-import { containersWithLabel, offlineToolImages, runScopedName } from '@baaaht/test-utils';
+import { containersWithLabel, offlineToolImages, runScopedName, volumesWithLabel } from '@baaaht/test-utils';
 
 const SECRET = 'OUTSIDE-SECRET-7f3a';
 let dir: string;
@@ -43,6 +45,7 @@ async function open(name: string, extra: Partial<ExecutorOptions> = {}): Promise
     imageOverrides: offlineToolImages(),
     pullPolicy: 'never',
     reapIntervalMs: 0,
+    runtime: process.env['BAAAHT_TEST_RUNTIME'] || 'runc',
     ...extra,
   });
   executors.push(ex);
@@ -81,6 +84,7 @@ beforeAll(() => {
 afterAll(async () => {
   for (const ex of executors) await ex.close();
   for (const ex of executors) expect(containersWithLabel(`org.baaaht.worker-id=${ex.workerId}`)).toEqual([]);
+  for (const ex of executors) expect(volumesWithLabel(`org.baaaht.worker-id=${ex.workerId}`)).toEqual([]);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The gVisor tier through the real binaries (issue 17, item 2): a policy naming a runtime the engine lacks
  * is refused with the `daemon.json` entry that registers it (`worker run`, `worker doctor`); a worker on
- * `--runtime runsc` offers only what gVisor can run (no workspace tools: MOUNT_PIN_UNAVAILABLE), and
+ * `--runtime runsc` offers every tool (workspace tools mount the worker's held descriptors, see the executor's
+ * descriptor-mounts.ts), `worker run --runtime runsc file_read` reads the workspace from inside the sandbox, and
  * `worker run --runtime runsc fetch_url` reaches a loopback server through the egress proxy's Unix socket from
  * inside the sandbox. The runsc cases need runsc registered: CI sets BAAAHT_REQUIRE_RUNSC=1, which fails
  * them when it is not.
@@ -96,7 +97,7 @@ it('worker doctor: the runtime the policy requires fails its check, with the dae
 describeRunsc(
   hasRunsc ? 'with runsc registered' : 'with runsc registered (it is not here: skipped, CI fails instead)',
   () => {
-    it('worker run --runtime runsc: fetch_url through the egress proxy from inside the sandbox; file_read refused', async () => {
+    it('worker run --runtime runsc: fetch_url through the egress proxy from inside the sandbox; file_read through a descriptor mount', async () => {
       const fetched = await run([
         '--runtime',
         'runsc',
@@ -113,15 +114,10 @@ describeRunsc(
         report: { status: 'completed', stdout: 'hello from the loopback test server\n' },
       });
       const read = await run(['--runtime', 'runsc', 'file_read', '--mount', ws.dir, '--param', 'path=notes.txt']);
-      expect(read.code).not.toBe(0);
-      expect(read.report).toMatchObject({
-        status: 'error',
-        containerId: null,
-        error: { code: 'MOUNT_PIN_UNAVAILABLE' },
-      });
+      expect(read).toMatchObject({ code: 0, report: { status: 'completed', stdout: 'alpha\n' } });
     });
 
-    it('a worker on --runtime runsc offers the web tools only, and says why not the others', async () => {
+    it('a worker on --runtime runsc offers every tool once the engine passed the descriptor-mount probe', async () => {
       const addr = `unix://${tempSocketPath('gvisor-hub')}`;
       const hub = startCli('orchestrator', ['serve', '--listen', addr, '--log-format', 'json'], { env: env() });
       try {
@@ -147,10 +143,11 @@ describeRunsc(
           await worker.waitFor(/"msg":"worker ready"/);
           const r = await runCli('orchestrator', ['workers', '--addr', addr, '--json'], { env: env() });
           const workers = JSON.parse(r.stdout) as Array<{ name: string; tools: string[] }>;
-          expect(workers.find((w) => w.name === NAME)?.tools).toEqual(['web_search', 'fetch_url']);
-          expect(worker.stdout()).toMatch(
-            /"level":"warn".*"msg":"not offering file_read: file_read mounts a workspace, and runtime 'runsc' hides host inode numbers.*\(--runtime\)"/,
-          );
+          const tools = workers.find((w) => w.name === NAME)?.tools ?? [];
+          for (const t of ['file_read', 'file_write', 'file_edit', 'grep', 'find', 'list', 'web_search', 'fetch_url'])
+            expect(tools).toContain(t);
+          expect(worker.stdout()).toMatch(/"msg":"descriptor mounts: the engine mounts held descriptors/);
+          expect(worker.stdout()).not.toMatch(/not offering file_read/);
         } finally {
           worker.child.kill('SIGTERM');
           expect((await worker.exited).code).toBe(0);

@@ -22,13 +22,31 @@ describe('runtimeUnavailableTools', () => {
     expect(out.get('fetch_url')).toContain('"runtimeArgs": ["--network=none", "--host-uds=open"]');
   });
 
-  it('under a global runsc the engine has: web tools are offered, workspace tools are not (MOUNT_PIN_UNAVAILABLE)', () => {
-    const out = runtimeUnavailableTools(specs, { mode: 'strict', policy: { security: { runtime: 'runsc' } } }, 'runc', [
+  it('under a global runsc the engine has: every tool is offered when the engine mounts held descriptors', () => {
+    const asked: string[] = [];
+    const out = runtimeUnavailableTools(
+      specs,
+      { mode: 'strict', policy: { security: { runtime: 'runsc' } } },
       'runc',
-      'runsc',
-    ]);
+      ['runc', 'runsc'],
+      (r) => void asked.push(r),
+    );
+    expect(out.size).toBe(0);
+    expect(asked).toEqual(['runsc']);
+  });
+
+  it('under a global runsc on an engine that cannot mount held descriptors: workspace tools are not offered (MOUNT_PIN_UNAVAILABLE)', () => {
+    const out = runtimeUnavailableTools(
+      specs,
+      { mode: 'strict', policy: { security: { runtime: 'runsc' } } },
+      'runc',
+      ['runc', 'runsc'],
+      () => 'the engine runs in another pid namespace',
+    );
     expect([...out.keys()]).toEqual(['file_read']);
-    expect(out.get('file_read')).toMatch(/hides host inode numbers.*\(policy security\.runtime\)$/);
+    expect(out.get('file_read')).toMatch(
+      /hides host inode numbers.*the engine runs in another pid namespace.*\(policy security\.runtime\)$/,
+    );
   });
 
   it('nothing when the policy names no runtime or is disabled (the worker on runc)', () => {
@@ -37,9 +55,9 @@ describe('runtimeUnavailableTools', () => {
     expect(runtimeUnavailableTools(specs, { mode: 'disabled', policy: runsc }, 'runc', ['runc']).size).toBe(0);
   });
 
-  it('a worker on --runtime runsc does not offer workspace tools, whatever the policy', () => {
+  it('a worker on --runtime runsc whose engine fails the descriptor probe does not offer workspace tools, whatever the policy', () => {
     for (const mode of ['strict', 'disabled'] as const) {
-      const out = runtimeUnavailableTools(specs, { mode, policy: {} }, 'runsc', ['runc', 'runsc']);
+      const out = runtimeUnavailableTools(specs, { mode, policy: {} }, 'runsc', ['runc', 'runsc'], () => 'remote engine');
       expect([...out.keys()]).toEqual(['file_read']);
       expect(out.get('file_read')).toMatch(/hides host inode numbers.*\(--runtime\)$/);
     }

@@ -55,7 +55,7 @@ it('a runtime the engine lacks refuses the task before any container, after aski
   expect(docker.containers[0]?.body.HostConfig.Runtime).toBe('runsc');
 });
 
-it('a workspace tool the policy moves to gVisor is refused (MOUNT_PIN_UNAVAILABLE), before any container', async () => {
+it('a workspace tool the policy moves to gVisor, on a client without volume calls, is refused (MOUNT_PIN_UNAVAILABLE) before any container', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baaaht-rt-'));
   try {
     const docker = engine(['runc', 'runsc']);
@@ -72,6 +72,7 @@ it('a workspace tool the policy moves to gVisor is refused (MOUNT_PIN_UNAVAILABL
     const r = await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: dir });
     expect(r).toMatchObject({ status: 'error', error: { code: 'MOUNT_PIN_UNAVAILABLE' } });
     expect(r.error?.message).toContain("runtime 'runsc' hides host inode numbers");
+    expect(r.error?.message).toContain('the Docker client has no volume calls');
     expect(docker.calls).not.toContain('create');
   } finally {
     fs.rmSync(dir, { recursive: true });

@@ -152,13 +152,13 @@ describe('executeTask', () => {
     }
   });
 
-  it('under gVisor (runsc) workspace tools are refused with MOUNT_PIN_UNAVAILABLE; others run', async () => {
+  it('under gVisor (runsc) on a client without volume calls, workspace tools are refused (MOUNT_PIN_UNAVAILABLE); others run', async () => {
     const { docker, make } = setup();
     docker.runtimesList = ['runc', 'runsc'];
     const ex = await make({ runtime: 'runsc', imageOverrides: { '*': 'img:echo' } });
     const r = await ex.executeTask({ tool: 'file_read', params: { path: 'a.txt' }, mountSource: os.tmpdir() });
     expect(r).toMatchObject({ status: 'error', error: { code: 'MOUNT_PIN_UNAVAILABLE' } });
-    expect(r.error?.message).toMatch(/runsc.*hides host inode numbers/);
+    expect(r.error?.message).toMatch(/runsc.*hides host inode numbers.*the Docker client has no volume calls/);
     expect(docker.calls).not.toContain('create');
     expect(await ex.executeTask({ tool: 'echo', params: { text: 'hi' } })).toMatchObject({ status: 'completed' });
     await ex.close();

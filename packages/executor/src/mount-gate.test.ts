@@ -1,4 +1,4 @@
-import { gatedCommand, gateRefused, GATE_EXIT_CODE, mountPinSupport } from './mount-gate';
+import { gatedCommand, gateRefused, GATE_EXIT_CODE, mountPinRefusal, mountPinSupport } from './mount-gate';
 
 describe('gatedCommand', () => {
   const pins = [
@@ -34,9 +34,17 @@ describe('gateRefused', () => {
   });
 });
 
-it('mountPinSupport: gVisor hides host inode numbers, runc does not', () => {
+it('mountPinSupport: gVisor hides host inode numbers (descriptor mounts there), runc does not (the gate)', () => {
   expect(mountPinSupport('runc')).toBe('gate');
   expect(mountPinSupport('io.containerd.runc.v2')).toBe('gate');
-  expect(mountPinSupport('runsc')).toBe('unsupported');
-  expect(mountPinSupport('runsc-debug')).toBe('unsupported');
+  expect(mountPinSupport('runsc')).toBe('descriptor');
+  expect(mountPinSupport('runsc-debug')).toBe('descriptor');
+});
+
+it('mountPinRefusal: only under gVisor, and only when the descriptor-mount probe found a problem', () => {
+  expect(mountPinRefusal('file_read', 'runc', 'whatever')).toBeUndefined();
+  expect(mountPinRefusal('file_read', 'runsc', undefined)).toBeUndefined();
+  expect(mountPinRefusal('file_read', 'runsc', 'the engine is remote')).toMatch(
+    /^file_read mounts a workspace, and runtime 'runsc' hides host inode numbers.*; the engine is remote\. Run file tools with runc/,
+  );
 });

@@ -2,7 +2,8 @@ import type { Clock } from './clock';
 import type { InstanceLiveness } from './instance-registry';
 import { LABELS } from './labels';
 import { quietLogger } from './logger';
-import { Reaper, selectOrphans } from './reaper';
+import { Reaper, selectOrphanVolumes, selectOrphans } from './reaper';
+import type { ManagedVolume } from './docker-client';
 import { FakeDocker } from './test-support/fake-docker';
 
 const NOW = 1_000_000_000;
@@ -149,5 +150,34 @@ describe('Reaper', () => {
       logger: quietLogger,
     });
     expect(await reaper.reapOnce()).toBe(0);
+  });
+});
+
+describe('selectOrphanVolumes (descriptor volumes)', () => {
+  const vol = (name: string, labels: Record<string, string>): ManagedVolume => ({
+    name,
+    labels: { [LABELS.managed]: 'true', ...labels },
+  });
+  const opts = (live: string[]) => ({
+    instanceId: 'me',
+    isLiveVolume: (n: string) => live.includes(n),
+    liveness: (id: string) => (id === 'dead' ? ('gone' as const) : ('unknown' as const)),
+    marginMs: 1000,
+  });
+
+  it("takes ours once no container uses them, a gone instance's, and any past its deadline; leaves the rest", () => {
+    const volumes = [
+      vol('mine-live', { [LABELS.instanceId]: 'me' }),
+      vol('mine-done', { [LABELS.instanceId]: 'me' }),
+      vol('dead', { [LABELS.instanceId]: 'dead' }),
+      vol('other-live', { [LABELS.instanceId]: 'other', [LABELS.deadline]: '10000' }),
+      vol('other-expired', { [LABELS.instanceId]: 'other', [LABELS.deadline]: '100' }),
+      { name: 'not-ours', labels: { [LABELS.instanceId]: 'me' } },
+    ];
+    expect(selectOrphanVolumes(volumes, opts(['mine-live']), 5000).map((v) => v.name)).toEqual([
+      'mine-done',
+      'dead',
+      'other-expired',
+    ]);
   });
 });

@@ -7,6 +7,13 @@ export function containersWithLabel(label: string, dockerHost?: string): string[
   return out.split('\n').filter(Boolean);
 }
 
+/** Names of volumes carrying `label` (the gVisor tier's descriptor volumes). */
+export function volumesWithLabel(label: string, dockerHost?: string): string[] {
+  const host = dockerHost === undefined ? [] : ['--host', dockerHost];
+  const out = execFileSync('docker', [...host, 'volume', 'ls', '-q', '--filter', `label=${label}`], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
+
 /** Force-removes containers carrying `label`; returns how many there were. For test teardown only. */
 export function removeContainersWithLabel(label: string): number {
   const ids = containersWithLabel(label);

@@ -5,6 +5,7 @@ export type { TempWorkspace, TempWorkspaceOptions } from './workspace';
 export {
   containersCreatedWithLabel,
   containersWithLabel,
+  volumesWithLabel,
   inspectContainer,
   removeContainersWithLabel,
 } from './docker-cli';
