@@ -70,12 +70,7 @@ async function open(
   const workerId = runScopedName(`it-gvisor-${name}`);
   const audit = path.join(auditDir, `${name}.jsonl`);
   const policy = parsePolicy(
-    [
-      'mode: strict',
-      'network: { allowed_networks: [127.0.0.1/32] }',
-      mounts,
-      ...extra,
-    ].join('\n'),
+    ['mode: strict', 'network: { allowed_networks: [127.0.0.1/32] }', mounts, ...extra].join('\n'),
     { format: 'yaml', source: `${name}.yaml` },
   );
   const ex = await createExecutor({
@@ -179,7 +174,10 @@ describeRunsc(
         files: { 'src/a.txt': 'a\n', '.git/config': '[core]\n' },
         owner: OWNER,
       });
-      const worktree = createTempWorkspace({ files: { 'src/a.txt': 'a\n', '.git': 'gitdir: /elsewhere\n' }, owner: OWNER });
+      const worktree = createTempWorkspace({
+        files: { 'src/a.txt': 'a\n', '.git': 'gitdir: /elsewhere\n' },
+        owner: OWNER,
+      });
       try {
         const { ex, workerId } = await open(
           'protected',
@@ -204,8 +202,13 @@ describeRunsc(
           params: { path: 'src/c.txt', content: 'c\n' },
           mountSource: worktree.dir,
         });
-        expect(refused).toMatchObject({ status: 'denied', error: { code: 'PROTECTED_PATH', detail: 'mounts.protected_paths' } });
-        expect(refused.error?.message).toContain("protected path .git cannot be mounted read-only under runtime 'runsc'");
+        expect(refused).toMatchObject({
+          status: 'denied',
+          error: { code: 'PROTECTED_PATH', detail: 'mounts.protected_paths' },
+        });
+        expect(refused.error?.message).toContain(
+          "protected path .git cannot be mounted read-only under runtime 'runsc'",
+        );
         expect(fs.existsSync(worktree.path('src/c.txt'))).toBe(false);
         // Reading needs no protected mount.
         expect(

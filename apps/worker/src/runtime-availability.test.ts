@@ -57,7 +57,13 @@ describe('runtimeUnavailableTools', () => {
 
   it('a worker on --runtime runsc whose engine fails the descriptor probe does not offer workspace tools, whatever the policy', () => {
     for (const mode of ['strict', 'disabled'] as const) {
-      const out = runtimeUnavailableTools(specs, { mode, policy: {} }, 'runsc', ['runc', 'runsc'], () => 'remote engine');
+      const out = runtimeUnavailableTools(
+        specs,
+        { mode, policy: {} },
+        'runsc',
+        ['runc', 'runsc'],
+        () => 'remote engine',
+      );
       expect([...out.keys()]).toEqual(['file_read']);
       expect(out.get('file_read')).toMatch(/hides host inode numbers.*\(--runtime\)$/);
     }

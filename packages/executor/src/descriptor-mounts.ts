@@ -77,7 +77,15 @@ export function descriptorVolumeSpec(
 /** The labels on a descriptor volume: the container's ownership labels, so the same reaper rules apply. */
 export function descriptorVolumeLabels(container: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of [LABELS.managed, LABELS.workerId, LABELS.instanceId, LABELS.version, LABELS.taskId, LABELS.sessionId, LABELS.deadline])
+  for (const key of [
+    LABELS.managed,
+    LABELS.workerId,
+    LABELS.instanceId,
+    LABELS.version,
+    LABELS.taskId,
+    LABELS.sessionId,
+    LABELS.deadline,
+  ])
     if (container[key] !== undefined) out[key] = container[key];
   return out;
 }
@@ -141,7 +149,10 @@ export class DescriptorVolumes {
    * one volume per mount on its descriptor, labelled like the container. The set holds the descriptors until
    * `remove()`. On a failure, whatever was made so far is undone.
    */
-  async create(mounts: readonly DescriptorMount[], containerLabels: Record<string, string>): Promise<DescriptorVolumeSet> {
+  async create(
+    mounts: readonly DescriptorMount[],
+    containerLabels: Record<string, string>,
+  ): Promise<DescriptorVolumeSet> {
     const { docker } = this;
     if (docker.createVolume === undefined || docker.removeVolume === undefined)
       throw new ExecutorError('MOUNT_PIN_UNAVAILABLE', 'the Docker client has no volume calls');

@@ -25,7 +25,8 @@ export type { ManagedVolume, VolumeClient, VolumeCreateSpec } from './docker-vol
  * The volume calls are optional for fakes: without them the gVisor tier's workspace tools are refused
  * (MOUNT_PIN_UNAVAILABLE, see descriptor-mounts.ts).
  */
-export interface DockerClient extends ContainerClient, ImageClient, Pick<EngineClient, 'runtimes'>, Partial<VolumeClient> {}
+export interface DockerClient
+  extends ContainerClient, ImageClient, Pick<EngineClient, 'runtimes'>, Partial<VolumeClient> {}
 
 /** `createDockerClient`'s client: the flat calls, plus each resource's client and the engine it talks to. */
 export interface ComposedDockerClient extends DockerClient {

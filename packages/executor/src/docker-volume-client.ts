@@ -40,7 +40,8 @@ export function createVolumeClient(options: { docker: DockerodeVolumes; logger: 
         logger,
         { doing: 'creating volume', done: 'created volume', failed: 'failed to create volume' },
         { volume: spec.name },
-        () => docker.createVolume({ Name: spec.name, Driver: 'local', DriverOpts: spec.driverOpts, Labels: spec.labels }),
+        () =>
+          docker.createVolume({ Name: spec.name, Driver: 'local', DriverOpts: spec.driverOpts, Labels: spec.labels }),
       );
     },
     removeVolume: async (name) => {

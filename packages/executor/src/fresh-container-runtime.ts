@@ -160,10 +160,14 @@ export class FreshContainerRuntime implements StepRuntime {
     const mounts = spec.plan.descriptorMounts;
     if (mounts === undefined) return undefined;
     if (this.ctx.descriptors === undefined)
-      throw new ExecutorError('MOUNT_PIN_UNAVAILABLE', 'this runtime has no descriptor volumes for a gVisor workspace', {
-        taskId: spec.taskId,
-        tool: spec.tool,
-      });
+      throw new ExecutorError(
+        'MOUNT_PIN_UNAVAILABLE',
+        'this runtime has no descriptor volumes for a gVisor workspace',
+        {
+          taskId: spec.taskId,
+          tool: spec.tool,
+        },
+      );
     const volumes = await this.ctx.descriptors.create(mounts, body.Labels).catch((err: unknown) => {
       throw dockerError('creating descriptor volumes', err, { taskId: spec.taskId, tool: spec.tool });
     });

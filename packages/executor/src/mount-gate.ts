@@ -77,7 +77,11 @@ export function mountPinSupport(runtime: string): 'gate' | 'descriptor' {
  * under gVisor, `descriptorProblem` is what the engine's descriptor-mount probe answered (undefined: it
  * mounts held descriptors).
  */
-export function mountPinRefusal(tool: string, runtime: string, descriptorProblem: string | undefined): string | undefined {
+export function mountPinRefusal(
+  tool: string,
+  runtime: string,
+  descriptorProblem: string | undefined,
+): string | undefined {
   if (mountPinSupport(runtime) === 'gate' || descriptorProblem === undefined) return undefined;
   return (
     `${tool} mounts a workspace, and runtime '${runtime}' hides host inode numbers, so its mounts must come ` +

@@ -106,7 +106,8 @@ export class PooledContainerRuntime implements StepRuntime {
     const plan = spec.plan;
     const epoch = this.epoch;
     // Per-task mounts never pool: a web tool's egress socket directory, the gVisor tier's descriptor volumes.
-    const never = plan.egressDir !== undefined ? 'egress' : plan.descriptorMounts !== undefined ? 'descriptor' : undefined;
+    const never =
+      plan.egressDir !== undefined ? 'egress' : plan.descriptorMounts !== undefined ? 'descriptor' : undefined;
     if (never !== undefined) {
       this.metrics.miss(spec.tool, never);
       annotate(spec.traceContext, { 'baaaht.pool': 'miss', 'baaaht.pool.miss_reason': never });

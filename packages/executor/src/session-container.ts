@@ -166,7 +166,15 @@ export class SessionContainer {
         logger: ctx.logger,
       });
       await docker.startContainer(id);
-      const container = new SessionContainer(id, ctx, o.sessionId, client, attach, () => stderr.toString('utf8'), volumes);
+      const container = new SessionContainer(
+        id,
+        ctx,
+        o.sessionId,
+        client,
+        attach,
+        () => stderr.toString('utf8'),
+        volumes,
+      );
       try {
         await client.ready;
       } catch (err) {

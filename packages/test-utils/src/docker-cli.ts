@@ -10,7 +10,9 @@ export function containersWithLabel(label: string, dockerHost?: string): string[
 /** Names of volumes carrying `label` (the gVisor tier's descriptor volumes). */
 export function volumesWithLabel(label: string, dockerHost?: string): string[] {
   const host = dockerHost === undefined ? [] : ['--host', dockerHost];
-  const out = execFileSync('docker', [...host, 'volume', 'ls', '-q', '--filter', `label=${label}`], { encoding: 'utf8' });
+  const out = execFileSync('docker', [...host, 'volume', 'ls', '-q', '--filter', `label=${label}`], {
+    encoding: 'utf8',
+  });
   return out.split('\n').filter(Boolean);
 }
 
