@@ -32,7 +32,7 @@ export type PoolDiscardReason =
   'idle' | 'died' | 'invalidated' | 'image-changed' | 'closed' | 'start-failed' | 'aborted';
 
 /** Why a call found no pooled container. */
-export type PoolMissReason = 'empty' | 'died' | 'image-changed' | 'egress' | 'descriptor' | 'closed';
+export type PoolMissReason = 'empty' | 'died' | 'image-changed' | 'egress' | 'closed';
 
 /** One container the driver started; `gone` resolves when it can no longer serve a call. */
 export interface WarmContainer {

@@ -82,6 +82,20 @@ describe('poolKey', () => {
     expect(key({}, 'sha256:b')).not.toBe(key({}));
   });
 
+  it('under gVisor (no gate) names the descriptor mounts and their identities: a swapped inode never shares a key', () => {
+    const gvisor = (dev: number, ino: number): Partial<ContainerPlan> => ({
+      runtime: 'runsc',
+      pins: [{ target: '/workspace', dev, ino }],
+      descriptorMounts: [{ target: '/workspace', source: '/real/ws', dev, ino }],
+    });
+    expect(key(gvisor(10, 20))).toBe(key({ ...gvisor(10, 20), taskId: 'other', gateNonce: 'other' }));
+    expect(key(gvisor(10, 21))).not.toBe(key(gvisor(10, 20)));
+    expect(key(gvisor(11, 20))).not.toBe(key(gvisor(10, 20)));
+    expect(key(gvisor(10, 20))).toContain('"descriptors":[{');
+    // Under runc the gate's environment carries the identity instead.
+    expect(key({ pins: [{ target: '/workspace', dev: 10, ino: 21 }] })).not.toBe(key({}));
+  });
+
   it('has a 16-hex-digit hash', () => {
     expect(poolKey(plan, AGENT, undefined).hash).toMatch(/^[0-9a-f]{16}$/);
   });

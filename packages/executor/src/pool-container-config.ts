@@ -64,7 +64,11 @@ function canonical(value: unknown): string {
 
 /** The pool key of a step's plan: containers with equal keys are interchangeable. */
 export function poolKey(plan: ContainerPlan, agentPath: string, imageId: string | undefined): PoolKey {
-  const text = canonical({ imageId: imageId ?? null, body: shape(plan, agentPath, '') });
+  const key: Record<string, unknown> = { imageId: imageId ?? null, body: shape(plan, agentPath, '') };
+  // The gVisor tier has no gate (whose environment names the judged identities): the mounts' identities
+  // go in the key instead, so a container holding one inode never serves a call judged on another.
+  if (plan.descriptorMounts !== undefined) key['descriptors'] = plan.descriptorMounts;
+  const text = canonical(key);
   return { text, hash: createHash('sha256').update(text).digest('hex').slice(0, 16) };
 }
 

@@ -33,8 +33,9 @@ export interface PoolSettings {
  * entry the mount gate wrapping the in-sandbox agent in `--once` mode, blocked reading one `RUN` frame. The
  * next step of key K takes it (used once), sends its argv, env and stdin as that frame, and gets its output
  * as frames; a step without a waiting container starts cold on `FreshContainerRuntime`, exactly as before.
- * Web tools (a per-task egress socket directory in their mounts) and gVisor workspace calls (per-task
- * descriptor volumes, see descriptor-mounts.ts) are never pooled.
+ * Web tools (a per-task egress socket directory in their mounts) are never pooled. Under gVisor a waiting
+ * container mounts its workspace from descriptors of its own (descriptor-mounts.ts), and the key names
+ * the mounts' judged identities.
  */
 export class PooledContainerRuntime implements StepRuntime {
   readonly metrics: PoolMetrics;
@@ -105,12 +106,9 @@ export class PooledContainerRuntime implements StepRuntime {
     signal.throwIfAborted();
     const plan = spec.plan;
     const epoch = this.epoch;
-    // Per-task mounts never pool: a web tool's egress socket directory, the gVisor tier's descriptor volumes.
-    const never =
-      plan.egressDir !== undefined ? 'egress' : plan.descriptorMounts !== undefined ? 'descriptor' : undefined;
-    if (never !== undefined) {
-      this.metrics.miss(spec.tool, never);
-      annotate(spec.traceContext, { 'baaaht.pool': 'miss', 'baaaht.pool.miss_reason': never });
+    if (plan.egressDir !== undefined) {
+      this.metrics.miss(spec.tool, 'egress');
+      annotate(spec.traceContext, { 'baaaht.pool': 'miss', 'baaaht.pool.miss_reason': 'egress' });
       return this.fresh.start(spec, signal);
     }
     const requested = this.ctx.clock.now();

@@ -10,6 +10,8 @@ import { dockerError, ExecutorError } from './errors';
 import { shortId } from './logger';
 import { StreamDemuxer } from './output-demux';
 import { pooledCreateBody } from './pool-container-config';
+import { useDescriptorVolumes } from './descriptor-mounts';
+import type { DescriptorVolumeSet } from './descriptor-mounts';
 import type { PoolContainerTimes, PoolKey } from './pool-container-config';
 import type { AttachStream } from './raw-attach';
 import { SandboxAgentClient } from './sandbox-agent-client';
@@ -62,6 +64,9 @@ export class PooledContainer implements WarmContainer {
 
 /** Creates, starts and removes pooled containers on the engine, and runs the one call of a claimed one. */
 export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledContainer> {
+  /** The gVisor tier: each pooled container's descriptor volumes, removed after it. */
+  private readonly volumes = new Map<string, DescriptorVolumeSet>();
+
   constructor(
     private readonly ctx: StepRuntimeContext,
     private readonly starts: Slots,
@@ -80,11 +85,22 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
     let id: string | undefined;
     let stream: AttachStream | undefined;
     let release: (() => void) | undefined;
+    let volumes: DescriptorVolumeSet | undefined;
     try {
       release = await this.starts.acquire(signal);
       signal.throwIfAborted();
       const name = `baaaht-pool-${key.hash.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
-      id = await docker.createContainer(pooledCreateBody(plan, this.agentPath, key, times, name));
+      const body = pooledCreateBody(plan, this.agentPath, key, times, name);
+      // The gVisor tier: the waiting container's own descriptors on its mounts (the key names their identity).
+      if (plan.descriptorMounts !== undefined) {
+        if (this.ctx.descriptors === undefined)
+          throw new ExecutorError('MOUNT_PIN_UNAVAILABLE', 'no descriptor volumes for a gVisor workspace');
+        volumes = await this.ctx.descriptors.create(plan.descriptorMounts, body.Labels);
+        useDescriptorVolumes(body, plan.descriptorMounts, volumes.names);
+      }
+      id = await docker.createContainer(body);
+      if (volumes !== undefined) this.volumes.set(id, volumes);
+      volumes = undefined;
       onCreated(id);
       this.ctx.onContainer('created');
       const input = new PassThrough();
@@ -117,6 +133,7 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
       stream?.destroy();
       pin?.close();
       if (id !== undefined) await this.remove(id);
+      await volumes?.remove();
       throw err;
     }
   }
@@ -133,6 +150,11 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
         containerId: shortId(id),
         error: String(err),
       });
+    } finally {
+      // After the container (a volume in use cannot go); when that failed, disowned for the reaper.
+      const volumes = this.volumes.get(id);
+      this.volumes.delete(id);
+      await volumes?.remove();
     }
   }
 

@@ -8,7 +8,8 @@ import type { ExecutorOptions } from './executor-options';
 import { LABELS } from './labels';
 import type { TaskResult } from './task-types';
 import { builtSandboxAgent } from './test-support/sandbox-agent-binary';
-import { openTestExecutor, testWorkerId, until, workerContainers } from './test-support/integration';
+import { runtimeLimits } from './runtime-profile';
+import { openTestExecutor, testRuntime, testWorkerId, until, workerContainers } from './test-support/integration';
 
 jest.setTimeout(180_000);
 
@@ -217,10 +218,21 @@ it('after a policy reload, a call that needs another container rebinds the sessi
   expect(rebound).toMatchObject({ status: 'completed', sessionRestarted: true });
   expect(rebound.containerId).not.toBe(first.containerId);
   await until(() => !live().includes(short(first.containerId)), 'the old session container removed');
-  const memory = execFileSync('docker', ['inspect', '-f', '{{.HostConfig.Memory}}', rebound.containerId as string], {
-    encoding: 'utf8',
-  });
-  expect(Number(memory.trim())).toBe(48 * 1024 * 1024);
+  const [memory, nproc] = execFileSync(
+    'docker',
+    [
+      'inspect',
+      '-f',
+      '{{.HostConfig.Memory}} {{range .HostConfig.Ulimits}}{{.Hard}}{{end}}',
+      rebound.containerId as string,
+    ],
+    { encoding: 'utf8' },
+  )
+    .trim()
+    .split(' ');
+  // Under gVisor the cgroup also holds the sandbox's own budget, sized by the processes it admits (nproc).
+  const expected = runtimeLimits(testRuntime(), { memoryBytes: 48 * 1024 * 1024, pidsLimit: Number(nproc) });
+  expect(Number(memory)).toBe(expected.cgroupMemoryBytes);
 });
 
 it('close() drains every session and leaves no container', async () => {

@@ -10,7 +10,14 @@ import type { TempWorkspace } from '@baaaht/test-utils';
 import type { FindResult, ListResult } from '@baaaht/tool-specs';
 import type { Executor } from './executor';
 import type { TaskResult } from './task-types';
-import { openTestExecutor, testWorkerId, workerContainers } from './test-support/integration';
+import { openTestExecutor, testRuntime, testWorkerId, workerContainers } from './test-support/integration';
+
+/**
+ * Under gVisor (CI's runsc pass) the sandbox refuses even to stat a host FIFO (EPERM): list leaves FIFOs
+ * out with a note instead of typing them, and a FIFO swapped in is refused as PERMISSION_DENIED. Never a
+ * read or a hang, under either runtime.
+ */
+const gvisor = testRuntime() === 'runsc';
 
 jest.setTimeout(120_000);
 
@@ -110,13 +117,14 @@ describe('list', () => {
     expect(types).toEqual({
       'a.txt': 'file',
       src: 'directory',
-      pipe: 'fifo',
+      ...(gvisor ? {} : { pipe: 'fifo' }),
       null: 'char-device',
       sock: 'socket',
       zero: 'symlink',
       'to-pipe': 'symlink',
       ...Object.fromEntries(Object.values(FORGED).map((n) => [n, 'file'])),
     });
+    if (gvisor) expect(r.stderr).toContain('note: skipped 1 entry the sandbox refused to examine');
     expect(entries.find((e) => e.path === 'zero')).toMatchObject({ name: 'zero', target: '/dev/zero', size: 9 });
     expect(entries.find((e) => e.path === 'a.txt')).toMatchObject({ size: 6, mode: '0644' });
     const lines = r.stdout.split('\n').slice(0, -1);
@@ -130,7 +138,7 @@ describe('list', () => {
     const r = await run('list', { recursive: true });
     expect(r.status).toBe('completed');
     const paths = (r.structured as ListResult).entries.map((e) => e.path);
-    expect(paths).toEqual(expect.arrayContaining(['src/main.ts', 'src/deep-pipe']));
+    expect(paths).toEqual(expect.arrayContaining(gvisor ? ['src/main.ts'] : ['src/main.ts', 'src/deep-pipe']));
     expect(paths.filter((p) => p.startsWith('zero/') || p.startsWith('to-pipe/'))).toEqual([]);
   });
 
@@ -181,7 +189,8 @@ describe('file tools and special files', () => {
         },
       },
     );
-    notRegular(r);
+    if (gvisor) expect(r).toMatchObject({ status: 'failed', error: { code: 'PERMISSION_DENIED' } });
+    else notRegular(r);
     expect(r.containerId).not.toBeNull();
   });
 

@@ -1,4 +1,4 @@
-import { parseFindOutput, parseStatListing, skippedNote } from './walk-output';
+import { parseFindOutput, parseStatListing, refusedEntries, skippedNote } from './walk-output';
 
 describe('parseFindOutput', () => {
   it('one record per NUL; an empty record is a skipped special file; a cut tail is dropped', () => {
@@ -35,4 +35,32 @@ it('skippedNote is one line, only when something was skipped', () => {
   expect(skippedNote(0)).toBe('');
   expect(skippedNote(1)).toBe('note: skipped 1 special file (FIFOs, sockets, devices)\n');
   expect(skippedNote(3)).toBe('note: skipped 3 special files (FIFOs, sockets, devices)\n');
+});
+
+describe('refusedEntries (entries gVisor refuses to stat)', () => {
+  it('takes out and counts EPERM lines for entries strictly below the start path only', () => {
+    const stderr = [
+      'find: /workspace/src/pipe: Operation not permitted',
+      'find: /workspace/src: Operation not permitted',
+      'find: /workspace/other/pipe: Operation not permitted',
+      'find: /workspace/src/x: Permission denied',
+      'find: /workspace/src/weird: Operation not permitted trailing',
+      '',
+    ].join('\n');
+    const r = refusedEntries(stderr, '/workspace/src');
+    expect(r.refused).toBe(1);
+    expect(r.onlyRefused).toBe(false);
+    expect(r.stderr).not.toContain('/workspace/src/pipe:');
+    expect(r.stderr).toContain('find: /workspace/src: Operation not permitted');
+    expect(r.stderr).toContain('find: /workspace/other/pipe');
+  });
+
+  it('onlyRefused when nothing else came from find; nothing refused is never onlyRefused', () => {
+    expect(refusedEntries('find: /workspace/p: Operation not permitted\n', '/workspace')).toEqual({
+      stderr: '',
+      refused: 1,
+      onlyRefused: true,
+    });
+    expect(refusedEntries('', '/workspace')).toEqual({ stderr: '', refused: 0, onlyRefused: false });
+  });
 });

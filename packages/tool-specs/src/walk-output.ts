@@ -125,6 +125,31 @@ export function parseStatListing(stdout: string): { entries: StatEntry[]; broken
   return { entries, broken: false };
 }
 
+const REFUSED_LINE = /^find: (\/.*): Operation not permitted$/;
+
+/**
+ * Entries the sandbox refused to examine. Under gVisor, a host FIFO cannot even be lstat'ed (EPERM), so
+ * busybox find prints `find: <path>: Operation not permitted` for it and exits 1, where under runc it would
+ * have been typed and skipped as special. Each such line for an entry strictly below `start` is taken out of
+ * `stderr` and counted; one for `start` itself, and every other line, stays. `onlyRefused` is true when
+ * nothing else in `stderr` came from find, i.e. the walk itself succeeded.
+ */
+export function refusedEntries(
+  stderr: string,
+  start: string,
+): { stderr: string; refused: number; onlyRefused: boolean } {
+  const below = start.endsWith('/') ? start : `${start}/`;
+  let refused = 0;
+  const kept = stderr.split('\n').filter((line) => {
+    const m = REFUSED_LINE.exec(line);
+    if (m === null || !(m[1] as string).startsWith(below)) return true;
+    refused++;
+    return false;
+  });
+  const rest = kept.join('\n');
+  return { stderr: rest, refused, onlyRefused: refused > 0 && !/^find: /m.test(rest) };
+}
+
 /** The one stderr line saying how many special files were skipped, or '' for none. */
 export function skippedNote(special: number): string {
   if (special === 0) return '';

@@ -95,6 +95,31 @@ describe('find', () => {
     expect(outcome.error).toEqual({ code: 'NOT_FOUND', message: 'nope does not exist in the workspace' });
   });
 
+  it('an entry the sandbox refused to stat (gVisor: a host FIFO) is a skipped special, not a failure', async () => {
+    const refused = ok('/workspace\0/workspace/a\0', {
+      exitCode: 1,
+      stderr: 'find: /workspace/pipe: Operation not permitted\nfind: /workspace/d/p2: Operation not permitted\n',
+    });
+    const outcome = await find.run!(validated({}), ctx, fakeRunner(refused).exec);
+    expect(outcome).toMatchObject({ exitCode: 0, stdout: '.\na\n', structured: { skipped: { special: 2 } } });
+    expect(outcome.stderr).toBe('note: skipped 2 special files (FIFOs, sockets, devices)\n');
+    expect(outcome.error).toBeUndefined();
+  });
+
+  it('EPERM on the start path itself, or next to another error, stays a failure', async () => {
+    const start = ok('', { exitCode: 1, stderr: 'find: /workspace/src: Operation not permitted\n' });
+    const own = await find.run!(validated({ path: 'src' }), ctx, fakeRunner(start).exec);
+    expect(own.error).toMatchObject({ code: 'PERMISSION_DENIED' });
+    const mixed = ok('/workspace\0', {
+      exitCode: 1,
+      stderr: 'find: /workspace/pipe: Operation not permitted\nfind: /workspace/locked: Permission denied\n',
+    });
+    const both = await find.run!(validated({}), ctx, fakeRunner(mixed).exec);
+    expect(both.error).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(both.stderr).toContain('find: /workspace/locked: Permission denied');
+    expect(both.stderr).not.toContain('/workspace/pipe');
+  });
+
   it('maps legacy args through the allowlist', () => {
     expect(validateToolArgs('find', ['/workspace/src', '-name', '*.go', '-type', 'f', '-maxdepth', '3'])).toMatchObject(
       {

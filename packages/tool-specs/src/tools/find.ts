@@ -6,7 +6,7 @@ import { fsErrorFromStderr } from '../fs-errors';
 import { SEARCH_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
 import type { CommandResult, OutputSchema, ToolSpec } from '../types';
-import { parseFindOutput, skippedNote } from '../walk-output';
+import { parseFindOutput, refusedEntries, skippedNote } from '../walk-output';
 
 export type FindParams = {
   /** @default '.' */
@@ -135,8 +135,11 @@ export const find: ToolSpec<FindParams> = {
     const result = await exec(find.command(params, ctx));
     const found = findResult(result, params);
     const stdout = found.paths.map((p) => `${displayPath(p)}\n`).join('');
-    const stderr = result.stderr + skippedNote(found.skipped.special);
-    if (result.exitCode !== 0) {
+    // Entries the sandbox refused to stat (gVisor: host FIFOs) are skipped specials, not a failure.
+    const refused = refusedEntries(result.stderr, containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'find'));
+    found.skipped.special += refused.refused;
+    const stderr = refused.stderr + skippedNote(found.skipped.special);
+    if (result.exitCode !== 0 && !refused.onlyRefused) {
       const error = fsErrorFromStderr(result.stderr, params.path ?? '.');
       return { ...result, stdout, stderr, ...(error === undefined ? {} : { error }) };
     }

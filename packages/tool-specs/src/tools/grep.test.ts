@@ -185,6 +185,17 @@ describe('grep output', () => {
     expect(parseGrepFrames('\0S\0x y z\n').complete).toBe(false);
   });
 
+  it('an entry the sandbox refused to stat (gVisor: a host FIFO) counts as a skipped special, its line dropped', async () => {
+    const { exec } = fakeRunner(
+      ok(frames([['/workspace/a.ts', ['1:x']]], '1 0 0'), {
+        stderr: 'find: /workspace/dev/fifo: Operation not permitted\n',
+      }),
+    );
+    const outcome = await grep.run!(validated({ pattern: 'x' }), ctx, exec);
+    expect(outcome).toMatchObject({ exitCode: 0, structured: { skipped: { special: 2, binary: 0 } } });
+    expect(outcome.stderr).toBe('note: skipped 2 special files (FIFOs, sockets, devices, symlinks)\n');
+  });
+
   it('counts skipped special and binary files in structured and in one stderr note', async () => {
     const { exec } = fakeRunner(ok(frames([['/workspace/a.ts', ['1:x']]], '3 1 0'), { stderr: 'grep: oops\n' }));
     const outcome = await grep.run!(validated({ pattern: 'x' }), ctx, exec);

@@ -14,6 +14,7 @@ import {
   GREP_NOT_FOUND_EXIT,
   parseGrepFrames,
 } from './grep-walk';
+import { refusedEntries } from '../walk-output';
 
 export type GrepParams = {
   pattern: string;
@@ -235,10 +236,13 @@ export const grep: ToolSpec<GrepParams> = {
     }
     if (raw.exitCode !== 0) return { ...raw };
     const { result, stdout } = readResult(raw, params.max_results ?? 100, ctx.workspaceDir);
+    // Entries the sandbox refused to stat (gVisor: host FIFOs) are skipped specials, as under runc.
+    const refused = refusedEntries(raw.stderr, containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'grep'));
+    result.skipped.special += refused.refused;
     return {
       exitCode: 0,
       stdout,
-      stderr: raw.stderr + skippedNote(result.skipped),
+      stderr: refused.stderr + skippedNote(result.skipped),
       truncated: result.truncated,
       structured: result,
     };

@@ -125,6 +125,22 @@ describe('list', () => {
     expect(cut).toMatchObject({ truncated: true, structured: { entries: [{ path: 'a' }, { path: 'b' }] } });
   });
 
+  it('an entry the sandbox refused to stat (gVisor: a host FIFO) is left out with a note, not a failure', async () => {
+    const stdout = raw([
+      ['/workspace', DIR, 4096],
+      ['/workspace/a', FILE, 1],
+    ]);
+    const refused = ok(stdout, { exitCode: 1, stderr: 'find: /workspace/pipe: Operation not permitted\n' });
+    const outcome = await list.run!(validated({}), ctx, fakeRunner(refused).exec);
+    expect(outcome).toMatchObject({ exitCode: 0, structured: { entries: [{ path: 'a' }] } });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.stderr).toBe('note: skipped 1 entry the sandbox refused to examine (gVisor hides host FIFOs)\n');
+    const own = ok('', { exitCode: 1, stderr: 'find: /workspace/src: Operation not permitted\n' });
+    expect((await list.run!(validated({ path: 'src' }), ctx, fakeRunner(own).exec)).error).toMatchObject({
+      code: 'PERMISSION_DENIED',
+    });
+  });
+
   it('a missing path is NOT_FOUND naming the workspace path', async () => {
     const missing = ok('', { exitCode: 1, stderr: 'find: /workspace/nope: No such file or directory\n' });
     const outcome = await list.run!(validated({ path: 'nope' }), ctx, fakeRunner(missing).exec);

@@ -5,7 +5,7 @@ import { expectPositionals, parseLegacyArgs } from '../legacy-args';
 import { READONLY_FILE_RUNTIME, workspacePathParam } from '../resource-presets';
 import { containerPath, relativeToWorkspace, WORKSPACE_DIR } from '../workspace-path';
 import type { CommandResult, OutputSchema, ToolSpec } from '../types';
-import { parseStatListing } from '../walk-output';
+import { parseStatListing, refusedEntries } from '../walk-output';
 import type { EntryType, StatEntry } from '../walk-output';
 
 export type ListParams = {
@@ -191,8 +191,15 @@ export const list: ToolSpec<ListParams> = {
     const result = await exec(list.command(params, ctx));
     const { broken, ...listed } = listResult(result, params);
     const stdout = renderEntries(listed.entries);
-    const stderr = result.stderr + (broken ? 'note: the listing could not be parsed to its end; it is cut\n' : '');
-    if (result.exitCode !== 0) {
+    // Entries the sandbox refused to stat (gVisor: host FIFOs) cannot be shown: said in a note, not a failure.
+    const refused = refusedEntries(result.stderr, containerPath(params.path ?? '.', ctx.workspaceDir, 'path', 'list'));
+    const stderr =
+      refused.stderr +
+      (refused.refused > 0
+        ? `note: skipped ${refused.refused} entr${refused.refused === 1 ? 'y' : 'ies'} the sandbox refused to examine (gVisor hides host FIFOs)\n`
+        : '') +
+      (broken ? 'note: the listing could not be parsed to its end; it is cut\n' : '');
+    if (result.exitCode !== 0 && !refused.onlyRefused) {
       const error = fsErrorFromStderr(result.stderr, params.path ?? '.');
       return { ...result, stdout, stderr, ...(error === undefined ? {} : { error }) };
     }
