@@ -4,7 +4,8 @@ import type { Executor } from '@baaaht/executor';
 import { OFFLINE_BUSYBOX_IMAGE } from '@baaaht/test-utils';
 import type { BenchCase } from '../lib/bench-case';
 import { withReference } from '../lib/report';
-import { benchExecutor } from '../lib/setup';
+import type { CaseResult } from '../lib/report';
+import { benchExecutor, readOneKb } from '../lib/setup';
 import { interleave, ratio, summarizeAll, timeMs } from '../lib/stats';
 
 const run = promisify(execFile);
@@ -14,8 +15,11 @@ const RUNSC = 'executor, runsc';
 const RUNSC_POOLED = 'executor, runsc, pooled';
 const CLI_RUNC = 'docker run CLI, runc';
 const CLI_RUNSC = 'docker run CLI, runsc';
+const READ_RUNC = 'file_read, runc (gate)';
+const READ_RUNSC = 'file_read, runsc (descriptor volumes)';
+const READ_RUNSC_POOLED = 'file_read, runsc (descriptor volumes), pooled';
 
-/** 1 KB on stdout from a tool without a workspace (gVisor refuses workspace tools: MOUNT_PIN_UNAVAILABLE). */
+/** 1 KB on stdout from a tool without a workspace. */
 async function printOneKb(executor: Executor): Promise<void> {
   const r = await executor.executeTask({ tool: 'bench_flood', params: { bytes: 1024 } });
   if (r.status !== 'completed' || r.stdout.length !== 1024)
@@ -45,11 +49,13 @@ const dockerRun = (runtime: string) => (): Promise<unknown> =>
 /**
  * The gVisor tier's cost (issue 17, item 2): a cold call under runsc vs runc through the executor (pool off,
  * the same 1 KB tool and limits, gVisor's pids and memory budget applied), the warm pool under runsc, and the
- * plain docker CLI under both. Needs runsc registered with the engine.
+ * plain docker CLI under both; then a 1 KB file_read, whose workspace under gVisor is mounted from held
+ * descriptors (two volume calls per container), cold under both runtimes and pooled under runsc. Needs runsc
+ * registered with the engine.
  */
 export const runscCase: BenchCase = {
   key: 'runsc',
-  async run({ config, log }) {
+  async run({ config, ws, log }): Promise<CaseResult[]> {
     log('runsc: cold start under runsc vs runc (executor pool off and on, docker run CLI), 1 KB on stdout');
     const { stdout } = await run('docker', ['info', '--format', '{{json .Runtimes}}']);
     if (!Object.keys(JSON.parse(stdout) as object).includes('runsc'))
@@ -75,7 +81,27 @@ export const runscCase: BenchCase = {
           config.warmups,
         ),
       );
+      const r = summarizeAll(
+        await interleave(
+          {
+            [READ_RUNC]: () => timeMs(() => readOneKb(runc, ws)),
+            [READ_RUNSC]: () => timeMs(() => readOneKb(runsc, ws)),
+            [READ_RUNSC_POOLED]: () => timeMs(() => readOneKb(pooled, ws)),
+          },
+          config.rounds,
+          config.warmups,
+        ),
+      );
       return [
+        {
+          name: 'gVisor workspace call (1 KB file_read)',
+          reference: READ_RUNC,
+          summaries: withReference(r, READ_RUNC),
+          ratios: {
+            [`${READ_RUNSC} / ${READ_RUNC}`]: { value: ratio(r[READ_RUNSC]!, r[READ_RUNC]!) },
+            [`${READ_RUNSC_POOLED} / ${READ_RUNC}`]: { value: ratio(r[READ_RUNSC_POOLED]!, r[READ_RUNC]!) },
+          },
+        },
         {
           name: 'gVisor cold start (1 KB on stdout, no workspace)',
           reference: RUNC,

@@ -118,10 +118,14 @@ describe('buildCreateBody under each runtime', () => {
       expect(h.PidsLimit).toBe(GVISOR_OVERHEAD.pidsBase + 10 * GVISOR_OVERHEAD.pidsPerProcess);
       const memory = 64 * MiB + GVISOR_OVERHEAD.memoryBytesBase + 10 * GVISOR_OVERHEAD.memoryBytesPerProcess;
       expect([h.Memory, h.MemorySwap]).toEqual([memory, memory]);
+      // The quota shared with the sandbox: the tool's 0.25 CPU plus gVisor's budget, per 1 s period.
+      expect(h.CpuPeriod).toBe(1_000_000);
+      expect(h.CpuQuota).toBe(Math.round((0.25 + GVISOR_OVERHEAD.cpusBudget) * 1_000_000));
       // The policy still judges the tool's own limits, not the budget.
       expect(toContainerRequest({ ...plan, runtime }, 'none').resources).toMatchObject({
         pidsLimit: 10,
         memoryBytes: 64 * MiB,
+        nanoCpus: 250_000_000,
       });
     },
   );

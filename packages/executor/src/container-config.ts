@@ -214,7 +214,7 @@ export function buildCreateBody(plan: ContainerPlan, command: ToolCommand, name:
       MemorySwap: limits.cgroupMemoryBytes,
       // Period/quota rather than NanoCpus: measured faster container start on this engine.
       CpuPeriod: 1_000_000,
-      CpuQuota: Math.max(1000, Math.round(plan.cpus * 1_000_000)),
+      CpuQuota: Math.max(1000, Math.round(limits.cgroupCpus * 1_000_000)),
       NetworkMode: 'none',
       // Output is read by attaching; nothing needs to be logged to disk.
       LogConfig: { Type: 'none', Config: {} },

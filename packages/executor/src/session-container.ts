@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { sleep } from './clock';
 import { buildCreateBody } from './container-config';
+import { runtimeLimits } from './runtime-profile';
 import { useDescriptorVolumes } from './descriptor-mounts';
 import type { DescriptorVolumeSet } from './descriptor-mounts';
 import type { ContainerPlan } from './container-config';
@@ -63,7 +64,13 @@ export function sessionCreateBody(plan: ContainerPlan, o: SessionContainerOption
   );
   body.HostConfig.Mounts.push({ Type: 'bind', Source: o.agentPath, Target: SANDBOX_AGENT_TARGET, ReadOnly: true });
   body.HostConfig.CpuPeriod = SESSION_CPU_PERIOD_US;
-  body.HostConfig.CpuQuota = Math.max(1000, Math.round(plan.cpus * SESSION_CPU_PERIOD_US));
+  // gVisor's own CPU budget included (runtime-profile.ts), as for a call's container.
+  const cpus = runtimeLimits(plan.runtime, {
+    pidsLimit: plan.pidsLimit,
+    memoryBytes: plan.memoryBytes,
+    cpus: plan.cpus,
+  });
+  body.HostConfig.CpuQuota = Math.max(1000, Math.round(cpus.cgroupCpus * SESSION_CPU_PERIOD_US));
   body.Labels[LABELS.session] = '1';
   body.Labels[LABELS.sessionId] = o.sessionId;
   body.Labels[LABELS.sessionExpiry] = String(Math.round(o.expiresAt));
