@@ -248,6 +248,20 @@ describe('DescriptorVolumes.check (the probe)', () => {
     expect(docker.volumes.size).toBe(0);
   });
 
+  it('a probe that does not finish is not an answer: it is asked again; the reaper leaves its container alone meanwhile', async () => {
+    const docker = new VolumeDocker();
+    const volumes = new DescriptorVolumes(docker, quietLogger, process.pid, 50);
+    const owned: boolean[] = [];
+    docker.program = (c) => void owned.push(volumes.ownsContainer(c.id)); // never exits
+    expect(await volumes.check(like)).toMatch(/probe failed: it did not finish within 50ms/);
+    expect(owned).toEqual([true]);
+    expect(volumes.ownsContainer(docker.containers[0]?.id ?? '')).toBe(false);
+    expect(docker.live()).toHaveLength(0);
+    docker.program = probeProgram(docker);
+    expect(await volumes.check(like)).toBeUndefined();
+    expect(docker.calls.filter((c) => c === 'create')).toHaveLength(2);
+  });
+
   it('fails when the engine refuses the mount (a remote engine has no such path), and asks again after an engine error', async () => {
     const docker = new VolumeDocker();
     const start = docker.startContainer.bind(docker);

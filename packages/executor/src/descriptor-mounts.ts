@@ -131,6 +131,8 @@ export interface DescriptorVolumeSet {
  */
 export class DescriptorVolumes {
   private readonly live = new Set<string>();
+  /** The probe's container while it exists (the reaper must leave it alone). */
+  private probeContainer: string | undefined;
   private support: Promise<string | undefined> | undefined;
 
   constructor(
@@ -138,10 +140,17 @@ export class DescriptorVolumes {
     private readonly logger: Logger,
     /** The process whose descriptors the engine resolves. @default process.pid */
     private readonly pid: number = process.pid,
+    /** How long the probe container may take; past it the probe is not an answer. @default 20000 */
+    private readonly probeTimeoutMs: number = PROBE_TIMEOUT_MS,
   ) {}
 
   owns(name: string): boolean {
     return this.live.has(name);
+  }
+
+  /** True for the probe's container while the probe runs. */
+  ownsContainer(id: string): boolean {
+    return id === this.probeContainer;
   }
 
   /**
@@ -215,6 +224,7 @@ export class DescriptorVolumes {
       volumes = await this.create(plan.descriptorMounts ?? [], body.Labels);
       useDescriptorVolumes(body, plan.descriptorMounts ?? [], volumes.names);
       id = await docker.createContainer(body);
+      this.probeContainer = id;
       let out = '';
       const demux = new StreamDemuxer((which, chunk) => {
         if (which === 'stdout' && out.length < 4096) out += chunk.toString('utf8');
@@ -229,14 +239,16 @@ export class DescriptorVolumes {
         })();
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<'timeout'>((r) => {
-          timer = setTimeout(() => r('timeout'), PROBE_TIMEOUT_MS);
+          timer = setTimeout(() => r('timeout'), this.probeTimeoutMs);
         });
         const settled = await Promise.race([ran.then(() => 'done' as const), timeout]).finally(() =>
           clearTimeout(timer),
         );
         ran.catch(() => undefined);
-        if (settled === 'timeout') return `the descriptor-mount probe did not finish within ${PROBE_TIMEOUT_MS}ms`;
+        // A slow engine is not an answer (check() asks again next time).
+        if (settled === 'timeout') throw new ProbeTimeout(`it did not finish within ${this.probeTimeoutMs}ms`);
       } catch (err) {
+        if (err instanceof ProbeTimeout) throw err;
         return (
           `the Docker engine cannot mount /proc/${this.pid}/fd/N (it is remote or in another pid namespace): ` +
           (err instanceof Error ? err.message : String(err))
@@ -264,6 +276,7 @@ export class DescriptorVolumes {
             error: String(err),
           }),
         );
+        this.probeContainer = undefined;
       }
       await volumes?.remove();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -312,6 +325,8 @@ function openJudged(m: DescriptorMount): number {
   }
   return fd;
 }
+
+class ProbeTimeout extends Error {}
 
 /** The probe's plan: `like`'s image, runtime and owner, a read-only workspace of its own, tiny limits. */
 function probePlan(like: ProbeLike, dir: string, st: fs.Stats): ContainerPlan {

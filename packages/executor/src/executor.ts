@@ -451,7 +451,7 @@ export class Executor {
 
   /** True while this process still has a use for the container (its task is live, or it is being removed). */
   private owns(c: ManagedContainer): boolean {
-    if (this.probing.has(c.id) || this.runtime.owns(c.id)) return true;
+    if (this.probing.has(c.id) || this.runtime.owns(c.id) || this.descriptors.ownsContainer(c.id)) return true;
     return this.tasks.has(c.labels[LABELS.taskId] ?? '');
   }
 }
