@@ -55,6 +55,8 @@ afterAll(async () => {
   for (const { ex, workerId } of opened.splice(0)) {
     await ex.close();
     expect(containersWithLabel(`org.baaaht.worker-id=${workerId}`)).toEqual([]);
+    // The gVisor tier's descriptor volumes go with their containers (waiting pool ones included).
+    expect(volumesWithLabel(`org.baaaht.worker-id=${workerId}`)).toEqual([]);
   }
   await new Promise<void>((r) => server.close(() => r()));
   ws.cleanup();
@@ -96,6 +98,31 @@ async function runtimeOfFetch(ex: Executor, taskId: string): Promise<{ runtime: 
   }).trim();
   held.shift()?.();
   return { runtime, result: await running };
+}
+
+/** The volumes mounted by this worker's waiting (or starting) warm-pool containers. */
+function poolVolumes(workerId: string): string[] {
+  const ids = execFileSync(
+    'docker',
+    ['ps', '-aq', '--filter', `label=org.baaaht.worker-id=${workerId}`, '--filter', 'label=org.baaaht.pool=1'],
+    { encoding: 'utf8' },
+  )
+    .split('\n')
+    .filter(Boolean);
+  if (ids.length === 0) return [];
+  return execFileSync('docker', ['inspect', '--format', '{{range .Mounts}}{{.Name}} {{end}}', ...ids], {
+    encoding: 'utf8',
+  })
+    .split(/\s+/)
+    .filter((n) => n.startsWith('baaaht-fd-'));
+}
+
+/** This worker's descriptor volumes that no waiting pool container mounts (and that still exist). */
+function strayVolumes(workerId: string): string[] {
+  const listed = volumesWithLabel(`org.baaaht.worker-id=${workerId}`);
+  const pooled = new Set(poolVolumes(workerId));
+  const still = new Set(volumesWithLabel(`org.baaaht.worker-id=${workerId}`));
+  return listed.filter((v) => !pooled.has(v) && still.has(v));
 }
 
 const auditRuntimes = (file: string): Array<[unknown, unknown]> =>
@@ -165,8 +192,9 @@ describeRunsc(
         ['list', 'runsc'],
         ['grep', 'runsc'],
       ]);
+      // Each call's volume went with its container; what is left belongs to the pool's waiting containers.
       await ex.idle();
-      expect(volumesWithLabel(`org.baaaht.worker-id=${workerId}`)).toEqual([]);
+      expect(strayVolumes(workerId)).toEqual([]);
     });
 
     it('globally under runsc: a protected directory is read-only inside the sandbox, a protected file refuses write tools', async () => {
@@ -215,7 +243,7 @@ describeRunsc(
           await ex.executeTask({ tool: 'file_read', params: { path: 'src/a.txt' }, mountSource: worktree.dir }),
         ).toMatchObject({ status: 'completed', stdout: 'a\n' });
         await ex.idle();
-        expect(volumesWithLabel(`org.baaaht.worker-id=${workerId}`)).toEqual([]);
+        expect(strayVolumes(workerId)).toEqual([]);
       } finally {
         repo.cleanup();
         worktree.cleanup();
