@@ -282,7 +282,7 @@ describe('DescriptorVolumes.check (the probe)', () => {
       throw new Error('engine down');
     };
     const again = new DescriptorVolumes(failing, quietLogger);
-    expect(await again.check(like)).toMatch(/probe failed: engine down/);
+    expect(await again.check(like)).toMatch(/probe failed: creating descriptor volumes: engine down/);
     failing.createVolume = VolumeDocker.prototype.createVolume.bind(failing);
     failing.program = probeProgram(failing);
     expect(await again.check(like)).toBeUndefined();

@@ -32,7 +32,7 @@ import { LABELS } from './labels';
 import { shortId } from './logger';
 import type { Logger } from './logger';
 import { StreamDemuxer } from './output-demux';
-import { ExecutorError } from './errors';
+import { dockerError, ExecutorError } from './errors';
 import type { ContainerCreateBody } from './docker-client';
 import { buildCreateBody, containerName, NOBODY_USER, WORKSPACE_TARGET } from './container-config';
 import type { ContainerPlan } from './container-config';
@@ -112,6 +112,32 @@ export function useDescriptorVolumes(
       VolumeOptions: { NoCopy: true },
     };
   }
+}
+
+/**
+ * The plan's descriptor mounts as volumes, swapped into `body` for their binds; undefined when the plan has
+ * none. Without descriptor volumes in the runtime, MOUNT_PIN_UNAVAILABLE; an engine error, DOCKER_ERROR.
+ * Every runtime (fresh, pooled, session) creates its containers' volumes here.
+ */
+export async function descriptorVolumesFor(
+  descriptors: DescriptorVolumes | undefined,
+  plan: ContainerPlan,
+  body: ContainerCreateBody,
+): Promise<DescriptorVolumeSet | undefined> {
+  const mounts = plan.descriptorMounts;
+  if (mounts === undefined) return undefined;
+  const context = { taskId: plan.taskId, tool: plan.tool };
+  if (descriptors === undefined)
+    throw new ExecutorError(
+      'MOUNT_PIN_UNAVAILABLE',
+      'this runtime has no descriptor volumes for a gVisor workspace',
+      context,
+    );
+  const volumes = await descriptors.create(mounts, body.Labels).catch((err: unknown) => {
+    throw dockerError('creating descriptor volumes', err, context);
+  });
+  useDescriptorVolumes(body, mounts, volumes.names);
+  return volumes;
 }
 
 /** What the probe takes from a plan: the image (with `/bin/sh`), the runtime and the owner labels. */
@@ -221,8 +247,7 @@ export class DescriptorVolumes {
         { argv: ['/bin/sh', '-c', `read -r x < ${PROBE_MARKER_FILE} && echo "$x"`] },
         containerName(plan.tool, plan.taskId, randomBytes(3).toString('hex')),
       );
-      volumes = await this.create(plan.descriptorMounts ?? [], body.Labels);
-      useDescriptorVolumes(body, plan.descriptorMounts ?? [], volumes.names);
+      volumes = await descriptorVolumesFor(this, plan, body);
       id = await docker.createContainer(body);
       this.probeContainer = id;
       let out = '';

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { sleep } from './clock';
 import { containerStopper } from './container-stop';
 import { buildCreateBody, containerName } from './container-config';
-import { useDescriptorVolumes } from './descriptor-mounts';
+import { descriptorVolumesFor } from './descriptor-mounts';
 import type { DescriptorVolumeSet } from './descriptor-mounts';
 import type { AttachStream } from './raw-attach';
-import { dockerError, dockerStatus, ExecutorError } from './errors';
+import { dockerError, dockerStatus } from './errors';
 import { imageNotFound } from './image-resolver';
 import { shortId } from './logger';
 import { StreamDemuxer } from './output-demux';
@@ -71,7 +71,7 @@ export class FreshContainerRuntime implements StepRuntime {
       const create = childSpan(spec.traceContext, 'container.create', { 'container.image.name': spec.plan.image });
       let volumes: DescriptorVolumeSet | undefined;
       try {
-        volumes = await this.descriptorVolumes(spec, body);
+        volumes = await descriptorVolumesFor(this.ctx.descriptors, spec.plan, body);
         id = await docker.createContainer(body);
         create.end({ 'container.id': id });
         if (volumes !== undefined) this.volumes.set(id, volumes);
@@ -152,36 +152,11 @@ export class FreshContainerRuntime implements StepRuntime {
     return { containerId: id, exit, stop };
   }
 
-  /** The gVisor tier: the plan's descriptor mounts as volumes, swapped into the body for their binds. */
-  private async descriptorVolumes(
-    spec: StepSpec,
-    body: Parameters<typeof useDescriptorVolumes>[0],
-  ): Promise<DescriptorVolumeSet | undefined> {
-    const mounts = spec.plan.descriptorMounts;
-    if (mounts === undefined) return undefined;
-    if (this.ctx.descriptors === undefined)
-      throw new ExecutorError(
-        'MOUNT_PIN_UNAVAILABLE',
-        'this runtime has no descriptor volumes for a gVisor workspace',
-        {
-          taskId: spec.taskId,
-          tool: spec.tool,
-        },
-      );
-    const volumes = await this.ctx.descriptors.create(mounts, body.Labels).catch((err: unknown) => {
-      throw dockerError('creating descriptor volumes', err, { taskId: spec.taskId, tool: spec.tool });
-    });
-    useDescriptorVolumes(body, mounts, volumes.names);
-    return volumes;
-  }
-
   private async remove(id: string, spec: StepSpec): Promise<void> {
     const span = childSpan(spec.traceContext, 'container.remove', { 'container.id': id });
     try {
       await this.ctx.docker.removeContainer(id);
       this.ctx.onContainer('removed');
-      await this.volumes.get(id)?.remove();
-      this.volumes.delete(id);
       span.end();
     } catch (err) {
       span.fail(err);
@@ -194,9 +169,10 @@ export class FreshContainerRuntime implements StepRuntime {
       });
     } finally {
       this.held.delete(id);
-      // Still there when the container could not be removed: disowned, so the reaper takes both later.
-      await this.volumes.get(id)?.remove();
+      // After the container (a volume in use cannot go); when that failed, disowned for the reaper.
+      const volumes = this.volumes.get(id);
       this.volumes.delete(id);
+      await volumes?.remove();
     }
   }
 

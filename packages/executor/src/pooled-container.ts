@@ -10,7 +10,7 @@ import { dockerError, ExecutorError } from './errors';
 import { shortId } from './logger';
 import { StreamDemuxer } from './output-demux';
 import { pooledCreateBody } from './pool-container-config';
-import { useDescriptorVolumes } from './descriptor-mounts';
+import { descriptorVolumesFor } from './descriptor-mounts';
 import type { DescriptorVolumeSet } from './descriptor-mounts';
 import type { PoolContainerTimes, PoolKey } from './pool-container-config';
 import type { AttachStream } from './raw-attach';
@@ -92,12 +92,7 @@ export class PooledContainerDriver implements PoolDriver<ContainerPlan, PooledCo
       const name = `baaaht-pool-${key.hash.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
       const body = pooledCreateBody(plan, this.agentPath, key, times, name);
       // The gVisor tier: the waiting container's own descriptors on its mounts (the key names their identity).
-      if (plan.descriptorMounts !== undefined) {
-        if (this.ctx.descriptors === undefined)
-          throw new ExecutorError('MOUNT_PIN_UNAVAILABLE', 'no descriptor volumes for a gVisor workspace');
-        volumes = await this.ctx.descriptors.create(plan.descriptorMounts, body.Labels);
-        useDescriptorVolumes(body, plan.descriptorMounts, volumes.names);
-      }
+      volumes = await descriptorVolumesFor(this.ctx.descriptors, plan, body);
       id = await docker.createContainer(body);
       if (volumes !== undefined) this.volumes.set(id, volumes);
       volumes = undefined;

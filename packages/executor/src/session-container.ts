@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import { sleep } from './clock';
 import { buildCreateBody } from './container-config';
 import { runtimeLimits } from './runtime-profile';
-import { useDescriptorVolumes } from './descriptor-mounts';
+import { descriptorVolumesFor } from './descriptor-mounts';
 import type { DescriptorVolumeSet } from './descriptor-mounts';
 import type { ContainerPlan } from './container-config';
 import type { ContainerCreateBody, ContainerState } from './docker-client';
@@ -65,12 +65,8 @@ export function sessionCreateBody(plan: ContainerPlan, o: SessionContainerOption
   body.HostConfig.Mounts.push({ Type: 'bind', Source: o.agentPath, Target: SANDBOX_AGENT_TARGET, ReadOnly: true });
   body.HostConfig.CpuPeriod = SESSION_CPU_PERIOD_US;
   // gVisor's own CPU budget included (runtime-profile.ts), as for a call's container.
-  const cpus = runtimeLimits(plan.runtime, {
-    pidsLimit: plan.pidsLimit,
-    memoryBytes: plan.memoryBytes,
-    cpus: plan.cpus,
-  });
-  body.HostConfig.CpuQuota = Math.max(1000, Math.round(cpus.cgroupCpus * SESSION_CPU_PERIOD_US));
+  const { cgroupCpus } = runtimeLimits(plan.runtime, plan);
+  body.HostConfig.CpuQuota = Math.max(1000, Math.round(cgroupCpus * SESSION_CPU_PERIOD_US));
   body.Labels[LABELS.session] = '1';
   body.Labels[LABELS.sessionId] = o.sessionId;
   body.Labels[LABELS.sessionExpiry] = String(Math.round(o.expiresAt));
@@ -132,12 +128,7 @@ export class SessionContainer {
     let volumes: DescriptorVolumeSet | undefined;
     try {
       // The gVisor tier: the session's own descriptors on its mounts, held until its container is removed.
-      if (plan.descriptorMounts !== undefined) {
-        if (ctx.descriptors === undefined)
-          throw new ExecutorError('MOUNT_PIN_UNAVAILABLE', 'no descriptor volumes for a gVisor workspace', context);
-        volumes = await ctx.descriptors.create(plan.descriptorMounts, body.Labels);
-        useDescriptorVolumes(body, plan.descriptorMounts, volumes.names);
-      }
+      volumes = await descriptorVolumesFor(ctx.descriptors, plan, body);
       id = await docker.createContainer(body);
     } catch (err) {
       await volumes?.remove();
