@@ -36,6 +36,7 @@ import { dockerError, ExecutorError } from './errors';
 import type { ContainerCreateBody } from './docker-client';
 import { buildCreateBody, containerName, NOBODY_USER, WORKSPACE_TARGET } from './container-config';
 import type { ContainerPlan } from './container-config';
+import { openJudgedDirectory } from './workspace-source';
 
 /** A bind target to mount from a descriptor: the judged directory and its identity. */
 export interface DescriptorMount {
@@ -326,29 +327,12 @@ export class DescriptorVolumes {
   }
 }
 
-const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
-
-/** The mount's directory, opened and proven to be the judged inode. */
+/** The mount's directory, opened and proven to be the judged inode (WORKSPACE_CHANGED otherwise). */
 function openJudged(m: DescriptorMount): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(m.source, OPEN_FLAGS);
-  } catch (err) {
-    throw new ExecutorError(
-      'WORKSPACE_CHANGED',
-      `${m.source} (mounted at ${m.target}) cannot be opened again: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const st = fs.fstatSync(fd);
-  if (st.dev !== m.dev || st.ino !== m.ino) {
-    fs.closeSync(fd);
-    throw new ExecutorError(
-      'WORKSPACE_CHANGED',
-      `${m.source} (mounted at ${m.target}) was replaced after the policy check (a path component was renamed ` +
-        'or swapped for a symlink); nothing ran',
-    );
-  }
-  return fd;
+  const opened = openJudgedDirectory(m.source, m.dev, m.ino);
+  if ('error' in opened)
+    throw new ExecutorError('WORKSPACE_CHANGED', `${m.source} (mounted at ${m.target}): ${opened.error}; nothing ran`);
+  return opened.fd;
 }
 
 class ProbeTimeout extends Error {}

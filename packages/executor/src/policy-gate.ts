@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { ToolSpec } from '@baaaht/tool-specs';
 import { applyEnforced, toContainerRequest, WORKSPACE_TARGET } from './container-config';
 import type { ContainerPlan } from './container-config';
@@ -7,7 +8,7 @@ import type { EngineRuntimes } from './engine-runtimes';
 import { usesDescriptorMounts } from './descriptor-mounts';
 import type { DescriptorMount, DescriptorVolumes } from './descriptor-mounts';
 import { mountPinRefusal } from './mount-gate';
-import type { PinnedWorkspace } from './workspace-source';
+import { openJudgedDirectory } from './workspace-source';
 import type { Logger } from './logger';
 import type { PolicyEnforcer, ToolGrant } from './policy-enforcer';
 import type { TaskError, TaskStatus } from './task-types';
@@ -78,8 +79,6 @@ export async function gateTask(
     env: NodeJS.ProcessEnv;
     logger: Logger;
     runtimes: Pick<EngineRuntimes, 'has' | 'known'>;
-    /** The held workspace (the gVisor tier mounts its descriptor). */
-    workspace?: PinnedWorkspace;
     /** Descriptor volumes' probe (the gVisor tier); without it, workspace tools under gVisor are refused. */
     descriptors?: Pick<DescriptorVolumes, 'check'>;
   },
@@ -117,7 +116,7 @@ export async function gateTask(
   // The nested read-only binds are gated like the workspace: each must be the inode that was judged.
   for (const m of plan.protectedMounts ?? []) plan.pins?.push({ target: m.target, dev: m.dev, ino: m.ino });
   if (plan.workspaceSource !== undefined && usesDescriptorMounts(plan.runtime)) {
-    const mounts = await descriptorMounts(plan, context);
+    const mounts = await descriptorMounts(plan, context.descriptors);
     if ('refusal' in mounts) return mounts.refusal;
     plan = { ...plan, descriptorMounts: mounts.mounts };
   }
@@ -151,38 +150,39 @@ async function checkRuntime(
  * The gVisor tier: the workspace and each protected directory are mounted from descriptors (each container
  * opens its own, see descriptor-mounts.ts), once the engine is proven to mount them (MOUNT_PIN_UNAVAILABLE
  * otherwise). A protected path that is not a directory, or that changed since it was checked, cannot be
- * mounted read-only that way: PROTECTED_PATH (checked here by holding it open with the workspace).
+ * mounted read-only that way: PROTECTED_PATH, before any container.
  */
 async function descriptorMounts(
   plan: ContainerPlan,
-  context: { workspace?: PinnedWorkspace; descriptors?: Pick<DescriptorVolumes, 'check'> },
+  descriptors: Pick<DescriptorVolumes, 'check'> | undefined,
 ): Promise<{ mounts: DescriptorMount[] } | { refusal: GateResult }> {
-  const { workspace, descriptors } = context;
+  const pin = plan.pins?.find((p) => p.target === WORKSPACE_TARGET);
   const problem =
-    descriptors === undefined || workspace === undefined
+    descriptors === undefined || pin === undefined || plan.workspaceSource === undefined
       ? 'this executor cannot create descriptor volumes'
       : await descriptors.check(plan);
   const unpinnable = mountPinRefusal(plan.tool, plan.runtime, problem);
-  if (unpinnable !== undefined || workspace === undefined)
+  if (unpinnable !== undefined || pin === undefined || plan.workspaceSource === undefined)
     return { refusal: refusal({ code: 'MOUNT_PIN_UNAVAILABLE', message: unpinnable ?? '' }, 'error') };
   const mounts: DescriptorMount[] = [
-    { target: WORKSPACE_TARGET, source: workspace.path, dev: workspace.dev, ino: workspace.ino },
+    { target: WORKSPACE_TARGET, source: plan.workspaceSource, dev: pin.dev, ino: pin.ino },
   ];
   for (const m of plan.protectedMounts ?? []) {
-    const held = workspace.hold(m.source, m.dev, m.ino);
-    if ('error' in held) {
+    const opened = openJudgedDirectory(m.source, m.dev, m.ino);
+    if ('error' in opened) {
       const at = m.target.slice(WORKSPACE_TARGET.length + 1);
       return {
         refusal: refusal(
           taskError(
             'PROTECTED_PATH',
             `refusing write tools: protected path ${at} cannot be mounted read-only under runtime '${plan.runtime}' ` +
-              `(${held.error}; gVisor mounts only directories the worker holds open)`,
+              `(${opened.error}; gVisor mounts only directories the worker holds open)`,
             'mounts.protected_paths',
           ),
         ),
       };
     }
+    fs.closeSync(opened.fd);
     mounts.push({ target: m.target, source: m.source, dev: m.dev, ino: m.ino });
   }
   return { mounts };

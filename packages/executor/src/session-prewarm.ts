@@ -60,7 +60,6 @@ export async function judgePrewarm(
       env: ctx.options.env,
       logger: ctx.logger,
       runtimes: ctx.engineRuntimes,
-      ...(workspace === undefined ? {} : { workspace }),
       ...(ctx.descriptors === undefined ? {} : { descriptors: ctx.descriptors }),
     });
     if (!gate.allowed) return refuse(gate.error.code, gate.error.message, gate.error.detail);

@@ -165,7 +165,6 @@ export class TaskRunner {
       env: options.env,
       logger,
       runtimes: this.deps.engineRuntimes,
-      ...(planned.plan.workspace === undefined ? {} : { workspace: planned.plan.workspace }),
       ...(this.deps.descriptors === undefined ? {} : { descriptors: this.deps.descriptors }),
     });
     if (!gate.allowed) {

@@ -14,12 +14,7 @@ export interface PinnedWorkspace {
   gid: number;
   dev: number;
   ino: number;
-  /**
-   * Opens and holds a directory under the workspace until `close()`: its descriptor, or why not (not a
-   * directory, a symlink in its last component, or no longer the inode `dev`/`ino` that was judged).
-   */
-  hold(hostPath: string, dev: number, ino: number): { fd: number } | { error: string };
-  /** Idempotent: closes the workspace and everything `hold` opened. */
+  /** Idempotent. */
   close(): void;
 }
 
@@ -53,34 +48,14 @@ export function pinWorkspace(mountSource: string | undefined): PinnedWorkspace |
     if (!path.isAbsolute(real) || !st.isDirectory() || st.nlink === 0)
       throw new Error('it was removed while being opened');
     let open = true;
-    const held: number[] = [];
     return {
       path: real,
       uid: st.uid,
       gid: st.gid,
       dev: st.dev,
       ino: st.ino,
-      hold: (hostPath, dev, ino) => {
-        if (!open) return { error: 'the workspace was released' };
-        let nested: number;
-        try {
-          nested = fs.openSync(hostPath, OPEN_FLAGS);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ENOTDIR') return { error: 'it is not a directory' };
-          if (code === 'ELOOP') return { error: 'it became a symlink' };
-          return { error: err instanceof Error ? err.message : String(err) };
-        }
-        const got = fs.fstatSync(nested);
-        if (got.dev !== dev || got.ino !== ino) {
-          fs.closeSync(nested);
-          return { error: 'it was replaced after it was checked' };
-        }
-        held.push(nested);
-        return { fd: nested };
-      },
       close: () => {
-        if (open) for (const n of [fd, ...held.splice(0)]) fs.closeSync(n);
+        if (open) fs.closeSync(fd);
         open = false;
       },
     };
@@ -90,4 +65,27 @@ export function pinWorkspace(mountSource: string | undefined): PinnedWorkspace |
       error: `mountSource '${mountSource}' cannot be used: ${err instanceof Error ? err.message : String(err)}`,
     };
   }
+}
+
+/**
+ * Opens a judged directory again (no symlink in its last component) and proves it is still the inode
+ * `dev`/`ino` that was judged: its descriptor (the caller closes it), or why not, in words (not a directory,
+ * a symlink, gone, or replaced). The gVisor tier mounts such descriptors (descriptor-mounts.ts).
+ */
+export function openJudgedDirectory(hostPath: string, dev: number, ino: number): { fd: number } | { error: string } {
+  let fd: number;
+  try {
+    fd = fs.openSync(hostPath, OPEN_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') return { error: 'it is not a directory' };
+    if (code === 'ELOOP') return { error: 'it became a symlink' };
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+  const st = fs.fstatSync(fd);
+  if (st.dev !== dev || st.ino !== ino) {
+    fs.closeSync(fd);
+    return { error: 'it was replaced after it was checked (a path component was renamed or swapped for a symlink)' };
+  }
+  return { fd };
 }
